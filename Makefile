@@ -1,0 +1,59 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_WORKERS ?= 2
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install run serve migrate demo test test-pg test-browser browser-deps bench lint docs clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/haochaping migrate --no-input
+
+demo: migrate
+	$(BIN)/haochaping demo
+
+run: demo
+	$(BIN)/haochaping serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/haochaping serve --host $(HOST) --port $(PORT)
+
+# The whole suite except the browser tests, on the embedded SQLite database.
+test: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL.
+test-pg: install
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+
+browser-deps:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
+
+# Pages in a real browser (Debian's Chromium driven by playwright).
+test-browser: install browser-deps
+	HAOCHAPING_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser -p no:xdist $(PYTEST_ARGS)
+
+bench: install
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+docs: install
+	$(BIN)/haochaping export_openapi docs/openapi.json
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,124 @@
+"""The JSON API under /api/v1/: routers from each app, errors as RFC 9457 problem details in Chinese."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from haochaping.core.problems import PROBLEM_CONTENT_TYPE, DomainError
+
+log = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="好差评系统接口",
+    version="1",
+    description="政务服务“好差评”：办件推送、评价提交、评价标签与回执查询。错误按 RFC 9457 以 problem details 返回。",
+    urls_namespace="api-v1",
+)
+
+# pydantic error types → Chinese messages. Unknown types fall back to a generic message.
+PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为是或否",
+    "bool_parsing": "应为是或否",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "datetime_type": "应为带时区的 ISO 8601 时间",
+    "datetime_parsing": "应为带时区的 ISO 8601 时间",
+    "datetime_from_date_parsing": "应为带时区的 ISO 8601 时间",
+    "timezone_aware": "时间必须带时区，例如 2026-01-05T09:30:00+08:00",
+    "string_pattern_mismatch": "格式不正确",
+    "json_invalid": "请求体不是合法的 JSON",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "too_long": "条目过多",
+    "extra_forbidden": "不允许的字段",
+    "value_error": "取值不正确",
+}
+
+
+def problem(request, *, status: int, title: str, detail: str = "", field: str | None = None, code: str = "", errors=None, extra=None, headers=None):
+    body = {"type": f"about:blank#{code}" if code else "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    for k, v in (headers or {}).items():
+        response[k] = v
+    return response
+
+
+def _field_of(loc) -> str:
+    # ("body", "payload", "evaluator", "phone") → "evaluator.phone"; drop the transport prefix.
+    parts = [str(p) for p in loc]
+    while parts and parts[0] in ("body", "payload", "query", "path", "header", "data"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return problem(request, status=exc.status, title=exc.title, detail=exc.detail, field=exc.field, code=exc.code, extra=exc.extra)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    # Never echo the submitted value back: it may be personal data (a phone number, an ID number).
+    errors = []
+    for e in exc.errors:
+        field = _field_of(e.get("loc", ()))
+        message = PYDANTIC_MESSAGES.get(e.get("type", ""), "取值不正确")
+        if e.get("type") == "value_error" and str(e.get("msg", "")).startswith("Value error, "):
+            message = str(e["msg"])[len("Value error, ") :]
+        errors.append({"field": field, "message": message})
+    first = errors[0] if errors else {"field": "body", "message": "请求内容有误"}
+    return problem(
+        request, status=422, title="请求内容有误", detail=f"{first['field']}：{first['message']}", field=first["field"],
+        code="invalid", errors=errors,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return problem(
+        request, status=401, title="未认证", detail="缺少或无效的接口密钥（Authorization: Bearer …），或密钥已吊销、过期",
+        field="Authorization", code="unauthenticated", headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return problem(request, status=exc.status_code, title="请求无法处理", detail=str(exc), code="http_error")
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):
+    return problem(request, status=404, title="未找到", detail="请求的资源不存在", code="not_found")
+
+
+def _register_routers() -> None:
+    from haochaping.evaluation.api import router as evaluation_router
+    from haochaping.records.api import router as records_router
+
+    api.add_router("/records", records_router)
+    api.add_router("/", evaluation_router)
+
+
+_register_routers()

@@ -1,0 +1,115 @@
+"""Evaluations: immutable once written (R3.4, R3.8, R8.4)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from haochaping.core.fields import PersonalDataField
+from haochaping.records.models import Stage
+
+
+class Channel(models.TextChoices):
+    PC = "pc", _("PC端")
+    MOBILE = "mobile", _("移动端")
+    QR = "qr", _("二维码")
+    KIOSK = "kiosk", _("评价器")
+    TERMINAL = "terminal", _("自助终端")
+    PHONE = "phone", _("电话")
+    SMS = "sms", _("短信")
+    PAPER = "paper", _("书面评价表")
+    # Imported "system default" evaluations some provinces create (R8.4): kept apart, never satisfaction.
+    SYSTEM_DEFAULT = "system_default", _("系统默认评价（导入）")
+
+
+class EvaluationType(models.TextChoices):
+    ACTIVE = "active", _("主动评价")
+    FOLLOWUP = "followup", _("追加评价")
+
+
+class Label(models.Model):
+    """A coded reason from the national label dictionary; the first digit of the code is the level."""
+
+    code = models.CharField(_("标签代码"), max_length=3, primary_key=True)
+    text = models.CharField(_("标签内容"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("对应等级"))
+    is_active = models.BooleanField(_("在用"), default=True)
+
+    class Meta:
+        verbose_name = _("评价标签")
+        verbose_name_plural = _("评价标签")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+class ImmutableEvaluationError(Exception):
+    """Evaluations are never updated or deleted; status changes are separate rows."""
+
+
+class EvaluationQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableEvaluationError("evaluations are never updated")
+
+    def delete(self):
+        raise ImmutableEvaluationError("evaluations are never deleted")
+
+    def countable(self) -> EvaluationQuerySet:
+        """Evaluations that count toward satisfaction: not imported defaults (R8.4)."""
+        return self.exclude(channel=Channel.SYSTEM_DEFAULT)
+
+
+class Evaluation(models.Model):
+    record = models.ForeignKey("records.ServiceRecord", verbose_name=_("办件"), on_delete=models.PROTECT, related_name="evaluations")
+    stage = models.CharField(_("评价环节"), max_length=10, choices=Stage.choices)
+    type = models.CharField(_("评价类型"), max_length=10, choices=EvaluationType.choices)
+    channel = models.CharField(_("评价渠道"), max_length=20, choices=Channel.choices)
+    level = models.PositiveSmallIntegerField(_("评价等级"))
+    is_bad = models.BooleanField(_("差评"))
+    is_supplementary = models.BooleanField(_("补充评价"), default=False)
+    labels = models.ManyToManyField(Label, verbose_name=_("评价标签"), blank=True, related_name="evaluations")
+    comment = models.TextField(_("文字评价"), blank=True)
+    questionnaire = models.JSONField(_("问卷"), default=dict, blank=True)
+    evaluator_name = PersonalDataField(_("评价人姓名"), kind="name")
+    evaluator_phone = PersonalDataField(_("评价人手机号"), kind="phone")
+    evaluator_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    is_real_name = models.BooleanField(_("实名评价"), default=False)
+    # Targets copied at write time so statistics never join through org data that changed later.
+    item = models.ForeignKey("catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey("org.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey("org.Department", verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("org.ServiceAgency", verbose_name=_("政务服务机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    window = models.ForeignKey("org.Window", verbose_name=_("窗口"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey("org.Staff", verbose_name=_("工作人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    platform = models.ForeignKey("org.Platform", verbose_name=_("平台"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    idempotency_key = models.CharField(_("幂等键"), max_length=100, unique=True)
+    request_hash = models.CharField(max_length=64, editable=False)
+    receipt_code = models.CharField(_("评价回执码"), max_length=20, unique=True)
+    leaf_hash = models.CharField(_("存证摘要(SM3)"), max_length=64, editable=False)
+    source = models.CharField(_("提交来源"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("评价时间"), db_index=True)
+
+    objects = EvaluationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        ordering = ["-created_at"]
+        constraints = [
+            # R3.8: one active and one follow-up evaluation per (办件, stage), enforced by the database.
+            models.UniqueConstraint(fields=["record", "stage", "type"], name="one_evaluation_per_record_stage_type"),
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="evaluation_level_1_to_5"),
+        ]
+        indexes = [models.Index(fields=["region", "created_at"]), models.Index(fields=["is_bad", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.receipt_code
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableEvaluationError("evaluations are never updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableEvaluationError("evaluations are never deleted")

@@ -1,0 +1,194 @@
+"""Use cases for evaluations: the only code that writes Evaluation rows."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from haochaping.core import calendar, crypto
+from haochaping.core.problems import DomainError, conflict, invalid, not_found
+from haochaping.org import policy
+from haochaping.records.models import ServiceRecord
+
+from . import rules
+from .models import Channel, Evaluation, EvaluationType, Label
+from .signals import evaluation_written
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
+RECEIPT_LENGTH = 12  # 60 bits: unguessable, still short enough to copy from a phone
+
+
+def new_receipt_code() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+@dataclass
+class EvaluationInput:
+    idempotency_key: str
+    project_no: str
+    stage: str
+    channel: str
+    level: int
+    type: str = EvaluationType.ACTIVE
+    labels: list[str] = field(default_factory=list)
+    comment: str = ""
+    questionnaire: dict = field(default_factory=dict)
+    evaluator_name: str = ""
+    evaluator_phone: str = ""
+
+
+@dataclass
+class SubmitResult:
+    evaluation: Evaluation
+    case_id: object | None
+    replayed: bool
+
+
+def _request_hash(data: EvaluationInput) -> str:
+    canonical = json.dumps(data.__dict__, sort_keys=True, ensure_ascii=False, default=str)
+    return crypto.blind_index(canonical, kind="evaluation-request")
+
+
+def canonical_bytes(ev: Evaluation, label_codes: list[str]) -> bytes:
+    """What the verifiable log hashes (R8.1): the evaluation's content, no personal data."""
+    doc = {
+        "receipt_code": ev.receipt_code,
+        "project_no": ev.record.project_no,
+        "stage": ev.stage,
+        "type": ev.type,
+        "channel": ev.channel,
+        "level": ev.level,
+        "labels": sorted(label_codes),
+        "comment": ev.comment,
+        "region": ev.region_id,
+        "created_at": ev.created_at.isoformat(),
+    }
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _replay(existing: Evaluation, digest: str) -> SubmitResult:
+    if existing.request_hash != digest:
+        raise conflict("该幂等键已用于另一条不同的评价", "idempotency_key")
+    return SubmitResult(existing, None, replayed=True)
+
+
+def _check(data: EvaluationInput, record: ServiceRecord, today) -> None:
+    if data.channel not in Channel.values or data.channel == Channel.SYSTEM_DEFAULT:
+        raise invalid("未知的评价渠道", "channel")
+    if data.type not in EvaluationType.values:
+        raise invalid("评价类型应为 active（主动评价）或 followup（追加评价）", "type")
+    for problem in (
+        rules.reason_problem(data.level, data.labels, data.comment),
+        rules.questionnaire_problem(data.questionnaire),
+        rules.phone_problem(data.evaluator_phone),
+    ):
+        if problem:
+            raise invalid(problem[1], problem[0])
+    if data.labels:
+        known = set(Label.objects.filter(code__in=data.labels, is_active=True).values_list("code", flat=True))
+        missing = [c for c in data.labels if c not in known]
+        if missing:
+            raise invalid(f"评价标签不存在或已停用：{', '.join(missing)}", "labels")
+    stage_time = record.stage_time(data.stage) if data.stage in ("accept", "complete") else None
+    if data.stage not in ("accept", "complete"):
+        raise invalid("评价环节应为 accept（受理）或 complete（办结）", "stage")
+    stage_day = timezone.localtime(stage_time).date() if stage_time else None
+    last_day = None
+    if stage_day is not None:
+        last_day = rules.period_end(
+            stage_day, policy.supplementary_days(record.region_id), lambda d, n: calendar.add_working_days(d, n, record.region_id)
+        )
+    has_active = (
+        data.type == EvaluationType.FOLLOWUP
+        and Evaluation.objects.filter(record=record, stage=data.stage, type=EvaluationType.ACTIVE).exists()
+    )
+    problem = rules.timing_problem(stage_day=stage_day, today=today, last_day=last_day, type_=data.type, has_active=has_active)
+    if problem:
+        raise invalid(problem[1], problem[0])
+
+
+def submit_evaluation(data: EvaluationInput, *, source: str, now=None) -> SubmitResult:
+    """Record one evaluation of a 办件 stage.
+
+    Idempotent on ``idempotency_key``: a retry with the same request returns the first result; the same key
+    with a different request is a conflict. One active and one follow-up per (办件, stage), enforced by the
+    database. The row and everything receivers of ``evaluation_written`` do (e.g. open a case) commit together.
+    """
+    digest = _request_hash(data)
+    existing = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
+    if existing is not None:
+        return _replay(existing, digest)
+    record = ServiceRecord.objects.filter(project_no=data.project_no).first()
+    if record is None:
+        raise not_found("办件不存在", "project_no")
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    _check(data, record, today)
+    if Evaluation.objects.filter(record=record, stage=data.stage, type=data.type).exists():
+        raise conflict(_duplicate_message(data.type), "type")
+    stage_day = timezone.localtime(record.stage_time(data.stage)).date()
+    ev = Evaluation(
+        record=record,
+        stage=data.stage,
+        type=data.type,
+        channel=data.channel,
+        level=data.level,
+        is_bad=rules.is_bad(data.level),
+        is_supplementary=rules.is_supplementary(stage_day, today),
+        comment=data.comment,
+        questionnaire=data.questionnaire,
+        evaluator_name=data.evaluator_name,
+        evaluator_phone=data.evaluator_phone,
+        evaluator_phone_index=crypto.blind_index(data.evaluator_phone, kind="phone") if data.evaluator_phone else "",
+        is_real_name=bool(data.evaluator_phone),
+        item_id=record.item_id,
+        region_id=record.region_id,
+        department_id=record.department_id,
+        agency_id=record.agency_id,
+        window_id=record.window_id,
+        staff_id=record.staff_id,
+        platform_id=record.platform_id,
+        idempotency_key=data.idempotency_key,
+        request_hash=digest,
+        receipt_code=new_receipt_code(),
+        source=source,
+        created_at=now,
+    )
+    ev.leaf_hash = crypto.sm3_hex(canonical_bytes(ev, data.labels))
+    case_id = None
+    try:
+        with transaction.atomic():
+            ev.save(force_insert=True)
+            if data.labels:
+                ev.labels.set(data.labels)
+            for _receiver, response in evaluation_written.send(sender=Evaluation, evaluation=ev):
+                if isinstance(response, dict) and response.get("case_id") is not None and case_id is None:
+                    case_id = response["case_id"]
+    except IntegrityError:
+        # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
+        again = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
+        if again is not None:
+            return _replay(again, digest)
+        raise conflict(_duplicate_message(data.type), "type") from None
+    return SubmitResult(ev, case_id, replayed=False)
+
+
+def _duplicate_message(type_: str) -> str:
+    if type_ == EvaluationType.FOLLOWUP:
+        return "该办件的这一环节已有追加评价，每个环节只能追加评价一次"
+    return "该办件的这一环节已评价过，每个环节只能主动评价一次；如需补充意见请使用追加评价"
+
+
+def find_by_receipt(code: str) -> Evaluation:
+    ev = (
+        Evaluation.objects.select_related("record", "item").prefetch_related("labels")
+        .filter(receipt_code=code.strip().upper())
+        .first()
+    )
+    if ev is None:
+        raise DomainError(404, "未找到", "没有这个评价回执码，请核对后重试", "code", code="not_found")
+    return ev

@@ -1,0 +1,165 @@
+"""办件 API: platforms push records and status changes (R2.4, R6.2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from django.http import HttpResponse
+from ninja import Field, Router, Schema, Status
+from pydantic import AwareDatetime, field_validator
+
+from haochaping.accounts.auth import ApiKeyAuth
+from haochaping.accounts.models import Scope
+from haochaping.org.rules import credit_code_problem
+
+from . import services
+from .models import ApplicantType, ServiceRecord
+
+router = Router(tags=["办件"])
+
+ApplicantTypeCode = Literal[1, 2, 3, 4, 5, 6, 9]
+
+
+class ApplicantIn(Schema):
+    type: ApplicantTypeCode = Field(description="申请人类型：1 自然人, 2 企业法人, 3 事业法人, 4 社会组织法人, 5 非法人企业, 6 行政机关, 9 其他")
+    name: str = Field("", max_length=200, description="申请人名称（加密存储）")
+    id_number: str = Field("", max_length=40, description="证件号码（加密存储）")
+    phone: str = Field("", pattern=r"^(1\d{10})?$", description="手机号（加密存储），11位")
+
+
+class RecordIn(Schema):
+    project_no: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="办件编号")
+    implementation_code: str = Field(..., min_length=1, max_length=60, description="事项实施编码")
+    region_code: str = Field(..., pattern=r"^(\d{6}|\d{9}|\d{12})$", description="行政区划代码（GB/T 2260）")
+    department_credit_code: str = Field(..., description="办理部门统一社会信用代码")
+    agency_code: str | None = Field(None, max_length=40, description="政务服务机构编码")
+    window_code: str | None = Field(None, max_length=40, description="窗口编号（须同时给出机构编码）")
+    staff_no: str | None = Field(None, max_length=40, description="经办人工号")
+    platform_code: str | None = Field(None, max_length=40, description="网上办理的平台编码")
+    applicant: ApplicantIn
+    record_type: Literal["immediate", "promised"] = Field(..., description="办件类型：immediate 即办件, promised 承诺件")
+    promised_days: int = Field(0, ge=0, le=3650, description="承诺时限（工作日），即办件为0")
+    status: Literal[1, 2, 3] = Field(..., description="办件状态：1 待受理, 2 办理中, 3 已办结")
+    accepted_at: AwareDatetime | None = Field(None, description="受理时间，ISO 8601 带时区")
+    completed_at: AwareDatetime | None = Field(None, description="办结时间，ISO 8601 带时区")
+
+    @field_validator("department_credit_code")
+    @classmethod
+    def _credit_code(cls, v: str) -> str:
+        problem = credit_code_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+
+class RecordPatch(Schema):
+    status: Literal[1, 2, 3] | None = None
+    accepted_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+    promised_days: int | None = Field(None, ge=0, le=3650)
+    overdue_explanation: str | None = Field(None, max_length=2000, description="超期说明（§二(三)，将公开）")
+
+
+class ApplicantOut(Schema):
+    type: int
+    type_name: str
+    name: str = Field(description="脱敏显示")
+    phone: str = Field(description="脱敏显示")
+
+
+class RecordOut(Schema):
+    project_no: str
+    implementation_code: str
+    item_name: str
+    region_code: str
+    status: int
+    status_name: str
+    record_type: str
+    promised_days: int
+    accepted_at: AwareDatetime | None
+    completed_at: AwareDatetime | None
+    due_date: date | None
+    is_overdue: bool
+    stages: list[str] = Field(description="已到达、可评价的环节：accept 受理, complete 办结")
+    applicant: ApplicantOut
+
+
+def record_out(record: ServiceRecord) -> dict:
+    return {
+        "project_no": record.project_no,
+        "implementation_code": record.item.implementation_code,
+        "item_name": record.item.name,
+        "region_code": record.region_id,
+        "status": record.status,
+        "status_name": str(record.get_status_display()),
+        "record_type": record.record_type,
+        "promised_days": record.promised_days,
+        "accepted_at": record.accepted_at,
+        "completed_at": record.completed_at,
+        "due_date": record.due_date,
+        "is_overdue": record.is_overdue(),
+        "stages": record.stages,
+        "applicant": {
+            "type": record.applicant_type,
+            "type_name": str(ApplicantType(record.applicant_type).label),
+            "name": str(record.applicant_name or ""),
+            "phone": str(record.applicant_phone or ""),
+        },
+    }
+
+
+def _source(request) -> str:
+    return f"apikey:{request.api_key.prefix}"
+
+
+@router.post(
+    "",
+    response={200: RecordOut, 201: RecordOut},
+    auth=ApiKeyAuth(Scope.RECORDS_WRITE),
+    summary="推送办件",
+    description="同一办件重复推送相同内容时幂等返回 200；内容不同返回 409，状态变更请用 PATCH。",
+)
+def push_record(request, payload: RecordIn, response: HttpResponse):
+    data = services.RecordInput(
+        project_no=payload.project_no,
+        implementation_code=payload.implementation_code,
+        region_code=payload.region_code,
+        department_credit_code=payload.department_credit_code,
+        agency_code=payload.agency_code,
+        window_code=payload.window_code,
+        staff_no=payload.staff_no,
+        platform_code=payload.platform_code,
+        applicant_type=payload.applicant.type,
+        applicant_name=payload.applicant.name,
+        applicant_id_number=payload.applicant.id_number,
+        applicant_phone=payload.applicant.phone,
+        record_type=payload.record_type,
+        promised_days=payload.promised_days,
+        status=payload.status,
+        accepted_at=payload.accepted_at,
+        completed_at=payload.completed_at,
+    )
+    record, created = services.push_record(data, source=_source(request), region_scope=request.api_key.region)
+    return Status(201 if created else 200, record_out(record))
+
+
+@router.patch("/{project_no}", response=RecordOut, auth=ApiKeyAuth(Scope.RECORDS_WRITE), summary="更新办件状态")
+def patch_record(request, project_no: str, payload: RecordPatch):
+    changes = payload.dict(exclude_unset=True)
+    record = services.update_record(project_no, changes, actor=_source(request), region_scope=request.api_key.region)
+    return record_out(record)
+
+
+@router.get("/{project_no}", response=RecordOut, auth=ApiKeyAuth(Scope.RECORDS_READ), summary="查询办件")
+def get_record(request, project_no: str):
+    from haochaping.core.problems import not_found
+    from haochaping.org.rules import region_prefix
+
+    qs = ServiceRecord.objects.select_related("item")
+    if request.api_key.region_id:
+        qs = qs.filter(region_id__startswith=region_prefix(request.api_key.region_id))
+    record = qs.filter(project_no=project_no).first()
+    if record is None:
+        raise not_found("办件不存在", "project_no")
+    return record_out(record)

@@ -1,0 +1,66 @@
+"""Pure rules about 办件 (R2.4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .models import RecordStatus, RecordType
+
+
+def due_date(accepted_on: date | None, record_type: str, promised_days: int, add_working_days) -> date | None:
+    """The promised completion date: the acceptance day for 即办件, else ``promised_days`` working days later.
+    ``add_working_days`` is the calendar function (injected so this stays pure)."""
+    if accepted_on is None:
+        return None
+    if record_type == RecordType.IMMEDIATE:
+        return accepted_on
+    return add_working_days(accepted_on, promised_days)
+
+
+def is_overdue(record, today: date | None = None) -> bool:
+    """Completed after its due date, or still open after it (§二(三): needs a public explanation)."""
+    if record.due_date is None:
+        return False
+    if record.status == RecordStatus.COMPLETED and record.completed_at:
+        return _local_date(record.completed_at) > record.due_date
+    if today is None:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+    return today > record.due_date
+
+
+def _local_date(moment: datetime) -> date:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+
+
+ALLOWED_STATUS_CHANGES = {
+    RecordStatus.WAITING: {RecordStatus.WAITING, RecordStatus.IN_PROGRESS, RecordStatus.COMPLETED},
+    RecordStatus.IN_PROGRESS: {RecordStatus.IN_PROGRESS, RecordStatus.COMPLETED},
+    RecordStatus.COMPLETED: {RecordStatus.COMPLETED},
+}
+
+
+def status_change_problem(current: int, new: int) -> str | None:
+    if new not in ALLOWED_STATUS_CHANGES.get(current, set()):
+        return f"办件状态不能从{RecordStatus(current).label}改为{RecordStatus(new).label}"
+    return None
+
+
+def record_consistency_problem(*, status: int, accepted_at, completed_at, record_type: str, promised_days: int):
+    """(field, message) for an inconsistent record, or None."""
+    if status in (RecordStatus.IN_PROGRESS, RecordStatus.COMPLETED) and accepted_at is None:
+        return "accepted_at", "已受理或已办结的办件必须有受理时间"
+    if status == RecordStatus.COMPLETED and completed_at is None:
+        return "completed_at", "已办结的办件必须有办结时间"
+    if status != RecordStatus.COMPLETED and completed_at is not None:
+        return "completed_at", "未办结的办件不能有办结时间"
+    if accepted_at and completed_at and completed_at < accepted_at:
+        return "completed_at", "办结时间不能早于受理时间"
+    if record_type == RecordType.PROMISED and promised_days < 1:
+        return "promised_days", "承诺件的承诺时限至少为1个工作日"
+    if record_type == RecordType.IMMEDIATE and promised_days != 0:
+        return "promised_days", "即办件的承诺时限应为0"
+    return None
