@@ -1,5 +1,5 @@
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from .models import ServiceItem
 
@@ -17,11 +17,14 @@ def item_list(request):
 
 
 def item_detail(request, implementation_code: str):
-    item = get_object_or_404(
-        ServiceItem.objects.select_related("department", "region", "lead_department"),
-        implementation_code=implementation_code,
-        is_active=True,
+    item = (
+        ServiceItem.objects.select_related("department", "region", "lead_department")
+        .filter(implementation_code=implementation_code, is_active=True)
+        .first()
     )
+    if item is None:
+        # A Chinese page that helps the visitor on (search), not the server's bare "Not Found".
+        return render(request, "catalog/item_not_found.html", {"code": implementation_code[:60]}, status=404)
     guide = item.current_guide()
     versions = list(item.guides.values_list("version", "published_at"))
     return render(request, "catalog/item_detail.html", {"item": item, "guide": guide, "versions": versions})

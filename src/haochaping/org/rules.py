@@ -77,3 +77,37 @@ def parent_code(code: str) -> str | None:
     if level == 4:
         return code[:6]
     return code[:9]
+
+
+def ancestor_candidates(code: str) -> list[str]:
+    """Possible ancestors of ``code``, nearest first. Some counties have no city row (municipalities'
+    districts such as 110101, 省直辖县级 units such as 419001), so a loader tries each in turn."""
+    level = region_level(code)
+    candidates = []
+    if level >= 5:
+        candidates.append(code[:9] + "000")
+    if level >= 4:
+        candidates.append(code[:6])
+    if level >= 3:
+        candidates.append(code[:4] + "00")
+    if level >= 2:
+        candidates.append(code[:2] + "0000")
+    # A 12-digit village's township is stored with 9 digits in some data; try both shapes.
+    if level >= 5:
+        candidates.insert(1, code[:9])
+    return [c for c in dict.fromkeys(candidates) if c != code]
+
+
+def nearest_parent_code(code: str, known) -> str | None:
+    """The nearest ancestor of ``code`` that is in ``known`` (any container of codes), or None."""
+    for candidate in ancestor_candidates(code):
+        if candidate in known:
+            return candidate
+    return None
+
+
+def is_ancestor(ancestor: str, code: str) -> bool:
+    """Whether ``ancestor`` can be a (possibly indirect) parent of ``code`` in GB/T 2260."""
+    if not (is_region_code(ancestor) and is_region_code(code)) or ancestor == code:
+        return False
+    return region_level(ancestor) < region_level(code) and code.startswith(region_prefix(ancestor))
