@@ -1,7 +1,18 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from . import calendar_rules
+
+
+def validate_calendar_region_code(value: str) -> None:
+    try:
+        calendar_rules.canonical_region_code(value)
+    except ValueError:
+        raise ValidationError(_("行政区划代码应为6、9或12位数字，留空表示全国"), code="region_code") from None
 
 
 class CalendarDay(models.Model):
@@ -15,7 +26,14 @@ class CalendarDay(models.Model):
         SEED = "seed", _("chinese-calendar 数据包")
         ADMIN = "admin", _("管理员录入")
 
-    region_code = models.CharField(_("行政区划代码"), max_length=12, blank=True, default="", help_text=_("留空表示全国"))
+    region_code = models.CharField(
+        _("行政区划代码"),
+        max_length=12,
+        blank=True,
+        default="",
+        validators=[validate_calendar_region_code],
+        help_text=_("留空表示全国；填写地区代码则只对该地区及其下级生效，最近的地区优先"),
+    )
     date = models.DateField(_("日期"))
     is_workday = models.BooleanField(_("是否工作日"))
     name = models.CharField(_("名称"), max_length=50, blank=True, help_text=_("如：春节、国庆节调休上班"))
@@ -28,15 +46,22 @@ class CalendarDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["region_code", "date"], name="calendar_day_unique")]
 
     def __str__(self) -> str:
-        kind = "工作日" if self.is_workday else "休息日"
+        kind = _("工作日") if self.is_workday else _("休息日")
         return f"{self.date} {self.name or kind}"
+
+    def save(self, *args, **kwargs):
+        # One spelling per region (370102 = 370102000000), so lookups along the region chain find it.
+        self.region_code = calendar_rules.canonical_region_code(self.region_code)
+        super().save(*args, **kwargs)
 
 
 class CalendarYear(models.Model):
     """Marks a year whose holiday arrangement has been published and entered. A year without this row
     falls back to Monday–Friday, and the system says so (admin and logs)."""
 
-    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    year = models.PositiveSmallIntegerField(
+        _("年份"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
     source = models.CharField(_("来源"), max_length=10, choices=CalendarDay.Source.choices, default=CalendarDay.Source.ADMIN)
     note = models.CharField(_("依据"), max_length=200, blank=True, help_text=_("如：国务院办公厅关于2027年部分节假日安排的通知"))
 
