@@ -103,9 +103,26 @@ def on_auth_error(request, exc):
     )
 
 
+# ninja reports a body that json.loads rejects as HttpError(400, "Cannot parse request body…").
+BODY_PARSE_ERROR = "Cannot parse request body"
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400 and str(exc).startswith(BODY_PARSE_ERROR):
+        message = PYDANTIC_MESSAGES["json_invalid"]
+        return problem(
+            request, status=422, title="请求内容有误", detail=f"body：{message}", field="body", code="invalid",
+            errors=[{"field": "body", "message": message}],
+        )
     return problem(request, status=exc.status_code, title="请求无法处理", detail=str(exc), code="http_error")
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request, exc: Exception):
+    # Operators get the traceback in the log; the client gets a problem document, never internals.
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return problem(request, status=500, title="服务器内部错误", detail="服务器处理请求时出错，请稍后重试；如持续出现请联系管理员", code="server_error")
 
 
 @api.exception_handler(Http404)

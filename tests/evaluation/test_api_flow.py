@@ -1,8 +1,10 @@
 """The evaluation core end to end over real HTTP: push a 办件, rate it, look the receipt up."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from haochaping.evaluation.models import Evaluation
 
@@ -10,6 +12,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def record_payload(org, item, **kw):
+    # Relative to now: a fixed date would fall out of the 补充评价 period and the test would rot.
+    accepted = timezone.localtime() - timedelta(hours=2)
     body = {
         "project_no": f"P-{uuid.uuid4().hex[:12]}",
         "implementation_code": item.implementation_code,
@@ -22,8 +26,8 @@ def record_payload(org, item, **kw):
         "record_type": "promised",
         "promised_days": 5,
         "status": 3,
-        "accepted_at": "2026-11-24T09:00:00+08:00",
-        "completed_at": "2026-11-24T10:00:00+08:00",
+        "accepted_at": accepted.isoformat(),
+        "completed_at": (accepted + timedelta(hours=1)).isoformat(),
     }
     body.update(kw)
     return body

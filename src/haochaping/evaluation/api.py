@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, ConfigDict, StrictInt
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
@@ -18,6 +19,9 @@ from .models import Label
 router = Router(tags=["好差评"])
 
 ChannelCode = Literal["pc", "mobile", "qr", "kiosk", "terminal", "phone", "sms", "paper"]
+# Checked before any message can quote a code back: only 3-digit codes are ever echoed, never stray input
+# such as a phone number pasted into the wrong field.
+LabelCode = Annotated[str, Field(pattern=r"^\d{3}$", description="三位标签代码，首位为对应星级")]
 
 
 class EvaluatorIn(Schema):
@@ -26,6 +30,9 @@ class EvaluatorIn(Schema):
 
 
 class QuestionnaireIn(Schema):
+    # The five §三(二) questions and nothing else: an unknown question is a client error, not silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
     guide_clear: bool | None = Field(None, description="服务指引是否清晰")
     process_convenient: bool | None = Field(None, description="办事程序是否便利")
     materials_simplified: bool | None = Field(None, description="材料手续是否精简")
@@ -35,12 +42,12 @@ class QuestionnaireIn(Schema):
 
 class EvaluationIn(Schema):
     idempotency_key: str = Field(..., min_length=8, max_length=100, description="客户端生成的唯一键；重试时保持不变")
-    project_no: str = Field(..., min_length=1, max_length=64, description="办件编号")
+    project_no: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="办件编号")
     stage: Literal["accept", "complete"] = Field(..., description="评价环节：accept 受理, complete 办结")
     channel: ChannelCode = Field(..., description="评价渠道")
-    level: int = Field(..., ge=1, le=5, description="评价等级 1–5，5 为非常满意，1、2 为差评")
+    level: StrictInt = Field(..., ge=1, le=5, description="评价等级 1–5，5 为非常满意，1、2 为差评")
     type: Literal["active", "followup"] = Field("active", description="active 主动评价, followup 追加评价")
-    labels: list[str] = Field(default_factory=list, max_length=20, description="评价标签代码（国家标签字典）")
+    labels: list[LabelCode] = Field(default_factory=list, max_length=20, description="评价标签代码（国家标签字典）")
     comment: str = Field("", max_length=rules.MAX_COMMENT, description="文字评价，不超过1000字")
     questionnaire: QuestionnaireIn | None = None
     evaluator: EvaluatorIn | None = Field(None, description="不填为匿名评价")
@@ -93,7 +100,7 @@ def _created(result: services.SubmitResult) -> dict:
         "is_bad": ev.is_bad,
         "case_id": result.case_id,
         "leaf_hash": ev.leaf_hash,
-        "created_at": ev.created_at,
+        "created_at": timezone.localtime(ev.created_at),
     }
 
 
@@ -120,7 +127,9 @@ def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
         evaluator_name=evaluator.name,
         evaluator_phone=evaluator.phone,
     )
-    result = services.submit_evaluation(data, source=f"apikey:{request.api_key.prefix}")
+    result = services.submit_evaluation(
+        data, source=f"apikey:{request.api_key.prefix}", region_scope=request.api_key.region
+    )
     return Status(200 if result.replayed else 201, _created(result))
 
 
@@ -154,7 +163,7 @@ def receipt(request, code: str):
         "is_supplementary": ev.is_supplementary,
         "labels": [{"code": lb.code, "text": lb.text, "level": lb.level} for lb in ev.labels.all()],
         "comment": ev.comment,
-        "created_at": ev.created_at,
+        "created_at": timezone.localtime(ev.created_at),
         "leaf_hash": ev.leaf_hash,
         "followup_allowed": followup_allowed,
         "case": None,

@@ -12,11 +12,13 @@ from django.utils import timezone
 from haochaping.core import calendar, crypto
 from haochaping.core.problems import DomainError, conflict, invalid, not_found
 from haochaping.org import policy
+from haochaping.org.models import Region
+from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
 
 from . import rules
 from .models import Channel, Evaluation, EvaluationType, Label
-from .signals import evaluation_written
+from .signals import evaluation_replayed, evaluation_written
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
 RECEIPT_LENGTH = 12  # 60 bits: unguessable, still short enough to copy from a phone
@@ -70,10 +72,22 @@ def canonical_bytes(ev: Evaluation, label_codes: list[str]) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _case_id(responses) -> object | None:
+    for _receiver, response in responses:
+        if isinstance(response, dict) and response.get("case_id") is not None:
+            return response["case_id"]
+    return None
+
+
 def _replay(existing: Evaluation, digest: str) -> SubmitResult:
     if existing.request_hash != digest:
         raise conflict("该幂等键已用于另一条不同的评价", "idempotency_key")
-    return SubmitResult(existing, None, replayed=True)
+    # A retry must get the first answer, including the case the first submit opened.
+    return SubmitResult(existing, _case_id(evaluation_replayed.send(sender=Evaluation, evaluation=existing)), replayed=True)
+
+
+class _DuplicateRow(Exception):
+    """The evaluation row itself violated a unique constraint (a concurrent submit won)."""
 
 
 def _check(data: EvaluationInput, record: ServiceRecord, today) -> None:
@@ -111,24 +125,29 @@ def _check(data: EvaluationInput, record: ServiceRecord, today) -> None:
         raise invalid(problem[1], problem[0])
 
 
-def submit_evaluation(data: EvaluationInput, *, source: str, now=None) -> SubmitResult:
+def submit_evaluation(data: EvaluationInput, *, source: str, now=None, region_scope: Region | None = None) -> SubmitResult:
     """Record one evaluation of a 办件 stage.
 
     Idempotent on ``idempotency_key``: a retry with the same request returns the first result; the same key
     with a different request is a conflict. One active and one follow-up per (办件, stage), enforced by the
     database. The row and everything receivers of ``evaluation_written`` do (e.g. open a case) commit together.
+    ``region_scope`` (an API key's region) hides records outside that region's subtree.
     """
     digest = _request_hash(data)
     existing = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
     if existing is not None:
         return _replay(existing, digest)
     record = ServiceRecord.objects.filter(project_no=data.project_no).first()
-    if record is None:
+    if record is None or (region_scope is not None and not record.region_id.startswith(region_prefix(region_scope.code))):
         raise not_found("办件不存在", "project_no")
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     _check(data, record, today)
-    if Evaluation.objects.filter(record=record, stage=data.stage, type=data.type).exists():
+    taken = Evaluation.objects.select_related("record").filter(record=record, stage=data.stage, type=data.type).first()
+    if taken is not None:
+        # A concurrent retry of this very request may have committed since the idempotency lookup above.
+        if taken.idempotency_key == data.idempotency_key:
+            return _replay(taken, digest)
         raise conflict(_duplicate_message(data.type), "type")
     stage_day = timezone.localtime(record.stage_time(data.stage)).date()
     ev = Evaluation(
@@ -159,16 +178,18 @@ def submit_evaluation(data: EvaluationInput, *, source: str, now=None) -> Submit
         created_at=now,
     )
     ev.leaf_hash = crypto.sm3_hex(canonical_bytes(ev, data.labels))
-    case_id = None
     try:
         with transaction.atomic():
-            ev.save(force_insert=True)
+            try:
+                with transaction.atomic():
+                    ev.save(force_insert=True)
+            except IntegrityError as exc:
+                # Only the row's own constraints mean "duplicate"; a receiver's IntegrityError below is a fault.
+                raise _DuplicateRow from exc
             if data.labels:
                 ev.labels.set(data.labels)
-            for _receiver, response in evaluation_written.send(sender=Evaluation, evaluation=ev):
-                if isinstance(response, dict) and response.get("case_id") is not None and case_id is None:
-                    case_id = response["case_id"]
-    except IntegrityError:
+            case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev))
+    except _DuplicateRow:
         # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
         again = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
         if again is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime, field_validator
+from pydantic import AwareDatetime, BeforeValidator, field_validator
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
@@ -19,6 +21,20 @@ from .models import ApplicantType, ServiceRecord
 router = Router(tags=["办件"])
 
 ApplicantTypeCode = Literal[1, 2, 3, 4, 5, 6, 9]
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_text_only(value):
+    # pydantic would also take Unix timestamps (numbers or digit strings); the interface promises ISO 8601.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value):
+        raise ValueError("应为 ISO 8601 时间并带时区，例如 2026-01-05T09:30:00+08:00")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only)]
 
 
 class ApplicantIn(Schema):
@@ -41,8 +57,8 @@ class RecordIn(Schema):
     record_type: Literal["immediate", "promised"] = Field(..., description="办件类型：immediate 即办件, promised 承诺件")
     promised_days: int = Field(0, ge=0, le=3650, description="承诺时限（工作日），即办件为0")
     status: Literal[1, 2, 3] = Field(..., description="办件状态：1 待受理, 2 办理中, 3 已办结")
-    accepted_at: AwareDatetime | None = Field(None, description="受理时间，ISO 8601 带时区")
-    completed_at: AwareDatetime | None = Field(None, description="办结时间，ISO 8601 带时区")
+    accepted_at: IsoDatetime | None = Field(None, description="受理时间，ISO 8601 带时区")
+    completed_at: IsoDatetime | None = Field(None, description="办结时间，ISO 8601 带时区")
 
     @field_validator("department_credit_code")
     @classmethod
@@ -54,11 +70,19 @@ class RecordIn(Schema):
 
 
 class RecordPatch(Schema):
-    status: Literal[1, 2, 3] | None = None
-    accepted_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
+    status: Literal[1, 2, 3] | None = Field(None, description="办件状态：1 待受理, 2 办理中, 3 已办结")
+    accepted_at: IsoDatetime | None = None
+    completed_at: IsoDatetime | None = None
     promised_days: int | None = Field(None, ge=0, le=3650)
     overdue_explanation: str | None = Field(None, max_length=2000, description="超期说明（§二(三)，将公开）")
+
+    @field_validator("status", "promised_days", "overdue_explanation")
+    @classmethod
+    def _not_null(cls, v):
+        # Omit a field to leave it unchanged; an explicit null would blank a required column.
+        if v is None:
+            raise ValueError("不能为空；不修改时请省略该字段")
+        return v
 
 
 class ApplicantOut(Schema):
@@ -95,8 +119,9 @@ def record_out(record: ServiceRecord) -> dict:
         "status_name": str(record.get_status_display()),
         "record_type": record.record_type,
         "promised_days": record.promised_days,
-        "accepted_at": record.accepted_at,
-        "completed_at": record.completed_at,
+        # One representation for every answer about a record, whatever offset the platform sent.
+        "accepted_at": _local(record.accepted_at),
+        "completed_at": _local(record.completed_at),
         "due_date": record.due_date,
         "is_overdue": record.is_overdue(),
         "stages": record.stages,
@@ -107,6 +132,10 @@ def record_out(record: ServiceRecord) -> dict:
             "phone": str(record.applicant_phone or ""),
         },
     }
+
+
+def _local(moment):
+    return timezone.localtime(moment) if moment else None
 
 
 def _source(request) -> str:
@@ -158,7 +187,7 @@ def get_record(request, project_no: str):
 
     qs = ServiceRecord.objects.select_related("item")
     if request.api_key.region_id:
-        qs = qs.filter(region_id__startswith=region_prefix(request.api_key.region_id))
+        qs = qs.filter(region__code__startswith=region_prefix(request.api_key.region_id))
     record = qs.filter(project_no=project_no).first()
     if record is None:
         raise not_found("办件不存在", "project_no")

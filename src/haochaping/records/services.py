@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -41,8 +41,16 @@ class RecordInput:
     completed_at: datetime | None = None
 
 
+def _canonical(value):
+    # The same instant sent as +08:00 or as Z is the same record: compare instants, not spellings.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
 def _payload_hash(data: RecordInput) -> str:
-    canonical = json.dumps(data.__dict__, sort_keys=True, default=str, ensure_ascii=False)
+    doc = {k: _canonical(v) for k, v in data.__dict__.items()}
+    canonical = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
     return crypto.blind_index(canonical, kind="record-payload")
 
 
@@ -106,7 +114,7 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
     digest = _payload_hash(data)
     existing = ServiceRecord.objects.filter(project_no=data.project_no).first()
     if existing is not None:
-        return _same_or_conflict(existing, digest), False
+        return _same_or_conflict(existing, digest, region_scope), False
     refs = _resolve(data, region_scope)
     _check_consistency(data.status, data.accepted_at, data.completed_at, data.record_type, data.promised_days)
     record = ServiceRecord(
@@ -133,17 +141,25 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
     except IntegrityError:
         # Two pushes of one record raced: the loser answers like a re-push.
         existing = ServiceRecord.objects.get(project_no=data.project_no)
-        return _same_or_conflict(existing, digest), False
+        return _same_or_conflict(existing, digest, region_scope), False
     return record, True
 
 
-def _same_or_conflict(existing: ServiceRecord, digest: str) -> ServiceRecord:
+def _in_scope(record: ServiceRecord, region_scope: Region | None) -> bool:
+    return region_scope is None or record.region_id.startswith(region_prefix(region_scope.code))
+
+
+def _same_or_conflict(existing: ServiceRecord, digest: str, region_scope: Region | None = None) -> ServiceRecord:
+    if not _in_scope(existing, region_scope):
+        # Another region's record: say the number is taken, never hand its content back.
+        raise conflict("该办件编号已被其他地区的办件使用", "project_no")
     if existing.push_hash == digest:
         return existing
     raise conflict("该办件编号已存在且内容不同；变更状态请使用 PATCH /api/v1/records/{project_no}", "project_no")
 
 
 UPDATABLE = ("status", "accepted_at", "completed_at", "promised_days", "overdue_explanation")
+NOT_NULL = ("status", "promised_days", "overdue_explanation")
 
 
 def update_record(project_no: str, changes: dict, *, actor: str, region_scope: Region | None = None) -> ServiceRecord:
@@ -151,9 +167,12 @@ def update_record(project_no: str, changes: dict, *, actor: str, region_scope: R
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
         raise invalid(f"不能修改的字段：{', '.join(sorted(unknown))}", sorted(unknown)[0])
+    for f in NOT_NULL:
+        if f in changes and changes[f] is None:
+            raise invalid("不能为空；不修改时请省略该字段", f)
     with transaction.atomic():
         record = ServiceRecord.objects.select_for_update().filter(project_no=project_no).first()
-        if record is None or (region_scope is not None and not record.region_id.startswith(region_prefix(region_scope.code))):
+        if record is None or not _in_scope(record, region_scope):
             raise not_found("办件不存在", "project_no")
         before = {f: getattr(record, f) for f in changes}
         new_status = changes.get("status", record.status)
