@@ -1,0 +1,44 @@
+"""The Django admin, where administrators maintain the catalog, speaks Chinese and lets a superuser in."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Zhengwu-Fuwu-2026!"
+
+
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser("guanliyuan", "admin@example.org", PASSWORD)
+
+
+def test_admin_login_page_is_chinese(page, db):
+    page.goto("/admin/")
+    page.wait_for_url("**/admin/login/?next=/admin/")
+    assert page.evaluate("document.documentElement.lang") == "zh-hans"
+    assert page.title() == "登录 | 好差评管理"
+    assert page.get_by_label("用户名").is_visible()
+    assert page.get_by_label("密码").is_visible()
+    assert page.get_by_role("button", name="登录").is_visible()
+
+
+def test_superuser_logs_in_and_sees_the_catalog(page, superuser):
+    page.goto("/admin/login/")
+    page.get_by_label("用户名").fill("guanliyuan")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/")
+    assert page.get_by_role("heading", level=1).inner_text() == "系统管理"
+    assert page.get_by_role("link", name="政务服务事项", exact=True).is_visible()
+
+
+def test_wrong_password_is_refused_in_chinese(page, superuser):
+    page.goto("/admin/login/")
+    page.get_by_label("用户名").fill("guanliyuan")
+    page.get_by_label("密码").fill("wrong-password-123")
+    page.get_by_role("button", name="登录").click()
+    assert "请输入一个正确的" in page.locator(".errornote").inner_text()
+    assert page.url.endswith("/admin/login/")
