@@ -1,7 +1,7 @@
 """The ``haochaping`` command.
 
     haochaping serve [--host H] [--port P] [--workers N]   production server (gunicorn)
-    haochaping demo [--force]                              load demo data once
+    haochaping demo [--records N]                          load demo data once
     haochaping worker                                      background tasks
     haochaping apikey create --name N --scopes a,b         print a new API key alone on stdout
     haochaping <django command> ...                        any Django management command

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Listed so the API docs serve Swagger UI from local static files, not from a CDN.
+    "ninja",
     "django_htmx",
     "import_export",
     "django_tasks",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "haochaping.records",
     "haochaping.evaluation",
     "haochaping.accounts",
+    "haochaping.demo",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +113,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The site-wide CSS lives beside the base templates, outside any app.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 if not PRODUCTION:

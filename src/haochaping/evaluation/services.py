@@ -50,7 +50,8 @@ class SubmitResult:
     replayed: bool
 
 
-def _request_hash(data: EvaluationInput) -> str:
+def request_hash(data: EvaluationInput) -> str:
+    """Keyed digest of a request, to tell a retry (same key, same request) from a reused key."""
     canonical = json.dumps(data.__dict__, sort_keys=True, ensure_ascii=False, default=str)
     return crypto.blind_index(canonical, kind="evaluation-request")
 
@@ -133,7 +134,7 @@ def submit_evaluation(data: EvaluationInput, *, source: str, now=None, region_sc
     database. The row and everything receivers of ``evaluation_written`` do (e.g. open a case) commit together.
     ``region_scope`` (an API key's region) hides records outside that region's subtree.
     """
-    digest = _request_hash(data)
+    digest = request_hash(data)
     existing = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
     if existing is not None:
         return _replay(existing, digest)

@@ -48,7 +48,8 @@ def _canonical(value):
     return value
 
 
-def _payload_hash(data: RecordInput) -> str:
+def payload_hash(data: RecordInput) -> str:
+    """Keyed digest of a pushed record, to tell an identical re-push from a changed one."""
     doc = {k: _canonical(v) for k, v in data.__dict__.items()}
     canonical = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
     return crypto.blind_index(canonical, kind="record-payload")
@@ -111,7 +112,7 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
     Pushing the identical record again returns it unchanged (idempotent); pushing different content under an
     existing 办件编号 is a conflict: changes go through :func:`update_record`.
     """
-    digest = _payload_hash(data)
+    digest = payload_hash(data)
     existing = ServiceRecord.objects.filter(project_no=data.project_no).first()
     if existing is not None:
         return _same_or_conflict(existing, digest, region_scope), False

@@ -1,0 +1,53 @@
+"""``haochaping demo``: load the demo data set once (see haochaping.demo.generator for what it holds)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from haochaping.demo import generator
+from haochaping.evaluation.models import Channel
+
+
+class Command(BaseCommand):
+    help = _(
+        "载入演示数据：山东省及济南市、青岛市部分区县的演示机构、事项和办事指南，以及最近12个月的办件和评价。"
+        "数据由固定随机种子生成，同一天运行结果相同；已载入时不再重复载入。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--records", type=int, default=generator.DEFAULT_RECORDS, help=_("生成的办件数量（默认100000）")
+        )
+
+    def handle(self, *args, records: int, verbosity: int = 1, **options):
+        if records < 1:
+            raise CommandError(_("--records 应为正整数"))
+        if generator.is_loaded():
+            self.stdout.write(_("演示数据已存在，无需重复载入。"))
+            return
+        progress = self.stdout.write if verbosity >= 1 else None
+        s = generator.build(records, progress=progress)
+        if verbosity < 1:
+            return
+        channels = "，".join(
+            f"{Channel(c).label}{n / s.evaluations:.1%}" for c, n in s.channels.most_common()
+        ) if s.evaluations else "—"
+        lines = [
+            _("演示数据已载入（用时 %(seconds).1f 秒）。") % {"seconds": s.seconds},
+            _("机构：演示行政区划 %(regions)d 个，部门 %(departments)d 个，政务服务机构 %(agencies)d 个，窗口 %(windows)d 个，"
+              "工作人员 %(staff)d 名，平台 %(platforms)d 个") % vars(s),
+            _("事项 %(items)d 项，每项均已发布办事指南") % {"items": s.items},
+            _("办件 %(records)d 件（%(start)s 至 %(end)s）：已办结 %(completed)d，办理中 %(in_progress)d，"
+              "待受理 %(waiting)d，超期 %(overdue)d")
+            % {"records": s.records, "start": s.start, "end": s.end, "completed": s.completed,
+               "in_progress": s.status[2], "waiting": s.status[1], "overdue": s.overdue},
+            _("评价 %(evaluations)d 条（其中追加评价 %(followups)d 条，补充评价 %(supplementary)d 条，实名 %(real_name)d 条）；"
+              "差评 %(bad)d 条，差评率 %(bad_rate).2f%%；参评率 %(participation).1f%%（未评价的办件不计为满意）")
+            % {"evaluations": s.evaluations, "followups": s.followups, "supplementary": s.supplementary,
+               "real_name": s.real_name, "bad": s.bad, "bad_rate": s.bad_rate * 100,
+               "participation": s.participation_rate * 100},
+            _("评价渠道：%(channels)s") % {"channels": channels},
+        ]
+        for line in lines:
+            self.stdout.write(line)
