@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+# Dropped and recreated by every `make bench`: never point it at a database you keep.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haochaping_bench
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
@@ -39,15 +41,21 @@ test: install
 test-pg: install
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
+# Debian's Chromium and a CJK font (without one, Chinese renders as empty boxes). Installs only what is
+# missing; needs root and apt. Playwright's own browser download is not used.
 browser-deps:
-	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
+	@if ! test -x $(CHROMIUM) || ! fc-list :lang=zh family 2>/dev/null | grep -q .; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
 
-# Pages in a real browser (Debian's Chromium driven by playwright).
+# Pages in a real browser (Debian's Chromium driven by playwright). One process: the tests share one
+# Chromium and pytest-django's live server. Selecting no test at all exits non-zero (pytest's code 5).
 test-browser: install browser-deps
 	HAOCHAPING_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser -p no:xdist $(PYTEST_ARGS)
 
+# Evaluations/s through the real server on PostgreSQL beside bare INSERT+COMMITs (bench/README.md).
 bench: install
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -1,0 +1,819 @@
+"""Ingest benchmark: evaluations over HTTP against the production server, beside bare INSERT+COMMITs.
+
+    python bench/ingest.py [--count 2000] [--clients 8] [--workers 2] [--database-url postgres://…/haochaping_bench]
+
+1. Drops and recreates the bench database, runs ``haochaping migrate``, seeds one organisation, COUNT completed
+   办件 and an API key with ``evaluations:write`` (in a subprocess, through the project's own code).
+2. Starts ``haochaping serve`` (gunicorn, gthread) on a free port of 127.0.0.1 and lets CLIENTS threads, each with
+   a keep-alive httpx client, submit COUNT evaluations (one per 办件, mixed levels, about 2 % 差评 with label 209).
+3. Resubmits 10 % of them with the same idempotency keys: each must answer 200 with the first answer's id.
+4. Stops the server, checks the database holds exactly COUNT evaluations, then runs the reference: COUNT plain
+   single-row INSERT + COMMIT through psycopg into a table of similar width, with the same concurrency.
+5. Prints a table and the ratios, writes bench/results/ingest-<timestamp>.json.
+
+Speed is reported as ratios measured in one run, never asserted. The exit status is non-zero only when
+something was wrong (an error answer, a lost or duplicated row, a replay that was not a replay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/haochaping_bench"
+PROJECT_PREFIX = "BENCH"
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 15.0
+REQUEST_TIMEOUT = 30.0
+MAX_ERRORS_KEPT = 5
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Configuration and results
+
+
+@dataclass
+class Config:
+    count: int = 2000
+    clients: int = 8
+    workers: int = 2
+    threads: int = 4
+    retry_fraction: float = 0.10
+    database_url: str = DEFAULT_DATABASE_URL
+    write_json: bool = True
+    seed: int = 20261124
+
+
+@dataclass
+class Phase:
+    """One measured phase: how many operations, how long it took, and the per-operation latencies."""
+
+    name: str
+    count: int = 0
+    errors: int = 0
+    wall_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    error_samples: list[str] = field(default_factory=list)
+    cpu: dict | None = None  # CPU seconds spent during the phase, by whom (Linux /proc), see CpuMeter
+
+    @property
+    def per_s(self) -> float:
+        return (self.count - self.errors) / self.wall_s if self.wall_s > 0 else 0.0
+
+    def pct(self, p: float) -> float:
+        return percentile(self.latencies_ms, p)
+
+    def summary(self) -> dict:
+        return {
+            "count": self.count,
+            "errors": self.errors,
+            "wall_s": round(self.wall_s, 3),
+            "per_s": round(self.per_s, 1),
+            "p50_ms": round(self.pct(50), 2),
+            "p99_ms": round(self.pct(99), 2),
+            "max_ms": round(max(self.latencies_ms), 2) if self.latencies_ms else 0.0,
+            "error_samples": self.error_samples,
+            "cpu_ms_per_op": {k: round(v * 1000 / self.count, 2) for k, v in self.cpu.items()} if self.cpu else None,
+            "cpu_busy_share": self.cpu and round(self.cpu["machine"] / (self.wall_s * (os.cpu_count() or 1)), 2),
+        }
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (no interpolation: the value some request really took)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+class CpuMeter:
+    """CPU seconds used between start() and stop(), by whom: this process (the clients), the server's process
+    tree, the PostgreSQL processes serving the bench database (its backends and the shared background writers),
+    and whatever else ran on the machine. Linux only (/proc); elsewhere ``stop()`` returns None. The few cores
+    are shared by all of them, so this tells where the time went and whether something else competed."""
+
+    def __init__(self, database_url: str, server_pid: int | None = None):
+        self.database_url = database_url
+        self.server_pid = server_pid
+        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.begin: dict | None = None
+
+    def _machine(self) -> float:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+        idle = values[3] + values[4]  # idle + iowait
+        return (sum(values) - idle) / self.ticks
+
+    def _process(self, pid: int) -> tuple[float, list[int]]:
+        """(CPU seconds, child pids) of one process, all its threads; (0, []) when it is gone.
+
+        schedstat counts nanoseconds, where /proc/<pid>/stat counts 10 ms ticks: too coarse for a PostgreSQL
+        backend that spends microseconds per INSERT."""
+        try:
+            cpu_ns, children = 0, []
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                cpu_ns += int((task / "schedstat").read_text().split()[0])
+                children += [int(c) for c in (task / "children").read_text().split()]
+            return cpu_ns / 1e9, children
+        except (OSError, ValueError, IndexError):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                return (int(fields[11]) + int(fields[12])) / self.ticks, []
+            except (OSError, ValueError, IndexError):
+                return 0.0, []
+
+    def _tree(self, pid: int) -> dict[int, float]:
+        found: dict[int, float] = {}
+        todo = [pid]
+        while todo and len(found) < 1000:
+            p = todo.pop()
+            if p not in found:
+                found[p], children = self._process(p)
+                todo += children
+        return found
+
+    def _pg_pids(self) -> list[int]:
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE (datname = current_database() OR datname IS NULL) "
+                "AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def _sample(self) -> dict:
+        return {
+            "machine": self._machine(),
+            "clients": time.process_time(),
+            "server": self._tree(self.server_pid) if self.server_pid else {},
+            "postgresql": {pid: self._process(pid)[0] for pid in self._pg_pids()},
+        }
+
+    def start(self) -> None:
+        try:
+            self.begin = self._sample()
+        except Exception:  # noqa: BLE001 - accounting is best effort, never a reason to fail the benchmark
+            self.begin = None
+
+    def stop(self) -> dict | None:
+        if self.begin is None:
+            return None
+        try:
+            end = self._sample()
+        except Exception:  # noqa: BLE001
+            return None
+        b = self.begin
+
+        def grown(key: str) -> float:
+            # A process that appeared during the phase counts whole; one that vanished is lost (rare: the
+            # server keeps its connections, the reference holds its own).
+            return sum(max(0.0, t - b[key].get(pid, 0.0)) for pid, t in end[key].items())
+
+        used = {
+            "machine": end["machine"] - b["machine"],
+            "clients": end["clients"] - b["clients"],
+            "server": grown("server"),
+            "postgresql": grown("postgresql"),
+        }
+        used["other"] = max(0.0, used["machine"] - used["clients"] - used["server"] - used["postgresql"])
+        return used
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Database set-up
+
+
+def _with_dbname(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _dbname(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the database named in ``url``. Refuses names without "bench": this drops data."""
+    import psycopg
+
+    name = _dbname(url)
+    if "bench" not in name or not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing to drop database {name!r}: the bench database name must contain 'bench'")
+    with psycopg.connect(_with_dbname(url, "postgres"), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    name = _dbname(url)
+    if "bench" not in name:
+        return
+    with psycopg.connect(_with_dbname(url, "postgres"), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _django_env(database_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="haochaping.settings",
+        HAOCHAPING_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    # The pytest run that may have started us sets these; the server must use the settings as deployed.
+    env.pop("SQLITE_TEST_NAME", None)
+    return env
+
+
+def _haochaping_command() -> list[str]:
+    script = Path(sys.executable).parent / "haochaping"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("haochaping")
+    return [found] if found else [sys.executable, "-m", "haochaping"]
+
+
+def migrate(database_url: str) -> None:
+    subprocess.run(
+        [*_haochaping_command(), "migrate", "--no-input", "-v", "0"],
+        env=_django_env(database_url), check=True, timeout=300, cwd=ROOT,
+    )
+
+
+def seed(database_url: str, count: int) -> str:
+    """Seed org data, ``count`` completed 办件 and an API key in a Django subprocess; returns the key."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "_seed", str(count)],
+        env=_django_env(database_url), check=True, timeout=300, cwd=ROOT, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])["api_key"]
+
+
+def _seed_main(count: int) -> None:
+    """Runs inside the seed subprocess, with Django set up on the bench database."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from tests import factories
+
+    from haochaping.accounts.models import Scope
+    from haochaping.accounts.services import create_api_key
+    from haochaping.records.models import ServiceRecord
+
+    org = factories.make_org()
+    item = factories.make_item(org)
+    completed_at = timezone.now() - timedelta(hours=1)
+    accepted_at = completed_at - timedelta(hours=1)
+    records = [
+        ServiceRecord(
+            project_no=f"{PROJECT_PREFIX}{i:08d}",
+            item=item,
+            region=org.county,
+            department=org.department,
+            agency=org.agency,
+            window=org.window,
+            staff=org.staff,
+            applicant_type=1,
+            applicant_name="王小二",
+            applicant_phone="13912345678",
+            record_type="promised",
+            promised_days=5,
+            status=3,
+            accepted_at=accepted_at,
+            completed_at=completed_at,
+            push_hash="bench",
+            source="bench",
+        )
+        for i in range(count)
+    ]
+    ServiceRecord.objects.bulk_create(records, batch_size=1000)
+    _key, secret = create_api_key(name="性能测试", scopes=[Scope.EVALUATIONS_WRITE])
+    print(json.dumps({"api_key": secret}))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Workload
+
+
+def make_payloads(count: int, seed: int) -> list[dict]:
+    """COUNT evaluation bodies, one per seeded 办件: mostly good, exactly every 50th a 差评 (2 %)."""
+    rng = random.Random(seed)
+    channels = ["kiosk", "qr", "mobile", "pc", "terminal", "sms"]
+    run = uuid.uuid4().hex[:8]
+    bodies = []
+    for i in range(count):
+        body = {
+            "idempotency_key": f"bench-{run}-{i:08d}",
+            "project_no": f"{PROJECT_PREFIX}{i:08d}",
+            "stage": "complete",
+            "channel": channels[i % len(channels)],
+        }
+        if i % 50 == 25:
+            body.update(level=2, labels=["209"], comment="等了很久，超过了承诺时间")
+        else:
+            body["level"] = rng.choices([5, 4, 3], weights=[70, 22, 8])[0]
+            if rng.random() < 0.3:
+                body["comment"] = "服务热情，办理迅速" * rng.randint(1, 4)
+        if rng.random() < 0.2:
+            body["questionnaire"] = {"guide_clear": True, "process_convenient": rng.random() < 0.9}
+        if rng.random() < 0.2:
+            body["evaluator"] = {"phone": f"139{rng.randrange(10**8):08d}"}
+        bodies.append(body)
+    return bodies
+
+
+def _run_concurrently(clients: int, total: int, work) -> float:
+    """Call ``work(worker_no, index)`` for every index in range(total) from ``clients`` threads; wall seconds."""
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def loop(worker_no: int) -> None:
+        while True:
+            with lock:
+                i = next(counter)
+            if i >= total:
+                return
+            work(worker_no, i)
+
+    threads = [threading.Thread(target=loop, args=(n,), name=f"bench-{n}") for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
+class Server:
+    """``haochaping serve`` in a subprocess, always stopped within a bounded time."""
+
+    def __init__(self, database_url: str, workers: int, threads: int):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="haochaping-bench-server-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [*_haochaping_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers), "--threads", str(threads)],
+            env=_django_env(database_url), cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopping it reaches the workers and nothing else
+        )
+
+    def wait_ready(self, timeout: float = SERVER_START_TIMEOUT) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/levels", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=SERVER_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=SERVER_STOP_TIMEOUT)
+        self.log.close()
+
+    def log_tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        text = Path(self.log.name).read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def remove_log(self) -> None:
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _describe(response) -> str:
+    return f"{response.status_code} {response.text[:200]}"
+
+
+def warm_up(base_url: str, api_key: str, clients: int) -> None:
+    """Let the workers import everything and connect to the database before the clock starts, with requests
+    that write nothing (unknown 办件 → 404)."""
+    import httpx
+
+    def one(_worker: int, i: int) -> None:
+        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=REQUEST_TIMEOUT) as c:
+            c.post("/api/v1/evaluations", json={
+                "idempotency_key": f"warmup-{uuid.uuid4().hex}", "project_no": f"WARMUP{i}",
+                "stage": "complete", "channel": "pc", "level": 5,
+            })
+
+    _run_concurrently(clients, clients * 4, one)
+
+
+def submit_all(base_url: str, api_key: str, bodies: list[dict], clients: int, expect: int, name: str,
+               ids: dict[int, int] | None = None, expected_ids: dict[int, int] | None = None,
+               indices: list[int] | None = None, server_pid: int | None = None,
+               database_url: str = "") -> Phase:
+    """POST each body once from ``clients`` keep-alive clients. Anything but the ``expect`` status is an error;
+    so is a replay whose id differs from ``expected_ids``. Records the created ids into ``ids``."""
+    import httpx
+
+    indices = list(range(len(bodies))) if indices is None else indices
+    phase = Phase(name, count=len(indices))
+    lock = threading.Lock()
+    http = [
+        httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=REQUEST_TIMEOUT)
+        for _ in range(clients)
+    ]
+
+    def fail(message: str) -> None:
+        with lock:
+            phase.errors += 1
+            if len(phase.error_samples) < MAX_ERRORS_KEPT:
+                phase.error_samples.append(message)
+
+    def one(worker: int, n: int) -> None:
+        i = indices[n]
+        started = time.perf_counter()
+        try:
+            r = http[worker].post("/api/v1/evaluations", json=bodies[i])
+        except httpx.HTTPError as exc:
+            fail(f"{type(exc).__name__}: {exc}")
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            phase.latencies_ms.append(elapsed)
+        if r.status_code != expect:
+            fail(_describe(r))
+            return
+        got = r.json().get("id")
+        if expected_ids is not None and expected_ids.get(i) != got:
+            fail(f"replay of #{i} answered id {got}, first answer was {expected_ids.get(i)}")
+        if ids is not None:
+            with lock:
+                ids[i] = got
+
+    meter = CpuMeter(database_url, server_pid)
+    try:
+        meter.start()
+        phase.wall_s = _run_concurrently(clients, len(indices), one)
+        phase.cpu = meter.stop()
+    finally:
+        for c in http:
+            c.close()
+    return phase
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reference: bare single-row INSERT + COMMIT through psycopg
+
+REFERENCE_DDL = """
+CREATE TABLE bench_reference (
+    id bigserial PRIMARY KEY,
+    record_id bigint NOT NULL,
+    stage varchar(10) NOT NULL,
+    type varchar(10) NOT NULL,
+    channel varchar(20) NOT NULL,
+    level smallint NOT NULL,
+    is_bad boolean NOT NULL,
+    is_supplementary boolean NOT NULL,
+    comment text NOT NULL,
+    questionnaire jsonb NOT NULL,
+    evaluator_name text NOT NULL,
+    evaluator_phone text NOT NULL,
+    evaluator_phone_index varchar(64) NOT NULL,
+    is_real_name boolean NOT NULL,
+    item_id bigint NOT NULL,
+    region_id varchar(12) NOT NULL,
+    department_id bigint NOT NULL,
+    agency_id bigint,
+    window_id bigint,
+    staff_id bigint,
+    platform_id bigint,
+    idempotency_key varchar(100) NOT NULL UNIQUE,
+    request_hash varchar(64) NOT NULL,
+    receipt_code varchar(20) NOT NULL UNIQUE,
+    leaf_hash varchar(64) NOT NULL,
+    source varchar(100) NOT NULL,
+    created_at timestamptz NOT NULL
+)
+"""
+
+REFERENCE_INSERT = """
+INSERT INTO bench_reference (record_id, stage, type, channel, level, is_bad, is_supplementary, comment,
+    questionnaire, evaluator_name, evaluator_phone, evaluator_phone_index, is_real_name, item_id, region_id,
+    department_id, agency_id, window_id, staff_id, platform_id, idempotency_key, request_hash, receipt_code,
+    leaf_hash, source, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+"""
+
+
+def _reference_row(i: int, body: dict) -> tuple:
+    # Same widths as an evaluation row: hex strings where the real row holds hashes and ciphertext.
+    phone = (body.get("evaluator") or {}).get("phone", "")
+    hexes = uuid.uuid4().hex * 2
+    return (
+        i + 1, body["stage"], "active", body["channel"], body["level"], body["level"] <= 2, False,
+        body.get("comment", ""), json.dumps(body.get("questionnaire", {})), "",
+        (hexes + hexes)[:96] if phone else "", hexes if phone else "", bool(phone), 1, "370102", 1, 1, 1, 1, None,
+        body["idempotency_key"], hexes, uuid.uuid4().hex[:12].upper(), hexes, "apikey:bench0000",
+    )
+
+
+def reference_inserts(database_url: str, bodies: list[dict], clients: int) -> tuple[Phase, int]:
+    """The same number of single-row INSERT + COMMITs, one connection per thread; returns the phase and row count."""
+    import psycopg
+
+    url = database_url  # libpq takes the same postgres:// URL as dj-database-url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_reference")
+        conn.execute(REFERENCE_DDL)
+    rows = [_reference_row(i, b) for i, b in enumerate(bodies)]
+    phase = Phase("psycopg INSERT+COMMIT", count=len(rows))
+    lock = threading.Lock()
+    conns = [psycopg.connect(url) for _ in range(clients)]
+
+    def one(worker: int, i: int) -> None:
+        conn = conns[worker]
+        started = time.perf_counter()
+        try:
+            conn.execute(REFERENCE_INSERT, rows[i])
+            conn.commit()
+        except psycopg.Error as exc:
+            conn.rollback()
+            with lock:
+                phase.errors += 1
+                if len(phase.error_samples) < MAX_ERRORS_KEPT:
+                    phase.error_samples.append(str(exc))
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            phase.latencies_ms.append(elapsed)
+
+    try:
+        for c in conns:  # each connection's first round trip happens before the clock starts, as for the server
+            c.execute("SELECT 1")
+            c.commit()
+        meter = CpuMeter(url)
+        meter.start()
+        phase.wall_s = _run_concurrently(clients, len(rows), one)
+        phase.cpu = meter.stop()
+    finally:
+        for c in conns:
+            c.close()
+    with psycopg.connect(url) as conn:
+        stored = conn.execute("SELECT count(*) FROM bench_reference").fetchone()[0]
+    return phase, stored
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Verification, report
+
+
+def count_evaluations(database_url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        total, keys, records = conn.execute(
+            "SELECT count(*), count(DISTINCT idempotency_key), count(DISTINCT record_id) FROM evaluation_evaluation"
+        ).fetchone()
+        bad = conn.execute("SELECT count(*) FROM evaluation_evaluation WHERE is_bad").fetchone()[0]
+    return {"rows": total, "distinct_keys": keys, "distinct_records": records, "bad": bad}
+
+
+def server_facts(database_url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        facts = {"postgresql": conn.execute("SHOW server_version").fetchone()[0]}
+        for setting in ("synchronous_commit", "fsync", "shared_buffers"):
+            facts[setting] = conn.execute(f"SHOW {setting}").fetchone()[0]
+    return facts
+
+
+def format_report(result: dict) -> str:
+    cfg, api, ref, ratio = result["config"], result["api"], result["reference"], result["ratio"]
+    lines = [
+        f"haochaping ingest benchmark — {cfg['count']} evaluations, {cfg['clients']} concurrent clients",
+        f"server: haochaping serve (gunicorn gthread, {cfg['workers']} workers × {cfg['threads']} threads); "
+        f"PostgreSQL {result['machine']['postgresql']} (synchronous_commit={result['machine']['synchronous_commit']}); "
+        f"{result['machine']['cpus']} CPUs shared by server, clients and database; "
+        f"load average at start {result['machine']['load_average_at_start'][0]}",
+        "",
+        f"{'':34}{'count':>7}{'errors':>8}{'per s':>10}{'p50 ms':>9}{'p99 ms':>9}{'wall s':>9}",
+    ]
+    for label, ph in (("API POST /api/v1/evaluations", api), ("psycopg INSERT+COMMIT (reference)", ref)):
+        lines.append(
+            f"{label:34}{ph['count']:>7}{ph['errors']:>8}{ph['per_s']:>10.1f}{ph['p50_ms']:>9.2f}"
+            f"{ph['p99_ms']:>9.2f}{ph['wall_s']:>9.2f}"
+        )
+    if result.get("retry"):
+        rt = result["retry"]
+        lines.append(
+            f"{'API retry, same idempotency keys':34}{rt['count']:>7}{rt['errors']:>8}{rt['per_s']:>10.1f}"
+            f"{rt['p50_ms']:>9.2f}{rt['p99_ms']:>9.2f}{rt['wall_s']:>9.2f}"
+        )
+    lines += [
+        "",
+        f"ratio reference/API throughput: {ratio['throughput']:.1f}× "
+        f"(the API stores one evaluation per {ratio['throughput']:.1f} bare INSERT+COMMITs' time)",
+        f"ratio API/reference latency:    p50 {ratio['p50']:.1f}×, p99 {ratio['p99']:.1f}×",
+        "",
+    ]
+    for label, ph in (("API", api), ("reference", ref)):
+        cpu = ph.get("cpu_ms_per_op")
+        if cpu:
+            server = f"server {cpu['server']:.2f}, " if label == "API" else ""
+            lines.append(
+                f"CPU ms per operation, {label}: clients {cpu['clients']:.2f}, {server}"
+                f"PostgreSQL {cpu['postgresql']:.2f}, other processes {cpu['other']:.2f} "
+                f"(machine busy {ph['cpu_busy_share']:.0%} of {result['machine']['cpus']} CPUs)"
+            )
+    lines.append("")
+    check = result["check"]
+    lines.append(
+        f"evaluations in database: {check['rows']} (submitted {cfg['count']}, distinct 办件 {check['distinct_records']}, "
+        f"distinct idempotency keys {check['distinct_keys']}, 差评 {check['bad']})"
+    )
+    if result.get("retry"):
+        rt = result["retry"]
+        lines.append(
+            f"retry: {rt['count']} resubmitted, {rt['count'] - rt['errors']} answered 200 with the first id; "
+            f"rows after retry {check['rows_after_retry']}"
+        )
+    lines.append(f"reference rows in database: {result['reference_rows']}")
+    lines.append("RESULT: " + ("OK" if result["ok"] else "FAILED — " + "; ".join(result["problems"])))
+    return "\n".join(lines)
+
+
+def run(cfg: Config) -> dict:
+    """The whole benchmark; returns the result document (also what goes to the JSON file)."""
+    t0 = time.perf_counter()
+    started_at = datetime.now().astimezone().isoformat(timespec="seconds")
+    load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews both phases
+    recreate_database(cfg.database_url)
+    migrate(cfg.database_url)
+    api_key = seed(cfg.database_url, cfg.count)
+    bodies = make_payloads(cfg.count, cfg.seed)
+    setup_s = time.perf_counter() - t0
+
+    ids: dict[int, int] = {}
+    retry = None
+    server = Server(cfg.database_url, cfg.workers, cfg.threads)
+    ok_stop = False
+    try:
+        server.wait_ready()
+        warm_up(server.url, api_key, cfg.clients)
+        api = submit_all(server.url, api_key, bodies, cfg.clients, 201, "API POST /api/v1/evaluations", ids=ids,
+                         server_pid=server.proc.pid, database_url=cfg.database_url)
+        rows_after_api = count_evaluations(cfg.database_url)
+        retry_n = int(round(cfg.count * cfg.retry_fraction))
+        if retry_n:
+            step = max(1, cfg.count // retry_n)
+            indices = list(range(0, cfg.count, step))[:retry_n]
+            retry = submit_all(server.url, api_key, bodies, cfg.clients, 200, "API retry",
+                               expected_ids=ids, indices=indices, server_pid=server.proc.pid,
+                               database_url=cfg.database_url)
+        ok_stop = True
+    finally:
+        server.stop()
+        if ok_stop:
+            server.remove_log()
+        else:
+            print(f"server log kept at {server.log.name}", file=sys.stderr)
+
+    check = dict(rows_after_api)
+    check["rows_after_retry"] = count_evaluations(cfg.database_url)["rows"]
+    ref, ref_rows = reference_inserts(cfg.database_url, bodies, cfg.clients)
+
+    problems = []
+    if api.errors:
+        problems.append(f"{api.errors} API errors, e.g. {api.error_samples[:2]}")
+    if check["rows"] != cfg.count or check["distinct_records"] != cfg.count or check["distinct_keys"] != cfg.count:
+        problems.append(f"{check['rows']} evaluations stored for {cfg.count} submitted")
+    if len(set(ids.values())) != cfg.count:
+        problems.append(f"{len(set(ids.values()))} distinct ids answered for {cfg.count} submissions")
+    if retry is not None and retry.errors:
+        problems.append(f"{retry.errors} retries were not 200 replays, e.g. {retry.error_samples[:2]}")
+    if check["rows_after_retry"] != check["rows"]:
+        problems.append(f"retries changed the row count from {check['rows']} to {check['rows_after_retry']}")
+    if ref.errors or ref_rows != cfg.count:
+        problems.append(f"reference stored {ref_rows} rows with {ref.errors} errors")
+
+    api_s, ref_s = api.summary(), ref.summary()
+    result = {
+        "benchmark": "ingest",
+        "started_at": started_at,
+        "config": {k: v for k, v in asdict(cfg).items() if k != "database_url"}
+        | {"database": _dbname(cfg.database_url)},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": load_at_start,
+        }
+        | server_facts(cfg.database_url),
+        "setup_s": round(setup_s, 2),
+        "api": api_s,
+        "retry": retry.summary() if retry is not None else None,
+        "reference": ref_s,
+        "reference_rows": ref_rows,
+        "ratio": {
+            "throughput": ref_s["per_s"] / api_s["per_s"] if api_s["per_s"] else float("inf"),
+            "p50": api_s["p50_ms"] / ref_s["p50_ms"] if ref_s["p50_ms"] else float("inf"),
+            "p99": api_s["p99_ms"] / ref_s["p99_ms"] if ref_s["p99_ms"] else float("inf"),
+        },
+        "check": check,
+        "ok": not problems,
+        "problems": problems,
+        "total_s": round(time.perf_counter() - t0, 2),
+    }
+    return result
+
+
+def write_json(result: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"ingest-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
+    doc = dict(result)
+    doc["ratio"] = {k: round(v, 2) for k, v in result["ratio"].items()}
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def parse_args(argv: list[str]) -> Config:
+    env = os.environ
+    p = argparse.ArgumentParser(description="Evaluations/s through the real server, beside bare INSERT+COMMITs.")
+    p.add_argument("--count", type=int, default=int(env.get("BENCH_COUNT", 2000)), help="evaluations to submit")
+    p.add_argument("--clients", type=int, default=int(env.get("BENCH_CLIENTS", 8)), help="concurrent clients")
+    p.add_argument("--workers", type=int, default=int(env.get("BENCH_WORKERS", 2)), help="gunicorn workers")
+    p.add_argument("--threads", type=int, default=int(env.get("BENCH_THREADS", 4)), help="threads per worker")
+    p.add_argument("--retry-fraction", type=float, default=float(env.get("BENCH_RETRY_FRACTION", 0.10)),
+                   help="share of requests resubmitted with the same idempotency keys (0 to skip)")
+    p.add_argument("--database-url", default=env.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+                   help="PostgreSQL URL of the bench database; it is dropped and recreated")
+    p.add_argument("--no-json", action="store_true", help="do not write bench/results/ingest-*.json")
+    a = p.parse_args(argv)
+    if a.count < 1 or a.clients < 1 or not 0 <= a.retry_fraction <= 1:
+        p.error("--count and --clients must be positive, --retry-fraction between 0 and 1")
+    if not a.database_url.startswith(("postgres://", "postgresql://")):
+        p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
+    return Config(count=a.count, clients=a.clients, workers=a.workers, threads=a.threads,
+                  retry_fraction=a.retry_fraction, database_url=a.database_url, write_json=not a.no_json)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_seed"]:
+        _seed_main(int(argv[1]))
+        return 0
+    cfg = parse_args(argv)
+    result = run(cfg)
+    print(format_report(result))
+    if cfg.write_json:
+        print(f"written: {write_json(result).relative_to(ROOT)}")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""`make bench` in miniature: the real server on PostgreSQL takes 50 evaluations from 2 clients, loses none,
+duplicates none, and the report carries the numbers. Always PostgreSQL (the benchmark is about it), also under
+`make test`, in a database of its own that it drops afterwards."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from bench.ingest import drop_database, percentile
+
+ROOT = Path(__file__).resolve().parents[2]
+COUNT = 50
+CLIENTS = 2
+
+
+def smoke_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    parts = urlsplit(url)
+    # Own name per process: `make test` and `make test-pg` may run side by side.
+    return urlunsplit((parts.scheme, parts.netloc, f"/haochaping_bench_smoke_{os.getpid()}", "", ""))
+
+
+def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
+    url = smoke_database_url()
+    try:
+        run = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "ingest.py"), "--count", str(COUNT), "--clients", str(CLIENTS),
+             "--database-url", url, "--no-json"],
+            cwd=ROOT, capture_output=True, text=True, timeout=180,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        report = run.stdout
+        number = r"\d+(?:\.\d+)?"
+        api = re.search(rf"^API POST /api/v1/evaluations\s+{COUNT}\s+0\s+({number})\s+({number})\s+({number})", report, re.M)
+        ref = re.search(rf"^psycopg INSERT\+COMMIT \(reference\)\s+{COUNT}\s+0\s+({number})\s+({number})\s+({number})",
+                        report, re.M)
+        assert api and ref, report
+        assert all(float(v) > 0 for v in (*api.groups(), *ref.groups())), report
+        assert re.search(rf"^ratio reference/API throughput: {number}×", report, re.M), report
+        assert re.search(rf"^ratio API/reference latency:\s+p50 {number}×, p99 {number}×", report, re.M), report
+        assert re.search(r"^retry: 5 resubmitted, 5 answered 200 with the first id; rows after retry 50$", report, re.M), report
+        assert "RESULT: OK" in report
+
+        with psycopg.connect(url) as conn:
+            rows, keys, records = conn.execute(
+                "SELECT count(*), count(DISTINCT idempotency_key), count(DISTINCT record_id) FROM evaluation_evaluation"
+            ).fetchone()
+            bad = conn.execute("SELECT count(*) FROM evaluation_evaluation WHERE is_bad").fetchone()[0]
+        assert (rows, keys, records) == (COUNT, COUNT, COUNT)
+        assert bad == 1  # one 差评 in every 50 submissions
+    finally:
+        drop_database(url)
+
+
+def test_percentiles_are_values_some_request_really_took():
+    latencies = [float(n) for n in range(100, 0, -1)]
+    assert percentile(latencies, 50) == 50.0
+    assert percentile(latencies, 99) == 99.0
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) == 0.0
