@@ -7,12 +7,19 @@ import logging
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from haochaping.core.problems import PROBLEM_CONTENT_TYPE, DomainError
 
 log = logging.getLogger(__name__)
 
+class ChineseJSONRenderer(JSONRenderer):
+    # UTF-8 as is: readable Chinese in responses and logs of clients, not \uXXXX escapes.
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=ChineseJSONRenderer(),
     title="好差评系统接口",
     version="1",
     description="政务服务“好差评”：办件推送、评价提交、评价标签与回执查询。错误按 RFC 9457 以 problem details 返回。",
