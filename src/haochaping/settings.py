@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     # Listed so the API docs serve Swagger UI from local static files, not from a CDN.
     "ninja",
     "django_htmx",
+    "axes",
+    "csp",
     "import_export",
     "django_tasks",
     "django_tasks_db",
@@ -55,7 +57,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "haochaping.urls"
@@ -93,6 +98,52 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # lockout check before the password is even tried
+    "django.contrib.auth.backends.ModelBackend",
+    "haochaping.accounts.roles.RoleBackend",  # permissions come from the role
+]
+LOGIN_URL = "/accounts/login/"
+
+# Lockout after repeated failures, per account and per address (django-axes).
+AXES_FAILURE_LIMIT = int(os.environ.get("HAOCHAPING_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("HAOCHAPING_LOGIN_COOLOFF_HOURS", "0.5"))  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token"]
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+# Sessions end after a working day at most, and after 30 minutes without activity.
+SESSION_COOKIE_AGE = int(os.environ.get("HAOCHAPING_SESSION_SECONDS", str(30 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Shared state for rate limits: per process by default (one node); set CACHE_URL=redis://… for several nodes.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "haochaping"}
+}
+
+# Strict Content-Security-Policy: no inline script, nothing from other origins (django-csp 4).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

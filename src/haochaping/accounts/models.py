@@ -2,9 +2,64 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .scoping import ScopePaths
+
+from haochaping.core.fields import PersonalDataField
+
+from .roles import NEEDS_REGION, NEEDS_STAFF, NEEDS_UNIT, Role
+
+
+class User(AbstractUser):
+    """A person who signs in. The role decides what they may do; region and unit decide what they see."""
+
+    scope_paths = ScopePaths(region=("region_id",), department=("department_id",), agency=("agency_id",), staff=("staff_id",))
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.EVALUATOR)
+    region = models.ForeignKey(
+        "org.Region", verbose_name=_("所属行政区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("监督人员看到本地区及下级地区的全部数据；系统管理员留空表示全国"),
+    )
+    department = models.ForeignKey(
+        "org.Department", verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "org.ServiceAgency", verbose_name=_("所属政务服务机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.OneToOneField(
+        "org.Staff", verbose_name=_("对应工作人员（工号）"), null=True, blank=True, on_delete=models.PROTECT, related_name="user"
+    )
+    totp_secret = PersonalDataField(_("动态口令密钥"), kind="secret")
+    totp_confirmed_at = models.DateTimeField(_("动态口令绑定时间"), null=True, blank=True)
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
+    is_demo = models.BooleanField(_("演示账号"), default=False)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        permissions = [("reveal_personal_data", _("查看完整个人信息（须说明理由）"))]
+
+    def clean(self):
+        super().clean()
+        if self.role in NEEDS_REGION and not self.region_id:
+            raise ValidationError({"region": _("该角色必须指定所属行政区划")})
+        if self.role in NEEDS_UNIT and not (self.department_id or self.agency_id):
+            raise ValidationError({"department": _("业务办理单位经办人必须指定所属部门或政务服务机构")})
+        if self.role in NEEDS_STAFF and not self.staff_id:
+            raise ValidationError({"staff": _("窗口工作人员必须关联工号")})
+
+    @property
+    def is_insider(self) -> bool:
+        from .roles import INSIDERS
+
+        return self.is_superuser or self.role in INSIDERS
 
 
 class Scope(models.TextChoices):
@@ -16,6 +71,7 @@ class Scope(models.TextChoices):
 
 
 class ApiKey(models.Model):
+    scope_paths = ScopePaths(region=("region_id",))
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=16, unique=True, help_text=_("密钥的公开部分，用于在日志和列表中识别"))
     key_hash = models.CharField(max_length=64, editable=False)
@@ -27,6 +83,9 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        _("每分钟请求上限"), default=600, help_text=_("超过后返回 429 并给出 Retry-After")
+    )
 
     class Meta:
         verbose_name = _("接口密钥")
@@ -39,3 +98,30 @@ class ApiKey(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class PersonalDataAccess(models.Model):
+    """One reveal of a person's full name, phone or ID number (R7.2): who, whose, which field, why, when, from where.
+
+    ``region_code`` is the subject's region, copied so supervisors see the log of their subtree.
+    """
+
+    scope_paths = ScopePaths(region=("region_code",))
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="personal_data_accesses")
+    subject_type = models.CharField(_("对象类型"), max_length=60)
+    subject_id = models.CharField(_("对象"), max_length=64)
+    field = models.CharField(_("字段"), max_length=60)
+    reason = models.TextField(_("理由"))
+    region_code = models.CharField(_("对象所属行政区划"), max_length=12, db_index=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.subject_type}:{self.subject_id}.{self.field}"

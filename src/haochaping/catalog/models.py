@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from haochaping.accounts.scoping import ScopePaths
+
 
 class ItemType(models.TextChoices):
     # 事项类型 codes used by the national 政务服务平台 catalog.
@@ -22,6 +24,7 @@ class ItemType(models.TextChoices):
 
 
 class ServiceItem(models.Model):
+    scope_paths = ScopePaths(region=("region_id",), department=("department_id", "lead_department_id"))
     implementation_code = models.CharField(_("实施编码"), max_length=60, unique=True)
     basic_code = models.CharField(_("基本编码"), max_length=40, db_index=True)
     name = models.CharField(_("事项名称"), max_length=300)
@@ -59,6 +62,8 @@ class ServiceItem(models.Model):
 
 class ServiceGuide(models.Model):
     """One version of an item's 办事指南. Versions are only ever added (catalog.services.publish_guide)."""
+
+    scope_paths = ScopePaths(region=("item__region_id",), department=("item__department_id", "item__lead_department_id"))
 
     item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.PROTECT, related_name="guides")
     version = models.PositiveIntegerField(_("版本"))

@@ -6,7 +6,12 @@ from django.db import models
 
 from . import crypto, masking
 
-MASKERS = {"name": masking.mask_name, "phone": masking.mask_phone, "id_number": masking.mask_id_number}
+MASKERS = {
+    "name": masking.mask_name,
+    "phone": masking.mask_phone,
+    "id_number": masking.mask_id_number,
+    "secret": lambda _value: "******",
+}
 
 
 class Sealed:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from haochaping.accounts.scoping import ScopePaths
+
 from haochaping.core.fields import PersonalDataField
 from haochaping.records.models import Stage
 
@@ -61,6 +63,7 @@ class EvaluationQuerySet(models.QuerySet):
 
 
 class Evaluation(models.Model):
+    scope_paths = ScopePaths(region=("region_id",), department=("department_id",), agency=("agency_id",), staff=("staff_id",))
     record = models.ForeignKey("records.ServiceRecord", verbose_name=_("办件"), on_delete=models.PROTECT, related_name="evaluations")
     stage = models.CharField(_("评价环节"), max_length=10, choices=Stage.choices)
     type = models.CharField(_("评价类型"), max_length=10, choices=EvaluationType.choices)
@@ -113,3 +116,26 @@ class Evaluation(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableEvaluationError("evaluations are never deleted")
+
+
+class KioskDevice(models.Model):
+    """评价器: a tablet registered to one window. It authenticates with a device secret (stored hashed) and its
+    evaluations are accepted only for that window's 办件 (R3.1, R7.1)."""
+
+    scope_paths = ScopePaths(region=("window__agency__region_id",), department=("window__department_id",), agency=("window__agency_id",))
+
+    window = models.ForeignKey("org.Window", verbose_name=_("窗口"), on_delete=models.PROTECT, related_name="kiosks")
+    name = models.CharField(_("设备名称"), max_length=100)
+    prefix = models.CharField(_("设备标识"), max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(_("在用"), default=True)
+    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("最近在线"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评价器")
+        verbose_name_plural = _("评价器")
+        ordering = ["window_id", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}）"

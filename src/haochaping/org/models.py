@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from haochaping.accounts.scoping import ScopePaths
+
 from . import rules
 
 
@@ -27,6 +29,7 @@ class RegionQuerySet(models.QuerySet):
 
 
 class Region(models.Model):
+    scope_paths = ScopePaths(region=("code",))
     class Level(models.IntegerChoices):
         PROVINCE = 1, _("省级")
         CITY = 2, _("市级")
@@ -55,6 +58,8 @@ class Region(models.Model):
 class RegionPolicy(models.Model):
     """Per-region settings that override the national defaults; the nearest ancestor's policy applies."""
 
+    scope_paths = ScopePaths(region=("region_id",))
+
     class LabelSet(models.TextChoices):
         SATISFACTION = "satisfaction", _("非常满意…非常不满意")
         GOOD = "good", _("很好…很差")
@@ -76,6 +81,8 @@ class RegionPolicy(models.Model):
 class ManagementAgency(models.Model):
     """政务服务管理机构: one per region, supervises everything in the region's subtree."""
 
+    scope_paths = ScopePaths(region=("region_id",))
+
     region = models.OneToOneField(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="management_agency")
     name = models.CharField(_("名称"), max_length=200)
     credit_code = models.CharField(
@@ -92,6 +99,7 @@ class ManagementAgency(models.Model):
 
 
 class Department(models.Model):
+    scope_paths = ScopePaths(region=("region_id",), department=("pk",))
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code])
     name = models.CharField(_("名称"), max_length=200)
     region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="departments")
@@ -111,6 +119,8 @@ class Department(models.Model):
 
 class ServiceAgency(models.Model):
     """政务服务机构: a hall, center or station where services are given."""
+
+    scope_paths = ScopePaths(region=("region_id",), agency=("pk",))
 
     class Kind(models.TextChoices):
         HALL = "hall", _("政务服务大厅")
@@ -134,6 +144,7 @@ class ServiceAgency(models.Model):
 
 
 class Window(models.Model):
+    scope_paths = ScopePaths(region=("agency__region_id",), department=("department_id",), agency=("agency_id",))
     agency = models.ForeignKey(ServiceAgency, verbose_name=_("政务服务机构"), on_delete=models.PROTECT, related_name="windows")
     code = models.CharField(_("窗口编号"), max_length=40)
     name = models.CharField(_("名称"), max_length=200)
@@ -155,6 +166,10 @@ class Window(models.Model):
 class Staff(models.Model):
     """A staff member is rated by name and 工号 (staff_no); staff names are public in the hall, not PII of citizens."""
 
+    scope_paths = ScopePaths(
+        region=("agency__region_id", "department__region_id"), department=("department_id",), agency=("agency_id",), staff=("pk",)
+    )
+
     staff_no = models.CharField(_("工号"), max_length=40, unique=True)
     name = models.CharField(_("姓名"), max_length=50)
     agency = models.ForeignKey(ServiceAgency, verbose_name=_("政务服务机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
@@ -172,6 +187,7 @@ class Staff(models.Model):
 
 
 class Platform(models.Model):
+    scope_paths = ScopePaths(region=("region_id",), department=("operator_id",))
     class Kind(models.TextChoices):
         BUSINESS_SYSTEM = "business_system", _("业务系统")
         HOTLINE = "hotline", _("热线")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from haochaping.accounts.scoping import ScopePaths
+
 from haochaping.core.fields import PersonalDataField
 
 
@@ -35,6 +37,7 @@ class Stage(models.TextChoices):
 
 
 class ServiceRecord(models.Model):
+    scope_paths = ScopePaths(region=("region_id",), department=("department_id",), agency=("agency_id",), staff=("staff_id",))
     project_no = models.CharField(_("办件编号"), max_length=64, unique=True)
     item = models.ForeignKey("catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="records")
     region = models.ForeignKey("org.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="records")

@@ -1,0 +1,86 @@
+"""Roles and what each may do (DESIGN.md "People, scopes, privacy").
+
+Permissions come from the role (RoleBackend below), visibility from the scope (accounts.scoping).
+Both are decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    EVALUATOR = "evaluator", _("评价人")
+    STAFF = "staff", _("窗口工作人员")
+    HANDLER = "handler", _("业务办理单位经办人")
+    SUPERVISOR = "supervisor", _("政务服务管理机构监督人员")
+    ASSESSOR = "assessor", _("第三方评估机构人员")
+    ADMINISTRATOR = "administrator", _("系统管理员")
+
+
+# Roles whose members work inside the system and so may never submit an evaluation (R7.1).
+INSIDERS = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR, Role.ADMINISTRATOR}
+# Roles that must use a TOTP second factor (issue: supervisors and administrators).
+SECOND_FACTOR_REQUIRED = {Role.SUPERVISOR, Role.ADMINISTRATOR}
+# Roles that need a unit (department or service agency) / a staff record.
+NEEDS_UNIT = {Role.HANDLER}
+NEEDS_STAFF = {Role.STAFF}
+NEEDS_REGION = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR, Role.ASSESSOR}
+
+REVEAL_PERMISSION = "accounts.reveal_personal_data"
+
+_VIEW_ORG = [
+    "org.view_region", "org.view_regionpolicy", "org.view_managementagency", "org.view_department",
+    "org.view_serviceagency", "org.view_window", "org.view_staff", "org.view_platform",
+    "catalog.view_serviceitem", "catalog.view_serviceguide", "evaluation.view_label",
+]
+_MANAGE_ORG = [
+    f"{app}.{action}_{model}"
+    for app, model in [
+        ("org", "regionpolicy"), ("org", "managementagency"), ("org", "department"), ("org", "serviceagency"),
+        ("org", "window"), ("org", "staff"), ("org", "platform"), ("catalog", "serviceitem"), ("catalog", "serviceguide"),
+        ("evaluation", "kioskdevice"),
+    ]
+    for action in ("add", "change", "view")
+] + ["org.view_region", "evaluation.view_label", "accounts.view_apikey", "accounts.add_apikey", "accounts.change_apikey"]
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.EVALUATOR: set(),
+    Role.STAFF: {"evaluation.view_evaluation"},
+    Role.HANDLER: {*_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION},
+    Role.SUPERVISOR: {
+        *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
+        "accounts.view_personaldataaccess", "evaluation.view_kioskdevice",
+    },
+    Role.ASSESSOR: {*_VIEW_ORG},
+    Role.ADMINISTRATOR: {
+        *_MANAGE_ORG, "records.view_servicerecord", "evaluation.view_evaluation",
+        "accounts.view_user", "accounts.add_user", "accounts.change_user",
+    },
+}
+
+
+class RoleBackend:
+    """Grants each active user the permissions of their role, on top of Django's model backend (superusers
+    keep everything)."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_user_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        return set(ROLE_PERMISSIONS.get(getattr(user_obj, "role", None), set()))
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return self.get_user_permissions(user_obj, obj)
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        return any(p.startswith(f"{app_label}.") for p in self.get_all_permissions(user_obj))
