@@ -27,8 +27,9 @@ migrate: install
 demo: migrate
 	$(BIN)/haochaping demo
 
+# HAOCHAPING_DEMO=1 waives TOTP for the demo accounts (`make run` only; `make serve` keeps it).
 run: demo
-	$(BIN)/haochaping serve --host $(HOST) --port $(PORT)
+	HAOCHAPING_DEMO=1 $(BIN)/haochaping serve --host $(HOST) --port $(PORT)
 
 serve: install
 	$(BIN)/haochaping serve --host $(HOST) --port $(PORT)

@@ -82,7 +82,10 @@ def _field_of(loc) -> str:
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    return problem(request, status=exc.status, title=exc.title, detail=exc.detail, field=exc.field, code=exc.code, extra=exc.extra)
+    return problem(
+        request, status=exc.status, title=exc.title, detail=exc.detail, field=exc.field, code=exc.code, extra=exc.extra,
+        headers=exc.headers,
+    )
 
 
 @api.exception_handler(ValidationError)

@@ -130,6 +130,8 @@ CACHES = {
 }
 
 # Strict Content-Security-Policy: no inline script, nothing from other origins (django-csp 4).
+# The Django admin and the API docs (ninja's Swagger UI, served from local static files, its settings in a
+# non-executed JSON block) work under it unchanged, so no view needs a narrower policy: tests/browser/test_csp.py.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -183,18 +185,41 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Web security (issue 3, item 7; docs/security.md). `haochaping check --deploy` passes with production settings
+# (tests/core/test_security_settings.py runs it).
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A refused CSRF check renders templates/403_csrf.html (Django's csrf_failure view), in Chinese.
+CSRF_FAILURE_VIEW = "django.views.csrf.csrf_failure"
+SILENCED_SYSTEM_CHECKS: list[str] = []
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = os.environ.get("HAOCHAPING_SSL_REDIRECT", "1") == "1"
+    if not SECURE_SSL_REDIRECT:
+        # Only for a TLS-terminating proxy that redirects http:// itself (docs/operations.md).
+        SILENCED_SYSTEM_CHECKS.append("security.W008")
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # "preload" in the header is consent only: nothing happens until the owner of the registrable domain submits
+    # it to the browsers' list, which is a separate, deliberate act (hard to undo: months to leave the list).
+    # A site on a subdomain (hcp.example.gov.cn) is unaffected. HAOCHAPING_HSTS_PRELOAD=0 withholds consent.
+    SECURE_HSTS_PRELOAD = os.environ.get("HAOCHAPING_HSTS_PRELOAD", "1") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Uploads: spreadsheet imports in the admin are at most HAOCHAPING_MAX_UPLOAD_MB (core.uploads checks type and
+# size). Request bodies other than files (API JSON, form fields) stay within Django's 2.5 MB: a 办件 or an
+# evaluation is a few KB. Files above 2.5 MB spool to a temporary file instead of memory.
+HAOCHAPING_MAX_UPLOAD_MB = int(os.environ.get("HAOCHAPING_MAX_UPLOAD_MB", "5"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Personal data keys (R7.2, R8.5). SM4 key for encryption at rest, a separate key for the blind index.
 # Hex, 16 bytes each. Development derives fixed keys; production must set both.
@@ -202,6 +227,8 @@ HAOCHAPING_SM4_KEY = os.environ.get("HAOCHAPING_SM4_KEY", "")
 HAOCHAPING_INDEX_KEY = os.environ.get("HAOCHAPING_INDEX_KEY", "")
 if PRODUCTION and not (HAOCHAPING_SM4_KEY and HAOCHAPING_INDEX_KEY):
     raise RuntimeError("HAOCHAPING_SM4_KEY and HAOCHAPING_INDEX_KEY must be set in production")
+# Reveals of full personal data by one user in 24 h above which the access log flags the user (R7.2).
+HAOCHAPING_REVEAL_DAILY_LIMIT = int(os.environ.get("HAOCHAPING_REVEAL_DAILY_LIMIT", "50"))
 
 # Domain defaults; regions override them in org.RegionPolicy (R3.3, R4.6).
 HAOCHAPING_SUPPLEMENTARY_DAYS = int(os.environ.get("HAOCHAPING_SUPPLEMENTARY_DAYS", "5"))

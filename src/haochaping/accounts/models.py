@@ -8,11 +8,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .scoping import ScopePaths
-
 from haochaping.core.fields import PersonalDataField
 
 from .roles import NEEDS_REGION, NEEDS_STAFF, NEEDS_UNIT, Role
+from .scoping import ScopePaths
 
 
 class User(AbstractUser):

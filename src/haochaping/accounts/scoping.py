@@ -77,6 +77,12 @@ def _any(paths: tuple[str, ...], lookup: str, value) -> Q | None:
     return q
 
 
+def _text_path(path: str) -> str:
+    # A foreign key's column ("region_id") takes no text lookups; its target's key does, and Django compares
+    # it on the local column without a join.
+    return f"{path[:-3]}__pk" if path.endswith("_id") else path
+
+
 def condition(model, visibility: Visibility) -> Q | None:
     """The filter for ``model`` under ``visibility``; None means "no rows"."""
     if visibility.everything:
@@ -85,7 +91,7 @@ def condition(model, visibility: Visibility) -> Q | None:
     if paths is None or visibility.nothing:
         return None
     if visibility.region_prefix:
-        return _any(paths.region, "__startswith", visibility.region_prefix)
+        return _any(tuple(_text_path(p) for p in paths.region), "__startswith", visibility.region_prefix)
     if visibility.staff_id:
         return _any(paths.staff, "", visibility.staff_id)
     # A handler sees what their department handled or what happened at their hall.

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from haochaping.accounts.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from haochaping.org.admin import SpreadsheetAdmin
 
 from . import resources
@@ -34,7 +35,7 @@ class ServiceItemForm(forms.ModelForm):
         return cleaned
 
 
-class GuideVersionInline(admin.TabularInline):
+class GuideVersionInline(ScopedInlineMixin, admin.TabularInline):
     model = ServiceGuide
     fields = ["version", "published_at", "published_by", "evaluation_channels", "view_link"]
     readonly_fields = fields
@@ -84,7 +85,7 @@ class ServiceGuideForm(forms.ModelForm):
 
 
 @admin.register(ServiceGuide)
-class ServiceGuideAdmin(admin.ModelAdmin):
+class ServiceGuideAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = ServiceGuideForm
     list_display = ["item", "version", "published_at", "published_by"]
     list_filter = ["published_at"]

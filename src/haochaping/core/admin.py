@@ -21,6 +21,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from haochaping.accounts.admin_scoping import ScopedAdminMixin
+
 from . import calendar, calendar_rules, services
 from .models import AuditEntry, CalendarDay, CalendarYear
 from .problems import DomainError
@@ -111,7 +113,7 @@ class CalendarDayForm(forms.ModelForm):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = CalendarDayForm
     list_display = ["date", "weekday", "name", "is_workday", "region", "source"]
     list_filter = [YearFilter, RegionFilter, "is_workday", "source"]
@@ -173,7 +175,7 @@ class ArrangementForm(forms.Form):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["year", "source", "note", "holiday_count", "workday_count"]
     list_filter = ["source"]
     search_fields = ["note"]
@@ -252,7 +254,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The audit log can be read, never written or edited through the admin."""
 
     list_display = ["at", "actor", "action", "object_type", "object_id"]

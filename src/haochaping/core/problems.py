@@ -19,6 +19,7 @@ class DomainError(Exception):
     field: str | None = None
     code: str = "invalid"
     extra: dict = dc_field(default_factory=dict)
+    headers: dict = dc_field(default_factory=dict)  # e.g. Retry-After on a 429
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail or self.title}"

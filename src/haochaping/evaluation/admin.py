@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
-from . import rules
-from .models import Evaluation, Label
+from haochaping.accounts.admin_reveal import REVEAL_CHANGE_FORM_TEMPLATE, reveal_context, reveal_urls
+from haochaping.accounts.admin_scoping import ScopedAdminMixin
+from haochaping.accounts.scoping import scope
+from haochaping.org.models import Window
+
+from . import kiosk, rules
+from .models import Evaluation, KioskDevice, Label
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -35,6 +43,14 @@ class EvaluationAdmin(ReadOnlyAdmin):
         "staff", "platform", "source", "leaf_hash", "created_at",
     ]
     readonly_fields = fields
+    # The evaluator shows masked; "查看完整个人信息" (accounts.admin_reveal) reveals one field with a reason, logged.
+    change_form_template = REVEAL_CHANGE_FORM_TEMPLATE
+
+    def get_urls(self):
+        return reveal_urls(self) + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, reveal_context(self, request, object_id, extra_context))
 
     @admin.display(description="评价人")
     def evaluator(self, ev):
@@ -74,7 +90,7 @@ class LabelForm(forms.ModelForm):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The label dictionary is maintained here. Labels are never deleted (evaluations cite them): deactivate."""
 
     form = LabelForm
@@ -99,3 +115,63 @@ class LabelAdmin(admin.ModelAdmin):
     def activate(self, request, queryset):
         n = queryset.filter(is_active=False).update(is_active=True)
         self.message_user(request, f"已启用 {n} 个标签", messages.SUCCESS)
+
+
+class KioskRegisterForm(forms.Form):
+    window = forms.ModelChoiceField(label="窗口", queryset=Window.objects.none(), help_text="评价器只能评价该窗口的办件")
+    name = forms.CharField(label="设备名称", max_length=100, help_text="例如“综合受理1号窗口评价器”")
+
+    def __init__(self, *args, windows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["window"].queryset = windows
+        # Out of scope and nonexistent read the same.
+        self.fields["window"].error_messages["invalid_choice"] = "所选窗口不存在或不在您的管辖范围内"
+
+
+@admin.register(KioskDevice)
+class KioskDeviceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """评价器 (R3.1, R7.1). Registering shows the device secret once, on the response page; only its SM3 hash is
+    stored. A device is deactivated, never deleted or moved: a replacement or another window means a new device."""
+
+    list_display = ["name", "prefix", "window", "agency", "is_active", "registered_at", "last_seen_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "prefix", "window__name", "window__code"]
+    list_select_related = ["window", "window__agency"]
+    fields = ["name", "prefix", "window", "is_active", "registered_at", "last_seen_at"]
+    readonly_fields = ["prefix", "window", "is_active", "registered_at", "last_seen_at"]
+    actions = ["deactivate_devices"]
+
+    @admin.display(description="政务服务机构", ordering="window__agency__name")
+    def agency(self, device):
+        return device.window.agency.name
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        windows = scope(Window.objects.filter(is_active=True).select_related("agency"), request.user)
+        form = KioskRegisterForm(request.POST or None, windows=windows)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "登记评价器",
+            "form": form,
+        }
+        if request.method == "POST" and form.is_valid():
+            device, secret = kiosk.register_kiosk(form.cleaned_data["window"], form.cleaned_data["name"])
+            self.log_addition(request, device, [{"added": {}}])
+            response = TemplateResponse(
+                request, "admin/evaluation/kioskdevice/registered.html",
+                {**context, "title": "评价器已登记", "device": device, "secret": secret, "header": kiosk.HEADER},
+            )
+            # The one copy of the secret must not linger in a cache or the browser's history.
+            add_never_cache_headers(response)
+            return response
+        return TemplateResponse(request, "admin/evaluation/kioskdevice/register.html", context)
+
+    @admin.action(description="停用所选评价器", permissions=["change"])
+    def deactivate_devices(self, request, queryset):
+        n = sum(kiosk.deactivate(device) for device in queryset.filter(is_active=True))
+        self.message_user(request, f"已停用 {n} 台评价器，它们提交的评价将被拒绝", messages.SUCCESS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 
@@ -17,8 +18,10 @@ from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
 
 from . import rules
-from .models import Channel, Evaluation, EvaluationType, Label
+from .models import Channel, Evaluation, EvaluationType, KioskDevice, Label
 from .signals import evaluation_replayed, evaluation_written
+
+log = logging.getLogger(__name__)
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
 RECEIPT_LENGTH = 12  # 60 bits: unguessable, still short enough to copy from a phone
@@ -126,21 +129,46 @@ def _check(data: EvaluationInput, record: ServiceRecord, today) -> None:
         raise invalid(problem[1], problem[0])
 
 
-def submit_evaluation(data: EvaluationInput, *, source: str, now=None, region_scope: Region | None = None) -> SubmitResult:
+def _refuse_insider(actor) -> None:
+    # R7.1: people who work inside the system never rate, neither themselves nor on an evaluator's behalf.
+    if actor is not None and getattr(actor, "is_authenticated", False) and actor.is_insider:
+        log.warning("evaluation refused: signed-in insider user_id=%s role=%s", actor.pk, actor.role)
+        raise DomainError(403, "禁止操作", "工作人员不能提交评价（不得代评、自评）", code="forbidden")
+
+
+def _refuse_other_window(kiosk: KioskDevice | None, window_id) -> None:
+    if kiosk is not None and window_id != kiosk.window_id:
+        log.warning("evaluation refused: kiosk prefix=%s rated a 办件 of another window", kiosk.prefix)
+        raise DomainError(403, "禁止操作", "该办件不属于本窗口，评价器不能评价", "project_no", code="forbidden")
+
+
+def submit_evaluation(
+    data: EvaluationInput, *, source: str, now=None, region_scope: Region | None = None, actor=None,
+    kiosk: KioskDevice | None = None,
+) -> SubmitResult:
     """Record one evaluation of a 办件 stage.
 
     Idempotent on ``idempotency_key``: a retry with the same request returns the first result; the same key
     with a different request is a conflict. One active and one follow-up per (办件, stage), enforced by the
     database. The row and everything receivers of ``evaluation_written`` do (e.g. open a case) commit together.
     ``region_scope`` (an API key's region) hides records outside that region's subtree.
+    ``actor`` is the signed-in user, if any: insiders (staff, handlers, supervisors, administrators) are
+    refused with 403 (R7.1). ``kiosk`` is the submitting 评价器, if any: it rates only its own window's 办件,
+    on the kiosk channel.
     """
+    _refuse_insider(actor)
+    if kiosk is not None and data.channel != Channel.KIOSK:
+        raise invalid("评价器提交的评价，评价渠道必须为 kiosk（评价器）", "channel")
     digest = request_hash(data)
     existing = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
     if existing is not None:
+        # A device may not read another window's receipt by replaying its idempotency key.
+        _refuse_other_window(kiosk, existing.window_id)
         return _replay(existing, digest)
     record = ServiceRecord.objects.filter(project_no=data.project_no).first()
     if record is None or (region_scope is not None and not record.region_id.startswith(region_prefix(region_scope.code))):
         raise not_found("办件不存在", "project_no")
+    _refuse_other_window(kiosk, record.window_id)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     _check(data, record, today)

@@ -7,6 +7,7 @@ row writes nothing and names the row.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponseRedirect
@@ -15,17 +16,40 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm, SelectableFieldsExportForm
 
+from haochaping.accounts.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
+from haochaping.core import uploads
+
 from . import resources, rules
 from .models import Department, ManagementAgency, Platform, Region, RegionPolicy, ServiceAgency, Staff, Window
 
 
 class SpreadsheetImportForm(ImportForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["import_file"].help_text = (
-            "支持 CSV（UTF-8）和 Excel（.xlsx）文件，第一行为表头。任何一行有误，整个文件都不会导入；"
-            "出错的行号按表格计算（表头为第1行）。"
+    def __init__(self, formats, *args, **kwargs):
+        super().__init__(formats, *args, **kwargs)
+        self._formats = list(formats)
+        label = self.fields["import_file"].label
+        self.fields["import_file"].error_messages.update(
+            empty=f"“{label}”是空文件", required=f"请选择“{label}”", invalid=f"“{label}”上传失败，请重新选择文件"
         )
+        self.fields["import_file"].help_text = (
+            f"支持 CSV（UTF-8）和 Excel（.xlsx）文件，第一行为表头，不超过 {settings.HAOCHAPING_MAX_UPLOAD_MB} MB。"
+            "任何一行有误，整个文件都不会导入；出错的行号按表格计算（表头为第1行）。"
+        )
+
+    def clean_import_file(self):
+        # Type by extension and by content, and size, before any parser sees the bytes (core.uploads).
+        upload = self.cleaned_data["import_file"]
+        uploads.check_spreadsheet(upload, label=str(self.fields["import_file"].label))
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, chosen = cleaned.get("import_file"), cleaned.get("format")
+        if upload is not None and chosen not in (None, ""):
+            title = self._formats[int(chosen)]().get_title().lower()
+            if uploads.extension(upload.name) != title:
+                self.add_error("format", f"所选格式（{title.upper()}）与文件类型（.{uploads.extension(upload.name)}）不一致")
+        return cleaned
 
 
 class ChineseExportForm(SelectableFieldsExportForm):
@@ -35,7 +59,7 @@ class ChineseExportForm(SelectableFieldsExportForm):
         return field.column_name if field is not None else field_name
 
 
-class SpreadsheetAdmin(ImportExportModelAdmin):
+class SpreadsheetAdmin(ScopedAdminMixin, ImportExportModelAdmin):
     """Import/export limited to the two formats offices use: CSV and Excel."""
 
     formats = [CSV, XLSX]
@@ -113,7 +137,7 @@ class RegionAdmin(SpreadsheetAdmin):
 
 
 @admin.register(RegionPolicy)
-class RegionPolicyAdmin(admin.ModelAdmin):
+class RegionPolicyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["region", "supplementary_days", "label_set"]
     search_fields = ["region__code", "region__name"]
     autocomplete_fields = ["region"]
@@ -154,7 +178,7 @@ class DepartmentAdmin(SpreadsheetAdmin):
     list_select_related = ["region"]
 
 
-class WindowInline(admin.TabularInline):
+class WindowInline(ScopedInlineMixin, admin.TabularInline):
     model = Window
     fields = ["code", "name", "department", "is_active"]
     autocomplete_fields = ["department"]

@@ -15,6 +15,9 @@ from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import Result
 from import_export.widgets import CharWidget, ForeignKeyWidget, ManyToManyWidget, Widget
 
+from haochaping.accounts.admin_scoping import in_scope, out_of_scope_message, scope_field_names
+from haochaping.accounts.scoping import can_see, visibility_for
+
 from . import rules
 from .models import Department, ManagementAgency, Platform, Region, ServiceAgency, Staff, Window
 
@@ -173,6 +176,10 @@ class ChineseModelResource(resources.ModelResource):
 
     def import_instance(self, instance, row, **kwargs):
         errors = {}
+        # The admin passes the importing user: an administrator of a region may only write rows of that region.
+        user = kwargs.get("user")
+        if user is not None and instance.pk is not None and not can_see(user, instance):
+            errors[self._meta.import_id_fields[0]] = [out_of_scope_message(user)]
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as e:
@@ -181,6 +188,9 @@ class ChineseModelResource(resources.ModelResource):
             self.check_row(instance, row)
         except ValidationError as e:
             errors = e.update_error_dict(errors)
+        if user is not None and not errors and not in_scope(instance, visibility_for(user)):
+            names = [n for n in scope_field_names(type(instance)) if n in self.fields]
+            errors[names[0] if names else NON_FIELD_ERRORS] = [out_of_scope_message(user)]
         if errors:
             raise ValidationError(errors)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from haochaping.accounts.admin_reveal import REVEAL_CHANGE_FORM_TEMPLATE, reveal_context, reveal_urls
+from haochaping.accounts.admin_scoping import ScopedAdminMixin
+
 from .models import ServiceRecord
 
 
 @admin.register(ServiceRecord)
-class ServiceRecordAdmin(admin.ModelAdmin):
+class ServiceRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["project_no", "item", "department", "applicant", "record_type", "status", "accepted_at", "completed_at", "due_date"]
     list_filter = ["status", "record_type", "applicant_type"]
     search_fields = ["project_no"]
@@ -21,6 +24,14 @@ class ServiceRecordAdmin(admin.ModelAdmin):
         "completed_at", "due_date", "overdue_explanation", "source", "created_at", "updated_at",
     ]
     readonly_fields = fields
+    # The applicant shows masked; "查看完整个人信息" (accounts.admin_reveal) reveals one field with a reason, logged.
+    change_form_template = REVEAL_CHANGE_FORM_TEMPLATE
+
+    def get_urls(self):
+        return reveal_urls(self) + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, reveal_context(self, request, object_id, extra_context))
 
     @admin.display(description="申请人")
     def applicant(self, record):

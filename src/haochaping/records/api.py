@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime, BeforeValidator, field_validator
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
+from haochaping.accounts.readers import UnitFilters, page, readers, scoped
+from haochaping.core.problems import not_found
 from haochaping.org.rules import credit_code_problem
 
 from . import services
@@ -180,15 +182,42 @@ def patch_record(request, project_no: str, payload: RecordPatch):
     return record_out(record)
 
 
-@router.get("/{project_no}", response=RecordOut, auth=ApiKeyAuth(Scope.RECORDS_READ), summary="查询办件")
-def get_record(request, project_no: str):
-    from haochaping.core.problems import not_found
-    from haochaping.org.rules import region_prefix
+class RecordFilters(UnitFilters):
+    status: Literal[1, 2, 3] | None = Field(None, description="办件状态：1 待受理, 2 办理中, 3 已办结")
 
-    qs = ServiceRecord.objects.select_related("item")
-    if request.api_key.region_id:
-        qs = qs.filter(region__code__startswith=region_prefix(request.api_key.region_id))
-    record = qs.filter(project_no=project_no).first()
+
+class RecordPage(Schema):
+    items: list[RecordOut]
+    next_cursor: str | None = Field(description="下一页的游标；为空表示没有更多")
+    total: int = Field(description="符合条件、在您权限范围内的办件总数")
+
+
+_READERS = readers(Scope.RECORDS_READ, "records.view_servicerecord")
+
+
+def _records(request):
+    return scoped(request, ServiceRecord.objects.select_related("item"))
+
+
+@router.get(
+    "",
+    response=RecordPage,
+    auth=_READERS,
+    summary="办件列表",
+    description="按推送时间（created_at, id）稳定排序、游标分页。只返回调用者权限范围内的办件；申请人信息脱敏。",
+)
+def list_records(request, filters: Query[RecordFilters]):
+    qs = filters.apply(_records(request))
+    if filters.status is not None:
+        qs = qs.filter(status=filters.status)
+    rows, next_cursor, total = page(qs, filters)
+    return {"items": [record_out(r) for r in rows], "next_cursor": next_cursor, "total": total}
+
+
+@router.get("/{project_no}", response=RecordOut, auth=_READERS, summary="查询办件")
+def get_record(request, project_no: str):
+    # Out of scope reads exactly like "no such record".
+    record = _records(request).filter(project_no=project_no).first()
     if record is None:
         raise not_found("办件不存在", "project_no")
     return record_out(record)

@@ -6,7 +6,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from haochaping.accounts.scoping import ScopePaths
-
 from haochaping.core.fields import PersonalDataField
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from haochaping.demo import accounts as demo_accounts
 from haochaping.demo import generator
 from haochaping.evaluation.models import Channel
 
@@ -25,10 +26,14 @@ class Command(BaseCommand):
             raise CommandError(_("--records 应为正整数"))
         if generator.is_loaded():
             self.stdout.write(_("演示数据已存在，无需重复载入。"))
+            # A database loaded before demo accounts existed gets them now.
+            if demo_accounts.missing():
+                self._create_accounts(verbosity)
             return
         progress = self.stdout.write if verbosity >= 1 else None
         s = generator.build(records, progress=progress)
         if verbosity < 1:
+            self._create_accounts(verbosity)
             return
         channels = "，".join(
             f"{Channel(c).label}{n / s.evaluations:.1%}" for c, n in s.channels.most_common()
@@ -51,3 +56,19 @@ class Command(BaseCommand):
         ]
         for line in lines:
             self.stdout.write(line)
+        self._create_accounts(verbosity)
+
+    def _create_accounts(self, verbosity: int) -> None:
+        password, is_default = demo_accounts.demo_password()
+        created, everyone = demo_accounts.create_demo_accounts(password)
+        if verbosity < 1:
+            return
+        self.stdout.write(_("演示账号：新建 %(created)d 个，共 %(total)d 个。") % {"created": len(created), "total": len(everyone)})
+        for line in demo_accounts.table(everyone):
+            self.stdout.write(line)
+        if is_default:
+            self.stdout.write(_("演示账号密码均为：%(password)s（可用环境变量 %(env)s 另行指定）")
+                              % {"password": password, "env": demo_accounts.PASSWORD_ENV})
+        else:
+            self.stdout.write(_("演示账号密码为环境变量 %(env)s 的值。") % {"env": demo_accounts.PASSWORD_ENV})
+        self.stdout.write(_("设置 HAOCHAPING_DEMO=1 运行时（make run），演示账号登录无需动态口令；否则监督人员和管理员首次登录须绑定动态口令。"))

@@ -1,0 +1,198 @@
+"""Every GET route of the API, over real HTTP, against keys and signed-in people of both counties: lists, totals
+and details show exactly what the caller's scope holds, and a row out of scope answers the same 404 as a row that
+does not exist.
+
+The routes are enumerated from the API itself, so a route added later fails here until it is in the matrix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from haochaping.api import api
+from haochaping.evaluation.models import Evaluation
+from haochaping.records.models import ServiceRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Public by design, and why: the label dictionary and level names are published national standards; a receipt is
+# looked up by its unguessable code, which only the evaluator holds (R8.1).
+PUBLIC = {"/api/v1/labels", "/api/v1/levels", "/api/v1/evaluations/receipt/{code}"}
+
+
+@dataclass(frozen=True)
+class Route:
+    model: type
+    kind: str  # "list" or "detail"
+    key: str  # the row's identifier in the response / the path
+    missing: str  # an identifier no row has
+
+
+ROUTES = {
+    "/api/v1/records": Route(ServiceRecord, "list", "project_no", ""),
+    "/api/v1/records/{project_no}": Route(ServiceRecord, "detail", "project_no", "P9999999999"),
+    "/api/v1/evaluations": Route(Evaluation, "list", "id", ""),
+    "/api/v1/evaluations/{evaluation_id}": Route(Evaluation, "detail", "id", "987654321"),
+}
+
+# Which of each county's three 办件 (and their evaluations) an actor sees: rec 0 is department 1 at the hall,
+# rec 1 department 2 at the hall, rec 2 department 1 online. None: the actor may not read the route at all (403).
+ALL = {"A": {0, 1, 2}, "B": {0, 1, 2}}
+ONLY_A = {"A": {0, 1, 2}, "B": set()}
+EXPECTED = {
+    ServiceRecord: {
+        "key_a": ONLY_A, "sup_a": ONLY_A, "admin_a": ONLY_A,
+        "handler_dept": {"A": {0, 2}, "B": set()}, "handler_agency": {"A": {0, 1}, "B": set()}, "staff_a": None,
+        "sup_city": ALL, "key_all": ALL, "superuser": ALL,
+    },
+    Evaluation: {
+        "key_a": ONLY_A, "sup_a": ONLY_A, "admin_a": ONLY_A,
+        "handler_dept": {"A": {0, 2}, "B": set()}, "handler_agency": {"A": {0, 1}, "B": set()},
+        "staff_a": {"A": {0}, "B": set()},
+        "sup_city": ALL, "key_all": ALL, "superuser": ALL,
+    },
+}
+
+
+
+def get_routes() -> set[str]:
+    """Every GET route the API serves (read from its routers, so routes hidden from the schema count too)."""
+    routes = set()
+    for prefix, router in api._routers:
+        for path, view in router.path_operations.items():
+            if any("GET" in op.methods for op in view.operations):
+                full = "/".join(p.strip("/") for p in ("api/v1", prefix, path) if p.strip("/"))
+                routes.add("/" + re.sub(r"\{\w+:", "{", full))  # "{int:evaluation_id}" → "{evaluation_id}"
+    return routes
+
+
+def test_every_get_route_is_public_by_design_or_in_the_matrix():
+    assert PUBLIC <= get_routes()
+    assert get_routes() - PUBLIC == set(ROUTES), "a new GET route must be added to the scope matrix"
+
+
+def client_for(world, live_server, actor: str) -> httpx.Client:
+    if actor.startswith("key_"):
+        _key, secret = world.keys[actor]
+        return httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30)
+    django_client = Client()
+    django_client.force_login(world.users[actor])
+    session = django_client.cookies[settings.SESSION_COOKIE_NAME].value
+    return httpx.Client(base_url=live_server.url, cookies={settings.SESSION_COOKIE_NAME: session}, timeout=30)
+
+
+def key_of(route: Route, obj) -> str:
+    return str(getattr(obj, route.key) if route.key != "id" else obj.pk)
+
+
+def rows(world, model, county: str) -> list:
+    c = world.a if county == "A" else world.b
+    return c.records if model is ServiceRecord else c.evaluations
+
+
+def detail_url(path: str, value: str) -> str:
+    return path.split("{")[0] + value
+
+
+@pytest.mark.parametrize("path", sorted(ROUTES))
+def test_route_shows_exactly_the_callers_scope(live_server, world, path):
+    route = ROUTES[path]
+    for actor, expected in EXPECTED[route.model].items():
+        with client_for(world, live_server, actor) as http:
+            visible = {key_of(route, rows(world, route.model, c)[i]) for c in "AB" for i in (expected or {}).get(c, ())}
+            hidden = {key_of(route, o) for c in "AB" for o in rows(world, route.model, c)} - visible
+            if route.kind == "list":
+                r = http.get(path, params={"limit": 200})
+                if expected is None:
+                    assert r.status_code == 403, (actor, r.text)
+                    assert r.json()["title"] == "权限不足"
+                    continue
+                assert r.status_code == 200, (actor, r.text)
+                body = r.json()
+                listed = {str(item[route.key]) for item in body["items"]}
+                assert listed == visible, actor
+                assert body["total"] == len(visible), actor
+                assert body["next_cursor"] is None
+                # The masked forms only: no clear phone number or evaluator name ever leaves.
+                assert "13912345678" not in r.text and "13800001111" not in r.text and "赵大" not in r.text
+            else:
+                none = http.get(detail_url(path, route.missing))
+                if expected is None:
+                    assert none.status_code == 403, actor
+                    for value in visible | hidden:
+                        assert http.get(detail_url(path, value)).status_code == 403, actor
+                    continue
+                assert none.status_code == 404, (actor, none.text)
+                for value in visible:
+                    r = http.get(detail_url(path, value))
+                    assert r.status_code == 200, (actor, value, r.text)
+                    assert str(r.json()[route.key]) == value
+                for value in hidden:
+                    r = http.get(detail_url(path, value))
+                    # Indistinguishable from a row that does not exist: same status, same problem document.
+                    assert (r.status_code, r.headers["content-type"], r.json()) == (
+                        404, none.headers["content-type"], none.json()
+                    ), (actor, value)
+
+
+def test_cursor_pages_are_stable_and_complete(live_server, world):
+    with client_for(world, live_server, "sup_city") as http:
+        seen, cursor, totals = [], None, set()
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            body = http.get("/api/v1/evaluations", params=params).json()
+            seen += [item["id"] for item in body["items"]]
+            totals.add(body["total"])
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        every = list(Evaluation.objects.order_by("created_at", "pk").values_list("pk", flat=True))
+        assert seen == every and totals == {6}
+        assert http.get("/api/v1/evaluations", params={"limit": 201}).status_code == 422
+        bad = http.get("/api/v1/evaluations", params={"cursor": "not-a-cursor"})
+        assert bad.status_code == 422 and bad.json()["field"] == "cursor"
+        assert "翻页游标无效" in bad.json()["detail"]
+
+
+def test_filters_narrow_but_never_widen_the_scope(live_server, world):
+    a, b = world.a, world.b
+    with client_for(world, live_server, "key_a") as http:
+        other = http.get("/api/v1/evaluations", params={"region_code": "370103"}).json()
+        assert (other["items"], other["total"]) == ([], 0)
+        guessed = http.get("/api/v1/records", params={"department": b.departments[0].credit_code}).json()
+        assert (guessed["items"], guessed["total"]) == ([], 0)
+        dept = http.get("/api/v1/evaluations", params={"department": a.departments[0].credit_code}).json()
+        assert {i["id"] for i in dept["items"]} == {a.evaluations[0].pk, a.evaluations[2].pk}
+        bad = http.get("/api/v1/evaluations", params={"is_bad": "true"}).json()
+        assert {i["id"] for i in bad["items"]} == {ev.pk for ev in a.evaluations if ev.is_bad}
+        staff = http.get("/api/v1/evaluations", params={"staff_no": a.staff[1].staff_no}).json()
+        assert [i["id"] for i in staff["items"]] == [a.evaluations[1].pk]
+        window = http.get("/api/v1/records", params={"agency": a.agency.code, "window": "A01"}).json()
+        assert [i["project_no"] for i in window["items"]] == [a.records[0].project_no]
+        day = a.evaluations[0].created_at.astimezone().date().isoformat()
+        dated = http.get("/api/v1/evaluations", params={"from": day, "to": day}).json()
+        assert a.evaluations[0].pk in {i["id"] for i in dated["items"]}
+        reversed_ = http.get("/api/v1/evaluations", params={"from": "2026-02-01", "to": "2026-01-01"})
+        assert reversed_.status_code == 422 and reversed_.json()["field"] == "from"
+        wrong = http.get("/api/v1/evaluations", params={"region_code": "3701"})
+        assert wrong.status_code == 422 and wrong.json()["field"] == "region_code"
+
+
+def test_reading_needs_the_read_scope_or_the_view_permission(live_server, world):
+    from haochaping.accounts.models import Scope
+    from haochaping.accounts.services import create_api_key
+
+    _key, secret = create_api_key(name="只写", scopes=[Scope.EVALUATIONS_WRITE, Scope.RECORDS_WRITE], region=world.a.region)
+    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30) as http:
+        for path in ("/api/v1/evaluations", "/api/v1/records"):
+            r = http.get(path)
+            assert r.status_code == 403 and "读取" not in r.json()["title"] and "权限" in r.json()["detail"]
+    with httpx.Client(base_url=live_server.url, timeout=30) as anonymous:
+        r = anonymous.get("/api/v1/evaluations")
+        assert r.status_code == 401 and r.json()["title"] == "未认证"

@@ -1,0 +1,182 @@
+"""Two counties of one city, each with a full set of rows, and the people and keys who look at them.
+
+County A is 历下区 (370102), county B is 市中区 (370103), both under 济南市 (370100). Every scoped model has at least
+one row in each county (``World.rows``), so the matrix can check every list and detail endpoint against both.
+Names of B rows carry "市中", names of A rows "历下", so a B row's text showing up on an A actor's page is visible.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from haochaping.accounts.models import ApiKey, PersonalDataAccess, Role, Scope, User
+from haochaping.accounts.services import create_api_key
+from haochaping.catalog.models import ServiceGuide, ServiceItem
+from haochaping.core import crypto
+from haochaping.evaluation.models import Evaluation, KioskDevice
+from haochaping.org.models import (
+    Department,
+    ManagementAgency,
+    Platform,
+    Region,
+    RegionPolicy,
+    ServiceAgency,
+    Staff,
+    Window,
+)
+from haochaping.org.rules import make_credit_code
+from haochaping.records.models import ServiceRecord
+
+from ..factories import guide_elements, region
+
+_n = itertools.count(1)
+
+# Actors whose whole view lies inside county A; none of them may read a county-B row anywhere.
+COUNTY_A_ACTORS = ("sup_a", "admin_a", "handler_dept", "handler_agency", "staff_a")
+# Actors whose scope is a region (they must see every row of that region they have a view permission for).
+REGION_ACTORS = {"sup_a": "A", "admin_a": "A", "sup_city": "AB"}
+
+
+@dataclass
+class County:
+    region: Region
+    management_agency: ManagementAgency
+    departments: list[Department]
+    agency: ServiceAgency
+    windows: list[Window]
+    staff: list[Staff]
+    platform: Platform
+    items: list[ServiceItem]
+    records: list[ServiceRecord]
+    evaluations: list[Evaluation]
+
+
+@dataclass
+class World:
+    city: Region
+    a: County
+    b: County
+    users: dict[str, User]
+    keys: dict[str, tuple[ApiKey, str]]
+    rows: dict[type, dict[str, list]] = field(default_factory=dict)
+
+    def in_county(self, model, county: str) -> list:
+        return self.rows.get(model, {}).get(county, [])
+
+
+def _credit(region_code: str) -> str:
+    return make_credit_code(f"11{region_code}{next(_n):08d}X"[:17])
+
+
+def _county(code: str, name: str, city: Region, tag: str) -> County:
+    reg = region(code, name, city)
+    RegionPolicy.objects.create(region=reg, supplementary_days=5)
+    ma = ManagementAgency.objects.create(region=reg, name=f"{tag}区政务服务管理办公室")
+    d1 = Department.objects.create(credit_code=_credit(code), name=f"{tag}区市场监督管理局", region=reg)
+    d2 = Department.objects.create(credit_code=_credit(code), name=f"{tag}区人力资源和社会保障局", region=reg)
+    agency = ServiceAgency.objects.create(code=f"HALL-{code}", name=f"{tag}区政务服务中心", kind="center", region=reg)
+    w1 = Window.objects.create(agency=agency, code="A01", name=f"{tag}市场准入窗口", department=d1)
+    w2 = Window.objects.create(agency=agency, code="A02", name=f"{tag}社保窗口", department=d2)
+    s1 = Staff.objects.create(staff_no=f"S{code}1", name=f"{tag}张一", agency=agency, department=d1, window=w1)
+    s2 = Staff.objects.create(staff_no=f"S{code}2", name=f"{tag}王二", agency=agency, department=d2, window=w2)
+    platform = Platform.objects.create(code=f"PF-{code}", name=f"{tag}区网上办事大厅", kind="pc", region=reg, operator=d1)
+    i1 = ServiceItem.objects.create(
+        implementation_code=f"IC{code}001", basic_code="0000100001", name=f"{tag}食品经营许可", item_type="01",
+        department=d1, region=reg,
+    )
+    i2 = ServiceItem.objects.create(
+        implementation_code=f"IC{code}002", basic_code="0000100002", name=f"{tag}社保卡申领", item_type="20",
+        department=d2, region=reg,
+    )
+    ServiceGuide.objects.create(item=i1, version=1, published_by="test", **guide_elements(accepting_unit=f"{tag}受理单位"))
+    KioskDevice.objects.create(window=w1, name=f"{tag}评价器1", prefix=f"k{code}", secret_hash="0" * 64)
+    PersonalDataAccess.objects.create(
+        user=User.objects.get(username="root"), subject_type="records.servicerecord", subject_id=code,
+        field="applicant_name", reason=f"{tag}核查", region_code=code,
+    )
+    now = timezone.now()
+    # rec1: dept 1 at the hall (window 1, staff 1); rec2: dept 2 at the hall (window 2, staff 2); rec3: dept 1 online.
+    specs = [
+        (i1, d1, agency, w1, s1, None),
+        (i2, d2, agency, w2, s2, None),
+        (i1, d1, None, None, None, platform),
+    ]
+    records, evaluations = [], []
+    for k, (item, dept, ag, win, st, pf) in enumerate(specs):
+        accepted = now - timedelta(days=3, hours=k)
+        rec = ServiceRecord.objects.create(
+            project_no=f"P{code}{k}", item=item, region=reg, department=dept, agency=ag, window=win, staff=st, platform=pf,
+            applicant_type=1, applicant_name=f"{tag}申请人", applicant_phone="13912345678", record_type="promised",
+            promised_days=5, status=3, accepted_at=accepted, completed_at=accepted + timedelta(hours=1),
+        )
+        records.append(rec)
+        ev = Evaluation.objects.create(
+            record=rec, stage="accept", type="active", channel="pc", level=1 + k, is_bad=(1 + k) <= 2,
+            comment=f"{tag}评价内容{k}", evaluator_name="赵大", evaluator_phone="13800001111", is_real_name=True,
+            item=item, region=reg, department=dept, agency=ag, window=win, staff=st, platform=pf,
+            idempotency_key=f"idem-{code}-{k}", request_hash="0" * 64, receipt_code=f"R{code}{k}",
+            leaf_hash=crypto.sm3_hex(f"{code}{k}".encode()), source="test", created_at=now - timedelta(days=2, hours=k),
+        )
+        evaluations.append(ev)
+    return County(reg, ma, [d1, d2], agency, [w1, w2], [s1, s2], platform, [i1, i2], records, evaluations)
+
+
+def _user(username: str, role: str, **kw) -> User:
+    return User.objects.create(username=username, role=role, is_staff=True, is_active=True, **kw)
+
+
+def build_world() -> World:
+    province = region("370000", "山东省")
+    city = region("370100", "济南市", province)
+    User.objects.create_superuser("root", "root@example.com", None)
+    a = _county("370102", "历下区", city, "历下")
+    b = _county("370103", "市中区", city, "市中")
+
+    users = {
+        "superuser": User.objects.get(username="root"),
+        "sup_a": _user("sup-370102", Role.SUPERVISOR, region=a.region),
+        "sup_city": _user("sup-370100", Role.SUPERVISOR, region=city),
+        "handler_dept": _user("handler-dept-a", Role.HANDLER, region=a.region, department=a.departments[0]),
+        "handler_agency": _user("handler-agency-a", Role.HANDLER, region=a.region, agency=a.agency),
+        "staff_a": _user("staff-a", Role.STAFF, region=a.region, staff=a.staff[0]),
+        "admin_a": _user("admin-370102", Role.ADMINISTRATOR, region=a.region),
+        "admin_all": _user("admin-national", Role.ADMINISTRATOR),
+        "sup_b": _user("sup-370103", Role.SUPERVISOR, region=b.region),
+        "handler_b": _user("handler-dept-b", Role.HANDLER, region=b.region, department=b.departments[0]),
+    }
+    all_scopes = list(Scope.values)
+    keys = {
+        "key_a": create_api_key(name="历下区业务系统", scopes=all_scopes, region=a.region),
+        "key_b": create_api_key(name="市中区业务系统", scopes=all_scopes, region=b.region),
+        "key_all": create_api_key(name="省级平台", scopes=all_scopes, region=None),
+    }
+    w = World(city=city, a=a, b=b, users=users, keys=keys)
+
+    for tag, c in (("A", a), ("B", b)):
+        def put(model, objs, tag=tag):
+            w.rows.setdefault(model, {}).setdefault(tag, []).extend(objs)
+
+        put(Region, [c.region])
+        put(RegionPolicy, [c.region.policy])
+        put(ManagementAgency, [c.management_agency])
+        put(Department, c.departments)
+        put(ServiceAgency, [c.agency])
+        put(Window, c.windows)
+        put(Staff, c.staff)
+        put(Platform, [c.platform])
+        put(ServiceItem, c.items)
+        put(ServiceGuide, list(ServiceGuide.objects.filter(item__region=c.region)))
+        put(ServiceRecord, c.records)
+        put(Evaluation, c.evaluations)
+        put(KioskDevice, list(KioskDevice.objects.filter(window__agency__region=c.region)))
+        put(PersonalDataAccess, list(PersonalDataAccess.objects.filter(region_code=c.region.code)))
+        put(ApiKey, [keys["key_a" if tag == "A" else "key_b"][0]])
+    w.rows[User] = {
+        "A": [users[n] for n in ("sup_a", "handler_dept", "handler_agency", "staff_a", "admin_a")],
+        "B": [users["sup_b"], users["handler_b"]],
+    }
+    return w
