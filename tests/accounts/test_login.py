@@ -33,7 +33,7 @@ NEW_PASSWORD = "/accounts/login/password/"
 
 @pytest.fixture(autouse=True)
 def _clean_login_state():
-    # django-axes keeps attempts in its own tables and the TOTP replay guard in the cache.
+    # django-axes keeps attempts in its own tables; the cache holds per-process state such as rate windows.
     reset_axes()
     cache.clear()
     yield
@@ -248,6 +248,20 @@ def test_a_code_cannot_be_used_twice(client, org, clock):
     assert client.post(OTP, {"otp": clock.code(secret, -1)}).status_code == 200
     clock.now += 30
     assert client.post(OTP, {"otp": clock.code(secret)}).status_code == 302
+
+
+def test_a_used_code_stays_used_when_another_process_answers(client, org, clock):
+    # Another web process has its own (empty) cache: the replay guard must live in the database.
+    user = make_user("jiandu", Role.SUPERVISOR, org)
+    secret = enrol(user)
+    code = clock.code(secret)
+    post_login(client, "jiandu")
+    assert client.post(OTP, {"otp": code}).status_code == 302
+    client.post("/accounts/logout/")
+    cache.clear()
+    post_login(client, "jiandu")
+    assert client.post(OTP, {"otp": code}).status_code == 200
+    assert not signed_in(client)
 
 
 def test_totp_failures_lead_to_lockout(client, org, clock, settings):

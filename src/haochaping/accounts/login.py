@@ -32,12 +32,9 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.auth.signals import user_login_failed
-from django.core.cache import cache
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
-
-from haochaping.core.crypto import sm3_hex
 
 from .roles import SECOND_FACTOR_REQUIRED
 
@@ -216,7 +213,8 @@ def pending_enrolment_secret(user) -> str:
     with transaction.atomic():
         user.totp_secret = secret
         user.totp_confirmed_at = None
-        user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+        user.totp_last_step = None
+        user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
     return secret
 
 
@@ -235,18 +233,21 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
 def _claim_step(user, secret: str, step: int) -> bool:
     """Record that the code of ``step`` was used; False when it (or a later one) was used before (replay).
 
-    The cache is shared by all web processes when CACHE_URL points at Redis; with the default per-process
-    cache a single node is assumed (as for the API rate limits).
+    One conditional UPDATE in the database, so two web processes (or nodes) presented with the same code
+    cannot both accept it.
     """
-    key = f"hcp:totp:{user.pk}:{sm3_hex(secret.encode())[:16]}"
-    ttl = TOTP_STEP * (2 * TOTP_DRIFT_STEPS + 2)
-    last = cache.get(f"{key}:last")
-    if last is not None and step <= last:
-        return False
-    if not cache.add(f"{key}:{step}", 1, ttl):  # add() is atomic: two requests with one code, one wins
-        return False
-    cache.set(f"{key}:last", step, ttl)
-    return True
+    from django.db.models import Q
+
+    from .models import User
+
+    claimed = (
+        User.objects.filter(pk=user.pk)
+        .filter(Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step))
+        .update(totp_last_step=step)
+    )
+    if claimed:
+        user.totp_last_step = step
+    return bool(claimed)
 
 
 def verify_totp(request, user, code: str, *, secret: str | None = None) -> bool:
@@ -310,6 +311,7 @@ def reset_totp(user, *, by, request=None) -> None:
     with transaction.atomic():
         user.totp_secret = None
         user.totp_confirmed_at = None
-        user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+        user.totp_last_step = None
+        user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
     security_log.warning("TOTP reset user=%s by=%s address=%s", _who(user.get_username()),
                          _who(by.get_username()), client_address(request) if request else "-")

@@ -35,6 +35,8 @@ class User(AbstractUser):
     )
     totp_secret = PersonalDataField(_("动态口令密钥"), kind="secret")
     totp_confirmed_at = models.DateTimeField(_("动态口令绑定时间"), null=True, blank=True)
+    # The last TOTP time step accepted: a code is good once, and never one older than the last (replay guard).
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
     must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
     is_demo = models.BooleanField(_("演示账号"), default=False)
 
