@@ -55,6 +55,9 @@ SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 # on…= attributes inside a tag (onclick=, onload = …); a word such as "only=" in text is not inside a tag.
 EVENT_HANDLER = re.compile(r"<[a-zA-Z][^>]*\son[a-z]+\s*=", re.IGNORECASE | re.DOTALL)
 JS_URL = re.compile(r"""(?:href|src|action)\s*=\s*["']\s*javascript:""", re.IGNORECASE)
+# style-src 'self' blocks <style> blocks and style="" attributes as well: they would silently not apply.
+STYLE_TAG = re.compile(r"<style\b", re.IGNORECASE)
+STYLE_ATTR = re.compile(r"<[a-zA-Z][^>]*\sstyle\s*=", re.IGNORECASE | re.DOTALL)
 
 
 def our_templates() -> list[Path]:
@@ -71,6 +74,8 @@ def inline_script_problems(text: str) -> list[str]:
         problems.append(f"inline <script{attrs}>")
     problems += [f"inline event handler: {m.group(0)[-40:]!r}" for m in EVENT_HANDLER.finditer(text)]
     problems += [f"javascript: URL: {m.group(0)!r}" for m in JS_URL.finditer(text)]
+    problems += ["inline <style> block" for _ in STYLE_TAG.finditer(text)]
+    problems += [f"inline style attribute: {m.group(0)[-40:]!r}" for m in STYLE_ATTR.finditer(text)]
     return problems
 
 
@@ -81,6 +86,8 @@ def test_the_scanner_finds_what_the_policy_would_block():
     assert inline_script_problems('<button class="b" onclick="go()">去</button>')
     assert inline_script_problems('<body\n  onload = "init()">')
     assert inline_script_problems('<a href="javascript:void(0)">x</a>')
+    assert inline_script_problems("<style>body { color: red }</style>")
+    assert inline_script_problems('<p class="x" style="color: red">x</p>')
     assert not inline_script_problems('<script src="/static/x.js"></script><script type="application/json" id="d">{}</script>')
     assert not inline_script_problems("<p>online=true is just text, as is one=1</p>")
 
