@@ -11,7 +11,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haochaping_bench
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run serve migrate demo test test-pg test-browser browser-deps bench lint docs clean
+.PHONY: install run serve migrate demo test test-pg test-browser browser-deps bench lint docs messages clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ lint: install
 
 docs: install
 	$(BIN)/haochaping export_openapi docs/openapi.json
+
+# Recompile the project's translation overrides after editing src/haochaping/locale/*/LC_MESSAGES/django.po.
+messages:
+	msgfmt -c -o src/haochaping/locale/zh_Hans/LC_MESSAGES/django.mo src/haochaping/locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

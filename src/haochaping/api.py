@@ -108,7 +108,7 @@ def on_validation_error(request, exc: ValidationError):
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
     return problem(
-        request, status=401, title="未认证", detail="缺少或无效的接口密钥（Authorization: Bearer …），或密钥已吊销、过期",
+        request, status=401, title="未认证", detail="缺少或无效的凭据：接口密钥（Authorization: Bearer …）或评价器密钥（X-Kiosk-Secret）不存在、已吊销或已过期",
         field="Authorization", code="unauthenticated", headers={"WWW-Authenticate": "Bearer"},
     )
 
