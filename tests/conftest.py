@@ -28,12 +28,15 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
-    # The calendar caches per process; each test's database starts over, so must the cache.
+    # The calendar and region policies are cached per process; each test's database starts over, so must they.
     from haochaping.core import calendar
+    from haochaping.org import policy
 
     calendar.invalidate()
+    policy.invalidate()
     yield
     calendar.invalidate()
+    policy.invalidate()
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def authenticate_api_key(secret: str) -> ApiKey | None:
     if prefix is None:
         log.warning("API key refused: malformed")
         return None
-    key = ApiKey.objects.filter(prefix=prefix).first()
+    key = ApiKey.objects.filter(prefix=prefix).order_by().first()
     if key is None:
         log.warning("API key refused: unknown prefix=%s", prefix)
         return None

@@ -90,6 +90,13 @@ def _replay(existing: Evaluation, digest: str) -> SubmitResult:
     return SubmitResult(existing, _case_id(evaluation_replayed.send(sender=Evaluation, evaluation=existing)), replayed=True)
 
 
+def _by_idempotency_key(key: str) -> Evaluation | None:
+    # Almost every submit is new: a lean existence probe first, the full row (with its 办件) only on a retry.
+    if not Evaluation.objects.filter(idempotency_key=key).order_by().values_list("pk", flat=True).first():
+        return None
+    return Evaluation.objects.select_related("record").order_by().get(idempotency_key=key)
+
+
 class _DuplicateRow(Exception):
     """The evaluation row itself violated a unique constraint (a concurrent submit won)."""
 
@@ -160,23 +167,29 @@ def submit_evaluation(
     if kiosk is not None and data.channel != Channel.KIOSK:
         raise invalid("评价器提交的评价，评价渠道必须为 kiosk（评价器）", "channel")
     digest = request_hash(data)
-    existing = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
+    existing = _by_idempotency_key(data.idempotency_key)
     if existing is not None:
         # A device may not read another window's receipt by replaying its idempotency key.
         _refuse_other_window(kiosk, existing.window_id)
         return _replay(existing, digest)
-    record = ServiceRecord.objects.filter(project_no=data.project_no).first()
+    # order_by(): no ORDER BY for a unique lookup (on this hot path, compiling SQL costs more than running it).
+    record = ServiceRecord.objects.filter(project_no=data.project_no).order_by().first()
     if record is None or (region_scope is not None and not record.region_id.startswith(region_prefix(region_scope.code))):
         raise not_found("办件不存在", "project_no")
     _refuse_other_window(kiosk, record.window_id)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     _check(data, record, today)
-    taken = Evaluation.objects.select_related("record").filter(record=record, stage=data.stage, type=data.type).first()
-    if taken is not None:
+    taken_key = (
+        Evaluation.objects.filter(record=record, stage=data.stage, type=data.type)
+        .order_by()
+        .values_list("idempotency_key", flat=True)
+        .first()
+    )
+    if taken_key is not None:
         # A concurrent retry of this very request may have committed since the idempotency lookup above.
-        if taken.idempotency_key == data.idempotency_key:
-            return _replay(taken, digest)
+        if taken_key == data.idempotency_key:
+            return _replay(_by_idempotency_key(taken_key), digest)
         raise conflict(_duplicate_message(data.type), "type")
     stage_day = timezone.localtime(record.stage_time(data.stage)).date()
     ev = Evaluation(
@@ -220,7 +233,7 @@ def submit_evaluation(
             case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev))
     except _DuplicateRow:
         # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
-        again = Evaluation.objects.select_related("record").filter(idempotency_key=data.idempotency_key).first()
+        again = _by_idempotency_key(data.idempotency_key)
         if again is not None:
             return _replay(again, digest)
         raise conflict(_duplicate_message(data.type), "type") from None

@@ -1,6 +1,13 @@
-"""Region policy lookup: the nearest ancestor's setting wins, else the national default."""
+"""Region policy lookup: the nearest ancestor's setting wins, else the national default.
+
+Every evaluation asks for its region's policy, so the (few) policy rows are cached per process: a change
+in this process clears the cache at once (org.receivers), other processes see it within CACHE_SECONDS.
+"""
 
 from __future__ import annotations
+
+import threading
+import time
 
 from django.conf import settings
 
@@ -23,12 +30,34 @@ def ancestor_codes(code: str) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
+CACHE_SECONDS = 60
+_lock = threading.Lock()
+_snapshot: tuple[float, dict[str, dict]] | None = None
+FIELDS = ("supplementary_days", "label_set")
+
+
+def invalidate() -> None:
+    global _snapshot
+    with _lock:
+        _snapshot = None
+
+
+def _policies() -> dict[str, dict]:
+    global _snapshot
+    now = time.monotonic()
+    snap = _snapshot
+    if snap is not None and now - snap[0] < CACHE_SECONDS:
+        return snap[1]
+    rows = {r["region_id"]: r for r in RegionPolicy.objects.order_by().values("region_id", *FIELDS)}
+    with _lock:
+        _snapshot = (now, rows)
+    return rows
+
+
 def _nearest(code: str, field: str):
     chain = ancestor_codes(code)
-    found = {
-        p.region_id: getattr(p, field)
-        for p in RegionPolicy.objects.filter(region_id__in=chain).only("region_id", field)
-    }
+    policies = _policies()
+    found = {c: policies[c][field] for c in chain if c in policies}
     for c in chain:
         value = found.get(c)
         if value not in (None, ""):
