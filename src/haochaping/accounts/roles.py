@@ -16,6 +16,7 @@ class Role(models.TextChoices):
     HANDLER = "handler", _("业务办理单位经办人")
     SUPERVISOR = "supervisor", _("政务服务管理机构监督人员")
     ASSESSOR = "assessor", _("第三方评估机构人员")
+    HOTLINE = "hotline", _("12345热线话务员")
     ADMINISTRATOR = "administrator", _("系统管理员")
 
 
@@ -26,7 +27,7 @@ SECOND_FACTOR_REQUIRED = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 # Roles that need a unit (department or service agency) / a staff record.
 NEEDS_UNIT = {Role.HANDLER}
 NEEDS_STAFF = {Role.STAFF}
-NEEDS_REGION = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR, Role.ASSESSOR}
+NEEDS_REGION = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR, Role.ASSESSOR, Role.HOTLINE}
 
 REVEAL_PERMISSION = "accounts.reveal_personal_data"
 
@@ -47,13 +48,15 @@ _MANAGE_ORG = [
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EVALUATOR: set(),
-    Role.STAFF: {"evaluation.view_evaluation"},
+    Role.STAFF: {"evaluation.view_evaluation", "evaluation.enter_paper_form"},
     Role.HANDLER: {*_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION},
     Role.SUPERVISOR: {
         *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
         "accounts.view_personaldataaccess", "evaluation.view_kioskdevice",
     },
     Role.ASSESSOR: {*_VIEW_ORG},
+    # Operators record a caller's evaluation (channel phone) with consent; they are not the rated party.
+    Role.HOTLINE: {"evaluation.record_phone_evaluation", "records.view_servicerecord"},
     Role.ADMINISTRATOR: {
         *_MANAGE_ORG, "records.view_servicerecord", "evaluation.view_evaluation",
         "accounts.view_user", "accounts.add_user", "accounts.change_user",

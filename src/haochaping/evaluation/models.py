@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -98,6 +99,10 @@ class Evaluation(models.Model):
         verbose_name = _("评价")
         verbose_name_plural = _("评价")
         ordering = ["-created_at"]
+        permissions = [
+            ("record_phone_evaluation", _("代录12345热线来电评价")),
+            ("enter_paper_form", _("录入书面评价表")),
+        ]
         constraints = [
             # R3.8: one active and one follow-up evaluation per (办件, stage), enforced by the database.
             models.UniqueConstraint(fields=["record", "stage", "type"], name="one_evaluation_per_record_stage_type"),
@@ -138,3 +143,86 @@ class KioskDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prefix}）"
+
+
+class KioskSession(models.Model):
+    """What a 评价器 shows now: the window's business system tells it the current 办件 and stage."""
+
+    scope_paths = ScopePaths(region=("record__region_id",), department=("record__department_id",), agency=("record__agency_id",))
+
+    device = models.OneToOneField(KioskDevice, verbose_name=_("评价器"), on_delete=models.CASCADE, related_name="session")
+    record = models.ForeignKey(
+        "records.ServiceRecord", verbose_name=_("办件"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage = models.CharField(_("评价环节"), max_length=10, choices=Stage.choices, blank=True)
+    set_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+    set_by = models.CharField(_("推送来源"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("评价器当前办件")
+        verbose_name_plural = _("评价器当前办件")
+
+    def __str__(self) -> str:
+        return str(self.device)
+
+
+class Invitation(models.Model):
+    """评价邀请: a signed, expiring link sent (by SMS) after a 办件 completes unrated, and at most one reminder (R3.3).
+
+    Only the token's SM3 hash is stored; the phone number stays on the 办件 (encrypted)."""
+
+    class Kind(models.TextChoices):
+        INVITE = "invite", _("邀请")
+        REMINDER = "reminder", _("提醒")
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    scope_paths = ScopePaths(region=("record__region_id",), department=("record__department_id",), agency=("record__agency_id",))
+
+    record = models.ForeignKey("records.ServiceRecord", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="invitations")
+    stage = models.CharField(_("评价环节"), max_length=10, choices=Stage.choices, default=Stage.COMPLETE)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    channel = models.CharField(_("发送渠道"), max_length=10, default="sms")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    sent_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    opened_at = models.DateTimeField(_("首次打开"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评价邀请")
+        verbose_name_plural = _("评价邀请")
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["record", "stage", "kind"], name="one_invitation_kind_per_record_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.record} {self.get_kind_display()}"
+
+
+class PaperForm(models.Model):
+    """书面评价表: printed per agency with a number; entered once, by someone other than the rated staff member,
+    with the scanned form kept as evidence (R3.2)."""
+
+    scope_paths = ScopePaths(region=("agency__region_id",), agency=("agency_id",))
+
+    agency = models.ForeignKey("org.ServiceAgency", verbose_name=_("政务服务机构"), on_delete=models.PROTECT, related_name="paper_forms")
+    number = models.CharField(_("表单编号"), max_length=40, unique=True)
+    printed_at = models.DateTimeField(_("打印时间"), auto_now_add=True)
+    entered_at = models.DateTimeField(_("录入时间"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evaluation = models.OneToOneField(
+        Evaluation, verbose_name=_("评价"), null=True, blank=True, on_delete=models.PROTECT, related_name="paper_form"
+    )
+    scan = models.FileField(_("扫描件"), upload_to="paper_forms/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = _("书面评价表")
+        verbose_name_plural = _("书面评价表")
+        ordering = ["-printed_at"]
+
+    def __str__(self) -> str:
+        return self.number

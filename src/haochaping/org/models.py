@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from haochaping.accounts.scoping import ScopePaths
+from haochaping.core.fields import PersonalDataField
 
 from . import rules
 
@@ -202,6 +203,10 @@ class Platform(models.Model):
     operator = models.ForeignKey(
         Department, verbose_name=_("运营单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="platforms"
     )
+    # 一事一评 (R3.5): the platform signs requests to open the region's evaluation page with this secret, and may
+    # send the evaluator back only to these URL prefixes (one per line).
+    evaluation_secret = PersonalDataField(_("评价页面签名密钥"), kind="secret")
+    return_url_prefixes = models.TextField(_("允许的返回地址前缀"), blank=True, help_text=_("每行一个，如 https://www.example.gov.cn/"))
     is_active = models.BooleanField(_("在用"), default=True)
 
     class Meta:
