@@ -99,7 +99,7 @@ def test_roles_above_ones_own_cannot_be_granted():
     supervisor = User(role=Role.SUPERVISOR)
     assert Role.ADMINISTRATOR not in grantable_roles(supervisor)
     assert set(grantable_roles(User(role=Role.ADMINISTRATOR))) == set(Role.values)
-    assert set(grantable_roles(User(role=Role.HANDLER))) == {Role.EVALUATOR, Role.STAFF, Role.HANDLER, Role.ASSESSOR}
+    assert set(grantable_roles(User(role=Role.HANDLER))) == {Role.EVALUATOR, Role.STAFF, Role.HOTLINE, Role.HANDLER, Role.ASSESSOR}
 
 
 def test_a_regional_administrator_cannot_create_superusers_or_users_elsewhere(admin_client, org, neighbour):

@@ -200,7 +200,7 @@ class PersonalDataAccessAdmin(ScopedAdminMixin, admin.ModelAdmin):
 # shown once on a page (never in a URL, message cookie or log), which the user must change at next login.
 
 # How far each role reaches; an administrator may grant only roles up to their own.
-ROLE_RANK = {Role.EVALUATOR: 0, Role.STAFF: 1, Role.HANDLER: 2, Role.ASSESSOR: 2, Role.SUPERVISOR: 3, Role.ADMINISTRATOR: 4}
+ROLE_RANK = {Role.EVALUATOR: 0, Role.STAFF: 1, Role.HOTLINE: 1, Role.HANDLER: 2, Role.ASSESSOR: 2, Role.SUPERVISOR: 3, Role.ADMINISTRATOR: 4}
 
 
 def grantable_roles(actor) -> list[str]:

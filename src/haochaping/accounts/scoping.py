@@ -59,7 +59,7 @@ def visibility_for(actor) -> Visibility:
     role = actor.role
     if role == Role.ADMINISTRATOR:
         return Visibility(region_prefix=region_prefix(actor.region_id)) if actor.region_id else EVERYTHING
-    if role in (Role.SUPERVISOR, Role.ASSESSOR) and actor.region_id:
+    if role in (Role.SUPERVISOR, Role.ASSESSOR, Role.HOTLINE) and actor.region_id:
         return Visibility(region_prefix=region_prefix(actor.region_id))
     if role == Role.HANDLER and (actor.department_id or actor.agency_id):
         return Visibility(department_id=actor.department_id, agency_id=actor.agency_id)
