@@ -234,6 +234,24 @@ HAOCHAPING_REVEAL_DAILY_LIMIT = int(os.environ.get("HAOCHAPING_REVEAL_DAILY_LIMI
 # Domain defaults; regions override them in org.RegionPolicy (R3.3, R4.6).
 HAOCHAPING_SUPPLEMENTARY_DAYS = int(os.environ.get("HAOCHAPING_SUPPLEMENTARY_DAYS", "5"))
 
+# Evaluation invitations by SMS (R3.3; docs/operations.md "短信邀请评价"). The backend is a dotted class path:
+# evaluation.sms.FileSender (development: JSON lines in HAOCHAPING_SMS_FILE), ConsoleSender (stderr) or
+# HttpGatewaySender (production: POST JSON to the gateway URL with a bearer token).
+HAOCHAPING_SMS_BACKEND = os.environ.get(
+    "HAOCHAPING_SMS_BACKEND",
+    "haochaping.evaluation.sms.HttpGatewaySender" if PRODUCTION else "haochaping.evaluation.sms.FileSender",
+)
+HAOCHAPING_SMS_FILE = os.environ.get("HAOCHAPING_SMS_FILE", str(VAR_DIR / "sms.jsonl"))
+HAOCHAPING_SMS_GATEWAY_URL = os.environ.get("HAOCHAPING_SMS_GATEWAY_URL", "")
+HAOCHAPING_SMS_GATEWAY_TOKEN = os.environ.get("HAOCHAPING_SMS_GATEWAY_TOKEN", "")
+HAOCHAPING_SMS_GATEWAY_TIMEOUT = float(os.environ.get("HAOCHAPING_SMS_GATEWAY_TIMEOUT", "10"))
+# Links in messages are absolute: the public address of this site, without a trailing slash.
+HAOCHAPING_PUBLIC_URL = os.environ.get("HAOCHAPING_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+HAOCHAPING_INVITATION_DELAY_MINUTES = int(os.environ.get("HAOCHAPING_INVITATION_DELAY_MINUTES", "0"))
+HAOCHAPING_REMINDER_WORKING_DAYS = int(os.environ.get("HAOCHAPING_REMINDER_WORKING_DAYS", "2"))
+HAOCHAPING_MAX_SMS_PER_RECORD = int(os.environ.get("HAOCHAPING_MAX_SMS_PER_RECORD", "2"))
+HAOCHAPING_SMS_MAX_ATTEMPTS = int(os.environ.get("HAOCHAPING_SMS_MAX_ATTEMPTS", "4"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .api import api
+from .evaluation.views_receipt import text_size
 
 admin.site.site_header = "政务服务“好差评”系统管理"
 admin.site.site_title = "好差评管理"
@@ -11,5 +12,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("haochaping.accounts.urls")),
+    path("kiosk/", include("haochaping.evaluation.urls_kiosk")),
+    path("r/", include("haochaping.evaluation.urls_receipt")),
+    path("hotline/", include("haochaping.evaluation.urls_hotline")),
+    path("q/", include("haochaping.evaluation.urls_qr")),
+    path("paper/", include("haochaping.evaluation.urls_paper")),
+    path("i/", include("haochaping.evaluation.urls_invite")),
+    path("e/", include("haochaping.evaluation.urls_online")),
+    # The header's 大字版/标准版 toggle (适老化).
+    path("text-size/", text_size, name="text_size"),
     path("", include("haochaping.catalog.urls")),
 ]

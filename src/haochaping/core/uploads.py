@@ -77,3 +77,38 @@ def _check_xlsx(upload, label: str, limit: int) -> None:
         raise refused
     if sum(info.file_size for info in infos) > limit * MAX_INFLATION:
         raise ValidationError(f"“{label}”解压后过大，请分批导入", code="file_size")
+
+
+# Scanned documents (e.g. a filled paper evaluation form): a photo or a scanner's PDF, recognised by content.
+SCAN_SIGNATURES = {
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "pdf": (b"%PDF-",),
+}
+
+
+def check_scan(upload, *, label: str = "扫描件") -> str:
+    """Refuse ``upload`` unless it is a JPEG, PNG or PDF within the size limit, by extension AND content.
+
+    Returns the normalised extension (``"jpg"``, ``"png"`` or ``"pdf"``); errors are Chinese and name the field.
+    """
+    if upload is None:
+        raise ValidationError(f"请上传“{label}”（JPG、PNG 图片或 PDF 文件）", code="file_missing")
+    kind = extension(upload.name)
+    if kind not in SCAN_SIGNATURES:
+        raise ValidationError(f"“{label}”只接受 JPG、PNG 图片或 PDF 文件", code="file_type")
+    if upload.size is not None and upload.size > max_upload_bytes():
+        raise ValidationError(
+            f"“{label}”过大：文件不能超过 {settings.HAOCHAPING_MAX_UPLOAD_MB} MB", code="file_size"
+        )
+    if upload.size == 0:
+        raise ValidationError(f"“{label}”是空文件", code="file_empty")
+    try:
+        upload.seek(0)
+        head = upload.read(16)
+    finally:
+        upload.seek(0)
+    if not any(head.startswith(sig) for sig in SCAN_SIGNATURES[kind]):
+        raise ValidationError(f"“{label}”的内容不是{kind.upper()}文件，文件可能被改了扩展名或已损坏", code="file_content")
+    return "jpg" if kind == "jpeg" else kind

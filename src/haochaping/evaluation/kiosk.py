@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from haochaping.core import tokens
-from haochaping.core.problems import invalid
+from haochaping.core.problems import DomainError, invalid
 
-from .models import KioskDevice
+from .models import KioskDevice, KioskSession
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +72,43 @@ def deactivate(device: KioskDevice) -> bool:
         device.is_active = False
         log.info("kiosk deactivated: prefix=%s", device.prefix)
     return bool(changed)
+
+
+def set_current(device: KioskDevice, record, stage: str, *, set_by: str) -> KioskSession:
+    """Show ``record``'s ``stage`` on ``device`` (pushed by the window's business system).
+
+    Refused when the device is deactivated (409), the 办件 was handled at another window (403, R7.1: a device rates
+    only its own window) or the stage has not happened yet (422)."""
+    if not device.is_active:
+        raise DomainError(409, "冲突", "该评价器已停用，不能推送办件", "prefix", code="conflict")
+    if record.window_id != device.window_id:
+        log.warning("kiosk current refused: prefix=%s got a 办件 of another window", device.prefix)
+        raise DomainError(403, "禁止操作", "该办件不属于本评价器所在窗口", "project_no", code="forbidden")
+    if stage not in ("accept", "complete"):
+        raise invalid("评价环节应为 accept（受理）或 complete（办结）", "stage")
+    if record.stage_time(stage) is None:
+        raise invalid("该办件尚未受理" if stage == "accept" else "该办件尚未办结，不能评价办结环节", "stage")
+    with transaction.atomic():
+        session, _created = KioskSession.objects.update_or_create(
+            device=device, defaults={"record": record, "stage": stage, "set_at": timezone.now(), "set_by": set_by[:100]}
+        )
+    return session
+
+
+def clear_current(device: KioskDevice, *, record=None, stage: str = "") -> bool:
+    """Clear what ``device`` shows. With ``record`` (after a rating), only if it still shows that 办件 stage, so a
+    rating that arrives late (queued offline) never clears the next citizen's 办件. Returns whether it cleared."""
+    qs = KioskSession.objects.filter(device=device, record__isnull=False)
+    if record is not None:
+        qs = qs.filter(record=record, stage=stage)
+    with transaction.atomic():
+        return bool(qs.update(record=None, stage="", set_at=timezone.now()))
+
+
+def current(device: KioskDevice) -> KioskSession | None:
+    """The device's session with its current 办件 (item, window, staff loaded), or None when it shows nothing."""
+    return (
+        KioskSession.objects.select_related("record__item", "record__window", "record__staff")
+        .filter(device=device, record__isnull=False)
+        .first()
+    )

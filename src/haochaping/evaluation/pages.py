@@ -135,8 +135,11 @@ def rate(request, ctx: RatingContext):
         )
     except DomainError as exc:
         step = "details" if exc.field in ("labels", "comment") or (exc.field or "").startswith("questionnaire") else "level"
+        # The page shows errors beside labels, comment and level; anything else (a second evaluation, a closed
+        # period) is a message about the whole form.
+        shown = exc.field if exc.field in ("labels", "comment", "level") else "form"
         return render(request, ctx.template, {**step_context, "step": step,
-                                              "errors": {exc.field or "form": exc.detail}}, status=exc.status)
+                                              "errors": {shown: exc.detail}}, status=exc.status)
     if ctx.after_submit is not None:
         response = ctx.after_submit(result)
         if response is not None:

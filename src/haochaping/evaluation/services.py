@@ -136,11 +136,24 @@ def _check(data: EvaluationInput, record: ServiceRecord, today) -> None:
         raise invalid(problem[1], problem[0])
 
 
-def _refuse_insider(actor) -> None:
+def _refuse_insider(actor, *, paper_entry: bool = False) -> None:
+    if paper_entry:
+        # R3.2: a filled paper form is typed in by a permitted colleague who relays the evaluator's own marks;
+        # whether they are the rated staff member is checked once the 办件 is known (_refuse_own_record).
+        if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_perm("evaluation.enter_paper_form"):
+            raise DomainError(403, "禁止操作", "没有录入书面评价表的权限", code="forbidden")
+        return
     # R7.1: people who work inside the system never rate, neither themselves nor on an evaluator's behalf.
     if actor is not None and getattr(actor, "is_authenticated", False) and actor.is_insider:
         log.warning("evaluation refused: signed-in insider user_id=%s role=%s", actor.pk, actor.role)
         raise DomainError(403, "禁止操作", "工作人员不能提交评价（不得代评、自评）", code="forbidden")
+
+
+def _refuse_own_record(actor, record: ServiceRecord) -> None:
+    # R7.1: nobody enters the paper form that rates their own work.
+    if record.staff_id is not None and getattr(actor, "staff_id", None) == record.staff_id:
+        log.warning("paper entry refused: user_id=%s is the rated staff member", actor.pk)
+        raise DomainError(403, "禁止操作", "不能录入评价本人所办办件的书面评价表（不得自评）", "project_no", code="forbidden")
 
 
 def _refuse_other_window(kiosk: KioskDevice | None, window_id) -> None:
@@ -151,7 +164,7 @@ def _refuse_other_window(kiosk: KioskDevice | None, window_id) -> None:
 
 def submit_evaluation(
     data: EvaluationInput, *, source: str, now=None, region_scope: Region | None = None, actor=None,
-    kiosk: KioskDevice | None = None,
+    kiosk: KioskDevice | None = None, paper_entry: bool = False,
 ) -> SubmitResult:
     """Record one evaluation of a 办件 stage.
 
@@ -161,9 +174,12 @@ def submit_evaluation(
     ``region_scope`` (an API key's region) hides records outside that region's subtree.
     ``actor`` is the signed-in user, if any: insiders (staff, handlers, supervisors, administrators) are
     refused with 403 (R7.1). ``kiosk`` is the submitting 评价器, if any: it rates only its own window's 办件,
-    on the kiosk channel.
+    on the kiosk channel. ``paper_entry`` marks the typing-in of a filled paper form (channel paper): then
+    ``actor`` must hold ``evaluation.enter_paper_form`` and must not be the 办件's staff member (R3.2, R7.1).
     """
-    _refuse_insider(actor)
+    _refuse_insider(actor, paper_entry=paper_entry)
+    if paper_entry and data.channel != Channel.PAPER:
+        raise invalid("书面评价表录入的评价，评价渠道必须为 paper（书面评价表）", "channel")
     if kiosk is not None and data.channel != Channel.KIOSK:
         raise invalid("评价器提交的评价，评价渠道必须为 kiosk（评价器）", "channel")
     digest = request_hash(data)
@@ -177,6 +193,8 @@ def submit_evaluation(
     if record is None or (region_scope is not None and not record.region_id.startswith(region_prefix(region_scope.code))):
         raise not_found("办件不存在", "project_no")
     _refuse_other_window(kiosk, record.window_id)
+    if paper_entry:
+        _refuse_own_record(actor, record)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     _check(data, record, today)
@@ -255,3 +273,66 @@ def find_by_receipt(code: str) -> Evaluation:
     if ev is None:
         raise DomainError(404, "未找到", "没有这个评价回执码，请核对后重试", "code", code="not_found")
     return ev
+
+
+# --- paper forms (书面评价表, R3.2) ------------------------------------------------------------------------
+
+PAPER_FORM_DIGITS = 6
+MAX_PAPER_FORMS_PER_PRINT = 200
+
+
+def create_paper_forms(agency, count: int) -> list:
+    """Create ``count`` numbered paper forms for ``agency`` ("<agency code>-000001" upwards), in one transaction.
+
+    The agency row is locked so two prints at once never draw the same numbers (the unique number backs it up).
+    """
+    from haochaping.org.models import ServiceAgency
+
+    from .models import PaperForm
+
+    if not 1 <= count <= MAX_PAPER_FORMS_PER_PRINT:
+        raise invalid(f"打印份数应为 1 至 {MAX_PAPER_FORMS_PER_PRINT} 之间的整数", "count")
+    with transaction.atomic():
+        agency = ServiceAgency.objects.select_for_update().get(pk=agency.pk)
+        prefix = f"{agency.code}-"
+        last = 0
+        for number in PaperForm.objects.filter(agency=agency, number__startswith=prefix).values_list("number", flat=True):
+            tail = number[len(prefix):]
+            if tail.isdigit():
+                last = max(last, int(tail))
+        forms = [PaperForm(agency=agency, number=f"{prefix}{last + n:0{PAPER_FORM_DIGITS}d}") for n in range(1, count + 1)]
+        return PaperForm.objects.bulk_create(forms)
+
+
+def enter_paper_form(form_id: int, data: EvaluationInput, *, actor, scan, scan_name: str, now=None) -> SubmitResult:
+    """Enter a filled paper form: write its evaluation (channel paper) and mark the form entered, together.
+
+    ``form_id`` is a form the caller may enter (the view checked scope). Each form is entered once: a second
+    entry is a conflict and writes nothing. The 办件 must be one of the form's agency; ``actor`` must hold
+    ``evaluation.enter_paper_form`` and must not be the 办件's staff member (R3.2, R7.1). ``scan`` (already
+    checked for type and size) is stored as ``scan_name``.
+    """
+    from .models import PaperForm
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        form = PaperForm.objects.select_for_update().get(pk=form_id)
+        if form.evaluation_id is not None:
+            raise conflict("该评价表编号已录入过，每张评价表只能录入一次", "form_number")
+        record = ServiceRecord.objects.filter(project_no=data.project_no).only("agency_id").first()
+        if record is None or record.agency_id != form.agency_id:
+            raise not_found("该政务服务机构没有这个办件编号，请核对评价表上填写的办件编号", "project_no")
+        result = submit_evaluation(data, source=f"paper:{form.number}", actor=actor, paper_entry=True, now=now)
+        if result.replayed:
+            raise conflict("该评价表编号已录入过，每张评价表只能录入一次", "form_number")
+        form.evaluation = result.evaluation
+        form.entered_by = actor
+        form.entered_at = now
+        form.scan.save(scan_name, scan, save=False)
+        try:
+            form.save(update_fields=["evaluation", "entered_by", "entered_at", "scan"])
+        except Exception:
+            # The rows roll back; the stored file must not outlive them.
+            form.scan.delete(save=False)
+            raise
+    return result

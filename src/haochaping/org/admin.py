@@ -240,3 +240,26 @@ class PlatformAdmin(SpreadsheetAdmin):
     search_fields = ["name", "code", "region__code", "region__name"]
     autocomplete_fields = ["region", "operator"]
     list_select_related = ["region", "operator"]
+    actions = ["generate_evaluation_secret"]
+
+    @admin.action(description="生成一事一评签名密钥（原密钥立即失效）", permissions=["change"])
+    def generate_evaluation_secret(self, request, queryset):
+        """一事一评 (R3.5): a new signing secret per selected platform, shown once on the response page."""
+        from django.template.response import TemplateResponse
+        from django.utils.cache import add_never_cache_headers
+
+        from haochaping.evaluation import online
+
+        issued = []
+        for platform in queryset.order_by("code"):
+            issued.append((platform, online.issue_secret(platform)))
+            self.log_change(request, platform, [{"changed": {"fields": ["评价页面签名密钥"]}}])
+        response = TemplateResponse(
+            request,
+            "admin/org/platform/evaluation_secret.html",
+            {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "一事一评签名密钥",
+             "issued": issued},
+        )
+        # The one copy of each secret must not linger in a cache or the browser's history.
+        add_never_cache_headers(response)
+        return response

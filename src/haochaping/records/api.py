@@ -15,6 +15,7 @@ from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import UnitFilters, page, readers, scoped
 from haochaping.core.problems import not_found
+from haochaping.evaluation.verification import verification_code
 from haochaping.org.rules import credit_code_problem
 
 from . import services
@@ -109,6 +110,7 @@ class RecordOut(Schema):
     is_overdue: bool
     stages: list[str] = Field(description="已到达、可评价的环节：accept 受理, complete 办结")
     applicant: ApplicantOut
+    verification_code: str = Field(description="评价验证码（6位数字）：打印在办件回执上，扫窗口二维码评价时与办件编号一起输入")
 
 
 def record_out(record: ServiceRecord) -> dict:
@@ -133,6 +135,7 @@ def record_out(record: ServiceRecord) -> dict:
             "name": str(record.applicant_name or ""),
             "phone": str(record.applicant_phone or ""),
         },
+        "verification_code": verification_code(record.project_no),
     }
 
 

@@ -18,6 +18,7 @@ from haochaping.org.rules import region_prefix
 
 from . import rules
 from .models import RecordStatus, ServiceRecord
+from .signals import record_completed
 
 
 @dataclass
@@ -139,6 +140,8 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
     try:
         with transaction.atomic():
             record.save(force_insert=True)
+            if record.status == RecordStatus.COMPLETED:
+                record_completed.send(sender=ServiceRecord, record=record)
     except IntegrityError:
         # Two pushes of one record raced: the loser answers like a re-push.
         existing = ServiceRecord.objects.get(project_no=data.project_no)
@@ -187,6 +190,8 @@ def update_record(project_no: str, changes: dict, *, actor: str, region_scope: R
         _check_consistency(record.status, record.accepted_at, record.completed_at, record.record_type, record.promised_days)
         record.due_date = _due_date(record.region_id, record.accepted_at, record.record_type, record.promised_days)
         record.save()
+        if new_status == RecordStatus.COMPLETED and before.get("status", new_status) != RecordStatus.COMPLETED:
+            record_completed.send(sender=ServiceRecord, record=record)
         AuditEntry.objects.create(
             actor=actor,
             action="record.update",

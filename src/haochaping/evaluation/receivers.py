@@ -1,0 +1,21 @@
+"""React to other apps' signals: a completed 办件 gets its SMS invitation once the completion has committed."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from haochaping.records.models import ServiceRecord
+from haochaping.records.signals import record_completed
+
+
+@receiver(record_completed, sender=ServiceRecord, dispatch_uid="evaluation.invite_on_completion")
+def invite_on_completion(sender, record, **kwargs) -> None:
+    if not record.applicant_phone:
+        return  # nobody to invite: no task at all
+    from .tasks import schedule_invitation
+
+    # After the commit: the worker must see the completed 办件, and a rolled-back completion invites nobody.
+    transaction.on_commit(partial(schedule_invitation, record.pk))

@@ -1,0 +1,121 @@
+"""12345 hotline intake (R3.5/R3.6): an operator records a caller's evaluation, channel phone, with consent."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from haochaping.accounts.roles import Role
+from haochaping.evaluation import services
+from haochaping.evaluation.models import Evaluation
+from tests import factories
+from tests.accounts.login_support import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="form_token" value="([^"]+)"', html).group(1)
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+@pytest.fixture
+def operator(client, org):
+    user = make_user("hotline-1", Role.HOTLINE, org)
+    client.force_login(user)
+    return user
+
+
+def consent_form(project_no: str, **kw) -> dict:
+    return {"project_no": project_no, "stage": "complete", "consent": "1", "caller_phone": "", **kw}
+
+
+def test_anonymous_visitors_are_sent_to_login(client, db):
+    r = client.get("/hotline/")
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.SUPERVISOR, Role.HANDLER, Role.ASSESSOR])
+def test_other_roles_get_a_chinese_403(client, org, item, role):
+    client.force_login(make_user(f"u-{role}", role, org))
+    record = factories.make_record(org, item)
+    for r in (client.get("/hotline/"), client.post("/hotline/record/", consent_form(record.project_no))):
+        assert r.status_code == 403
+        assert "只有12345热线话务员可以代来电人记录评价" in text(r)
+    assert not Evaluation.objects.exists()
+
+
+def test_search_finds_only_records_in_the_operators_region(client, org, item, operator):
+    mine = factories.make_record(org, item)
+    elsewhere = factories.make_record(org, item, region=org.other_county)
+    r = client.get("/hotline/", {"project_no": mine.project_no})
+    assert r.status_code == 200
+    html = text(r)
+    assert item.name in html and "来电人同意由话务员代为记录评价" in html and org.staff.name in html
+    assert "王小二" not in html and "13912345678" not in html  # the applicant's data stays hidden here too
+
+    r = client.get("/hotline/", {"project_no": elsewhere.project_no})
+    assert r.status_code == 404
+    assert "在您负责的地区内没有找到这个办件编号" in text(r) and 'aria-describedby="project_no-error"' in text(r)
+    # Posting the out-of-scope number straight to the form is refused the same way.
+    assert client.post("/hotline/record/", consent_form(elsewhere.project_no)).status_code == 404
+    assert client.get("/hotline/", {"project_no": ""}).status_code == 422
+
+
+def test_consent_is_required(client, org, item, operator):
+    record = factories.make_record(org, item)
+    r = client.post("/hotline/record/", consent_form(record.project_no, consent=""))
+    assert r.status_code == 422
+    html = text(r)
+    assert "未经来电人同意不能代为记录" in html
+    assert re.search(r'id="consent"[^>]*aria-describedby="consent-error"', html)
+    r = client.post("/hotline/record/", consent_form(record.project_no, caller_phone="123"))
+    assert r.status_code == 422 and "手机号应为11位数字" in text(r)
+    assert not Evaluation.objects.exists()
+
+
+def test_operator_records_a_bad_review_with_consent_and_the_callers_phone(client, org, item, operator):
+    record = factories.make_record(org, item)
+    start = client.post("/hotline/record/", consent_form(record.project_no, caller_phone="13800001111"))
+    assert start.status_code == 200
+    html = text(start)
+    assert "非常不满意" in html and "代来电人评价" in html
+    token = form_token(html)
+    fields = consent_form(record.project_no, caller_phone="13800001111", form_token=token, level="1")
+    details = client.post("/hotline/record/", fields)
+    assert "请告诉我们哪里做得不好" in text(details)
+    done = client.post("/hotline/record/", {**fields, "confirm": "1", "labels": ["110"], "comment": "超过承诺时限"})
+    assert done.status_code == 200
+    ev = Evaluation.objects.get(record=record)
+    assert ev.channel == "phone" and ev.level == 1 and ev.is_bad
+    assert ev.source == "hotline:hotline-1:consent"
+    assert ev.evaluator_phone == "13800001111" and ev.is_real_name
+    assert ev.receipt_code in text(done) and "记录下一通来电" in text(done)
+
+    # A second call about the same 办件 stage gets the service's duplicate message, nothing more is written.
+    again = client.post("/hotline/record/", consent_form(record.project_no))
+    late = client.post("/hotline/record/", consent_form(record.project_no, form_token=form_token(text(again)), level="5"))
+    assert late.status_code == 409 and "该办件的这一环节已评价过" in text(late)
+    assert Evaluation.objects.filter(record=record).count() == 1
+
+
+def test_the_insider_rule_lets_operators_through_and_stops_staff(org, item):
+    # R7.1 refuses insiders; an operator records on a caller's behalf and is not one of them.
+    record = factories.make_record(org, item)
+    data = services.EvaluationInput(idempotency_key=uuid.uuid4().hex, project_no=record.project_no, stage="complete",
+                                    channel="phone", level=5)
+    result = services.submit_evaluation(data, source="hotline:x:consent", actor=make_user("op", Role.HOTLINE, org))
+    assert result.evaluation.channel == "phone"
+    other = factories.make_record(org, item)
+    with pytest.raises(services.DomainError) as exc:
+        services.submit_evaluation(
+            services.EvaluationInput(idempotency_key=uuid.uuid4().hex, project_no=other.project_no, stage="complete",
+                                     channel="phone", level=5),
+            source="x", actor=make_user("st", Role.STAFF, org),
+        )
+    assert exc.value.status == 403
