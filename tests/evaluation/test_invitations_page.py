@@ -49,6 +49,8 @@ def test_link_rates_the_record_real_name_on_the_sms_channel(client, invited):
     html = r.content.decode()
     assert r.status_code == 200 and "请您对本次服务作出评价" in html and record.item.name in html
     assert "13912345678" not in html  # the phone is used, never shown
+    last_day = invitations.closed_on(Invitation.objects.get())
+    assert f"本评价链接有效期至{last_day.year}年{last_day.month}月{last_day.day}日" in html
     assert Invitation.objects.get().opened_at is not None
     r = client.post(f"/i/{token}/", {"form_token": form_token(html), "level": "5"})
     assert r.status_code == 200 and "感谢您的评价" in r.content.decode()

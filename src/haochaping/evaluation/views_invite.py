@@ -37,6 +37,7 @@ def invitation(request, token: str):
         channel=Channel.SMS,
         source="sms-invitation",
         evaluator_phone=record.applicant_phone.reveal() if record.applicant_phone else "",
+        template="evaluation/invite_rate.html",
         extra_context={"period_last_day": invitations.closed_on(inv)},
     )
     return rate(request, ctx)
