@@ -272,3 +272,15 @@ def test_second_evaluation_is_refused_in_chinese(record):
     assert again.status_code == 409
     assert "该办件已评价" in again.content.decode()
     assert Evaluation.objects.filter(record=record).count() == 1
+
+
+def test_an_oversized_comment_is_refused_on_the_page_and_nothing_is_written(record):
+    # The textarea's maxlength is only a hint: a crafted or old browser can send more.
+    client = Client()
+    url = f"/q/r/{verification.record_token(record.project_no)}/"
+    page = client.get(url)
+    too_long = client.post(url, {"form_token": form_token(page), "level": "2", "confirm": "1", "comment": "慢" * 1001})
+    body = too_long.content.decode()
+    assert too_long.status_code == 422
+    assert "文字评价不能超过1000字" in body and 'id="comment-error"' in body
+    assert not Evaluation.objects.filter(record=record).exists()
