@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "haochaping.records",
     "haochaping.evaluation",
     "haochaping.accounts",
+    "haochaping.rectification",
     "haochaping.demo",
 ]
 
@@ -256,7 +257,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Bearer tokens in paths (/i/<token>/) never reach a log line (django.request logs the path of every 4xx).
+    "filters": {"redact_tokens": {"()": "haochaping.__main__.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAOCHAPING_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -17,7 +17,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def case_app():
-    """A stand-in for the rectification app: opens a case for each bad review and remembers it."""
+    """A stand-in for the rectification app: opens a case for each bad review and remembers it. The real app's
+    receivers are set aside meanwhile, so the stand-in's ids are the ones answered (tests/rectification has the real)."""
+    from haochaping.rectification import receivers
+
+    evaluation_written.disconnect(sender=Evaluation, dispatch_uid="rectification.open_case")
+    evaluation_replayed.disconnect(sender=Evaluation, dispatch_uid="rectification.replayed_case")
     cases: dict[int, str] = {}
     numbers = itertools.count(1)
 
@@ -35,6 +40,8 @@ def case_app():
     yield cases
     evaluation_written.disconnect(dispatch_uid="test-case-app")
     evaluation_replayed.disconnect(dispatch_uid="test-case-app")
+    evaluation_written.connect(receivers.open_case, sender=Evaluation, dispatch_uid="rectification.open_case")
+    evaluation_replayed.connect(receivers.replayed_case, sender=Evaluation, dispatch_uid="rectification.replayed_case")
 
 
 @pytest.fixture

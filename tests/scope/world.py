@@ -30,6 +30,8 @@ from haochaping.org.models import (
 )
 from haochaping.org.rules import make_credit_code
 from haochaping.records.models import ServiceRecord
+from haochaping.rectification import services as rectification_services
+from haochaping.rectification.models import RectificationCase
 
 from ..factories import guide_elements, region
 
@@ -175,6 +177,8 @@ def build_world() -> World:
         put(KioskDevice, list(KioskDevice.objects.filter(window__agency__region=c.region)))
         put(PersonalDataAccess, list(PersonalDataAccess.objects.filter(region_code=c.region.code)))
         put(ApiKey, [keys["key_a" if tag == "A" else "key_b"][0]])
+        # Cases of the county's bad reviews (rec1 at window 1, rec2 at window 2), opened as the receiver would.
+        put(RectificationCase, [rectification_services.open_case_for_evaluation(ev) for ev in c.evaluations if ev.is_bad])
     w.rows[User] = {
         "A": [users[n] for n in ("sup_a", "handler_dept", "handler_agency", "staff_a", "admin_a")],
         "B": [users["sup_b"], users["handler_b"]],

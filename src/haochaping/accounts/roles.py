@@ -49,10 +49,13 @@ _MANAGE_ORG = [
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EVALUATOR: set(),
     Role.STAFF: {"evaluation.view_evaluation", "evaluation.enter_paper_form"},
-    Role.HANDLER: {*_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION},
+    Role.HANDLER: {
+        *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
+        "rectification.view_rectificationcase",
+    },
     Role.SUPERVISOR: {
         *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
-        "accounts.view_personaldataaccess", "evaluation.view_kioskdevice",
+        "accounts.view_personaldataaccess", "evaluation.view_kioskdevice", "rectification.view_rectificationcase",
     },
     Role.ASSESSOR: {*_VIEW_ORG},
     # Operators record a caller's evaluation (channel phone) with consent; they are not the rated party.
