@@ -69,9 +69,17 @@ def return_url_problem(url: str, allowed: list[str]):
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "return_url", "返回地址（return_url）应为完整的 http(s) 地址"
-    if not any(url.startswith(p) for p in allowed):
+    if "@" in parts.netloc or "\\" in url or not any(_under(url, p) for p in allowed):
         return "return_url", "返回地址（return_url）不在该平台登记的允许范围内"
     return None
+
+
+def _under(url: str, prefix: str) -> bool:
+    # A prefix ends at a boundary: "https://a.gov.cn" must not admit "https://a.gov.cn.evil.example" or
+    # "https://a.gov.cn@evil.example", nor "/app" admit "/application".
+    if not url.startswith(prefix):
+        return False
+    return prefix.endswith("/") or len(url) == len(prefix) or url[len(prefix)] in "/?#"
 
 
 def with_query(url: str, **params) -> str:

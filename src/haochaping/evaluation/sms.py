@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -120,5 +121,8 @@ def send(phone: str, text: str) -> SendResult:
     try:
         return get_sender().send(phone, text)
     except Exception as exc:  # a broken backend must not lose the attempt's record
-        log.exception("sms backend raised")
+        # Type and place only: the exception's message may quote the phone or the text with its link (a token).
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f"{frame.filename}:{frame.lineno}" if frame else "-"
+        log.error("sms backend raised %s at %s", type(exc).__name__, where)
         return SendResult(ok=False, error=type(exc).__name__)

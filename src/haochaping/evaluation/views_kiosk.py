@@ -124,6 +124,10 @@ def page(request):
         payload = _token_payload(request.POST.get("form_token", ""), pages.FORM_MAX_AGE)
         if payload is not None:
             found = ServiceRecord.objects.select_related("item", "window", "staff").filter(project_no=payload["p"]).first()
+            if found is not None and found.window_id != device.window_id:
+                # Refused before anything of that 办件 (its item, staff name and 工号) reaches this tablet.
+                return render(request, "evaluation/kiosk_waiting.html",
+                              {**_common(device, session), "error": "该办件不属于本窗口，评价器不能评价"}, status=403)
             if found is not None:
                 record, stage = found, payload["s"]
     if record is None:
