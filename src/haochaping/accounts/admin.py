@@ -94,7 +94,22 @@ class ApiKeyAdmin(ScopedAdminMixin, admin.ModelAdmin):
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = key.pk, key.prefix, key.key_hash, key.created_at
         obj._state.adding = False
         obj._state.db = key._state.db
+        # Shown on the page that answers this POST (response_add), never after a redirect: a queued message would
+        # travel in the ``messages`` cookie, which is signed, not encrypted. Rendered here, it is consumed at once.
         messages.warning(request, f"接口密钥已创建，请立即复制并妥善保存，此密钥只显示这一次：{secret}")
+        request._hcp_new_api_key = (key, secret)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        issued = getattr(request, "_hcp_new_api_key", None)
+        if issued is None:
+            return super().response_add(request, obj, post_url_continue)
+        key, secret = issued
+        response = TemplateResponse(request, "admin/accounts/apikey/created.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "接口密钥已创建",
+            "key": key, "secret": secret,
+        })
+        add_never_cache_headers(response)  # the one copy of the secret must not linger in a cache or history
+        return response
 
     @admin.action(description="吊销所选密钥", permissions=["change"])
     def revoke(self, request, queryset):
@@ -162,10 +177,11 @@ class PersonalDataAccessAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         shown = set(self.get_queryset(request).filter(_unusual=True).values_list("user_id", flat=True).distinct())
-        for flag in _reveal_flags(request).values():
-            if flag.user_id in shown:
-                user = PersonalDataAccess._meta.get_field("user").related_model.objects.get(pk=flag.user_id)
-                messages.warning(request, _("查看量异常：%(user)s，%(detail)s") % {"user": user.get_username(), "detail": flag.description})
+        flags = [flag for flag in _reveal_flags(request).values() if flag.user_id in shown]
+        # One query for all the flagged users' names, not one per warning.
+        users = User.objects.in_bulk([flag.user_id for flag in flags])
+        for flag in flags:
+            messages.warning(request, _("查看量异常：%(user)s，%(detail)s") % {"user": users[flag.user_id].get_username(), "detail": flag.description})
         return super().changelist_view(request, extra_context)
 
     @admin.display(description=gettext_lazy("查看量异常"), boolean=True, ordering="_unusual")

@@ -1,0 +1,230 @@
+"""Lists cost the same number of queries whatever their length (no N+1): every admin changelist of a scoped model
+and the API's list endpoints, each counted with 3 rows and again with 30.
+
+Counted in process (Django's test client), because queries made in the live server's thread on its own
+connection are invisible to CaptureQueriesContext on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from haochaping.accounts.models import PersonalDataAccess, User
+from haochaping.accounts.roles import Role
+from haochaping.evaluation import kiosk, services
+from haochaping.org.models import Platform, RegionPolicy, ServiceAgency, Staff, Window
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+FEW, MANY = 3, 30
+# Django's changelist adds nothing per row; one query of slack for a cache that happens to fill on one run only.
+SLACK = 1
+
+
+def _agency(org, n):
+    return ServiceAgency.objects.create(code=f"PERFHALL{n}", name=f"第{n}政务服务中心", kind="center", region=org.county)
+
+
+def _window(org, n):
+    # A new hall per window, so a per-row lookup of the hall would show.
+    return Window.objects.create(agency=_agency(org, n), code=f"W{n}", name=f"{n}号窗口", department=factories.department(org.county))
+
+
+def _region(org, n):
+    return factories.region(f"370102{n:03d}", f"第{n}街道", org.county)
+
+
+def _record(org):
+    return factories.make_record(org, factories.make_item(org))
+
+
+def _evaluation(org, level=5):
+    record = _record(org)
+    data = services.EvaluationInput(
+        idempotency_key=uuid.uuid4().hex, project_no=record.project_no, stage="complete", channel="pc", level=level,
+        labels=[], comment="窗口让我跑了三次" if level <= 2 else "", evaluator_name="张三", evaluator_phone="13800001234",
+    )
+    return services.submit_evaluation(data, source="test")
+
+
+def _case(org):
+    # A 差评 opens its 整改 case in the same transaction (rectification.receivers).
+    from haochaping.rectification.models import RectificationCase
+
+    return RectificationCase.objects.get(pk=_evaluation(org, level=1).case_id)
+
+
+def _user(org, n):
+    staff = Staff.objects.create(staff_no=f"PERFU{n:04d}", name="王五", agency=org.agency, department=org.department)
+    return User.objects.create(username=f"perf-{n}", role=Role.STAFF, region=org.county, staff=staff, is_staff=True)
+
+
+def _access(org, n):
+    record = _record(org)
+    return PersonalDataAccess.objects.create(
+        user=_user(org, n), subject_type="records.servicerecord", subject_id=str(record.pk), field="applicant_phone",
+        reason="核实回访电话", region_code=org.county.code, ip_address="127.0.0.1",
+    )
+
+
+def _guide(org, n):
+    item = factories.make_item(org, department=factories.department(org.county))
+    return factories.make_guide(item)
+
+
+# model admin URL name → a builder of one more row (org, serial number)
+BUILDERS: dict[str, Callable] = {
+    "org_region": _region,
+    "org_regionpolicy": lambda org, n: RegionPolicy.objects.create(region=_region(org, n)),
+    "org_managementagency": lambda org, n: org.management_agency.__class__.objects.create(
+        region=_region(org, n), name=f"第{n}街道便民服务中心"),
+    "org_department": lambda org, n: factories.department(_region(org, n)),
+    "org_serviceagency": _agency,
+    "org_window": _window,
+    "org_staff": lambda org, n: Staff.objects.create(
+        staff_no=f"PERFS{n:04d}", name="赵六", agency=(w := _window(org, n)).agency, department=w.department, window=w),
+    "org_platform": lambda org, n: Platform.objects.create(
+        code=f"PERFPF{n}", name=f"平台{n}", kind="pc", region=_region(org, n), operator=factories.department(org.county)),
+    "catalog_serviceitem": lambda org, n: factories.make_item(org, department=factories.department(org.county)),
+    "catalog_serviceguide": _guide,
+    "records_servicerecord": lambda org, n: _record(org),
+    "evaluation_evaluation": lambda org, n: _evaluation(org).evaluation,
+    "rectification_rectificationcase": lambda org, n: _case(org),
+    "evaluation_kioskdevice": lambda org, n: kiosk.register_kiosk(_window(org, n), f"评价器{n}")[0],
+    "accounts_apikey": lambda org, n: factories.make_api_key(region=_region(org, n))[0],
+    "accounts_user": _user,
+    "accounts_personaldataaccess": _access,
+}
+
+
+def test_every_scoped_admin_list_is_counted():
+    # Enumerated from the admin registry, so a list added later without a builder here fails until it has one.
+    scoped = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry if getattr(m, "scope_paths", None)}
+    assert scoped - set(BUILDERS) == set()
+
+
+def _viewers(org):
+    superuser = User.objects.create_superuser("perf-root", "root@example.com", None)
+    county_admin = User.objects.create_user("perf-county", role=Role.ADMINISTRATOR, region=org.county, is_staff=True)
+    supervisor = User.objects.create_user("perf-sup", role=Role.SUPERVISOR, region=org.county, is_staff=True)
+    return {"superuser": superuser, "county administrator": county_admin, "supervisor": supervisor}
+
+
+def _count(client: Client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries), response.content.decode()
+
+
+def _grow(org, builder, start: int, stop: int):
+    return [builder(org, n) for n in range(start, stop)]
+
+
+def _regional_viewer(viewers, name):
+    """The county administrator where the role may open the list, else the county supervisor (the access log); for
+    a list no role opens yet, the supervisor given the view permission directly: the scoped path is what counts."""
+    app, model = name.split("_", 1)
+    for who in ("county administrator", "supervisor"):
+        if viewers[who].has_perm(f"{app}.view_{model}"):
+            return viewers[who]
+    supervisor = viewers["supervisor"]
+    supervisor.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=f"view_{model}"))
+    return User.objects.get(pk=supervisor.pk)  # a fresh instance: permissions are cached per object
+
+
+@pytest.mark.parametrize("viewer", ["superuser", "regional"])
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_admin_changelist_queries_do_not_grow_with_rows(org, name, viewer):
+    viewers = _viewers(org)
+    client = Client()
+    client.force_login(viewers["superuser"] if viewer == "superuser" else _regional_viewer(viewers, name))
+    url = reverse(f"admin:{name}_changelist")
+    built = _grow(org, BUILDERS[name], 1, 1 + FEW)
+    client.get(url)  # warm per-process caches (calendar, policies, content types)
+    few, page = _count(client, url)
+    assert str(built[-1].pk) in page or str(built[-1]) in page  # the rows are really listed
+    _grow(org, BUILDERS[name], 1 + FEW, 1 + MANY)
+    many, _page = _count(client, url)
+    assert many <= few + SLACK, f"{name} for {viewer}: {few} queries with {FEW} rows, {many} with {MANY}"
+
+
+def test_personal_data_log_warns_about_many_users_in_one_query(org):
+    # Each user flagged for unusual volume gets a warning on the log's list; naming them must not cost a query each.
+    client = Client()
+    client.force_login(_viewers(org)["supervisor"])
+    url = reverse("admin:accounts_personaldataaccess_changelist")
+
+    def flagged_user(n):
+        user = _user(org, n)
+        record = _record(org)
+        PersonalDataAccess.objects.bulk_create([
+            PersonalDataAccess(user=user, subject_type="records.servicerecord", subject_id=str(record.pk),
+                               field="applicant_phone", reason="核实", region_code=org.county.code)
+            for _ in range(11)
+        ])
+
+    flagged_user(1)
+    client.get(url)
+    few, page = _count(client, url)
+    assert "查看量异常：perf-1" in page
+    for n in range(2, 6):
+        flagged_user(n)
+    many, page = _count(client, url)
+    assert "查看量异常：perf-5" in page
+    assert many <= few + SLACK, f"{few} queries with one flagged user, {many} with five"
+
+
+def _api_client(org):
+    _key, secret = factories.make_api_key()
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+@pytest.mark.parametrize(
+    ("url", "builder"),
+    [
+        ("/api/v1/records?limit=200", lambda org: _record(org)),
+        ("/api/v1/evaluations?limit=200", lambda org: _evaluation(org)),
+    ],
+)
+def test_api_list_queries_do_not_grow_with_rows(org, url, builder):
+    client = _api_client(org)
+    for _ in range(FEW):
+        builder(org)
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    few = len(ctx.captured_queries)
+    assert response.status_code == 200 and len(response.json()["items"]) == FEW
+    for _ in range(MANY - FEW):
+        builder(org)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    many = len(ctx.captured_queries)
+    assert response.status_code == 200 and len(response.json()["items"]) == MANY
+    assert many <= few + SLACK, f"{url}: {few} queries with {FEW} rows, {many} with {MANY}"
+
+
+def test_api_list_reads_as_a_session_user_with_the_same_count(org):
+    # People signed in to the site read the lists too (readers()); their path must not add per-row work either.
+    client = Client()
+    client.force_login(_viewers(org)["supervisor"])
+    for _ in range(FEW):
+        _evaluation(org)
+    client.get("/api/v1/evaluations")
+    few, _page = _count(client, "/api/v1/evaluations")
+    for _ in range(MANY - FEW):
+        _evaluation(org)
+    many, page = _count(client, "/api/v1/evaluations")
+    assert page.count('"receipt_code"') == 0  # masked list, no receipt codes
+    assert many <= few + SLACK
