@@ -140,3 +140,22 @@ def test_api_key_with_no_scope_is_refused(admin_client, db):
     assert r.status_code == 200
     assert "这个字段是必填项。" in r.content.decode()
     assert not ApiKey.objects.filter(name="无权限").exists()
+
+
+def test_an_api_keys_rate_limit_is_set_at_creation_and_changed_later(admin_client, org):
+    admin_client.post(
+        reverse("admin:accounts_apikey_add"),
+        {"name": "限流密钥", "scopes": ["records:read"], "region": org.county.code, "expires_at": "",
+         "rate_limit_per_minute": "30"},
+    )
+    key = ApiKey.objects.get(name="限流密钥")
+    assert key.rate_limit_per_minute == 30
+    change = reverse("admin:accounts_apikey_change", args=[key.pk])
+    admin_client.post(change, {"name": "限流密钥", "expires_at": "", "rate_limit_per_minute": "120"})
+    key.refresh_from_db()
+    assert key.rate_limit_per_minute == 120
+    r = admin_client.post(change, {"name": "限流密钥", "expires_at": "", "rate_limit_per_minute": "0"})
+    assert r.status_code == 200 and "rate_limit_per_minute" in r.context["adminform"].form.errors
+    admin_client.post(change, {"name": "限流密钥", "expires_at": ""})  # left empty: unchanged
+    key.refresh_from_db()
+    assert key.rate_limit_per_minute == 120

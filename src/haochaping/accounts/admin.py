@@ -27,20 +27,34 @@ from .models import ApiKey, PersonalDataAccess, Scope, User
 from .roles import SECOND_FACTOR_REQUIRED, Role
 
 
+def _rate_limit_field():
+    # Optional in the form: left empty, a new key gets the model's default and an existing key keeps its limit.
+    return forms.IntegerField(
+        label="每分钟请求上限", required=False, min_value=1, max_value=100_000,
+        help_text="超过后该密钥的请求返回 429 并给出 Retry-After；留空：新密钥按默认 600，已有密钥保持不变",
+    )
+
+
 class ApiKeyCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         label="权限范围", choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=True
     )
+    rate_limit_per_minute = _rate_limit_field()
 
     class Meta:
         model = ApiKey
-        fields = ["name", "scopes", "region", "expires_at"]
+        fields = ["name", "scopes", "region", "expires_at", "rate_limit_per_minute"]
 
 
 class ApiKeyChangeForm(forms.ModelForm):
+    rate_limit_per_minute = _rate_limit_field()
+
     class Meta:
         model = ApiKey
-        fields = ["name", "expires_at"]
+        fields = ["name", "expires_at", "rate_limit_per_minute"]
+
+    def clean_rate_limit_per_minute(self):
+        return self.cleaned_data["rate_limit_per_minute"] or self.instance.rate_limit_per_minute
 
 
 @admin.register(ApiKey)
@@ -58,8 +72,11 @@ class ApiKeyAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["name", "scopes", "region", "expires_at"]
-        return ["name", "prefix", "scope_list", "region", "created_at", "expires_at", "last_used_at", "revoked_at"]
+            return ["name", "scopes", "region", "expires_at", "rate_limit_per_minute"]
+        return [
+            "name", "prefix", "scope_list", "region", "created_at", "expires_at", "rate_limit_per_minute",
+            "last_used_at", "revoked_at",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         # Scopes and region are fixed once a key exists: a key with other rights is a new key.
@@ -89,6 +106,7 @@ class ApiKeyAdmin(ScopedAdminMixin, admin.ModelAdmin):
             scopes=form.cleaned_data["scopes"],
             region=form.cleaned_data.get("region"),
             expires_at=form.cleaned_data.get("expires_at"),
+            rate_limit_per_minute=form.cleaned_data.get("rate_limit_per_minute"),
         )
         # The admin goes on with ``obj`` (log entry, redirect): make it the row that was written.
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = key.pk, key.prefix, key.key_hash, key.created_at
