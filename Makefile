@@ -34,9 +34,10 @@ run: demo
 serve: install
 	$(BIN)/haochaping serve --host $(HOST) --port $(PORT)
 
-# The whole suite except the browser tests, on the embedded SQLite database.
+# The whole suite except the browser tests, on the embedded SQLite database. Tests marked pg_only (they need a
+# PostgreSQL server, e.g. the benchmark's smoke test) run in `make test-pg`, so this needs nothing but Python.
 test: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not pg_only" $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL.
 test-pg: install

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import pytest
 from bench.ingest import drop_database, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,7 @@ def smoke_database_url() -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/haochaping_bench_smoke_{os.getpid()}", "", ""))
 
 
+@pytest.mark.pg_only  # runs in `make test-pg`; `make test` needs nothing but Python
 def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
     url = smoke_database_url()
     try:
