@@ -86,7 +86,9 @@ def rate(request, ctx: RatingContext):
         "questions": rules.QUESTIONNAIRE if ctx.ask_questionnaire else {},
         **ctx.extra_context,
     }
-    if request.method != "POST":
+    # The flow starts with the level step: on a GET, or on a channel's own POST that leads into it (e.g. the
+    # hotline's consent form), which carries no form token yet.
+    if request.method != "POST" or "form_token" not in request.POST:
         return render(request, ctx.template, {**base, "step": "level", "form_token": new_form_token(ctx)})
 
     form_token = request.POST.get("form_token", "")

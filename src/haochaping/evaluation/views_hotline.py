@@ -115,7 +115,4 @@ def record_call(request):
         template="evaluation/hotline_rate.html",
         evaluator_phone=phone,
     )
-    if "form_token" not in request.POST:
-        # The consent form has just been accepted: show the flow's first step (the levels) as a GET would.
-        request.method = "GET"
     return rate(request, ctx)
