@@ -8,14 +8,13 @@ import pytest
 from axes.utils import reset as reset_axes
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 
 from haochaping.accounts.roles import Role
-from haochaping.core import calendar
 from haochaping.demo import accounts as demo_accounts
 from haochaping.demo import data
 from haochaping.org.models import Department, ServiceAgency, Staff
+from tests.demo.building import demo_built
 
 RECORDS = 50
 REGIONS = ["370000", "370100", "370200", "370102", "370103", "370112", "370202", "370203"]
@@ -24,18 +23,8 @@ User = get_user_model()
 
 @pytest.fixture(scope="module")
 def demo_output(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            calendar.invalidate()
-            out = io.StringIO()
-            call_command("demo", records=RECORDS, stdout=out)
-            yield out.getvalue()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            calendar.invalidate()
+    with demo_built(django_db_blocker, RECORDS) as output:
+        yield output
 
 
 @pytest.fixture

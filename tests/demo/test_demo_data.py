@@ -6,14 +6,12 @@ reads it; building costs a few seconds.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from haochaping.catalog.models import ServiceGuide, ServiceItem
@@ -32,6 +30,7 @@ from haochaping.org.models import (
     Window,
 )
 from haochaping.records.models import RecordStatus, ServiceRecord
+from tests.demo.building import demo_built
 
 RECORDS = 2000
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -41,18 +40,8 @@ DEMO_REGIONS = {"370000": None, "370100": "370000", "370200": "370000", "370102"
 
 @pytest.fixture(scope="module")
 def demo_output(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            calendar.invalidate()
-            out = io.StringIO()
-            call_command("demo", records=RECORDS, stdout=out)
-            yield out.getvalue()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            calendar.invalidate()
+    with demo_built(django_db_blocker, RECORDS) as output:
+        yield output
 
 
 @pytest.fixture
