@@ -14,7 +14,7 @@ from haochaping.core.problems import PROBLEM_CONTENT_TYPE, DomainError
 log = logging.getLogger(__name__)
 
 class ChineseJSONRenderer(JSONRenderer):
-    # UTF-8 as is: readable Chinese in responses and logs of clients, not \uXXXX escapes.
+    # UTF-8 as is: readable Chinese in responses and logs of clients, not \u-escaped code points.
     json_dumps_params = {"ensure_ascii": False}
 
 
