@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import execute_from_command_line
 
     if command == "worker":
-        return execute_from_command_line(["haochaping", "db_worker", *rest]) or 0
+        return execute_from_command_line(["haochaping", "worker", *rest]) or 0
     if command == "manage":
         rest_argv = rest
     else:

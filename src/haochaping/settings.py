@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "haochaping.evaluation",
     "haochaping.accounts",
     "haochaping.rectification",
+    "haochaping.insight",
+    "haochaping.disclosure",
     "haochaping.demo",
 ]
 
@@ -252,6 +254,15 @@ HAOCHAPING_INVITATION_DELAY_MINUTES = int(os.environ.get("HAOCHAPING_INVITATION_
 HAOCHAPING_REMINDER_WORKING_DAYS = int(os.environ.get("HAOCHAPING_REMINDER_WORKING_DAYS", "2"))
 HAOCHAPING_MAX_SMS_PER_RECORD = int(os.environ.get("HAOCHAPING_MAX_SMS_PER_RECORD", "2"))
 HAOCHAPING_SMS_MAX_ATTEMPTS = int(os.environ.get("HAOCHAPING_SMS_MAX_ATTEMPTS", "4"))
+# E-mail to staff (deadline reminders and escalations, rectification.deadlines): printed to the console unless an
+# SMTP server is configured (docs/operations.md).
+EMAIL_BACKEND = os.environ.get("HAOCHAPING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("HAOCHAPING_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("HAOCHAPING_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("HAOCHAPING_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HAOCHAPING_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("HAOCHAPING_EMAIL_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("HAOCHAPING_EMAIL_FROM", "haochaping@localhost")
 
 LOGGING = {
     "version": 1,

@@ -64,6 +64,57 @@ def _case(org):
     return RectificationCase.objects.get(pk=_evaluation(org, level=1).case_id)
 
 
+def _appeal(org, n):
+    """An appeal (with one evidence file row) on a fresh 差评 case, filed by the rated staff member."""
+    from django.utils import timezone
+
+    from haochaping.rectification.models import Appeal, CaseAttachment
+
+    case = _case(org)
+    appeal = Appeal.objects.create(
+        case=case, evaluation_id=case.evaluation_id, appellant=_user(org, 1000 + n), party=Appeal.Party.STAFF,
+        explanation="系法定材料", submitted_at=timezone.now(), review_due=case.rectify_due,
+    )
+    CaseAttachment.objects.create(
+        case=case, appeal=appeal, purpose=CaseAttachment.Purpose.APPEAL, file=f"cases/perf/{n}.pdf",
+        original_name=f"证据{n}.pdf", size=10, uploaded_by=appeal.appellant, uploaded_at=timezone.now(),
+    )
+    return appeal
+
+
+def _ledger(org, n):
+    from haochaping.rectification.models import LedgerEntry, LedgerProgress
+
+    case = _case(org)
+    case.state, case.outcome = "rectifying", "deadline"
+    case.save(update_fields=["state", "outcome"])
+    entry = LedgerEntry.objects.create(case=case, problem=f"问题{n}", measures="措施", responsible_person="王五",
+                                       deadline=case.rectify_due)
+    from django.utils import timezone
+
+    LedgerProgress.objects.create(entry=entry, at=timezone.now(), note="进展")
+    return entry
+
+
+def _notice(org, n):
+    from django.utils import timezone
+
+    from haochaping.rectification.models import CaseNotice
+
+    case = _case(org)
+    return CaseNotice.objects.create(case=case, kind=CaseNotice.Kind.ESCALATION, deadline="callback",
+                                     due=case.callback_due, agency=org.management_agency, created_at=timezone.now())
+
+
+def _exclusion(org, n):
+    from django.utils import timezone
+
+    from haochaping.evaluation.models import EvaluationExclusion
+
+    return EvaluationExclusion.objects.create(evaluation_id=_case(org).evaluation_id, reason="mistaken",
+                                              source=f"case:{n}", actor=_user(org, 2000 + n), at=timezone.now())
+
+
 def _user(org, n):
     staff = Staff.objects.create(staff_no=f"PERFU{n:04d}", name="王五", agency=org.agency, department=org.department)
     return User.objects.create(username=f"perf-{n}", role=Role.STAFF, region=org.county, staff=staff, is_staff=True)
@@ -80,6 +131,18 @@ def _access(org, n):
 def _guide(org, n):
     item = factories.make_item(org, department=factories.department(org.county))
     return factories.make_guide(item)
+
+
+def _report(org, n):
+    # A department report of a new region and department each time, so a per-row lookup of either would show.
+    from django.utils import timezone
+
+    from haochaping.insight.models import Report
+
+    dept = factories.department(_region(org, n))
+    return Report.objects.create(kind="month", period_start="2026-01-01", period_end="2026-01-31", region=dept.region,
+                                 department=dept, title=f"{dept.name}{n}月报", xlsx=f"reports/perf/{n}.xlsx",
+                                 pdf=f"reports/perf/{n}.pdf", generated_at=timezone.now())
 
 
 # model admin URL name → a builder of one more row (org, serial number)
@@ -100,10 +163,16 @@ BUILDERS: dict[str, Callable] = {
     "records_servicerecord": lambda org, n: _record(org),
     "evaluation_evaluation": lambda org, n: _evaluation(org).evaluation,
     "rectification_rectificationcase": lambda org, n: _case(org),
+    "rectification_appeal": _appeal,
+    "rectification_caseattachment": lambda org, n: _appeal(org, n).attachments.get(),
+    "rectification_ledgerentry": _ledger,
+    "rectification_casenotice": _notice,
+    "evaluation_evaluationexclusion": _exclusion,
     "evaluation_kioskdevice": lambda org, n: kiosk.register_kiosk(_window(org, n), f"评价器{n}")[0],
     "accounts_apikey": lambda org, n: factories.make_api_key(region=_region(org, n))[0],
     "accounts_user": _user,
     "accounts_personaldataaccess": _access,
+    "insight_report": lambda org, n: _report(org, n),
 }
 
 
@@ -185,6 +254,13 @@ def test_personal_data_log_warns_about_many_users_in_one_query(org):
     assert many <= few + SLACK, f"{few} queries with one flagged user, {many} with five"
 
 
+_serial = iter(range(10_000, 20_000))
+
+
+def _n() -> int:
+    return next(_serial)
+
+
 def _api_client(org):
     _key, secret = factories.make_api_key()
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
@@ -195,6 +271,11 @@ def _api_client(org):
     [
         ("/api/v1/records?limit=200", lambda org: _record(org)),
         ("/api/v1/evaluations?limit=200", lambda org: _evaluation(org)),
+        ("/api/v1/cases?limit=200", lambda org: _case(org)),
+        # Cases under 限期整改 read their 台账 for the deadline: joined, not one query each.
+        ("/api/v1/cases?limit=200&state=rectifying", lambda org: _ledger(org, 0).case),
+        ("/api/v1/cases?limit=200&overdue=false", lambda org: _case(org)),
+        ("/api/v1/appeals?limit=200", lambda org: _appeal(org, _n())),
     ],
 )
 def test_api_list_queries_do_not_grow_with_rows(org, url, builder):

@@ -18,18 +18,21 @@ from django.test import Client
 from haochaping.api import api
 from haochaping.evaluation.models import Evaluation
 from haochaping.records.models import ServiceRecord
+from haochaping.rectification.models import Appeal, RectificationCase
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Public by design, and why: the label dictionary and level names are published national standards; a receipt is
 # looked up by its unguessable code, which only the evaluator holds (R8.1).
 PUBLIC = {"/api/v1/labels", "/api/v1/levels", "/api/v1/evaluations/receipt/{code}"}
+# Figures over many rows (no row identifiers to list or look up): scoped per caller in tests/insight/test_api_scope.py.
+AGGREGATE = {"/api/v1/stats", "/api/v1/stats/rankings", "/api/v1/stats/coverage"}
 
 
 @dataclass(frozen=True)
 class Route:
     model: type
-    kind: str  # "list" or "detail"
+    kind: str  # "list", "detail" or "figures" (counts of the rows in scope)
     key: str  # the row's identifier in the response / the path
     missing: str  # an identifier no row has
 
@@ -39,6 +42,11 @@ ROUTES = {
     "/api/v1/records/{project_no}": Route(ServiceRecord, "detail", "project_no", "P9999999999"),
     "/api/v1/evaluations": Route(Evaluation, "list", "id", ""),
     "/api/v1/evaluations/{evaluation_id}": Route(Evaluation, "detail", "id", "987654321"),
+    "/api/v1/cases": Route(RectificationCase, "list", "id", ""),
+    "/api/v1/cases/{case_id}": Route(RectificationCase, "detail", "id", "987654321"),
+    "/api/v1/cases/figures": Route(RectificationCase, "figures", "id", ""),
+    "/api/v1/appeals": Route(Appeal, "list", "id", ""),
+    "/api/v1/appeals/{appeal_id}": Route(Appeal, "detail", "id", "987654321"),
 }
 
 # Which of each county's three 办件 (and their evaluations) an actor sees: rec 0 is department 1 at the hall,
@@ -57,6 +65,22 @@ EXPECTED = {
         "staff_a": {"A": {0}, "B": set()},
         "sup_city": ALL, "key_all": ALL, "superuser": ALL,
     },
+    # Each county's two cases (world.py): 0 is department 1's at window 1, 1 department 2's at window 2, both in
+    # the hall. Administrators and staff have no business with cases (403).
+    RectificationCase: {
+        "key_a": {"A": {0, 1}, "B": set()}, "sup_a": {"A": {0, 1}, "B": set()}, "admin_a": None,
+        "handler_dept": {"A": {0}, "B": set()}, "handler_agency": {"A": {0, 1}, "B": set()}, "staff_a": None,
+        "sup_city": {"A": {0, 1}, "B": {0, 1}}, "key_all": {"A": {0, 1}, "B": {0, 1}},
+        "superuser": {"A": {0, 1}, "B": {0, 1}},
+    },
+    # Each county's one appeal, on case 0 (staff 1's 差评).
+    Appeal: {
+        "key_a": {"A": {0}, "B": set()}, "sup_a": {"A": {0}, "B": set()}, "admin_a": None,
+        "handler_dept": {"A": {0}, "B": set()}, "handler_agency": {"A": {0}, "B": set()},
+        # staff_a is the rated staff member of case 0: they read their own appeal.
+        "staff_a": {"A": {0}, "B": set()},
+        "sup_city": {"A": {0}, "B": {0}}, "key_all": {"A": {0}, "B": {0}}, "superuser": {"A": {0}, "B": {0}},
+    },
 }
 
 
@@ -74,7 +98,7 @@ def get_routes() -> set[str]:
 
 def test_every_get_route_is_public_by_design_or_in_the_matrix():
     assert PUBLIC <= get_routes()
-    assert get_routes() - PUBLIC == set(ROUTES), "a new GET route must be added to the scope matrix"
+    assert get_routes() - PUBLIC - AGGREGATE == set(ROUTES), "a new GET route must be added to the scope matrix"
 
 
 def client_for(world, live_server, actor: str) -> httpx.Client:
@@ -93,7 +117,9 @@ def key_of(route: Route, obj) -> str:
 
 def rows(world, model, county: str) -> list:
     c = world.a if county == "A" else world.b
-    return c.records if model is ServiceRecord else c.evaluations
+    if model is ServiceRecord:
+        return c.records
+    return c.evaluations if model is Evaluation else world.in_county(model, county)
 
 
 def detail_url(path: str, value: str) -> str:
@@ -107,6 +133,16 @@ def test_route_shows_exactly_the_callers_scope(live_server, world, path):
         with client_for(world, live_server, actor) as http:
             visible = {key_of(route, rows(world, route.model, c)[i]) for c in "AB" for i in (expected or {}).get(c, ())}
             hidden = {key_of(route, o) for c in "AB" for o in rows(world, route.model, c)} - visible
+            if route.kind == "figures":
+                r = http.get(path)
+                if expected is None:
+                    assert r.status_code == 403, (actor, r.text)
+                    continue
+                assert r.status_code == 200, (actor, r.text)
+                assert r.json()[0]["cases"] == len(visible), actor
+                by_region = {row["key"]: row["cases"] for row in http.get(path, params={"by": "region"}).json()}
+                assert by_region == {c: len(e) for c, e in (("370102", expected["A"]), ("370103", expected["B"])) if e}
+                continue
             if route.kind == "list":
                 r = http.get(path, params={"limit": 200})
                 if expected is None:

@@ -17,7 +17,8 @@ from haochaping.accounts.models import ApiKey, PersonalDataAccess, Role, Scope, 
 from haochaping.accounts.services import create_api_key
 from haochaping.catalog.models import ServiceGuide, ServiceItem
 from haochaping.core import crypto
-from haochaping.evaluation.models import Evaluation, KioskDevice
+from haochaping.evaluation.models import Evaluation, EvaluationExclusion, ExclusionReason, KioskDevice
+from haochaping.insight.models import Report
 from haochaping.org.models import (
     Department,
     ManagementAgency,
@@ -31,7 +32,14 @@ from haochaping.org.models import (
 from haochaping.org.rules import make_credit_code
 from haochaping.records.models import ServiceRecord
 from haochaping.rectification import services as rectification_services
-from haochaping.rectification.models import RectificationCase
+from haochaping.rectification.models import (
+    Appeal,
+    CaseAttachment,
+    CaseNotice,
+    LedgerEntry,
+    RectificationCase,
+)
+from haochaping.rectification.rules import State
 
 from ..factories import guide_elements, region
 
@@ -177,10 +185,48 @@ def build_world() -> World:
         put(KioskDevice, list(KioskDevice.objects.filter(window__agency__region=c.region)))
         put(PersonalDataAccess, list(PersonalDataAccess.objects.filter(region_code=c.region.code)))
         put(ApiKey, [keys["key_a" if tag == "A" else "key_b"][0]])
+        # A monthly report of the county (its files are not needed: the matrix checks who sees the row).
+        put(Report, [Report.objects.create(
+            kind="month", period_start="2026-01-01", period_end="2026-01-31", region=c.region,
+            title=f"{c.region.name}政务服务“好差评”2026年1月月报", xlsx=f"reports/test/{c.region.code}.xlsx",
+            pdf=f"reports/test/{c.region.code}.pdf", generated_at=timezone.now())])
         # Cases of the county's bad reviews (rec1 at window 1, rec2 at window 2), opened as the receiver would.
-        put(RectificationCase, [rectification_services.open_case_for_evaluation(ev) for ev in c.evaluations if ev.is_bad])
+        cases = [rectification_services.open_case_for_evaluation(ev) for ev in c.evaluations if ev.is_bad]
+        put(RectificationCase, cases)
+        for model, objs in _case_rows(c, cases, users["staff_a" if tag == "A" else "handler_b"]).items():
+            put(model, objs)
     w.rows[User] = {
         "A": [users[n] for n in ("sup_a", "handler_dept", "handler_agency", "staff_a", "admin_a")],
         "B": [users["sup_b"], users["handler_b"]],
     }
     return w
+
+
+def _case_rows(c: County, cases: list[RectificationCase], appellant: User) -> dict[type, list]:
+    """What goes with a county's two cases: case 0 (staff 1's 差评 at window 1) is appealed, with an evidence
+    file; case 1 (window 2) is under 限期整改 with its 台账 and a reminder; the evaluation of a third, earlier
+    case-less 差评 is out of statistics. Written directly: the matrices check who sees rows, not the steps."""
+    now = timezone.now()
+    appealed, rectifying = cases
+    appeal = Appeal.objects.create(
+        case=appealed, evaluation=appealed.evaluation, appellant=appellant, party=Appeal.Party.STAFF,
+        explanation=f"{c.region.name}申诉理由", submitted_at=now, review_due=now.date() + timedelta(days=7),
+    )
+    attachment = CaseAttachment.objects.create(
+        case=appealed, appeal=appeal, purpose=CaseAttachment.Purpose.APPEAL, file=f"cases/test/{c.region.code}.pdf",
+        original_name=f"{c.region.name}申诉证据.pdf", size=1024, uploaded_by=appellant, uploaded_at=now,
+    )
+    RectificationCase.objects.filter(pk=rectifying.pk).update(state=State.RECTIFYING, outcome="deadline")
+    ledger = LedgerEntry.objects.create(
+        case=rectifying, problem=f"{c.region.name}窗口材料要求不一", measures="统一材料清单", responsible_person="李四",
+        deadline=rectifying.rectify_due,
+    )
+    notice = CaseNotice.objects.create(
+        case=rectifying, kind=CaseNotice.Kind.REMINDER, deadline="rectify", due=rectifying.rectify_due,
+        agency=c.management_agency, created_at=now,
+    )
+    exclusion = EvaluationExclusion.objects.create(
+        evaluation=c.evaluations[2], reason=ExclusionReason.MISTAKEN, source=f"case:{rectifying.pk}", at=now,
+    )
+    return {Appeal: [appeal], CaseAttachment: [attachment], LedgerEntry: [ledger], CaseNotice: [notice],
+            EvaluationExclusion: [exclusion]}

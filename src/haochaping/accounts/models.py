@@ -69,6 +69,8 @@ class Scope(models.TextChoices):
     EVALUATIONS_WRITE = "evaluations:write", _("提交评价")
     EVALUATIONS_READ = "evaluations:read", _("读取评价")
     STATS_READ = "stats:read", _("读取统计")
+    CASES_READ = "cases:read", _("读取整改案件与申诉")
+    CASES_WRITE = "cases:write", _("登记投诉")
 
 
 class ApiKey(models.Model):

@@ -46,16 +46,23 @@ _MANAGE_ORG = [
     for action in ("add", "change", "view")
 ] + ["org.view_region", "evaluation.view_label", "accounts.view_apikey", "accounts.add_apikey", "accounts.change_apikey"]
 
+_VIEW_CASES = [
+    "rectification.view_rectificationcase", "rectification.view_ledgerentry", "rectification.view_appeal",
+    "rectification.view_caseattachment",
+]
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EVALUATOR: set(),
-    Role.STAFF: {"evaluation.view_evaluation", "evaluation.enter_paper_form"},
+    # Staff read their own appeals (R7.3); the scope keeps them to evaluations of themselves.
+    Role.STAFF: {"evaluation.view_evaluation", "evaluation.enter_paper_form", "rectification.view_appeal"},
     Role.HANDLER: {
         *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
-        "rectification.view_rectificationcase",
+        *_VIEW_CASES,
     },
     Role.SUPERVISOR: {
         *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
-        "accounts.view_personaldataaccess", "evaluation.view_kioskdevice", "rectification.view_rectificationcase",
+        "accounts.view_personaldataaccess", "evaluation.view_kioskdevice", *_VIEW_CASES,
+        "rectification.view_casenotice", "evaluation.view_evaluationexclusion",
     },
     Role.ASSESSOR: {*_VIEW_ORG},
     # Operators record a caller's evaluation (channel phone) with consent; they are not the rated party.

@@ -92,3 +92,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ScheduledRun(models.Model):
+    """The last time slot in which a periodic task was enqueued (core.schedule). One row per task; the row is
+    locked while a slot is claimed, so two worker processes never enqueue the same slot twice."""
+
+    name = models.CharField(_("任务"), max_length=200, unique=True)
+    slot = models.BigIntegerField(_("时间段"), default=-1, help_text=_("自1970-01-01 UTC起，以执行间隔计的序号"))
+    enqueued_at = models.DateTimeField(_("最近加入队列时间"), null=True, blank=True)
+    task_id = models.CharField(_("最近一次任务编号"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务执行记录")
+        verbose_name_plural = _("定时任务执行记录")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -15,7 +15,7 @@ from haochaping.accounts.scoping import scope
 from haochaping.org.models import Window
 
 from . import kiosk, rules
-from .models import Evaluation, KioskDevice, Label
+from .models import Evaluation, EvaluationExclusion, KioskDevice, Label
 
 
 class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -61,6 +61,20 @@ class EvaluationAdmin(ReadOnlyAdmin):
     @admin.display(description="评价标签")
     def label_list(self, ev):
         return "；".join(str(label) for label in ev.labels.all()) or "—"
+
+
+@admin.register(EvaluationExclusion)
+class EvaluationExclusionAdmin(ReadOnlyAdmin):
+    """Evaluations out of statistics (upheld appeal, confirmed 误评/恶意差评): written only by
+    services.exclude_evaluation, never edited here."""
+
+    list_display = ["evaluation", "reason", "source", "actor", "at"]
+    list_filter = ["reason"]
+    search_fields = ["evaluation__receipt_code", "source"]
+    date_hierarchy = "at"
+    list_select_related = ["evaluation", "actor"]
+    show_full_result_count = False
+    fields = readonly_fields = ["evaluation", "reason", "source", "note", "actor", "at"]
 
 
 class LabelForm(forms.ModelForm):

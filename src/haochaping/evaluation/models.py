@@ -58,8 +58,12 @@ class EvaluationQuerySet(models.QuerySet):
         raise ImmutableEvaluationError("evaluations are never deleted")
 
     def countable(self) -> EvaluationQuerySet:
-        """Evaluations that count toward satisfaction: not imported defaults (R8.4)."""
-        return self.exclude(channel=Channel.SYSTEM_DEFAULT)
+        """Evaluations that count toward satisfaction: not imported defaults (R8.4), not excluded (R7.3)."""
+        return self.exclude(channel=Channel.SYSTEM_DEFAULT).filter(exclusion__isnull=True)
+
+    def excluded(self) -> EvaluationQuerySet:
+        """Evaluations removed from statistics by an upheld appeal or a confirmed 误评/恶意差评: still kept."""
+        return self.filter(exclusion__isnull=False)
 
 
 class Evaluation(models.Model):
@@ -120,6 +124,41 @@ class Evaluation(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableEvaluationError("evaluations are never deleted")
+
+
+class ExclusionReason(models.TextChoices):
+    APPEAL_UPHELD = "appeal_upheld", _("申诉成立")
+    MISTAKEN = "mistaken", _("误评")
+    MALICIOUS = "malicious", _("恶意差评")
+
+
+class EvaluationExclusion(models.Model):
+    """The evaluation no longer counts in statistics (R7.3, R4.3): a row of its own, with who, why and on what
+    grounds. The evaluation itself is never edited or deleted (DESIGN.md "Evaluation")."""
+
+    scope_paths = ScopePaths(
+        region=("evaluation__region_id",), department=("evaluation__department_id",),
+        agency=("evaluation__agency_id",), staff=("evaluation__staff_id",),
+    )
+
+    evaluation = models.OneToOneField(
+        Evaluation, verbose_name=_("评价"), on_delete=models.PROTECT, related_name="exclusion"
+    )
+    reason = models.CharField(_("不计入原因"), max_length=20, choices=ExclusionReason.choices)
+    source = models.CharField(_("依据"), max_length=50, help_text=_("作出决定的申诉或整改案件，如 appeal:12、case:34"))
+    note = models.TextField(_("说明"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("决定人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("不计入统计的评价")
+        verbose_name_plural = _("不计入统计的评价")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation} {self.get_reason_display()}"
 
 
 class KioskDevice(models.Model):

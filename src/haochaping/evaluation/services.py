@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from haochaping.core import calendar, crypto
+from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError, conflict, invalid, not_found
 from haochaping.org import policy
 from haochaping.org.models import Region
@@ -18,8 +19,16 @@ from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
 
 from . import rules
-from .models import Channel, Evaluation, EvaluationType, KioskDevice, Label
-from .signals import evaluation_replayed, evaluation_written
+from .models import (
+    Channel,
+    Evaluation,
+    EvaluationExclusion,
+    EvaluationType,
+    ExclusionReason,
+    KioskDevice,
+    Label,
+)
+from .signals import evaluation_excluded, evaluation_replayed, evaluation_written
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +282,32 @@ def find_by_receipt(code: str) -> Evaluation:
     if ev is None:
         raise DomainError(404, "未找到", "没有这个评价回执码，请核对后重试", "code", code="not_found")
     return ev
+
+
+def exclude_evaluation(evaluation_id, *, reason: str, source: str, actor, note: str = "", now=None) -> EvaluationExclusion:
+    """Take an evaluation out of statistics (R7.3: upheld appeal; R4.3: confirmed 误评/恶意差评).
+
+    Writes an :class:`EvaluationExclusion` row (the evaluation itself stays as it was) and sends
+    ``evaluation_excluded`` in the same transaction. An evaluation is excluded at most once."""
+    if reason not in ExclusionReason.values:
+        raise invalid("不计入统计的原因无效", "reason")
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().filter(pk=evaluation_id).first()
+        if evaluation is None:
+            raise not_found("没有这条评价", "evaluation_id")
+        if EvaluationExclusion.objects.filter(evaluation_id=evaluation.pk).exists():
+            raise conflict("该评价已不计入统计", "evaluation_id")
+        exclusion = EvaluationExclusion.objects.create(
+            evaluation=evaluation, reason=reason, source=source, note=note.strip(),
+            actor_id=getattr(actor, "pk", None), at=now or timezone.now(),
+        )
+        AuditEntry.objects.create(
+            actor=getattr(actor, "username", None) or "system", action="evaluation.exclude",
+            object_type="evaluation.Evaluation", object_id=str(evaluation.pk),
+            data={"reason": reason, "source": source},
+        )
+        evaluation_excluded.send(sender=Evaluation, evaluation=evaluation, exclusion=exclusion)
+    return exclusion
 
 
 # --- paper forms (书面评价表, R3.2) ------------------------------------------------------------------------

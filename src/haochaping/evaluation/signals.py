@@ -18,3 +18,7 @@ evaluation_replayed = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 # "answer": str (the reply to the evaluator), "excluded": bool (no longer counted, e.g. an upheld appeal)}.
 # Without a receiver, a bad review shows "差评已转交办理单位核实处理". Read-only: receivers must not write.
 receipt_progress = Signal()  # sender=Evaluation, evaluation=<Evaluation>
+
+# Sent inside the transaction that excludes an evaluation from statistics (upheld appeal, confirmed 误评/恶意差评),
+# so rollups kept by higher apps change with it or not at all.
+evaluation_excluded = Signal()  # sender=Evaluation, evaluation=<Evaluation>, exclusion=<EvaluationExclusion>

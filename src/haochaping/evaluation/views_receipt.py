@@ -104,16 +104,21 @@ def _session_evaluation(request) -> Evaluation | None:
 
 
 def progress(evaluation: Evaluation) -> dict:
-    """What the receipt page shows about the bad-review case: ``{"steps": [...], "answer": str, "excluded": bool}``.
+    """What the receipt page shows about the bad-review case: ``{"steps": [...], "answer": str, "excluded": bool,
+    "satisfaction": dict | None, "satisfaction_result": str}``.
 
     Receivers of ``receipt_progress`` return ``None`` or a dict with any of ``steps`` (list of
     ``{"title": str, "at": datetime | None, "detail": str}``), ``answer`` (the reply to the evaluator) and
-    ``excluded`` (True when the review no longer counts in statistics, e.g. an upheld appeal). The first
-    receiver that returns steps wins; ``excluded`` is true if any receiver says so.
+    ``excluded`` (True when the review no longer counts in statistics, e.g. an upheld appeal), ``satisfaction``
+    (``{"url": ..., "due": date, "choices": [(value, label), ...]}`` when the evaluator may now say 满意/不满意
+    about the answer, else None) and ``satisfaction_result`` (what they said, as text). The first receiver that
+    returns steps wins; ``excluded`` is true if any receiver says so.
     """
     steps: list[dict] = []
     answer = ""
     excluded = False
+    satisfaction = None
+    satisfaction_result = ""
     for _receiver, response in receipt_progress.send(sender=Evaluation, evaluation=evaluation):
         if not isinstance(response, dict):
             continue
@@ -121,9 +126,12 @@ def progress(evaluation: Evaluation) -> dict:
         if not steps and response.get("steps"):
             steps = list(response["steps"])
             answer = response.get("answer", "") or ""
+            satisfaction = response.get("satisfaction") or None
+            satisfaction_result = response.get("satisfaction_result", "") or ""
     if not steps and evaluation.is_bad:
         steps = [{"title": _(FORWARDED_STEP), "at": evaluation.created_at, "detail": ""}]
-    return {"steps": steps, "answer": answer, "excluded": excluded}
+    return {"steps": steps, "answer": answer, "excluded": excluded, "satisfaction": satisfaction,
+            "satisfaction_result": satisfaction_result}
 
 
 def followup_problem(evaluation: Evaluation) -> str:

@@ -70,6 +70,20 @@ class RegionPolicy(models.Model):
         _("补充评价期限（工作日）"), null=True, blank=True, help_text=_("办件办结后可补充评价的工作日数，空则沿用上级或全国默认（5）")
     )
     label_set = models.CharField(_("评价等级文字"), max_length=20, choices=LabelSet.choices, blank=True)
+    # Rectification and appeal deadlines in working days (R4.2, R4.6, R7.3); empty = the parent's or the default.
+    callback_days = models.PositiveSmallIntegerField(_("回访核实期限（工作日）"), null=True, blank=True, help_text=_("默认1"))
+    fix_now_days = models.PositiveSmallIntegerField(_("立行立改期限（工作日）"), null=True, blank=True, help_text=_("默认5"))
+    rectify_days = models.PositiveSmallIntegerField(_("限期整改期限（工作日）"), null=True, blank=True, help_text=_("默认15"))
+    appeal_days = models.PositiveSmallIntegerField(
+        _("申诉期限（工作日）"), null=True, blank=True, help_text=_("案件立案后可申诉的工作日数，默认3")
+    )
+    appeal_review_days = models.PositiveSmallIntegerField(_("申诉审核期限（工作日）"), null=True, blank=True, help_text=_("默认5"))
+    satisfaction_days = models.PositiveSmallIntegerField(
+        _("评价人确认期限（工作日）"), null=True, blank=True, help_text=_("答复后评价人可表示满意或不满意的工作日数，默认5")
+    )
+    publish_staff_results = models.BooleanField(
+        _("公开工作人员评价结果"), null=True, blank=True, help_text=_("空则沿用上级；默认不公开")
+    )
 
     class Meta:
         verbose_name = _("地区评价规则")

@@ -33,7 +33,10 @@ def ancestor_codes(code: str) -> list[str]:
 CACHE_SECONDS = 60
 _lock = threading.Lock()
 _snapshot: tuple[float, dict[str, dict]] | None = None
-FIELDS = ("supplementary_days", "label_set")
+FIELDS = (
+    "supplementary_days", "label_set", "callback_days", "fix_now_days", "rectify_days", "appeal_days",
+    "appeal_review_days", "satisfaction_days", "publish_staff_results",
+)
 
 
 def invalidate() -> None:
@@ -72,3 +75,21 @@ def supplementary_days(code: str) -> int:
 
 def label_set(code: str) -> str:
     return _nearest(code, "label_set") or RegionPolicy.LabelSet.SATISFACTION
+
+
+# Working-day periods of rectification and appeals (R4.2, R4.6, R7.3): the nearest ancestor's, else the default.
+PERIOD_DEFAULTS = {
+    "callback_days": 1, "fix_now_days": 5, "rectify_days": 15, "appeal_days": 3, "appeal_review_days": 5,
+    "satisfaction_days": 5,
+}
+
+
+def period_days(code: str, name: str) -> int:
+    value = _nearest(code, name)
+    return PERIOD_DEFAULTS[name] if value is None else value
+
+
+def publish_staff_results(code: str) -> bool:
+    """Whether public pages may name staff (R5.5): off unless the region or an ancestor turns it on."""
+    value = _nearest(code, "publish_staff_results")
+    return bool(value)

@@ -4,15 +4,18 @@ gets the same case id, and the receipt page shows the case's steps (DESIGN.md "L
 from __future__ import annotations
 
 from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from haochaping.evaluation.models import Evaluation
+from haochaping.evaluation.models import Evaluation, EvaluationExclusion
 from haochaping.evaluation.signals import evaluation_replayed, evaluation_written, receipt_progress
 from haochaping.evaluation.views_receipt import FORWARDED_STEP
 
-from . import services
+from . import rules, services
 from .models import CaseTransition, RectificationCase
-from .rules import Outcome
+from .rules import Outcome, Satisfaction, State
 
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="rectification.open_case")
@@ -29,36 +32,76 @@ def replayed_case(sender, evaluation, **kwargs):
     return {"case_id": case_id} if case_id is not None else None
 
 
+_PLAIN_TITLES = {
+    "assign": gettext_lazy("已指定承办人"),
+    "callback": gettext_lazy("已回访核实"),
+    "propose": gettext_lazy("办理单位已将核实结果提请政务服务管理机构确认"),
+    "reject_proposal": gettext_lazy("政务服务管理机构已审核核实结果，办理单位继续办理"),
+    "extension": gettext_lazy("政务服务管理机构已审批整改延期申请"),
+    "progress": gettext_lazy("整改进展已更新"),
+    "complete_ledger": gettext_lazy("整改已完成"),
+    "answer": gettext_lazy("已答复评价人"),
+    "supervise": gettext_lazy("政务服务管理机构已督办"),
+    "escalate": gettext_lazy("办理超过期限，已报政务服务管理机构督办"),
+    "send_back": gettext_lazy("政务服务管理机构要求重新办理"),
+    "reopen": gettext_lazy("您对处理结果不满意，已转政务服务管理机构复核"),
+    "close": gettext_lazy("案件已办结"),
+    "appeal_submitted": gettext_lazy("被评价方已提出申诉，案件继续办理"),
+    "appeal_review": gettext_lazy("政务服务管理机构正在审核申诉"),
+    "appeal_upheld": gettext_lazy("申诉成立，案件已办结"),
+    "appeal_rejected": gettext_lazy("申诉不成立，案件继续办理"),
+}
+
+
 def _title(case: RectificationCase, step: CaseTransition) -> tuple[str, str]:
-    """What the evaluator reads for one step: (title, detail). Handlers' notes stay internal: they may name people."""
+    """What the evaluator reads for one step: (title, detail). Notes stay internal: handlers' and supervisors'
+    notes may name people, and a proposal or an appeal is the unit's view, not a decision."""
     if step.action == "open":
         # The same words the receipt page shows before any case exists, then who and by when.
         return (_(FORWARDED_STEP), _("责任单位：%(unit)s；回访核实期限：%(due)s") % {
             "unit": case.department.name, "due": case.callback_due.isoformat()})
-    if step.action == "assign":
-        return _("已指定承办人"), ""
-    if step.action == "callback":
-        return _("已回访核实"), ""
-    if step.action == "outcome":
-        title = _("处理结果：%(outcome)s") % {"outcome": Outcome(case.outcome).label} if case.outcome else _("已确定处理结果")
-        ledger = getattr(case, "ledger", None) if case.outcome == Outcome.DEADLINE else None
-        detail = _("整改期限：%(due)s") % {"due": ledger.deadline.isoformat()} if ledger is not None else ""
+    if step.action in ("outcome", "confirm"):
+        outcome = step_outcome(case, step)
+        title = _("处理结果：%(outcome)s") % {"outcome": Outcome(outcome).label} if outcome else _("已确定处理结果")
+        detail = ""
+        if outcome == Outcome.DEADLINE and case.outcome == Outcome.DEADLINE:
+            ledger = getattr(case, "ledger", None)
+            if ledger is not None:
+                due = rules.ledger_due(case.rectify_due, ledger.deadline, ledger.extension_approved)
+                detail = _("整改期限：%(due)s") % {"due": due.isoformat()}
+        elif outcome in (Outcome.MISTAKEN, Outcome.MALICIOUS):
+            detail = _("经政务服务管理机构确认")
         return title, detail
-    if step.action == "progress":
-        return _("整改进展已更新"), ""
-    if step.action == "complete_ledger":
-        return _("整改已完成"), ""
-    if step.action == "answer":
-        return _("已答复评价人"), ""
-    if step.action == "close":
-        return _("案件已办结"), ""
+    if step.action == "satisfaction":
+        return _("已收到您对处理结果的意见，案件已办结"), ""
+    if step.action in _PLAIN_TITLES:
+        return str(_PLAIN_TITLES[step.action]), ""
     return step.get_to_state_display(), ""
+
+
+def step_outcome(case: RectificationCase, step: CaseTransition) -> str:
+    """The outcome a step decided: the case's own unless the case was sent back and decided again since."""
+    latest = [t.pk for t in case.transitions.all() if t.action in ("outcome", "confirm")]
+    if latest and latest[-1] == step.pk:
+        return case.outcome
+    return ""
+
+
+def _satisfaction_form(case: RectificationCase) -> dict | None:
+    """Whether the receipt page offers 满意/不满意 now (the feedback view re-checks everything)."""
+    if case.state != State.ANSWERED or case.satisfaction:
+        return None
+    if case.satisfaction_due is not None and timezone.localdate() > case.satisfaction_due:
+        return None
+    return {"url": reverse("feedback:answer"), "due": case.satisfaction_due,
+            "choices": [(value, label) for value, label in Satisfaction.choices]}
 
 
 @receiver(receipt_progress, sender=Evaluation, dispatch_uid="rectification.receipt_progress")
 def progress(sender, evaluation, **kwargs):
     case = (
         RectificationCase.objects.select_related("department", "ledger")
+        .prefetch_related("transitions")
         .filter(evaluation_id=evaluation.pk)
         .first()
     )
@@ -68,4 +111,8 @@ def progress(sender, evaluation, **kwargs):
     for step in case.transitions.all():
         title, detail = _title(case, step)
         steps.append({"title": title, "at": step.at, "detail": detail})
-    return {"steps": steps, "answer": case.answer}
+    # The answer is shown once given, and not while a sent-back case is being handled again.
+    shown = case.answer if case.answered_at is not None else ""
+    excluded = EvaluationExclusion.objects.filter(evaluation_id=evaluation.pk).exists()
+    return {"steps": steps, "answer": shown, "excluded": excluded, "satisfaction": _satisfaction_form(case),
+            "satisfaction_result": case.get_satisfaction_display() if case.satisfaction else ""}

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from haochaping.demo import accounts as demo_accounts
+from haochaping.demo import cases as demo_cases
 from haochaping.demo import generator
 from haochaping.evaluation.models import Channel
+from haochaping.insight import rollups
+from haochaping.rectification.rules import AppealState, State
 
 
 class Command(BaseCommand):
@@ -24,16 +31,30 @@ class Command(BaseCommand):
     def handle(self, *args, records: int, verbosity: int = 1, **options):
         if records < 1:
             raise CommandError(_("--records 应为正整数"))
+        today = datetime.now(generator.SHANGHAI).date()
         if generator.is_loaded():
             self.stdout.write(_("演示数据已存在，无需重复载入。"))
-            # A database loaded before demo accounts existed gets them now.
+            # A database loaded before demo accounts (or demo cases) existed gets them now.
             if demo_accounts.missing():
                 self._create_accounts(verbosity)
+            with transaction.atomic():
+                cases = demo_cases.build(today)
+                if cases.cases:
+                    rollups.rebuild(actor="demo")  # cases may have excluded evaluations
+            if cases.cases and verbosity >= 1:
+                self.stdout.write(self._cases_line(cases))
             return
         progress = self.stdout.write if verbosity >= 1 else None
-        s = generator.build(records, progress=progress)
+        started = time.perf_counter()
+        # One transaction: the 办件 and evaluations, the accounts that act in the cases, and the cases.
+        with transaction.atomic():
+            s = generator.build(records, today=today, progress=progress)
+            accounts = self._make_accounts()
+            cases = demo_cases.build(today, progress=progress)
+        # The loader bulk-inserts evaluations past the receivers (and cases exclude some): count them now.
+        rollups.rebuild(actor="demo")
+        s.seconds = time.perf_counter() - started
         if verbosity < 1:
-            self._create_accounts(verbosity)
             return
         channels = "，".join(
             f"{Channel(c).label}{n / s.evaluations:.1%}" for c, n in s.channels.most_common()
@@ -54,15 +75,31 @@ class Command(BaseCommand):
                "participation": s.participation_rate * 100},
             _("评价渠道：%(channels)s") % {"channels": channels},
         ]
+        lines.append(self._cases_line(cases))
         for line in lines:
             self.stdout.write(line)
-        self._create_accounts(verbosity)
+        self._print_accounts(*accounts)
 
-    def _create_accounts(self, verbosity: int) -> None:
+    @staticmethod
+    def _cases_line(c: demo_cases.CaseSummary) -> str:
+        states = "，".join(f"{State(k).label}{n}" for k, n in sorted(c.states.items(), key=lambda kv: -kv[1]))
+        appeals = "，".join(f"{AppealState(k).label}{n}" for k, n in sorted(c.appeals.items())) or "—"
+        return (_("整改案件 %(cases)d 件（每条差评一件）：%(states)s；曾逾期上报 %(escalated)d 件；申诉：%(appeals)s；"
+                  "不计入统计的差评 %(excluded)d 条")
+                % {"cases": c.cases, "states": states or "—", "escalated": c.escalated, "appeals": appeals,
+                   "excluded": c.excluded})
+
+    def _make_accounts(self):
         password, is_default = demo_accounts.demo_password()
         created, everyone = demo_accounts.create_demo_accounts(password)
-        if verbosity < 1:
-            return
+        return created, everyone, password, is_default
+
+    def _create_accounts(self, verbosity: int) -> None:
+        accounts = self._make_accounts()
+        if verbosity >= 1:
+            self._print_accounts(*accounts)
+
+    def _print_accounts(self, created, everyone, password, is_default) -> None:
         self.stdout.write(_("演示账号：新建 %(created)d 个，共 %(total)d 个。") % {"created": len(created), "total": len(everyone)})
         for line in demo_accounts.table(everyone):
             self.stdout.write(line)

@@ -1,0 +1,110 @@
+"""The scheduler of periodic tasks (core.schedule): each task's time slot is enqueued once, by whichever process
+asks first."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connections
+from django_tasks_db.models import DBTaskResult
+
+from haochaping.core import schedule
+from haochaping.core.models import ScheduledRun
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, on a slot boundary of every interval below
+EVERY_15 = {"haochaping.rectification.tasks.send_deadline_reminders", "haochaping.rectification.tasks.escalate_overdue_cases"}
+HOURLY = {"haochaping.rectification.tasks.close_unconfirmed_cases", "haochaping.insight.tasks.generate_period_reports"}
+DAILY = {"haochaping.core.tasks.check_calendar_coverage"}
+ALL = EVERY_15 | HOURLY | DAILY
+
+
+def queued() -> list[str]:
+    return sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+
+
+def test_the_registered_tasks_and_their_intervals():
+    schedule.autodiscover()
+    every = {p.name: p.every for p in schedule.registered()}
+    assert {n: every[n] for n in ALL} == {
+        **dict.fromkeys(EVERY_15, timedelta(minutes=15)), **dict.fromkeys(HOURLY, timedelta(hours=1)),
+        **dict.fromkeys(DAILY, timedelta(days=1)),
+    }
+
+
+def test_a_slot_is_floor_of_time_over_interval():
+    p = schedule.Periodic(task=None, every=timedelta(minutes=15))
+    assert p.slot(T0) == int(T0.timestamp()) // 900
+    assert p.slot(T0 + timedelta(minutes=14, seconds=59)) == p.slot(T0)
+    assert p.slot(T0 + timedelta(minutes=15)) == p.slot(T0) + 1
+
+
+@pytest.mark.django_db
+def test_each_slot_is_enqueued_once():
+    assert set(schedule.enqueue_due(T0)) == ALL
+    assert queued() == sorted(ALL)
+    # Later in the same slots: nothing more.
+    assert schedule.enqueue_due(T0 + timedelta(minutes=14)) == []
+    assert len(queued()) == len(ALL)
+    # The next quarter hour: the 15-minute tasks only; the next hour: those and the hourly one.
+    assert set(schedule.enqueue_due(T0 + timedelta(minutes=15))) == EVERY_15
+    assert set(schedule.enqueue_due(T0 + timedelta(hours=1, minutes=1))) == EVERY_15 | HOURLY
+    assert set(schedule.enqueue_due(T0 + timedelta(days=1))) == ALL
+    assert len(queued()) == len(ALL) + len(EVERY_15) + len(EVERY_15 | HOURLY) + len(ALL)
+    run = ScheduledRun.objects.get(name="haochaping.core.tasks.check_calendar_coverage")
+    assert run.slot == int((T0 + timedelta(days=1)).timestamp()) // 86400
+    assert DBTaskResult.objects.filter(id=run.task_id).exists()
+
+
+@pytest.mark.django_db
+def test_a_worker_down_for_hours_enqueues_each_task_once_when_back():
+    schedule.enqueue_due(T0)
+    assert set(schedule.enqueue_due(T0 + timedelta(hours=5))) == EVERY_15 | HOURLY
+    assert len(queued()) == len(ALL) + len(EVERY_15 | HOURLY)
+
+
+@pytest.mark.django_db
+def test_a_clock_going_back_enqueues_nothing():
+    schedule.enqueue_due(T0)
+    assert schedule.enqueue_due(T0 - timedelta(hours=2)) == []
+
+
+def test_only_tasks_at_most_once_a_minute_are_accepted():
+    from haochaping.core.tasks import check_calendar_coverage
+
+    with pytest.raises(ValueError):
+        schedule.register(check_calendar_coverage, timedelta(seconds=30))
+    with pytest.raises(TypeError):
+        schedule.register(lambda: None, timedelta(hours=1))
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_at_the_same_moment_enqueue_each_slot_once():
+    """Two schedulers (threads with their own connections, like two worker processes) race on a fresh table."""
+    if connections["default"].vendor != "postgresql":
+        pytest.fail("needs PostgreSQL (DATABASE_URL=postgres://...)")
+    barrier = threading.Barrier(4)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def race():
+        try:
+            barrier.wait(timeout=10)
+            results.append(schedule.enqueue_due(T0))
+        except BaseException as e:  # reported below
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    enqueued = [name for names in results for name in names]
+    assert sorted(enqueued) == sorted(ALL)  # every task once, by one of the four
+    assert queued() == sorted(ALL)
+    assert ScheduledRun.objects.count() == len(ALL)

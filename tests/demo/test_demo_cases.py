@@ -1,0 +1,128 @@
+"""`haochaping demo` opens a rectification case for every demo bad review, routed and timed like a real one, with
+a realistic spread of states whose transition rows chain, so the workbench and the figures have something to show."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from haochaping.core import calendar
+from haochaping.evaluation.models import Evaluation, EvaluationExclusion
+from haochaping.org import policy
+from haochaping.records.models import ServiceRecord
+from haochaping.rectification import rules
+from haochaping.rectification.deadlines import deadline_rows
+from haochaping.rectification.figures import case_figures
+from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, LedgerEntry, RectificationCase
+from haochaping.rectification.rules import State
+from haochaping.rectification.services import _units
+from tests.demo.building import demo_built
+
+RECORDS = 6000
+NON_MOVING = {"assign", "propose", "reject_proposal", "extension", "progress", "escalate", "supervise",
+              "appeal_submitted", "appeal_review", "appeal_rejected"}
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker):
+    with demo_built(django_db_blocker, RECORDS) as output:
+        yield output
+
+
+@pytest.fixture
+def demo(demo_output, db):
+    return demo_output
+
+
+def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
+    bad = Evaluation.objects.filter(is_bad=True)
+    assert bad.count() > 50
+    assert RectificationCase.objects.count() == bad.count()
+    assert not bad.filter(case__isnull=True).exists()
+    assert f"整改案件 {bad.count()} 件" in demo
+    records = ServiceRecord.objects.select_related("window", "platform").in_bulk()
+    for case in RectificationCase.objects.select_related("evaluation"):
+        who = rules.route(_units(records[case.record_id]))
+        assert (case.region_id, case.department_id, case.agency_id, case.platform_id) == (
+            who.region_id, who.department_id, who.agency_id, who.platform_id)
+        opened_on = timezone.localdate(case.opened_at)
+        assert case.opened_at == case.evaluation.created_at and case.is_real_name == case.evaluation.is_real_name
+
+        region = case.region_id
+        assert (case.callback_due, case.fix_now_due, case.rectify_due, case.appeal_due) == tuple(
+            calendar.add_working_days(opened_on, policy.period_days(region, name), region)
+            for name in ("callback_days", "fix_now_days", "rectify_days", "appeal_days"))
+
+
+def test_transitions_chain_through_allowed_steps_in_time_order(demo):
+    steps = {}
+    for t in CaseTransition.objects.order_by("case_id", "at", "pk"):
+        steps.setdefault(t.case_id, []).append(t)
+    anchor = timezone.now()
+    for case in RectificationCase.objects.all():
+        rows = steps[case.pk]
+        assert (rows[0].action, rows[0].from_state, rows[0].to_state) == ("open", "", State.OPEN)
+        for before, after in zip(rows, rows[1:], strict=False):
+            assert after.from_state == before.to_state, (case.pk, before.action, after.action)
+            assert before.at <= after.at < anchor
+        for t in rows[1:]:
+            if t.action in NON_MOVING:
+                assert t.from_state == t.to_state, (case.pk, t.action)
+            else:
+                assert rules.can_transition(t.from_state, t.to_state, t.action), (case.pk, t.action)
+        assert rows[-1].to_state == case.state
+
+
+def test_a_realistic_spread_of_states_outcomes_and_appeals(demo):
+    cases = RectificationCase.objects.all()
+    states = Counter(cases.values_list("state", flat=True))
+    n = cases.count()
+    assert states[State.CLOSED] > n / 2  # most are done
+    assert states[State.OPEN] + states[State.CALLED_BACK] + states[State.RECTIFYING] > 0  # recent ones in hand
+    assert states[State.ANSWERED] > 0  # waiting for the evaluator
+    outcomes = Counter(cases.exclude(outcome="").values_list("outcome", flat=True))
+    assert {"fixed_now", "deadline", "explained"} <= set(outcomes) <= set(rules.Outcome.values)
+    assert outcomes["mistaken"] + outcomes["malicious"] > 0  # a few 误评/恶意差评
+    assert LedgerEntry.objects.filter(case__state=State.RECTIFYING).exists() or states[State.RECTIFYING] == 0
+    assert LedgerEntry.objects.filter(progress__isnull=False).exists()
+    assert cases.filter(satisfaction="satisfied").exists() and cases.filter(reopen_count=1).exists()
+    assert CaseTransition.objects.filter(action="close", note="评价人逾期未确认", actor=None).exists()
+    appeals = Counter(Appeal.objects.values_list("state", flat=True))
+    assert appeals["upheld"] > 0 and appeals["rejected"] > 0
+    assert cases.exclude(escalated_at=None).exists()
+
+
+def test_exclusions_match_confirmed_not_adopted_and_upheld_appeals(demo):
+    excluded = {e.evaluation_id: e for e in EvaluationExclusion.objects.all()}
+    not_adopted = RectificationCase.objects.filter(outcome__in=("mistaken", "malicious"), confirmed_by__isnull=False)
+    assert not_adopted.exists()
+    for case in not_adopted:
+        e = excluded[case.evaluation_id]
+        assert (e.reason, e.source) == (case.outcome, f"case:{case.pk}")
+        assert CaseNotice.objects.filter(case=case, kind="report").exists()
+    for appeal in Appeal.objects.filter(state="upheld").select_related("case"):
+        assert appeal.case.state == State.CLOSED and appeal.evaluation_id in excluded
+    assert len(excluded) == not_adopted.count() + Appeal.objects.filter(state="upheld").exclude(
+        case__in=not_adopted).count()
+    assert Evaluation.objects.countable().filter(is_bad=True).count() == Evaluation.objects.filter(is_bad=True).count() - len(excluded)
+
+
+def test_escalations_match_what_the_deadline_rules_say(demo):
+    """The worker run on the demo finds nothing to escalate that the demo did not already escalate (apart from
+    deadlines that passed during the last night, which the worker's first run adds)."""
+    today = timezone.localdate()
+    notices = set(CaseNotice.objects.filter(kind="escalation").values_list("case_id", "deadline", "due"))
+    for case in RectificationCase.objects.filter(state__in=rules.IN_HAND).select_related("ledger"):
+        for row in deadline_rows(case, today):
+            if rules.escalate(row) and row.due < today - timedelta(days=1):
+                assert (case.pk, row.kind, row.due) in notices, (case.pk, row)
+
+
+def test_the_figures_have_something_to_show(demo):
+    [total] = case_figures(RectificationCase.objects.all())
+    assert total.cases == RectificationCase.objects.count()
+    assert 0.8 < total.callback_rate < 1 and 0.5 < total.rectify_rate < 1 and 0.6 < total.on_time_rate < 1
+    assert total.appeals > 0 and total.upheld_rate is not None and total.overdue_now > 0
