@@ -55,9 +55,11 @@ browser-deps:
 test-browser: install browser-deps
 	HAOCHAPING_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser -p no:xdist $(PYTEST_ARGS)
 
-# Evaluations/s through the real server on PostgreSQL beside bare INSERT+COMMITs (bench/README.md).
+# Evaluations/s through the real server on PostgreSQL beside bare INSERT+COMMITs, then the statistics API's latency
+# at 10^5 and 10^6 evaluations (about 10 minutes on 2 cores; BENCH_STATS_ARGS="--sizes …"). See bench/README.md.
 bench: install
 	$(BIN)/python bench/ingest.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+	$(BIN)/python bench/stats.py --database-url $(BENCH_DATABASE_URL) $(BENCH_STATS_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -1,0 +1,455 @@
+"""Statistics benchmark: GET /api/v1/stats latency at growing numbers of evaluations (dashboards must not slow down
+as the data grows).
+
+    python bench/stats.py [--sizes 100000,1000000] [--requests 20] [--database-url postgres://…/haochaping_bench]
+
+1. Drops and recreates the bench database, runs ``haochaping migrate``, and in a Django subprocess builds a
+   *template* year with the demo generator (``haochaping.demo.generator.build``: the demo regions, departments,
+   halls, windows, staff, items, platforms, and TEMPLATE 办件 with their evaluations) plus an API key with
+   ``stats:read``. A third of the completed 办件 left unrated get an imported system-default evaluation.
+2. For each size: copies the template's 办件 and evaluations inside PostgreSQL (INSERT … SELECT over
+   generate_series, explicit ids) until the database holds about SIZE evaluations. Each copy of a 办件 moves by a
+   pseudo-random whole number of days within the year (wrapping, never into the future), so the days, units,
+   items, channels and levels keep the demo's spread while the per-day counters grow as they would. One 差评 in
+   twenty is excluded (appeal upheld). Then ANALYZE and ``haochaping rebuild_rollups`` (timed).
+3. Starts ``haochaping serve`` (gunicorn, as deployed) and measures typical dashboard queries: after a warm-up,
+   REQUESTS sequential requests each from one keep-alive client; p50/p95 per query.
+4. Prints a table per size and the ratio of each query's p50 (p95) between consecutive sizes, and writes
+   bench/results/stats-<timestamp>.json. Ratios are measured in one run and never asserted; the exit status is
+   non-zero only when a request failed or the figures disagree with the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/stats.py` puts bench/, not the checkout, on the path
+    sys.path.insert(0, str(ROOT))
+
+from bench.ingest import (  # noqa: E402 - after the path fix above
+    DEFAULT_DATABASE_URL,
+    RESULTS_DIR,
+    Server,
+    _dbname,
+    _django_env,
+    _haochaping_command,
+    migrate,
+    percentile,
+    recreate_database,
+    server_facts,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STRIDE = 10_000_000  # copy k of template row id i gets id k*STRIDE + i (template ids stay below STRIDE)
+COPIES_PER_STATEMENT = 10
+REQUEST_TIMEOUT = 120.0
+
+
+@dataclass
+class Config:
+    sizes: list[int] = field(default_factory=lambda: [100_000, 1_000_000])
+    requests: int = 20
+    warmup: int = 3
+    template_records: int = 20_000
+    workers: int = 2
+    threads: int = 4
+    database_url: str = DEFAULT_DATABASE_URL
+    write_json: bool = True
+
+
+def queries(today: date, county: str) -> list[tuple[str, str, dict]]:
+    """(name, path, params) of the dashboard's typical questions."""
+    month = {"from": str(today - timedelta(days=30)), "to": str(today)}
+    year = {"from": str(today - timedelta(days=365)), "to": str(today)}
+    return [
+        ("province, last 30 days", "/api/v1/stats", {"region_code": "370000"} | month),
+        ("by department, last 30 days", "/api/v1/stats", {"group_by": "department"} | month),
+        ("by day, last 365 days", "/api/v1/stats", {"group_by": "day"} | year),
+        ("one county, last 30 days", "/api/v1/stats", {"region_code": county} | month),
+        ("county by staff, last 30 days", "/api/v1/stats", {"region_code": county, "group_by": "staff"} | month),
+        ("rankings by window, last 30 days", "/api/v1/stats/rankings", {"by": "window"} | month),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data
+
+
+def seed(database_url: str, template_records: int) -> dict:
+    """The template year and the API key, built by the project's own code in a Django subprocess."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "_seed", str(template_records)],
+        env=_django_env(database_url), check=True, timeout=1800, cwd=ROOT, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _seed_main(template_records: int) -> None:
+    import django
+
+    django.setup()
+    from haochaping.accounts.models import Scope
+    from haochaping.accounts.services import create_api_key
+    from haochaping.demo import data, generator
+
+    today = datetime.now(SHANGHAI).date()
+    summary = generator.build(template_records, today=today)
+    _key, secret = create_api_key(name="统计性能测试", scopes=[Scope.STATS_READ], rate_limit_per_minute=2_000_000_000)
+    print(json.dumps({"api_key": secret, "today": str(today), "county": data.COUNTIES[0][0],
+                      "template_records": summary.records, "template_evaluations": summary.evaluations}))
+
+
+# Imported system defaults (R8.4) for a third of the completed 办件 that nobody rated: counted apart by the API.
+SYSTEM_DEFAULTS_SQL = """
+INSERT INTO evaluation_evaluation (stage, type, channel, level, is_bad, is_supplementary, comment, questionnaire,
+    evaluator_phone_index, is_real_name, idempotency_key, request_hash, receipt_code, leaf_hash, source, created_at,
+    agency_id, department_id, item_id, platform_id, record_id, region_id, staff_id, window_id)
+SELECT 'complete', 'active', 'system_default', 5, false, false, '', '{}', '', false, 'bench-default-' || r.id,
+    md5(r.project_no) || md5(r.id::text), 'BD' || lpad(r.id::text, 10, '0'), md5(r.project_no || 'leaf') || md5('x'),
+    'bench', r.completed_at + interval '15 days', r.agency_id, r.department_id, r.item_id, r.platform_id, r.id,
+    r.region_id, r.staff_id, r.window_id
+FROM records_servicerecord r
+WHERE r.status = 3 AND r.id % 3 = 0 AND r.completed_at + interval '15 days' < now()
+  AND NOT EXISTS (SELECT 1 FROM evaluation_evaluation e WHERE e.record_id = r.id AND e.stage = 'complete')
+"""
+
+TEMPLATE_SQL = [
+    "DROP TABLE IF EXISTS bench_tpl_r, bench_tpl_e",
+    # latest: the last moment of the 办件 or any of its evaluations; a copy is moved back a year when it would end
+    # in the future.
+    """CREATE TABLE bench_tpl_r AS
+       SELECT r.*, (row_number() OVER (ORDER BY r.id) - 1)::bigint AS idx,
+              greatest(r.created_at, r.accepted_at, r.completed_at, r.updated_at,
+                       (SELECT max(e.created_at) FROM evaluation_evaluation e WHERE e.record_id = r.id)) AS latest
+       FROM records_servicerecord r""",
+    "CREATE TABLE bench_tpl_e AS SELECT * FROM evaluation_evaluation",
+    "CREATE UNIQUE INDEX ON bench_tpl_r (id)",
+    "ANALYZE bench_tpl_r",
+    "ANALYZE bench_tpl_e",
+]
+
+# The same pseudo-random shift (whole days) for a copied 办件 and its evaluations.
+_SHIFT = """make_interval(days => ((k * 7919 + r.idx * 104729) %% 365)::int
+            - CASE WHEN r.latest + make_interval(days => ((k * 7919 + r.idx * 104729) %% 365)::int) >= now()
+                   THEN 365 ELSE 0 END)"""
+
+COPY_RECORDS_SQL = f"""
+INSERT INTO records_servicerecord (id, project_no, applicant_type, applicant_name, applicant_id_number,
+    applicant_id_index, applicant_phone, applicant_phone_index, record_type, promised_days, status, accepted_at,
+    completed_at, due_date, overdue_explanation, push_hash, source, created_at, updated_at, agency_id, department_id,
+    item_id, platform_id, region_id, staff_id, window_id)
+SELECT k * {STRIDE} + r.id, r.project_no || '-' || k, r.applicant_type, r.applicant_name, r.applicant_id_number,
+    r.applicant_id_index, r.applicant_phone, r.applicant_phone_index, r.record_type, r.promised_days, r.status,
+    r.accepted_at + s.shift, r.completed_at + s.shift, (r.due_date + s.shift)::date, r.overdue_explanation,
+    r.push_hash, r.source, r.created_at + s.shift, r.updated_at + s.shift, r.agency_id, r.department_id, r.item_id,
+    r.platform_id, r.region_id, r.staff_id, r.window_id
+FROM generate_series(%(k1)s::bigint, %(k2)s::bigint) k CROSS JOIN bench_tpl_r r CROSS JOIN LATERAL (SELECT {_SHIFT} AS shift) s
+WHERE k * %(t)s::bigint + r.idx >= %(lo)s::bigint AND k * %(t)s::bigint + r.idx < %(hi)s::bigint
+"""
+
+COPY_EVALUATIONS_SQL = f"""
+INSERT INTO evaluation_evaluation (id, stage, type, channel, level, is_bad, is_supplementary, comment, questionnaire,
+    evaluator_name, evaluator_phone, evaluator_phone_index, is_real_name, idempotency_key, request_hash,
+    receipt_code, leaf_hash, source, created_at, agency_id, department_id, item_id, platform_id, record_id,
+    region_id, staff_id, window_id)
+SELECT k * {STRIDE} + e.id, e.stage, e.type, e.channel, e.level, e.is_bad, e.is_supplementary, e.comment,
+    e.questionnaire, e.evaluator_name, e.evaluator_phone, e.evaluator_phone_index, e.is_real_name,
+    e.idempotency_key || '-' || k, e.request_hash, e.receipt_code || k, e.leaf_hash, e.source,
+    e.created_at + s.shift, e.agency_id, e.department_id, e.item_id, e.platform_id, k * {STRIDE} + e.record_id,
+    e.region_id, e.staff_id, e.window_id
+FROM generate_series(%(k1)s::bigint, %(k2)s::bigint) k CROSS JOIN bench_tpl_r r CROSS JOIN LATERAL (SELECT {_SHIFT} AS shift) s
+JOIN bench_tpl_e e ON e.record_id = r.id
+WHERE k * %(t)s::bigint + r.idx >= %(lo)s::bigint AND k * %(t)s::bigint + r.idx < %(hi)s::bigint
+"""
+
+EXCLUSIONS_SQL = """
+INSERT INTO evaluation_evaluationexclusion (reason, source, note, at, evaluation_id)
+SELECT 'appeal_upheld', 'bench', '', e.created_at + interval '3 days', e.id
+FROM evaluation_evaluation e
+WHERE e.is_bad AND e.id % 20 = 0
+  AND NOT EXISTS (SELECT 1 FROM evaluation_evaluationexclusion x WHERE x.evaluation_id = e.id)
+"""
+
+
+def prepare_template(database_url: str) -> tuple[int, int]:
+    """System defaults into the template, then the template tables; returns (template 办件, template evaluations)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(SYSTEM_DEFAULTS_SQL)
+        for sql in TEMPLATE_SQL:
+            conn.execute(sql)
+        t = conn.execute("SELECT count(*) FROM bench_tpl_r").fetchone()[0]
+        e = conn.execute("SELECT count(*) FROM bench_tpl_e").fetchone()[0]
+        if conn.execute(f"SELECT coalesce(max(id), 0) >= {STRIDE} FROM bench_tpl_r").fetchone()[0]:
+            raise SystemExit("template too large for the id stride")
+    return t, e
+
+
+def grow(database_url: str, t: int, have_slots: int, want_slots: int, say=print) -> None:
+    """Copy template 办件 (and their evaluations) into slots [have_slots, want_slots); slot p is copy p // t of
+    template 办件 p % t. Slot range [0, t) is the template itself."""
+    import psycopg
+
+    k_first, k_last = have_slots // t, (want_slots - 1) // t
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for k1 in range(k_first, k_last + 1, COPIES_PER_STATEMENT):
+            k2 = min(k_last, k1 + COPIES_PER_STATEMENT - 1)
+            params = {"k1": k1, "k2": k2, "t": t, "lo": have_slots, "hi": want_slots}
+            with conn.transaction():
+                conn.execute(COPY_RECORDS_SQL, params)
+                conn.execute(COPY_EVALUATIONS_SQL, params)
+            say(f"  copies {k1}–{k2} of {k_last} written")
+
+
+def finish(database_url: str) -> None:
+    """Exclusions for the new 差评, identity sequences past the explicit ids, fresh planner statistics."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(EXCLUSIONS_SQL)
+        for table in ("records_servicerecord", "evaluation_evaluation"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        conn.execute("ANALYZE")
+
+
+def database_facts(database_url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "records": one("SELECT count(*) FROM records_servicerecord"),
+            "completed": one("SELECT count(*) FROM records_servicerecord WHERE status = 3"),
+            "evaluations": one("SELECT count(*) FROM evaluation_evaluation"),
+            "excluded": one("SELECT count(*) FROM evaluation_evaluationexclusion"),
+            "system_default": one("SELECT count(*) FROM evaluation_evaluation WHERE channel = 'system_default'"),
+            "counters": one("SELECT count(*) FROM insight_dailycounter"),
+            "counted": one("SELECT coalesce(sum(count), 0) FROM insight_dailycounter"),
+            "database_mb": round(one("SELECT pg_database_size(current_database())") / 2**20),
+        }
+
+
+def rebuild_rollups(database_url: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([*_haochaping_command(), "rebuild_rollups", "-v", "0"], env=_django_env(database_url), check=True,
+                   timeout=7200, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Measurement
+
+
+def measure(base_url: str, api_key: str, plan: list[tuple[str, str, dict]], requests: int, warmup: int) -> dict:
+    """Sequential requests from one keep-alive client: each latency is one dashboard question on an idle server."""
+    import httpx
+
+    out = {}
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=REQUEST_TIMEOUT) as c:
+        for name, path, params in plan:
+            latencies, errors, sample, body = [], 0, None, {}
+            for i in range(warmup + requests):
+                started = time.perf_counter()
+                r = c.get(path, params=params)
+                elapsed = (time.perf_counter() - started) * 1000
+                if r.status_code != 200:
+                    errors += 1
+                    sample = f"{r.status_code} {r.text[:200]}"
+                    continue
+                if i >= warmup:
+                    latencies.append(elapsed)
+                body = r.json()
+            total = body.get("total", {})
+            out[name] = {
+                "path": path, "params": params, "requests": requests, "errors": errors, "error_sample": sample,
+                "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
+                "max_ms": round(max(latencies), 1) if latencies else 0.0,
+                "groups": len(body.get("groups", body.get("ranked", []))) + len(body.get("apart", [])),
+                "total": {k: total.get(k) for k in ("evaluations", "excluded", "system_default", "total", "completed")},
+            }
+    return out
+
+
+def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_slots: int, say=print) -> tuple[dict, int]:
+    want_slots = max(t, round(size / e_t * t))
+    started = time.perf_counter()
+    if want_slots > have_slots:
+        grow(cfg.database_url, t, have_slots, want_slots, say)
+    finish(cfg.database_url)
+    grow_s = time.perf_counter() - started
+    say(f"  data written in {grow_s:.1f} s; rebuild_rollups …")
+    rebuild_s = rebuild_rollups(cfg.database_url)
+    facts = database_facts(cfg.database_url)
+    say(f"  {facts['evaluations']} evaluations, {facts['counters']} counters; rebuild_rollups {rebuild_s:.1f} s")
+    load = [round(x, 2) for x in os.getloadavg()]
+    server = Server(cfg.database_url, cfg.workers, cfg.threads)
+    ok = False
+    try:
+        server.wait_ready()
+        results = measure(server.url, api_key, plan, cfg.requests, cfg.warmup)
+        ok = True
+    finally:
+        server.stop()
+        if ok:
+            server.remove_log()
+        else:
+            print(f"server log kept at {server.log.name}", file=sys.stderr)
+    return {"size": size, "data": facts, "grow_s": round(grow_s, 1), "rebuild_rollups_s": round(rebuild_s, 1),
+            "load_average_at_measure": load, "queries": results}, want_slots
+
+
+def check(result: dict) -> list[str]:
+    problems = []
+    for run in result["runs"]:
+        d = run["data"]
+        if d["counted"] != d["evaluations"]:
+            problems.append(f"size {run['size']}: counters hold {d['counted']} evaluations, the table {d['evaluations']}")
+        for name, q in run["queries"].items():
+            if q["errors"]:
+                problems.append(f"size {run['size']}, {name}: {q['errors']} errors, e.g. {q['error_sample']}")
+        year = run["queries"].get("by day, last 365 days", {}).get("total", {})
+        if year.get("total") is not None and year["total"] > d["evaluations"]:
+            problems.append(f"size {run['size']}: the year's total {year['total']} exceeds the evaluations")
+    return problems
+
+
+def ratios(runs: list[dict]) -> list[dict]:
+    out = []
+    for small, big in zip(runs, runs[1:], strict=False):
+        entry = {"from": small["data"]["evaluations"], "to": big["data"]["evaluations"], "queries": {}}
+        for name, q in big["queries"].items():
+            s = small["queries"][name]
+            entry["queries"][name] = {
+                "p50": round(q["p50_ms"] / s["p50_ms"], 2) if s["p50_ms"] else None,
+                "p95": round(q["p95_ms"] / s["p95_ms"], 2) if s["p95_ms"] else None,
+            }
+        out.append(entry)
+    return out
+
+
+def format_report(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        f"haochaping stats benchmark — sizes {', '.join(str(r['data']['evaluations']) for r in result['runs'])} "
+        f"evaluations; {result['config']['requests']} sequential requests per query after {result['config']['warmup']} "
+        f"warm-up",
+        f"server: haochaping serve (gunicorn gthread, {result['config']['workers']} workers); PostgreSQL "
+        f"{m['postgresql']}; {m['cpus']} CPUs; load average at start {m['load_average_at_start'][0]}",
+        f"template: {result['template']['records']} demo 办件 with {result['template']['evaluations']} evaluations "
+        f"(built in {result['template']['seconds']} s)",
+        "",
+    ]
+    for run in result["runs"]:
+        d = run["data"]
+        lines.append(
+            f"{d['evaluations']} evaluations ({d['excluded']} excluded, {d['system_default']} system defaults), "
+            f"{d['records']} 办件, {d['counters']} daily counters, database {d['database_mb']} MB; data "
+            f"{run['grow_s']} s, rebuild_rollups {run['rebuild_rollups_s']} s; load average "
+            f"{run['load_average_at_measure'][0]}"
+        )
+        lines.append(f"  {'query':34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'groups':>8}{'errors':>8}")
+        for name, q in run["queries"].items():
+            lines.append(f"  {name:34}{q['p50_ms']:>9.1f}{q['p95_ms']:>9.1f}{q['max_ms']:>9.1f}{q['groups']:>8}"
+                         f"{q['errors']:>8}")
+        lines.append("")
+    for r in result["ratios"]:
+        lines.append(f"ratio {r['to']} / {r['from']} evaluations ({r['to'] / r['from']:.1f}× the data):")
+        for name, q in r["queries"].items():
+            lines.append(f"  {name:34}p50 {q['p50'] or 0:.2f}×  p95 {q['p95'] or 0:.2f}×")
+        lines.append("")
+    lines.append("RESULT: " + ("OK" if result["ok"] else "FAILED — " + "; ".join(result["problems"])))
+    return "\n".join(lines)
+
+
+def run(cfg: Config, say=print) -> dict:
+    t0 = time.perf_counter()
+    started_at = datetime.now().astimezone().isoformat(timespec="seconds")
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    recreate_database(cfg.database_url)
+    migrate(cfg.database_url)
+    say(f"building the template year ({cfg.template_records} demo 办件) …")
+    seeded = seed(cfg.database_url, cfg.template_records)
+    t, e_t = prepare_template(cfg.database_url)
+    template_s = time.perf_counter() - t0
+    plan = queries(date.fromisoformat(seeded["today"]), seeded["county"])
+    runs, slots = [], t
+    for size in cfg.sizes:
+        say(f"size {size}:")
+        entry, slots = one_size(cfg, size, seeded["api_key"], plan, t, e_t, slots, say)
+        runs.append(entry)
+    result = {
+        "benchmark": "stats",
+        "started_at": started_at,
+        "config": {k: v for k, v in asdict(cfg).items() if k != "database_url"} | {"database": _dbname(cfg.database_url)},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_at_start": load_at_start} | server_facts(cfg.database_url),
+        "template": {"records": t, "evaluations": e_t, "seconds": round(template_s, 1)},
+        "runs": runs,
+        "ratios": ratios(runs),
+    }
+    result["problems"] = check(result)
+    result["ok"] = not result["problems"]
+    result["total_s"] = round(time.perf_counter() - t0, 1)
+    return result
+
+
+def write_json(result: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"stats-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def parse_args(argv: list[str]) -> Config:
+    env = os.environ
+    p = argparse.ArgumentParser(description="GET /api/v1/stats latency at growing numbers of evaluations.")
+    p.add_argument("--sizes", default=env.get("BENCH_STATS_SIZES", "100000,1000000"),
+                   help="evaluations at each measurement, comma-separated, ascending (e.g. 100000,1000000,10000000)")
+    p.add_argument("--requests", type=int, default=int(env.get("BENCH_STATS_REQUESTS", 20)), help="requests per query")
+    p.add_argument("--warmup", type=int, default=3, help="unmeasured requests per query first")
+    p.add_argument("--template-records", type=int, default=int(env.get("BENCH_STATS_TEMPLATE", 20_000)),
+                   help="demo 办件 in the template year that is copied up to each size")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    p.add_argument("--database-url", default=env.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+                   help="PostgreSQL URL of the bench database; it is dropped and recreated")
+    p.add_argument("--no-json", action="store_true", help="do not write bench/results/stats-*.json")
+    a = p.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
+    except ValueError:
+        p.error("--sizes takes whole numbers separated by commas")
+    if not sizes or sizes != sorted(sizes) or sizes[0] < 1 or a.requests < 1 or a.template_records < 1:
+        p.error("--sizes must be positive and ascending; --requests and --template-records positive")
+    if not a.database_url.startswith(("postgres://", "postgresql://")):
+        p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
+    return Config(sizes=sizes, requests=a.requests, warmup=a.warmup, template_records=a.template_records,
+                  workers=a.workers, database_url=a.database_url, write_json=not a.no_json)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_seed"]:
+        _seed_main(int(argv[1]))
+        return 0
+    cfg = parse_args(argv)
+    result = run(cfg, say=lambda msg: print(msg, flush=True))
+    print(format_report(result))
+    if cfg.write_json:
+        print(f"written: {write_json(result).relative_to(ROOT)}")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

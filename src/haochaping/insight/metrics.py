@@ -1,0 +1,431 @@
+"""The ONE module computing published figures (R6.1 同源发布): 评价数, 参评率, 好评率, 差评率, 满意度, excluded and
+system-default evaluations shown apart, coverage, rankings (R5.3), and the case figures (delegated to
+rectification.figures). docs/metrics.md defines each; pages, the API, reports and the portal call these functions.
+
+Evaluation figures come from the per-day counters (O(groups)); 参评率 and coverage come from the 办件 table (a
+completed 办件's completion time can be corrected later without a signal, so a counter of completions could drift);
+case figures from the cases. Every function applies the caller's scope (accounts.scoping) before the filters:
+what is out of scope is absent, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from haochaping.accounts.scoping import scope, visibility_for
+from haochaping.core.problems import invalid
+from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
+from haochaping.org.rules import region_prefix
+from haochaping.records.models import RecordStatus, ServiceRecord
+
+from . import names, rules
+from .models import DailyCounter
+
+DIMENSIONS = ("region", "department", "agency", "window", "staff", "item", "platform", "channel", "day", "month", "level")
+UNIT_DIMENSIONS = ("region", "department", "agency", "window", "staff", "item", "platform")
+COVERAGE_OF = ("window", "staff", "item")
+
+# Where each dimension lives on a counter and on a 办件 (None: a 办件 has no channel or level).
+_COUNTER_COLUMN = {d: d for d in DIMENSIONS} | {"month": "day"}
+_RECORD_COLUMN = {
+    "region": "region_id", "department": "department_id", "agency": "agency_id", "window": "window_id",
+    "staff": "staff_id", "item": "item_id", "platform": "platform_id", "day": "completed_day",
+    "month": "completed_day", "channel": None, "level": None,
+}
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """What to count, besides the scope. A set of ids narrows to those units; an empty set matches nothing (a
+    code that does not exist, or lies outside the scope, gives empty figures, exactly like a list would)."""
+
+    region_prefix: str | None = None
+    region_code: str | None = None
+    departments: frozenset[int] | None = None
+    agencies: frozenset[int] | None = None
+    windows: frozenset[int] | None = None
+    staff: frozenset[int] | None = None
+    items: frozenset[int] | None = None
+    platforms: frozenset[int] | None = None
+    channel: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_codes(cls, *, region_code=None, department=None, agency=None, window=None, staff_no=None, item=None,
+                   platform=None, channel=None, date_from=None, date_to=None) -> StatsFilter:
+        """Filters given by the codes people and systems use (统一社会信用代码, 机构编码, 窗口编号, 工号, 实施编码, 平台编码)."""
+        if date_from and date_to and date_from > date_to:
+            raise invalid("起始日期不能晚于截止日期", "from")
+        if channel is not None and channel not in Channel.values:
+            raise invalid("未知的评价渠道", "channel")
+        ids = names.ids_for_codes(department=department, agency=agency, window=window, staff_no=staff_no, item=item,
+                                  platform=platform)
+        return cls(
+            region_prefix=region_prefix(region_code) if region_code else None, region_code=region_code or None,
+            channel=channel, date_from=date_from, date_to=date_to, **ids,
+        )
+
+    def _units(self, columns: dict[str, str]) -> Q:
+        q = Q()
+        if self.region_prefix:
+            q &= Q(**{f"{columns['region']}__startswith": self.region_prefix})
+        for attr, dim in (("departments", "department"), ("agencies", "agency"), ("windows", "window"),
+                          ("staff", "staff"), ("items", "item"), ("platforms", "platform")):
+            ids = getattr(self, attr)
+            if ids is not None:
+                q &= Q(**{f"{columns[dim]}__in": ids})
+        return q
+
+    def counters(self, qs: QuerySet) -> QuerySet:
+        qs = qs.filter(self._units({d: d for d in UNIT_DIMENSIONS}))
+        if self.channel:
+            qs = qs.filter(channel=self.channel)
+        if self.date_from:
+            qs = qs.filter(day__gte=self.date_from)
+        if self.date_to:
+            qs = qs.filter(day__lte=self.date_to)
+        return qs
+
+    def _moments(self, qs: QuerySet, column: str) -> QuerySet:
+        if self.date_from:
+            qs = qs.filter(**{f"{column}__gte": _day_start(self.date_from)})
+        if self.date_to:
+            qs = qs.filter(**{f"{column}__lt": _day_start(self.date_to + timedelta(days=1))})
+        return qs
+
+    def records(self, qs: QuerySet) -> QuerySet:
+        columns = {"region": "region__pk"} | {d: f"{d}_id" for d in UNIT_DIMENSIONS if d != "region"}
+        return self._moments(qs.filter(self._units(columns)), "completed_at")
+
+    def cases(self, qs: QuerySet) -> QuerySet:
+        columns = {"region": "region__pk", "department": "department_id", "agency": "agency_id",
+                   "platform": "platform_id", "window": "evaluation__window_id", "staff": "evaluation__staff_id",
+                   "item": "evaluation__item_id"}
+        qs = qs.filter(self._units(columns))
+        if self.channel:
+            qs = qs.filter(evaluation__channel=self.channel)
+        return self._moments(qs, "opened_at")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+@dataclass
+class Figures:
+    """One group's figures (or the totals). Rates are shares in [0, 1] or None ("—") without a denominator."""
+
+    key: str
+    name: str
+    tally: rules.Tally = field(default_factory=rules.Tally)
+    completed: int | None = None  # 办结办件数 (None: not defined for this grouping, e.g. by channel or level)
+    rated: int | None = None  # of those, 办件 with an evaluation
+
+    @property
+    def participation_rate(self) -> float | None:
+        return None if self.completed is None else rules.rate(self.rated or 0, self.completed)
+
+    def as_dict(self) -> dict:
+        t = self.tally
+        return {
+            "key": self.key, "name": self.name, "evaluations": t.valid, "good": t.good, "bad": t.bad,
+            "levels": {str(lv): t.levels.get(lv, 0) for lv in rules.LEVELS}, "followups": t.followups,
+            "real_name": t.real_name, "good_rate": t.good_rate, "bad_rate": t.bad_rate,
+            "satisfaction": t.satisfaction, "excluded": t.excluded, "excluded_bad": t.excluded_bad,
+            "system_default": t.system_default, "total": t.total, "completed": self.completed, "rated": self.rated,
+            "participation_rate": self.participation_rate,
+        }
+
+
+@dataclass
+class Stats:
+    group_by: str | None
+    total: Figures
+    groups: list[Figures]
+
+
+def _check_dimension(group_by: str | None, allowed=DIMENSIONS, field_name: str = "group_by") -> None:
+    if group_by is not None and group_by not in allowed:
+        raise invalid(f"分组维度应为以下之一：{'、'.join(allowed)}", field_name)
+
+
+def _region_base(actor, filters: StatsFilter) -> tuple[bool, str | None]:
+    """(fold?, base code) for group_by=region: one level below the filter's region or the caller's region."""
+    if filters.region_code:
+        return True, filters.region_code
+    visibility = visibility_for(actor)
+    if visibility.region_prefix:
+        return True, visibility.region_prefix.ljust(6, "0")
+    return visibility.everything, None
+
+
+def _group_value(dim: str | None, value, fold) -> object:
+    if dim is None:
+        return ""
+    if dim == "month":
+        return value.strftime("%Y-%m")
+    if dim == "region":
+        return fold(value)
+    return value
+
+
+def counted(actor, filters: StatsFilter) -> QuerySet:
+    """The caller's counters under ``filters``."""
+    return filters.counters(scope(DailyCounter.objects.all(), actor))
+
+
+def figures(actor, filters: StatsFilter, group_by: str | None = None) -> Stats:
+    """评价数, 好评率, 差评率, 满意度, excluded and system-default evaluations, 参评率 — in total and per group."""
+    _check_dimension(group_by)
+    fold_region, base = _region_base(actor, filters) if group_by == "region" else (False, None)
+
+    def fold(code):
+        return rules.child_region(code, base) if fold_region else code
+
+    column = _COUNTER_COLUMN.get(group_by)
+    values = [c for c in (column, "level", "channel", "excluded", "type", "is_real_name") if c]
+    rows = counted(actor, filters).order_by().values(*dict.fromkeys(values)).annotate(n=Sum("count"))
+    tallies: dict[object, rules.Tally] = defaultdict(rules.Tally)
+    for row in rows:
+        if not row["n"]:
+            continue
+        key = _group_value(group_by, row[column] if column else None, fold)
+        tallies[key].add(
+            level=row["level"], count=row["n"], excluded=row["excluded"],
+            system_default=row["channel"] == Channel.SYSTEM_DEFAULT,
+            followup=row["type"] == EvaluationType.FOLLOWUP, real_name=row["is_real_name"],
+        )
+    completed, rated = _participation(actor, filters, group_by, fold)
+    by_record = group_by is not None and _RECORD_COLUMN[group_by] is not None
+    keys = set(tallies) | (set(completed) if by_record else set())
+    labels = names.names_for(group_by, keys)
+    total = Figures("", "合计", completed=sum(completed.values()), rated=sum(rated.values()))
+    groups = []
+    for k in keys:
+        f = Figures(
+            *labels.get(k, (str(k), str(k))), tally=tallies.get(k, rules.Tally()),
+            completed=completed.get(k, 0) if by_record else None, rated=rated.get(k, 0) if by_record else None,
+        )
+        groups.append(f)
+        total.tally.merge(f.tally)
+    groups.sort(key=lambda f: (f.key == "", f.key))
+    if group_by is None:
+        groups = []
+    return Stats(group_by, total, groups)
+
+
+def _participation(actor, filters: StatsFilter, group_by: str | None, fold) -> tuple[dict, dict]:
+    """Completed 办件 (by completion day) and, of those, the ones with an evaluation that is not an imported
+    system default — per group when the group is a property of a 办件, else in one group ""."""
+    record_column = _RECORD_COLUMN.get(group_by) if group_by else None
+    evaluations = Evaluation.objects.filter(record=OuterRef("pk")).exclude(channel=Channel.SYSTEM_DEFAULT)
+    if filters.channel:
+        evaluations = evaluations.filter(channel=filters.channel)
+    qs = filters.records(scope(ServiceRecord.objects.filter(status=RecordStatus.COMPLETED), actor))
+    qs = qs.annotate(has_evaluation=Exists(evaluations))
+    if record_column == "completed_day":
+        qs = qs.annotate(completed_day=TruncDate("completed_at"))
+    group = [record_column] if record_column else []
+    rows = qs.order_by().values(*group).annotate(n=Count("pk"), r=Count("pk", filter=Q(has_evaluation=True)))
+    completed: dict = defaultdict(int)
+    rated: dict = defaultdict(int)
+    for row in rows:
+        value = row[record_column] if record_column else None
+        if record_column and value is None:
+            value = 0
+        key = _group_value(group_by if record_column else None, value, fold)
+        completed[key] += row["n"]
+        rated[key] += row["r"]
+    return completed, rated
+
+
+# --- coverage -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Coverage:
+    of: str  # window | staff | item
+    active: int  # objects with completed 办件 in the period
+    evaluated: int  # of those, objects with at least one evaluation (not a system default) in the period
+    missing: list[tuple[str, str]]  # (key, name) of the active objects without any evaluation
+
+    @property
+    def rate(self) -> float | None:
+        return rules.rate(self.evaluated, self.active)
+
+
+def coverage(actor, filters: StatsFilter, of: str = "window") -> Coverage:
+    """覆盖情况: which windows, staff members or items had completed 办件 in the period but no evaluation at all."""
+    _check_dimension(of, COVERAGE_OF, "of")
+    qs = filters.records(scope(ServiceRecord.objects.filter(status=RecordStatus.COMPLETED), actor))
+    active = set(qs.exclude(**{f"{of}_id": None}).order_by().values_list(f"{of}_id", flat=True).distinct())
+    evaluated = set(
+        counted(actor, filters).exclude(channel=Channel.SYSTEM_DEFAULT).exclude(**{of: 0}).filter(count__gt=0)
+        .order_by().values_list(of, flat=True).distinct()
+    )
+    missing_ids = sorted(active - evaluated)
+    labels = names.names_for(of, missing_ids)
+    missing = sorted((labels.get(i, (str(i), str(i))) for i in missing_ids), key=lambda kn: kn[0])
+    return Coverage(of, len(active), len(active & evaluated), missing)
+
+
+# --- rankings (R5.3) ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RankingRow:
+    key: str
+    name: str
+    good: int
+    evaluations: int
+    good_rate: float | None
+    score: float | None = None  # Wilson lower bound (95 %) of the good rate
+    rank: int | None = None
+
+
+@dataclass
+class Rankings:
+    by: str
+    min_sample: int
+    ranked: list[RankingRow]
+    apart: list[RankingRow]  # fewer valid evaluations than min_sample: listed, not ranked
+
+
+def min_sample() -> int:
+    return int(getattr(settings, "HAOCHAPING_RANKING_MIN_SAMPLE", rules.MIN_RANK_SAMPLE))
+
+
+def rankings(actor, filters: StatsFilter, by: str = "department", sample: int | None = None) -> Rankings:
+    """Units ranked by the Wilson lower bound of their 好评率; those below the minimum sample listed apart."""
+    _check_dimension(by, UNIT_DIMENSIONS, "by")
+    stats = figures(actor, filters, group_by=by)
+    units = {g.key: g for g in stats.groups if g.key and g.tally.valid + g.tally.excluded + g.tally.system_default}
+    sample = min_sample() if sample is None else sample
+    ranked, apart = rules.rank((rules.RankInput(k, g.tally.good, g.tally.valid) for k, g in units.items()), sample)
+    return Rankings(
+        by, sample,
+        [RankingRow(r.key, units[r.key].name, r.good, r.valid, rules.rate(r.good, r.valid), r.score, r.rank)
+         for r in ranked],
+        [RankingRow(u.key, units[u.key].name, u.good, u.valid, rules.rate(u.good, u.valid)) for u in apart],
+    )
+
+
+# --- case figures (delegated) -------------------------------------------------------------------------------------
+
+
+def case_figures(actor, filters: StatsFilter, by: str | None = None) -> list:
+    """整改率, 按时整改率, 实名差评回访整改率, 申诉成立率 … of the cases opened in the period, in the caller's scope:
+    rectification.figures.case_figures defines them (docs/metrics.md "整改与申诉"); this only selects the cases."""
+    from haochaping.rectification import figures as rectification_figures
+    from haochaping.rectification.models import RectificationCase
+
+    if by not in (None, "department", "agency", "region"):
+        raise invalid("分组维度应为 department、agency 或 region", "by")
+    cases = filters.cases(scope(RectificationCase.objects.all(), actor))
+    return rectification_figures.case_figures(cases, by=by)
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    outcome: str  # a rectification Outcome value, "" while no way of handling is chosen yet
+    name: str
+    cases: int
+
+
+def case_outcomes(actor, filters: StatsFilter) -> list[OutcomeCount]:
+    """案件按处理方式 (立行立改, 限期整改, 解释说明, 误评, 恶意差评, 尚未确定): the cases opened in the period in the
+    caller's scope, the same cases as :func:`case_figures`; every outcome listed, zero or not, in the rules' order."""
+    from haochaping.rectification.models import RectificationCase
+    from haochaping.rectification.rules import Outcome
+
+    cases = filters.cases(scope(RectificationCase.objects.all(), actor))
+    counts = {row["outcome"] or "": row["n"] for row in cases.order_by().values("outcome").annotate(n=Count("pk"))}
+    rows = [OutcomeCount(value, str(label), counts.get(value, 0)) for value, label in Outcome.choices]
+    return [*rows, OutcomeCount("", "尚未确定处理方式", sum(n for k, n in counts.items() if k not in Outcome.values))]
+
+
+# --- the public (R5.5 公开) -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicViewer:
+    """The public — nobody signed in — reading the published figures of one region's subtree (the whole country
+    when ``region_code`` is None). Pass it as the ``actor`` of any function here: the disclosure portal gets the
+    same numbers (同源发布) as a supervisor of that region would, without a user row.
+
+    accounts.scoping reads it like an administrator of that region (the attributes below are the ones
+    ``visibility_for`` reads of a person), so it sees that region's subtree and nothing else. Only hand it to the
+    aggregate functions of this module (and :func:`public_cases`), never to a list of rows with personal data."""
+
+    region_code: str | None = None
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    role = "administrator"  # accounts.roles.Role.ADMINISTRATOR: sees its region's subtree, or everything without one
+
+    @property
+    def region_id(self) -> str | None:
+        return self.region_code
+
+
+def public_cases(actor, filters: StatsFilter) -> QuerySet:
+    """The cases :func:`case_figures` counts (caller's scope, filters, opened in the period), as a queryset, so a
+    published list of cases is exactly the set behind the published case figures. Callers choose the columns."""
+    from haochaping.rectification.models import RectificationCase
+
+    return filters.cases(scope(RectificationCase.objects.all(), actor))
+
+
+# --- the evaluations behind the figures, and their bad-review labels (dashboards) ---------------------------------
+
+
+def evaluations(actor, filters: StatsFilter) -> QuerySet:
+    """The caller's evaluations under ``filters`` — every part (valid, excluded, system default), counted on the day
+    they were made — i.e. the rows the counters count, for the list a dashboard figure drills into."""
+    columns = {"region": "region__pk"} | {d: f"{d}_id" for d in UNIT_DIMENSIONS if d != "region"}
+    qs = scope(Evaluation.objects.all(), actor).filter(filters._units(columns))
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    return filters._moments(qs, "created_at")
+
+
+@dataclass(frozen=True)
+class LabelCount:
+    code: str
+    text: str
+    count: int  # valid 差评 that chose this label (one 差评 may choose several)
+
+
+def bad_review_labels(actor, filters: StatsFilter, limit: int = 10) -> list[LabelCount]:
+    """The labels chosen most often with valid 差评 (not excluded, not system default) under ``filters``, most
+    first: the same 差评 as the ``bad`` figure. One grouped query."""
+    bad = evaluations(actor, filters).countable().filter(is_bad=True)
+    through = Evaluation.labels.through
+    rows = (through.objects.filter(evaluation__in=bad.values("pk")).values("label_id", "label__text")
+            .annotate(n=Count("pk")).order_by("-n", "label_id")[:limit])
+    return [LabelCount(r["label_id"], r["label__text"], r["n"]) for r in rows]
+
+
+def rankings_of(stats: Stats, sample: int | None = None) -> Rankings:
+    """The same as :func:`rankings` for figures already computed with ``figures(actor, filters, group_by=by)``:
+    a report shows a dimension's figures and its ranking, and needs the figures' query only once. Must stay equal
+    to :func:`rankings` (tests/insight/test_reports.py compares them)."""
+    _check_dimension(stats.group_by, UNIT_DIMENSIONS, "by")
+    units = {g.key: g for g in stats.groups if g.key and g.tally.valid + g.tally.excluded + g.tally.system_default}
+    sample = min_sample() if sample is None else sample
+    ranked, apart = rules.rank((rules.RankInput(k, g.tally.good, g.tally.valid) for k, g in units.items()), sample)
+    return Rankings(
+        stats.group_by, sample,
+        [RankingRow(r.key, units[r.key].name, r.good, r.valid, rules.rate(r.good, r.valid), r.score, r.rank)
+         for r in ranked],
+        [RankingRow(u.key, units[u.key].name, u.good, u.valid, rules.rate(u.good, u.valid)) for u in apart],
+    )

@@ -1,0 +1,100 @@
+"""Rollups and the figures computed from them (R5, R6): per-day counters of evaluations (DESIGN.md "Rollups")."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from haochaping.accounts.scoping import ScopePaths
+
+# Columns of the counter's key, in the order the upsert (rollups.py) writes them.
+KEY_FIELDS = (
+    "day", "region", "department", "agency", "window", "staff", "item", "platform",
+    "channel", "level", "type", "is_real_name", "excluded",
+)
+
+
+class DailyCounter(models.Model):
+    """How many evaluations of one day share one key (units, item, platform, channel, level, type, real-name,
+    excluded). Statistics and dashboards read these rows — O(groups), not O(evaluations).
+
+    The units are plain ids, 0 meaning "none", not foreign keys: PostgreSQL and SQLite treat NULLs as distinct in
+    a unique index, so a nullable key could not be upserted. Kept in step by insight.receivers in each write's
+    transaction; ``haochaping rebuild_rollups`` recomputes them from the evaluations. ``excluded`` rows hold
+    evaluations later removed from statistics (appeal upheld, 误评/恶意差评 confirmed); imported system defaults are
+    the rows with channel ``system_default``: both counted apart, never dropped."""
+
+    scope_paths = ScopePaths(region=("region",), department=("department",), agency=("agency",), staff=("staff",))
+
+    day = models.DateField(_("日期"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("部门"))
+    agency = models.PositiveIntegerField(_("政务服务机构"), default=0)
+    window = models.PositiveIntegerField(_("窗口"), default=0)
+    staff = models.PositiveIntegerField(_("工作人员"), default=0)
+    item = models.PositiveIntegerField(_("事项"))
+    platform = models.PositiveIntegerField(_("平台"), default=0)
+    channel = models.CharField(_("评价渠道"), max_length=20)
+    level = models.PositiveSmallIntegerField(_("评价等级"))
+    type = models.CharField(_("评价类型"), max_length=10)
+    is_real_name = models.BooleanField(_("实名评价"))
+    excluded = models.BooleanField(_("不计入统计"))
+    count = models.IntegerField(_("评价数"), default=0)
+
+    class Meta:
+        verbose_name = _("每日评价计数")
+        verbose_name_plural = _("每日评价计数")
+        constraints = [models.UniqueConstraint(fields=list(KEY_FIELDS), name="daily_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="daily_counter_region_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region} {self.level}: {self.count}"
+
+
+class Report(models.Model):
+    """A monthly, quarterly or yearly report (R5.2) of one region's subtree or one department, as an Excel workbook
+    and a PDF under MEDIA_ROOT. One row per (subject, kind, period start): the worker makes the previous period's
+    region reports, a supervisor makes any finished period's on demand (regenerating replaces the files).
+
+    Reports name staff members (they are for the management agency), so they are scoped by region only: those who
+    supervise the report's region see it; the files are served only by the scoped view insight.views_reports."""
+
+    scope_paths = ScopePaths(region=("region_id",))
+
+    class Kind(models.TextChoices):
+        MONTH = "month", _("月报")
+        QUARTER = "quarter", _("季报")
+        YEAR = "year", _("年报")
+
+    kind = models.CharField(_("报告类型"), max_length=10, choices=Kind.choices)
+    period_start = models.DateField(_("期间开始"))
+    period_end = models.DateField(_("期间结束"))
+    # A department report's region is the department's own (whose supervisors see it).
+    region = models.ForeignKey("org.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        "org.Department", verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("空：整个地区（含下级）的报告"),
+    )
+    title = models.CharField(_("标题"), max_length=300)
+    xlsx = models.FileField(_("Excel文件"), upload_to="reports/%Y/%m/", max_length=200)
+    pdf = models.FileField(_("PDF文件"), upload_to="reports/%Y/%m/", max_length=200)
+    generated_at = models.DateTimeField(_("生成时间"))
+    generated_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("生成人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text=_("空：后台定时生成"),
+    )
+
+    class Meta:
+        verbose_name = _("统计报告")
+        verbose_name_plural = _("统计报告")
+        ordering = ["-period_start", "region_id", "department_id", "kind"]
+        constraints = [
+            # Two partial constraints: a NULL department would make rows distinct in one unique index.
+            models.UniqueConstraint(fields=["region", "kind", "period_start"], condition=models.Q(department__isnull=True),
+                                    name="report_one_per_region_period"),
+            models.UniqueConstraint(fields=["department", "kind", "period_start"],
+                                    condition=models.Q(department__isnull=False), name="report_one_per_department_period"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,23 @@
+"""Background tasks of insight, run by ``haochaping worker`` on a schedule (core.schedule).
+
+Reports (R5.2): every hour the worker makes the previous month's, quarter's and year's reports of each province,
+city and county with a management agency that does not have them yet — so they appear in the first hour of the
+1st of the month (of the quarter, of the year), and a worker that was down catches up when it comes back. A run
+with nothing to make costs three small queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from haochaping.core.schedule import periodic
+
+
+@periodic(every=timedelta(hours=1))
+@task()
+def generate_period_reports() -> int:
+    """The previous period's reports not made yet; returns how many were made."""
+    from .reports.services import generate_due_reports
+
+    return generate_due_reports()

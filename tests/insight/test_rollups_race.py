@@ -1,0 +1,56 @@
+"""Simultaneous writers bump the same counter: the upsert, not luck, keeps every one (PostgreSQL, `make test-pg`)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from haochaping.insight import rollups
+from haochaping.insight.models import DailyCounter
+
+from .helpers import completed_record, exclude, rate
+
+pytestmark = [pytest.mark.pg_only, pytest.mark.django_db(transaction=True)]
+
+WRITERS = 8
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
+
+
+def race(fn, args):
+    barrier = threading.Barrier(len(args))
+
+    def run(arg):
+        try:
+            barrier.wait(timeout=30)
+            return fn(arg)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(len(args)) as pool:
+        return list(pool.map(run, args))
+
+
+def test_simultaneous_evaluations_into_one_counter_are_all_counted(org, item):
+    records = [completed_record(org, item) for _ in range(WRITERS)]
+    evaluations = race(lambda r: rate(r, 5, channel="kiosk"), records)
+    assert len({e.pk for e in evaluations}) == WRITERS
+    assert list(DailyCounter.objects.values_list("count", flat=True)) == [WRITERS]
+    assert rollups.rebuild(apply=False).differing == 0
+
+
+def test_simultaneous_exclusions_and_writes_keep_counters_exact(org, item):
+    first = [rate(completed_record(org, item), 1) for _ in range(WRITERS // 2)]
+    fresh = [completed_record(org, item) for _ in range(WRITERS // 2)]
+    race(lambda job: exclude(job[1]) if job[0] == "x" else rate(job[1], 1),
+         [("x", e) for e in first] + [("w", r) for r in fresh])
+    counts = dict(DailyCounter.objects.values_list("excluded", "count"))
+    assert counts == {False: WRITERS // 2, True: WRITERS // 2}
+    assert rollups.rebuild(apply=False).differing == 0
