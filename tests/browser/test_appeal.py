@@ -1,6 +1,6 @@
 """An appeal end to end in a real browser: the rated staff member appeals a bad review with an evidence file, a
 supervisor of the region downloads the evidence and upholds the appeal, and the review leaves the unit's
-statistics (the 差评数 the appeal page computes with ``Evaluation.objects.countable()``)."""
+statistics: the 差评数 on the appeal page and the unit's dashboard figures (insight.metrics)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,10 @@ def test_a_staff_member_appeals_and_a_supervisor_upholds_it(page, live_server, s
 
     # The supervisor of the region reviews it from the queue.
     sign_in(page, live_server, supervisor)
+    # Before the decision the unit's dashboard counts the bad review.
+    page.goto(f"/insight/?department={org.department.credit_code}")
+    assert (page.locator("#fig-evaluations").inner_text(), page.locator("#fig-bad-rate").inner_text(),
+            page.locator("#fig-excluded").inner_text()) == ("1", "100.0%", "0")
     page.goto("/work/appeals/")
     assert page.get_by_role("heading", level=1).inner_text() == "申诉审核"
     page.get_by_role("link", name=str(case)).click()
@@ -102,6 +106,10 @@ def test_a_staff_member_appeals_and_a_supervisor_upholds_it(page, live_server, s
     assert EvaluationExclusion.objects.filter(evaluation_id=case.evaluation_id, source=f"appeal:{appeal.pk}").exists()
     assert Evaluation.objects.filter(pk=case.evaluation_id).exists()
     assert not Evaluation.objects.countable().filter(is_bad=True, department_id=org.department.pk).exists()
+    # The unit's statistics (the dashboard, from insight.metrics): the review left the figures and is counted apart.
+    page.goto(f"/insight/?department={org.department.credit_code}")
+    assert (page.locator("#fig-evaluations").inner_text(), page.locator("#fig-excluded").inner_text()) == ("0", "1")
+    page.goto(f"/work/appeals/{appeal.pk}/")
     # Checked without the one-off success message: its list markup belongs to the workbench base template.
     page.reload()
     assert axe_violations(page) == []
