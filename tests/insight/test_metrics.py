@@ -226,3 +226,18 @@ def test_case_figures_are_delegated_with_scope_and_filters(world, org):
     assert everything.cases == RectificationCase.objects.count()
     by_dept = metrics.case_figures(far, StatsFilter(), by="department")
     assert [row.cases for row in by_dept] == [total.cases]
+
+
+@pytest.mark.parametrize("group_by", [None, "region", "department", "agency", "window", "staff", "day", "month"])
+def test_wide_counters_give_the_same_figures_as_the_fine_ones(world, root, org, monkeypatch, group_by):
+    """The common questions read RegionDayCounter / UnitDayCounter; every figure must equal the fine counters'."""
+    handler = user(Role.HANDLER, department=org.department)
+    for actor, filters in ((root, StatsFilter()), (root, StatsFilter.from_codes(region_code=org.county.code)),
+                           (handler, StatsFilter())):
+        assert metrics._wide_table(actor, filters, group_by) is not None
+        wide = metrics.figures(actor, filters, group_by)
+        with monkeypatch.context() as m:
+            m.setattr(metrics, "_wide_table", lambda *a: None)
+            fine = metrics.figures(actor, filters, group_by)
+        assert wide.total.as_dict() == fine.total.as_dict()
+        assert [g.as_dict() for g in wide.groups] == [g.as_dict() for g in fine.groups]

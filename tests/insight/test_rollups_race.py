@@ -54,3 +54,44 @@ def test_simultaneous_exclusions_and_writes_keep_counters_exact(org, item):
     counts = dict(DailyCounter.objects.values_list("excluded", "count"))
     assert counts == {False: WRITERS // 2, True: WRITERS // 2}
     assert rollups.rebuild(apply=False).differing == 0
+
+
+def test_simultaneous_first_evaluations_of_one_record_rate_it_once(org, item):
+    """Two evaluations of one completed 办件 (受理 and 办结 stages) at once: each sees no other committed evaluation,
+    but the 办件's row lock makes the second look again after the first commits, so it is rated once."""
+    from haochaping.insight import rollups_participation as participation
+
+    from .test_rollups_participation import evaluate
+
+    for _ in range(3):
+        record = completed_record(org, item)
+        race(lambda stage, record=record: evaluate(record, stage=stage, channel="pc"), ["accept", "complete"])
+    assert participation.stored() == participation.expected()
+    assert {r for r in participation.stored().values()} == {(3, 3), (0, 3)}
+    assert rollups.rebuild(apply=False).agrees
+
+
+def test_an_evaluation_racing_the_completion_is_counted(org, item):
+    """An evaluation of the 受理 stage submitted while the 办件 is being completed: whichever commits second counts
+    the 办件 as rated."""
+    from django.utils import timezone
+
+    from haochaping.insight import rollups_participation as participation
+    from haochaping.records import services as record_services
+    from tests import factories
+
+    from .test_rollups_participation import evaluate
+
+    def act(arg):
+        kind, record = arg
+        if kind == "complete":
+            record_services.update_record(record.project_no, {"status": 3, "completed_at": timezone.now()}, actor="t")
+        else:
+            evaluate(record, stage="accept", channel="qr")
+
+    for _ in range(4):
+        record = factories.make_record(org, item, completed=False)
+        race(act, [("complete", record), ("rate", record)])
+    assert participation.stored() == participation.expected()
+    assert sum(r for (c, r) in (v for k, v in participation.stored().items() if k[-1] == "")) == 4
+    assert rollups.rebuild(apply=False).agrees

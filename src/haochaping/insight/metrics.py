@@ -2,9 +2,8 @@
 system-default evaluations shown apart, coverage, rankings (R5.3), and the case figures (delegated to
 rectification.figures). docs/metrics.md defines each; pages, the API, reports and the portal call these functions.
 
-Evaluation figures come from the per-day counters (O(groups)); 参评率 and coverage come from the 办件 table (a
-completed 办件's completion time can be corrected later without a signal, so a counter of completions could drift);
-case figures from the cases. Every function applies the caller's scope (accounts.scoping) before the filters:
+Evaluation figures come from the per-day counters and 参评率 from the per-day participation counters, summed by
+the database per group (O(groups) result rows); coverage comes from the 办件 table; case figures from the cases. Every function applies the caller's scope (accounts.scoping) before the filters:
 what is out of scope is absent, as if it did not exist.
 """
 
@@ -15,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from haochaping.accounts.scoping import scope, visibility_for
@@ -26,7 +25,7 @@ from haochaping.org.rules import region_prefix
 from haochaping.records.models import RecordStatus, ServiceRecord
 
 from . import names, rules
-from .models import DailyCounter
+from .models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
 
 DIMENSIONS = ("region", "department", "agency", "window", "staff", "item", "platform", "channel", "day", "month", "level")
 UNIT_DIMENSIONS = ("region", "department", "agency", "window", "staff", "item", "platform")
@@ -88,6 +87,17 @@ class StatsFilter:
         qs = qs.filter(self._units({d: d for d in UNIT_DIMENSIONS}))
         if self.channel:
             qs = qs.filter(channel=self.channel)
+        if self.date_from:
+            qs = qs.filter(day__gte=self.date_from)
+        if self.date_to:
+            qs = qs.filter(day__lte=self.date_to)
+        return qs
+
+    def participation(self, qs: QuerySet) -> QuerySet:
+        """The 参评率 counters under these filters: with a channel, its rows (rated) and the "" rows (completed)."""
+        qs = qs.filter(self._units({d: d for d in UNIT_DIMENSIONS}))
+        if self.channel:
+            qs = qs.filter(channel__in=("", self.channel))
         if self.date_from:
             qs = qs.filter(day__gte=self.date_from)
         if self.date_to:
@@ -182,6 +192,59 @@ def counted(actor, filters: StatsFilter) -> QuerySet:
     return filters.counters(scope(DailyCounter.objects.all(), actor))
 
 
+_VALID = Q(excluded=False) & ~Q(channel=Channel.SYSTEM_DEFAULT)
+_EXCLUDED = Q(excluded=True) & ~Q(channel=Channel.SYSTEM_DEFAULT)
+# One SUM per part of a Tally (rules.Tally.add puts each counter in exactly one): the database adds the counters of
+# each group, so a group costs one result row whatever the number of counter rows behind it.
+_TALLY_SUMS = {  # aliases prefixed: an aggregate may not share a field's name
+    **{f"s_level{lv}": Sum("count", filter=_VALID & Q(level=lv)) for lv in rules.LEVELS},
+    "s_followups": Sum("count", filter=_VALID & Q(type=EvaluationType.FOLLOWUP)),
+    "s_real_name": Sum("count", filter=_VALID & Q(is_real_name=True)),
+    "s_excluded": Sum("count", filter=_EXCLUDED),
+    "s_excluded_bad": Sum("count", filter=_EXCLUDED & Q(level__in=rules.BAD_LEVELS)),
+    "s_system_default": Sum("count", filter=Q(channel=Channel.SYSTEM_DEFAULT)),
+}
+
+
+_WIDE_SUMS = {f"s_{c}": Sum(c) for c in WIDE_VALUES}
+_WIDE_GROUPS = {None: RegionDayCounter, "region": RegionDayCounter, "department": RegionDayCounter,
+                "day": RegionDayCounter, "month": RegionDayCounter,
+                "agency": UnitDayCounter, "window": UnitDayCounter, "staff": UnitDayCounter}
+
+
+def _wide_table(actor, filters: StatsFilter, group_by: str | None):
+    """The smallest wide counter table that can answer (docs/metrics.md "汇总计数"), or None for the fine counters:
+    a channel, item or platform (filter or group) and grouping by level or channel need DailyCounter."""
+    if filters.channel or filters.items is not None or filters.platforms is not None or group_by not in _WIDE_GROUPS:
+        return None
+    table = _WIDE_GROUPS[group_by]
+    if table is RegionDayCounter:
+        visibility = visibility_for(actor)
+        units = any(getattr(filters, a) is not None for a in ("agencies", "windows", "staff"))
+        # Scoped by hall or staff member, or filtered by them: only UnitDayCounter has those columns.
+        if units or not (visibility.everything or visibility.region_prefix):
+            table = UnitDayCounter
+    return table
+
+
+def _tally(row: dict) -> rules.Tally:
+    return rules.Tally(
+        levels={lv: row[f"s_level{lv}"] or 0 for lv in rules.LEVELS}, followups=row["s_followups"] or 0,
+        real_name=row["s_real_name"] or 0, excluded=row["s_excluded"] or 0,
+        excluded_bad=row["s_excluded_bad"] or 0, system_default=row["s_system_default"] or 0,
+    )
+
+
+def _grouped(qs: QuerySet, column: str | None, month: bool, sums: dict) -> list[tuple[object, dict]]:
+    """(group value, sums) per group, aggregated by the database: one aggregate without a column, else
+    GROUP BY the column (its month for ``month``)."""
+    if column is None:
+        return [(None, qs.order_by().aggregate(**sums))]
+    if month:
+        qs, column = qs.annotate(g=TruncMonth(column)), "g"
+    return [(row.pop(column), row) for row in qs.order_by().values(column).annotate(**sums)]
+
+
 def figures(actor, filters: StatsFilter, group_by: str | None = None) -> Stats:
     """评价数, 好评率, 差评率, 满意度, excluded and system-default evaluations, 参评率 — in total and per group."""
     _check_dimension(group_by)
@@ -191,19 +254,27 @@ def figures(actor, filters: StatsFilter, group_by: str | None = None) -> Stats:
         return rules.child_region(code, base) if fold_region else code
 
     column = _COUNTER_COLUMN.get(group_by)
-    values = [c for c in (column, "level", "channel", "excluded", "type", "is_real_name") if c]
-    rows = counted(actor, filters).order_by().values(*dict.fromkeys(values)).annotate(n=Sum("count"))
     tallies: dict[object, rules.Tally] = defaultdict(rules.Tally)
-    for row in rows:
-        if not row["n"]:
-            continue
-        key = _group_value(group_by, row[column] if column else None, fold)
-        tallies[key].add(
-            level=row["level"], count=row["n"], excluded=row["excluded"],
-            system_default=row["channel"] == Channel.SYSTEM_DEFAULT,
-            followup=row["type"] == EvaluationType.FOLLOWUP, real_name=row["is_real_name"],
-        )
-    completed, rated = _participation(actor, filters, group_by, fold)
+    table = _wide_table(actor, filters, group_by)
+    if table is not None:
+        # One grouped aggregate over the wide counters answers both the evaluation figures and 参评率.
+        completed: dict = defaultdict(int)
+        rated: dict = defaultdict(int)
+        qs = filters.counters(scope(table.objects.all(), actor))
+        for value, sums in _grouped(qs, column, group_by == "month", _WIDE_SUMS):
+            key = _group_value(group_by, value, fold)
+            tally = _tally(sums)
+            if tally.total:
+                tallies[key].merge(tally)
+            if sums["s_completed"] or sums["s_rated"]:
+                completed[key] += sums["s_completed"] or 0
+                rated[key] += sums["s_rated"] or 0
+    else:
+        for value, sums in _grouped(counted(actor, filters), column, group_by == "month", _TALLY_SUMS):
+            tally = _tally(sums)
+            if tally.total:
+                tallies[_group_value(group_by, value, fold)].merge(tally)
+        completed, rated = _participation(actor, filters, group_by, fold)
     by_record = group_by is not None and _RECORD_COLUMN[group_by] is not None
     keys = set(tallies) | (set(completed) if by_record else set())
     labels = names.names_for(group_by, keys)
@@ -224,26 +295,20 @@ def figures(actor, filters: StatsFilter, group_by: str | None = None) -> Stats:
 
 def _participation(actor, filters: StatsFilter, group_by: str | None, fold) -> tuple[dict, dict]:
     """Completed 办件 (by completion day) and, of those, the ones with an evaluation that is not an imported
-    system default — per group when the group is a property of a 办件, else in one group ""."""
+    system default (through ``filters.channel`` when given) — per group when the group is a property of a 办件,
+    else in one group "". Read from the 参评率 counters (DailyParticipation), summed by the database."""
     record_column = _RECORD_COLUMN.get(group_by) if group_by else None
-    evaluations = Evaluation.objects.filter(record=OuterRef("pk")).exclude(channel=Channel.SYSTEM_DEFAULT)
-    if filters.channel:
-        evaluations = evaluations.filter(channel=filters.channel)
-    qs = filters.records(scope(ServiceRecord.objects.filter(status=RecordStatus.COMPLETED), actor))
-    qs = qs.annotate(has_evaluation=Exists(evaluations))
-    if record_column == "completed_day":
-        qs = qs.annotate(completed_day=TruncDate("completed_at"))
-    group = [record_column] if record_column else []
-    rows = qs.order_by().values(*group).annotate(n=Count("pk"), r=Count("pk", filter=Q(has_evaluation=True)))
+    column = None if record_column is None else _COUNTER_COLUMN[group_by]
+    qs = filters.participation(scope(DailyParticipation.objects.all(), actor))
+    sums = {"s_completed": Sum("completed"), "s_rated": Sum("rated", filter=Q(channel=filters.channel or ""))}
     completed: dict = defaultdict(int)
     rated: dict = defaultdict(int)
-    for row in rows:
-        value = row[record_column] if record_column else None
-        if record_column and value is None:
-            value = 0
-        key = _group_value(group_by if record_column else None, value, fold)
-        completed[key] += row["n"]
-        rated[key] += row["r"]
+    for value, row in _grouped(qs, column, group_by == "month", sums):
+        if not (row["s_completed"] or row["s_rated"]):
+            continue
+        key = _group_value(group_by if column else None, value, fold)
+        completed[key] += row["s_completed"] or 0
+        rated[key] += row["s_rated"] or 0
     return completed, rated
 
 

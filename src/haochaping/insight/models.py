@@ -51,6 +51,115 @@ class DailyCounter(models.Model):
         return f"{self.day} {self.region} {self.level}: {self.count}"
 
 
+# Columns of the participation counter's key (rollups.py writes them in this order).
+PARTICIPATION_KEY_FIELDS = ("day", "region", "department", "agency", "window", "staff", "item", "platform", "channel")
+
+
+class DailyParticipation(models.Model):
+    """参评率 per completion day (北京时间) and unit of the 办件 (docs/metrics.md): so the figure reads O(groups) rows,
+    never the period's 办件.
+
+    The row with ``channel`` "" holds ``completed`` (办结办件数) and ``rated`` (of those, 办件 with at least one
+    evaluation that is not an imported system default; excluded evaluations count, someone did rate). A row with a
+    channel holds only ``rated``: the completed 办件 rated through that channel (the figure under a channel filter);
+    its ``completed`` stays 0 (a 办件 has no channel). Units are plain ids, 0 meaning none, as in DailyCounter.
+    Kept in step by insight.receivers (a 办件 saved completed or with a corrected completion time; the first
+    evaluation of a completed 办件, overall and per channel); ``rebuild_rollups`` recomputes them from the 办件."""
+
+    scope_paths = ScopePaths(region=("region",), department=("department",), agency=("agency",), staff=("staff",))
+
+    day = models.DateField(_("办结日期"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("部门"))
+    agency = models.PositiveIntegerField(_("政务服务机构"), default=0)
+    window = models.PositiveIntegerField(_("窗口"), default=0)
+    staff = models.PositiveIntegerField(_("工作人员"), default=0)
+    item = models.PositiveIntegerField(_("事项"))
+    platform = models.PositiveIntegerField(_("平台"), default=0)
+    channel = models.CharField(_("评价渠道"), max_length=20, blank=True)
+    completed = models.IntegerField(_("办结办件数"), default=0)
+    rated = models.IntegerField(_("有评价的办结办件数"), default=0)
+
+    class Meta:
+        verbose_name = _("每日参评计数")
+        verbose_name_plural = _("每日参评计数")
+        constraints = [models.UniqueConstraint(fields=list(PARTICIPATION_KEY_FIELDS), name="daily_participation_key")]
+        indexes = [models.Index(fields=["region", "day"], name="daily_participation_region_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region} {self.channel or '*'}: {self.rated}/{self.completed}"
+
+
+# Value columns of the wide counters, in the order rollups_wide writes them: one per part of an insight.rules.Tally
+# (levels of valid evaluations, follow-ups and real-name among them, excluded, excluded 差评, system defaults) and
+# the 参评率 pair (completed 办件 on the day, rated ones).
+WIDE_VALUES = (
+    "level1", "level2", "level3", "level4", "level5", "followups", "real_name", "excluded", "excluded_bad",
+    "system_default", "completed", "rated",
+)
+
+
+class WideCounter(models.Model):
+    """Per-day totals of a coarse key, every figure's numerator and denominator in one row: the counters the
+    common dashboard questions read, whose number of rows stops growing once every unit has its row for the
+    day (the fine DailyCounter keeps growing with item × staff × channel × level combinations). Kept in step
+    with DailyCounter and DailyParticipation by the same writes (rollups_wide), rebuilt from them."""
+
+    day = models.DateField(_("日期"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("部门"))
+    level1 = models.IntegerField(default=0)
+    level2 = models.IntegerField(default=0)
+    level3 = models.IntegerField(default=0)
+    level4 = models.IntegerField(default=0)
+    level5 = models.IntegerField(default=0)
+    followups = models.IntegerField(default=0)
+    real_name = models.IntegerField(default=0)
+    excluded = models.IntegerField(default=0)
+    excluded_bad = models.IntegerField(default=0)
+    system_default = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region} {self.department}: {self.rated}/{self.completed}"
+
+
+class RegionDayCounter(WideCounter):
+    """WideCounter by (day, region, department): the province, a county, by department, by day or month. Read only
+    for callers who see whole regions (no agency or staff columns to scope a handler or staff member by)."""
+
+    key_fields = ("day", "region", "department")
+    scope_paths = ScopePaths(region=("region",), department=("department",))
+
+    class Meta:
+        verbose_name = _("每日地区部门汇总")
+        verbose_name_plural = _("每日地区部门汇总")
+        constraints = [models.UniqueConstraint(fields=["day", "region", "department"], name="region_day_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="region_day_counter_region_day")]
+
+
+class UnitDayCounter(WideCounter):
+    """WideCounter by (day, region, department, agency, window, staff): halls, windows and staff members."""
+
+    key_fields = ("day", "region", "department", "agency", "window", "staff")
+    scope_paths = ScopePaths(region=("region",), department=("department",), agency=("agency",), staff=("staff",))
+
+    agency = models.PositiveIntegerField(_("政务服务机构"), default=0)
+    window = models.PositiveIntegerField(_("窗口"), default=0)
+    staff = models.PositiveIntegerField(_("工作人员"), default=0)
+
+    class Meta:
+        verbose_name = _("每日窗口人员汇总")
+        verbose_name_plural = _("每日窗口人员汇总")
+        constraints = [models.UniqueConstraint(fields=["day", "region", "department", "agency", "window", "staff"],
+                                               name="unit_day_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="unit_day_counter_region_day")]
+
+
 class Report(models.Model):
     """A monthly, quarterly or yearly report (R5.2) of one region's subtree or one department, as an Excel workbook
     and a PDF under MEDIA_ROOT. One row per (subject, kind, period start): the worker makes the previous period's

@@ -1,14 +1,17 @@
-"""Keep the rollups in step with the evaluation app's writes, inside the writing transaction (DESIGN.md "Layout":
-signals go upward, so the evaluation and its counter commit together or not at all)."""
+"""Keep the rollups in step with the evaluation and records apps' writes, inside the writing transaction (DESIGN.md
+"Layout": signals go upward, so the evaluation and its counter commit together or not at all)."""
 
 from __future__ import annotations
 
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from haochaping.evaluation.models import Evaluation
 from haochaping.evaluation.signals import evaluation_excluded, evaluation_written
+from haochaping.records.models import ServiceRecord
 
 from . import rollups
+from . import rollups_participation as participation
 
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="insight.count_written")
@@ -22,3 +25,38 @@ def count_written(sender, evaluation, **kwargs):
 def count_excluded(sender, evaluation, exclusion, **kwargs):
     rollups.count_excluded(evaluation)
     return None
+
+
+# 参评率 counters follow every save of a 办件 (pushed completed, PATCHed to completed, completion time corrected),
+# whoever saves it: model signals, not a records.services signal, so nothing that saves a 办件 can forget them.
+# QuerySet.update() and bulk_create() bypass them, like they bypass every signal: such loaders end with a rebuild.
+_STATE_FIELDS = {c.removesuffix("_id") for c in participation.STATE_COLUMNS}
+
+
+@receiver(pre_save, sender=ServiceRecord, dispatch_uid="insight.record_before")
+def record_before(sender, instance, raw=False, update_fields=None, **kwargs):
+    instance._participation_before = None
+    if raw or instance._state.adding or (update_fields is not None and not _STATE_FIELDS & set(update_fields)):
+        return
+    # The stored state (records.services holds the row lock while it saves a change): one indexed read.
+    instance._participation_before = (
+        ServiceRecord.objects.filter(pk=instance.pk).order_by().values_list(*participation.STATE_COLUMNS).first()
+    )
+    instance._participation_checked = True
+
+
+@receiver(post_save, sender=ServiceRecord, dispatch_uid="insight.record_saved")
+def record_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
+    if raw:
+        return
+    if not created and not getattr(instance, "_participation_checked", False):
+        return  # a save that cannot change the counters (see record_before)
+    instance._participation_checked = False
+    participation.record_saved(instance.pk, None if created else instance._participation_before,
+                               participation.state_of(instance), new=created)
+
+
+@receiver(post_delete, sender=ServiceRecord, dispatch_uid="insight.record_deleted")
+def record_deleted(sender, instance, **kwargs):
+    # Evaluations protect their 办件: a deleted one had none, so only ``completed`` moves.
+    participation.record_saved(instance.pk, participation.state_of(instance), None, new=True)

@@ -19,8 +19,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haochaping.core.models import AuditEntry
-from haochaping.evaluation.models import Evaluation, EvaluationExclusion
+from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
 
+from . import rollups_participation as participation
+from . import rollups_wide as wide
 from .models import KEY_FIELDS, DailyCounter
 
 Key = tuple  # values of KEY_FIELDS, in order
@@ -50,17 +52,39 @@ def key_of(ev: Evaluation, *, excluded: bool) -> Key:
     )
 
 
+def _upsert_one() -> str:
+    return _UPSERT.get(connection.vendor) or _UPSERT.setdefault(connection.vendor, _sql())
+
+
+def statements(changes: list[tuple[Key, int]]) -> list[wide.Statement]:
+    """The upserts of DailyCounter changes and of the wide counters they imply."""
+    return [*((_upsert_one(), [*key, delta]) for key, delta in changes), *wide.upserts(wide.from_evaluations(changes))]
+
+
 def bump(changes: list[tuple[Key, int]]) -> None:
-    """Add each delta to its counter, creating the counter when missing. Call inside the writing transaction."""
-    sql = _UPSERT.get(connection.vendor) or _UPSERT.setdefault(connection.vendor, _sql())
-    with connection.cursor() as cursor:
-        for key, delta in changes:
-            cursor.execute(sql, [*key, delta])
+    """Add each delta to its counter (and the wide counters), creating the counter when missing. Call inside the
+    writing transaction. One statement on PostgreSQL (rollups_wide.run)."""
+    wide.run(statements(changes))
 
 
 def count_written(ev: Evaluation) -> None:
-    """A new evaluation: +1 in its counter (excluded=False: a new evaluation is never excluded yet)."""
-    bump([(key_of(ev, excluded=False), 1)])
+    """A new evaluation: +1 in its counter (excluded=False: a new evaluation is never excluded yet) and the wide
+    counters, and the 参评率 counters when it is its completed 办件's first countable evaluation
+    (rollups_participation).
+
+    On PostgreSQL the upserts and the 办件's row lock are one statement, the conditional participation upserts a
+    second: an evaluation costs two statements here, one more than the counter alone did."""
+    changes = statements([(key_of(ev, excluded=False), 1)])
+    if ev.channel == Channel.SYSTEM_DEFAULT:
+        wide.run(changes)  # never rates a 办件
+        return
+    if connection.vendor == "postgresql":
+        state = wide.run([*changes, (participation.lock_sql(), [ev.record_id])])
+    else:
+        # SQLite: one writer at a time, and this transaction already wrote the evaluation, so a plain read.
+        wide.run(changes)
+        state = participation.read_state(ev.record_id)
+    participation.count_first(ev, state)
 
 
 def count_excluded(ev: Evaluation) -> None:
@@ -123,6 +147,14 @@ class RebuildReport:
     missing: int  # evaluations the stored counters lacked (sum of positive differences)
     surplus: int  # evaluations the stored counters had too many (sum of negative differences)
     applied: bool
+    participation_rows: int = 0  # 参评率 counters (DailyParticipation) after the rebuild
+    participation_differing: int = 0  # of those (or of the stored ones), keys whose (completed, rated) differed
+    completed: int = 0  # completed 办件 they count
+    wide_differing: int = 0  # wide counters (RegionDayCounter, UnitDayCounter) that differed
+
+    @property
+    def agrees(self) -> bool:
+        return not (self.differing or self.participation_differing or self.wide_differing)
 
 
 def differences(want: Counter, have: Counter) -> dict[Key, int]:
@@ -132,31 +164,44 @@ def differences(want: Counter, have: Counter) -> dict[Key, int]:
 
 def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply: bool = True,
             actor: str = "system") -> RebuildReport:
-    """Recompute the counters of [date_from, date_to] (everything when both are None) from the evaluations, in one
-    transaction, and report how the stored counters differed. ``apply=False`` only compares.
+    """Recompute the counters of [date_from, date_to] (everything when both are None) from the evaluations, and
+    the 参评率 counters of the 办件 completed in those days from the 办件, in one transaction, and report how the
+    stored counters differed. ``apply=False`` only compares.
 
-    On PostgreSQL the counter table is locked against writers first (SHARE ROW EXCLUSIVE), so an evaluation
-    committed during the rebuild is either in the recount or added on top of it afterwards, never lost or twice."""
+    On PostgreSQL the counter tables are locked against writers first (SHARE ROW EXCLUSIVE), so an evaluation or
+    a completion committed during the rebuild is either in the recount or added on top of it afterwards, never
+    lost or twice."""
     if date_from and date_to and date_from > date_to:
         raise ValueError("date_from after date_to")
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(DailyCounter._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
+                for model in (DailyCounter, participation.DailyParticipation, *wide.MODELS):
+                    cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
         want = expected(date_from, date_to)
         have = stored(date_from, date_to)
         diff = differences(want, have)
+        want_p = participation.expected(date_from, date_to)
+        have_p = participation.stored(date_from, date_to)
+        diff_p = [k for k in set(want_p) | set(have_p) if want_p.get(k, (0, 0)) != have_p.get(k, (0, 0))]
+        want_w = wide.expected(want, want_p)
+        diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
         if apply:
             _stored_qs(date_from, date_to).delete()
             DailyCounter.objects.bulk_create(
                 (DailyCounter(**dict(zip(KEY_FIELDS, k, strict=True)), count=n) for k, n in want.items() if n),
                 batch_size=2000,
             )
+            participation.replace(date_from, date_to, want_p)
+            wide.replace(date_from, date_to, want_w)
             AuditEntry.objects.create(
                 actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",
-                data={"from": str(date_from or ""), "to": str(date_to or ""), "differing": len(diff)},
+                data={"from": str(date_from or ""), "to": str(date_to or ""), "differing": len(diff),
+                      "participation_differing": len(diff_p), "wide_differing": diff_w},
             )
     return RebuildReport(
         counters=sum(1 for n in want.values() if n), evaluations=sum(want.values()), differing=len(diff),
         missing=sum(d for d in diff.values() if d > 0), surplus=-sum(d for d in diff.values() if d < 0), applied=apply,
+        participation_rows=len(want_p), participation_differing=len(diff_p), wide_differing=diff_w,
+        completed=sum(c for c, _r in want_p.values()),
     )

@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from haochaping.org.rules import region_level
+
 LEVELS = (1, 2, 3, 4, 5)
 GOOD_LEVELS = frozenset({4, 5})  # 非常满意、满意
 BAD_LEVELS = frozenset({1, 2})  # 不满意、非常不满意 (差评)
@@ -158,17 +160,7 @@ def rank(units: Iterable[RankInput], min_sample: int = MIN_RANK_SAMPLE) -> tuple
 _PREFIX = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
 
 
-def _level(code: str) -> int:
-    code = code.ljust(12, "0")
-    if code[2:] == "0" * 10:
-        return 1
-    if code[4:] == "0" * 8:
-        return 2
-    if code[6:] == "0" * 6:
-        return 3
-    if code[9:] == "000":
-        return 4
-    return 5
+_level = region_level
 
 
 def child_region(code: str, base: str | None) -> str:

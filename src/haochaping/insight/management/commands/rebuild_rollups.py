@@ -19,7 +19,7 @@ def _day(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "按评价重新计算每日评价计数（统计汇总），在一个事务内替换指定期间（默认全部）的计数，并报告与原计数的差异。"
+        "按评价和办件重新计算每日评价计数和参评计数（统计汇总），在一个事务内替换指定期间（默认全部）的计数，并报告与原计数的差异。"
         "--check 只比较不修改，有差异时以非零状态退出（可用于定时核对）。"
     )
 
@@ -38,8 +38,12 @@ class Command(BaseCommand):
         if verbosity >= 1:
             self.stdout.write(
                 f"期间 {period}：评价 {report.evaluations} 条，计数 {report.counters} 行；"
-                f"与原计数不同的 {report.differing} 行（原计数少计 {report.missing} 条、多计 {report.surplus} 条）。"
+                f"与原计数不同的 {report.differing} 行（原计数少计 {report.missing} 条、多计 {report.surplus} 条）；"
+                f"参评计数：办结办件 {report.completed} 件，计数 {report.participation_rows} 行，"
+                f"与原计数不同的 {report.participation_differing} 行；地区部门、窗口人员汇总与原汇总不同的 {report.wide_differing} 行。"
             )
             self.stdout.write("已按评价重建计数。" if report.applied else "只作比较，计数未修改。")
-        if check and report.differing:
-            raise CommandError(f"计数与评价不一致：{report.differing} 行不同")
+        if check and not report.agrees:
+            raise CommandError(
+                f"计数与评价、办件不一致：评价计数 {report.differing} 行、参评计数 {report.participation_differing} 行、"
+                f"汇总 {report.wide_differing} 行不同")
