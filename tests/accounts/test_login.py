@@ -101,7 +101,8 @@ def test_empty_fields_are_named(client, db):
 def test_handler_and_staff_sign_in_without_a_second_factor(client, org):
     make_user("jingban", Role.HANDLER, org)
     response = post_login(client, "jingban")
-    assert response.status_code == 302 and response.url == "/admin/"
+    # Handlers, supervisors and staff start at the workbench; administrators at the admin.
+    assert response.status_code == 302 and response.url == "/work/"
     assert signed_in(client)
     client.post("/accounts/logout/")
     make_user("chuangkou", Role.STAFF, org)
@@ -124,7 +125,7 @@ def test_next_is_followed_but_not_to_other_sites(client, org):
     assert response.url == "/admin/org/department/"
     client.post("/accounts/logout/")
     response = post_login(client, "jingban", next="https://evil.example/steal")
-    assert response.url == "/admin/"
+    assert response.url == "/work/"
 
 
 # --- lockout -------------------------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def test_demo_accounts_skip_totp_only_when_the_demo_switch_is_on(client, org, cl
     make_user("sup-demo", Role.SUPERVISOR, org, is_demo=True)
     make_user("sup-real", Role.SUPERVISOR, org)
     monkeypatch.setenv("HAOCHAPING_DEMO", "1")
-    assert post_login(client, "sup-demo").url == "/admin/"
+    assert post_login(client, "sup-demo").url == "/work/"
     assert signed_in(client)
     client.post("/accounts/logout/")
     assert post_login(client, "sup-real").url == ENROL  # not a demo account: no waiver

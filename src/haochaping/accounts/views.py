@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from . import login as flow
 from .forms import LoginForm, NewPasswordForm, OtpForm
+from .roles import Role
 
 STEP_URLS = {"otp": "accounts:login_otp", "enrol": "accounts:login_enrol", "password": "accounts:login_password"}
 
@@ -29,9 +30,17 @@ def _safe_next(request, url: str) -> str:
     return ""
 
 
+# People who handle and supervise cases start at the workbench (rectification's /work/, which sends each role on
+# to its own queue); administrators and superusers at the admin.
+WORKBENCH_URL = "/work/"
+WORKBENCH_ROLES = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR}
+
+
 def _landing(user, next_url: str) -> str:
     if next_url:
         return next_url
+    if not user.is_superuser and user.role in WORKBENCH_ROLES:
+        return WORKBENCH_URL
     return reverse("admin:index") if user.is_staff else "/"
 
 
