@@ -86,7 +86,9 @@ def test_handler_signs_in_with_the_demo_password(demo):
     client = Client()
     response = client.post("/accounts/login/", {"username": User.objects.filter(role=Role.HANDLER).first().username,
                                                 "password": demo_accounts.DEFAULT_PASSWORD})
-    assert response.status_code == 302 and response.url == "/admin/"
+    # A handler starts at the workbench, which shows their unit's cases.
+    assert response.status_code == 302 and response.url == "/work/"
+    assert client.get("/work/").status_code == 200
     assert client.get("/admin/").status_code == 200
 
 
@@ -96,8 +98,8 @@ def test_supervisor_skips_totp_only_in_demo_mode(demo, monkeypatch):
     assert client.post("/accounts/login/", credentials).url == "/accounts/login/enrol/"
     monkeypatch.setenv("HAOCHAPING_DEMO", "1")
     client = Client()
-    assert client.post("/accounts/login/", credentials).url == "/admin/"
-    assert client.get("/admin/").status_code == 200
+    assert client.post("/accounts/login/", credentials).url == "/work/"
+    assert client.get("/work/supervision/").status_code == 200
 
 
 def test_existing_demo_database_gets_missing_accounts(demo, monkeypatch):
