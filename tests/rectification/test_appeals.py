@@ -347,7 +347,7 @@ def at_once(*calls):
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
+        pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg): run with DATABASE_URL=postgres://…")
     barrier = threading.Barrier(len(calls))
 
     def go(call):

@@ -276,7 +276,7 @@ def test_two_satisfaction_answers_at_once_record_one(record, people, attempt):
     from haochaping.core.problems import DomainError
 
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
+        pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg): run with DATABASE_URL=postgres://…")
     result = submit(record)
     to_answered(result.case_id, people["handler"])
     barrier = threading.Barrier(2)
