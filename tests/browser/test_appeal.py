@@ -54,21 +54,21 @@ def test_a_staff_member_appeals_and_a_supervisor_upholds_it(page, live_server, s
     page.goto("/work/appeals/mine/")
     assert page.get_by_role("heading", level=1).inner_text() == "差评申诉"
     assert case.appeal_due.isoformat() in page.locator("table.appeals").first.inner_text()
-    page.locator(f'a[href="/work/appeals/new/{case.pk}/"]').click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator(f'a[href="/work/appeals/new/{case.pk}/"]').click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("提出申诉")
     assert axe_violations(page) == []
 
     # An empty explanation is refused next to the field, in Chinese.
-    page.get_by_role("button", name="提交申诉").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交申诉").click()
     assert page.locator("#explanation-error").inner_text() == "请写明申诉理由"
     assert axe_violations(page) == []
 
     page.get_by_label("申诉理由").fill("当日监控显示评价人未到本窗口办理该事项")
     page.get_by_label("申诉证据").set_input_files([{"name": "监控截图.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    page.get_by_role("button", name="提交申诉").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交申诉").click()
     assert "申诉已提交" in page.get_by_role("status").inner_text()
     assert "申诉审核期间，案件办理期限照常计算" in page.locator("main").inner_text()
     appeal = Appeal.objects.get()
@@ -82,8 +82,8 @@ def test_a_staff_member_appeals_and_a_supervisor_upholds_it(page, live_server, s
             page.locator("#fig-excluded").inner_text()) == ("1", "100.0%", "0")
     page.goto("/work/appeals/")
     assert page.get_by_role("heading", level=1).inner_text() == "申诉审核"
-    page.get_by_role("link", name=str(case)).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name=str(case)).click()
     assert page.locator("#unit-bad-reviews").inner_text() == "1"
     main = page.locator("main").inner_text()
     assert "需提供办事指南之外的申报材料" in main and "窗口要求提供指南外的材料" in main
@@ -97,8 +97,8 @@ def test_a_staff_member_appeals_and_a_supervisor_upholds_it(page, live_server, s
 
     page.get_by_label("申诉成立（该差评不计入统计，案件办结）").check()
     page.get_by_label("审核意见").fill("监控证实评价人当日未到窗口，差评与事实不符")
-    page.get_by_role("button", name="提交审核结论").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交审核结论").click()
     assert "申诉成立" in page.get_by_role("status").inner_text()
     # The review no longer counts in the unit's figures, but is still kept.
     assert page.locator("#unit-bad-reviews").inner_text() == "0"

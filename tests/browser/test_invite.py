@@ -34,7 +34,8 @@ def test_open_the_link_rate_and_see_it_rated_then_closed(page, invitation):
     assert page.get_by_role("heading", level=1).inner_text() == "请您对本次服务作出评价"
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert axe_violations(page) == []
-    page.get_by_role("button", name="非常满意", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="非常满意", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "感谢您的评价"
     code = page.locator("#receipt-code").inner_text()
     ev = Evaluation.objects.get(record=record)

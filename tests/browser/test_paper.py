@@ -31,8 +31,8 @@ def test_paper_entry_page_passes_axe_and_names_errors(page, live_server):
     assert axe_violations(page) == []
 
     page.get_by_label("表单编号").fill("NO-SUCH-FORM")
-    page.get_by_role("button", name="录入").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="录入").click()
     alerts = " ".join(page.get_by_role("alert").all_inner_texts())
     assert "没有这个表单编号" in alerts and "请上传“评价表扫描件”" in alerts
     assert axe_violations(page) == []

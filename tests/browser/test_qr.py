@@ -41,8 +41,8 @@ def test_qr_page_at_320px_with_the_keyboard_from_code_to_thank_you(page, record)
     page.keyboard.type(record.project_no)
     page.keyboard.press("Tab")
     page.keyboard.type("000000" if verification.verification_code(record.project_no) != "000000" else "111111")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.get_by_role("alert").first.inner_text() == "办件编号或验证码不正确，请核对办件回执后重新输入"
     assert no_horizontal_overflow(page)
     assert axe_violations(page) == []
@@ -59,15 +59,15 @@ def test_qr_page_at_320px_with_the_keyboard_from_code_to_thank_you(page, record)
     assert axe_violations(page) == []
 
     page.get_by_role("button", name="不满意", exact=True).focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.get_by_role("checkbox").first.focus()
     page.keyboard.press("Space")
     page.get_by_role("button", name="提交评价").focus()
     assert no_horizontal_overflow(page)
     assert axe_violations(page) == []
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
 
     assert page.get_by_role("heading", level=1).inner_text() == "感谢您的评价"
     ev = Evaluation.objects.get(record=record)

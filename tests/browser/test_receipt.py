@@ -114,7 +114,8 @@ def test_receipt_and_followup_with_the_keyboard_alone(page, db):
     assert follow.level == 2 and follow.channel == "pc" and follow.labels.count() == 1
     assert page.locator("#receipt-code").inner_text() == follow.receipt_code
 
-    page.get_by_role("link", name="返回我的评价").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="返回我的评价").click()
     assert "该办件的这一环节已有追加评价" in page.locator("main").inner_text()
     assert page.get_by_role("link", name="追加评价").count() == 0
 
@@ -126,7 +127,8 @@ def test_second_followup_from_an_old_tab_is_refused_on_the_page(page, browser, l
     # A second tab of the same browser (same session) opened before the first follow-up is sent.
     other = page.context.new_page()
     other.goto("/r/followup/")
-    page.get_by_role("button", name="非常满意").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="非常满意").click()
     assert page.get_by_role("heading", level=1).inner_text() == "感谢您的评价"
 
     response_status = {}

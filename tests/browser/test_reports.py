@@ -58,7 +58,8 @@ def test_a_supervisor_generates_a_monthly_report_and_downloads_both_files(page, 
 
     sign_in(page, live_server, supervisor)
     page.goto("/work/supervision/")
-    page.get_by_role("link", name="报告", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="报告", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "统计报告"
     assert axe_violations(page) == []
 
