@@ -18,7 +18,7 @@ from django.test import Client
 from haochaping.api import api
 from haochaping.evaluation.models import Evaluation
 from haochaping.records.models import ServiceRecord
-from haochaping.rectification.models import Appeal, RectificationCase
+from haochaping.rectification.models import Appeal, CaseAttachment, RectificationCase
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +32,7 @@ AGGREGATE = {"/api/v1/stats", "/api/v1/stats/rankings", "/api/v1/stats/coverage"
 @dataclass(frozen=True)
 class Route:
     model: type
-    kind: str  # "list", "detail" or "figures" (counts of the rows in scope)
+    kind: str  # "list", "detail", "figures" (counts of the rows in scope) or "file" (a download)
     key: str  # the row's identifier in the response / the path
     missing: str  # an identifier no row has
 
@@ -47,6 +47,7 @@ ROUTES = {
     "/api/v1/cases/figures": Route(RectificationCase, "figures", "id", ""),
     "/api/v1/appeals": Route(Appeal, "list", "id", ""),
     "/api/v1/appeals/{appeal_id}": Route(Appeal, "detail", "id", "987654321"),
+    "/api/v1/cases/{case_id}/files/{file_id}": Route(CaseAttachment, "file", "id", "987654321"),
 }
 
 # Which of each county's three 办件 (and their evaluations) an actor sees: rec 0 is department 1 at the hall,
@@ -79,6 +80,13 @@ EXPECTED = {
         "handler_dept": {"A": {0}, "B": set()}, "handler_agency": {"A": {0}, "B": set()},
         # staff_a is the rated staff member of case 0: they read their own appeal.
         "staff_a": {"A": {0}, "B": set()},
+        "sup_city": {"A": {0}, "B": {0}}, "key_all": {"A": {0}, "B": {0}}, "superuser": {"A": {0}, "B": {0}},
+    },
+    # Each county's one evidence file (the appeal's, on case 0): whoever reads case 0 downloads it; the rated
+    # staff member reads their appeal but not the case, so not through the cases API either.
+    CaseAttachment: {
+        "key_a": {"A": {0}, "B": set()}, "sup_a": {"A": {0}, "B": set()}, "admin_a": None,
+        "handler_dept": {"A": {0}, "B": set()}, "handler_agency": {"A": {0}, "B": set()}, "staff_a": None,
         "sup_city": {"A": {0}, "B": {0}}, "key_all": {"A": {0}, "B": {0}}, "superuser": {"A": {0}, "B": {0}},
     },
 }
@@ -126,13 +134,36 @@ def detail_url(path: str, value: str) -> str:
     return path.split("{")[0] + value
 
 
+def file_url(file_id: str) -> str:
+    attachment = CaseAttachment.objects.filter(pk=file_id).first()
+    return f"/api/v1/cases/{attachment.case_id if attachment else file_id}/files/{file_id}"
+
+
 @pytest.mark.parametrize("path", sorted(ROUTES))
-def test_route_shows_exactly_the_callers_scope(live_server, world, path):
+def test_route_shows_exactly_the_callers_scope(live_server, world, path, settings, tmp_path):
     route = ROUTES[path]
+    settings.MEDIA_ROOT = tmp_path
+    for attachment in CaseAttachment.objects.all():
+        (tmp_path / attachment.file.name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / attachment.file.name).write_bytes(f"%PDF-1.4 {attachment.pk}".encode())
     for actor, expected in EXPECTED[route.model].items():
         with client_for(world, live_server, actor) as http:
             visible = {key_of(route, rows(world, route.model, c)[i]) for c in "AB" for i in (expected or {}).get(c, ())}
             hidden = {key_of(route, o) for c in "AB" for o in rows(world, route.model, c)} - visible
+            if route.kind == "file":
+                none = http.get(file_url(route.missing))
+                if expected is None:
+                    assert none.status_code == 403, (actor, none.text)
+                    assert all(http.get(file_url(v)).status_code == 403 for v in visible | hidden), actor
+                    continue
+                assert none.status_code == 404, (actor, none.text)
+                for value in visible:
+                    r = http.get(file_url(value))
+                    assert (r.status_code, r.content) == (200, f"%PDF-1.4 {value}".encode()), (actor, value)
+                for value in hidden:
+                    r = http.get(file_url(value))
+                    assert (r.status_code, r.json()) == (404, none.json()), (actor, value)
+                continue
             if route.kind == "figures":
                 r = http.get(path)
                 if expected is None:

@@ -26,6 +26,7 @@ from haochaping.records.models import ServiceRecord
 from . import services
 from .api_common import CASE_PERMISSION, PersonAuth, body_doc, in_period, page_by, parse_body
 from .deadlines import HANDLING_PENDING, deadline_rows
+from .downloads import attachment_response
 from .models import RectificationCase
 from .rules import Outcome, State
 from .schemas import (
@@ -183,6 +184,30 @@ def get_case(request, case_id: int):
     return _detail(request, case_id)
 
 
+@router.get(
+    "/{int:case_id}/files/{int:file_id}",
+    url_name="case-file",
+    auth=_READERS,
+    summary="下载附件",
+    description="案件的证据、整改佐证或申诉证据文件（附件信息中的 url）。只有能查询该案件的人员或密钥可以下载，"
+                "不在权限范围内与不存在相同（404）。",
+    openapi_extra={"responses": {200: {"description": "文件本身（以附件形式下载）",
+                                       "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                          "format": "binary"}}}}}},
+)
+def download_attachment(request, case_id: int, file_id: int):
+    case = _cases(request).filter(pk=case_id).first()
+    if case is None:
+        raise not_found("没有这个整改案件", "case_id")
+    item = case.attachments.filter(pk=file_id).first()
+    if item is None:
+        raise not_found("没有这个附件", "file_id")
+    try:
+        return attachment_response(item)
+    except FileNotFoundError:
+        raise not_found("附件文件已不存在", "file_id") from None
+
+
 def _actor(request):
     """The person acting, or None for a key (the system), which may only open complaints."""
     return None if getattr(request, "api_key", None) is not None else request.auth
@@ -212,9 +237,10 @@ def open_complaint(request, payload: ComplaintIn):
             raise not_found("部门不存在", "department")
     else:
         raise invalid("投诉须指明办件编号或被投诉部门", "department")
+    api_key = getattr(request, "api_key", None)
     case = services.open_complaint(
         summary=payload.summary, actor=_actor(request), record=record, department=department,
-        is_real_name=payload.is_real_name,
+        is_real_name=payload.is_real_name, source=f"apikey:{api_key.prefix}" if api_key is not None else None,
     )
     return Status(201, _detail(request, case.pk))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AwareDatetime, ConfigDict
@@ -201,6 +202,7 @@ class AttachmentOut(Schema):
     uploaded_by: str | None
     uploaded_at: AwareDatetime
     appeal_id: int | None
+    url: str = Field(description="下载地址（GET，须有查询该案件的权限）")
 
 
 class CallbackOut(Schema):
@@ -233,7 +235,7 @@ class CaseDetailOut(CaseOut):
     satisfaction_due: date | None
     ledger: LedgerOut | None
     transitions: list[TransitionOut] = Field(description="每一步一行：谁、何时、做了什么")
-    attachments: list[AttachmentOut] = Field(description="附件信息（文件本身在工作台的案件页面下载）")
+    attachments: list[AttachmentOut] = Field(description="附件信息（文件本身从 url 下载）")
     appeal: AppealSummaryOut | None
     notices: list[NoticeOut] = Field(description="到期提醒、逾期上报和报备管理机构")
 
@@ -341,6 +343,7 @@ def attachment_out(a: CaseAttachment) -> dict:
     return {
         "id": a.pk, "purpose": a.purpose, "name": a.original_name, "size": a.size,
         "uploaded_by": _username(a.uploaded_by), "uploaded_at": _local(a.uploaded_at), "appeal_id": a.appeal_id,
+        "url": reverse("api-v1:case-file", kwargs={"case_id": a.case_id, "file_id": a.pk}),
     }
 
 

@@ -12,12 +12,10 @@ Everything is looked up through ``accounts.scoping``; out of scope is the same 4
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +29,7 @@ from haochaping.evaluation.rules import level_text
 from haochaping.org import policy
 
 from . import appeals, services
+from .downloads import attachment_response
 from .models import Appeal, CaseAttachment, CaseTransition
 from .rules import APPEAL_OPEN, AppealState, DeadlineKind, State
 
@@ -261,10 +260,6 @@ def evidence(request, appeal_id: int, file_id: int):
     if attachment is None:
         raise Http404(_("没有这个文件"))
     try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError):
+        return attachment_response(attachment)
+    except FileNotFoundError:
         raise Http404(_("没有这个文件")) from None
-    content_type = mimetypes.guess_type(attachment.file.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -4,13 +4,12 @@ next to the field (nothing changed), a success redirects back with a message (PR
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from haochaping.core.problems import DomainError
 
 from . import forms as f
 from . import rules, services
+from .downloads import attachment_response
 from .models import CaseAttachment, CaseNotice, CaseTransition, LedgerProgress
 from .rules import AppealState, State
 from .views import due_view, get_case, is_handler, is_supervisor, workbench_view
@@ -248,10 +248,6 @@ def attachment(request, case_id: int, file_id: int):
     if item is None:
         raise Http404(_("没有这个附件"))
     try:
-        handle = item.file.open("rb")
+        return attachment_response(item)
     except FileNotFoundError as exc:
         raise Http404(_("附件文件已不存在")) from exc
-    content_type = mimetypes.guess_type(item.original_name)[0] or "application/octet-stream"
-    response = FileResponse(handle, as_attachment=True, filename=item.original_name, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
