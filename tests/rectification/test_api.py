@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 
 from haochaping.accounts.models import Scope
+from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Evaluation
 from haochaping.rectification import services
 from haochaping.rectification.models import CaseNotice, CaseTransition, RectificationCase
@@ -211,7 +213,8 @@ def test_anonymous_gets_401(anon_http, cases):
 
 
 def test_a_business_system_registers_complaints_in_its_region_only(live_server, org, record, people):
-    with keyed(live_server, [Scope.CASES_WRITE], region=org.county) as http:
+    key, secret = factories.make_api_key(scopes=[Scope.CASES_WRITE], region=org.county)
+    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30) as http:
         by_record = http.post("/api/v1/cases", json={"summary": "窗口要求提供指南外的证明", "project_no": record.project_no,
                                                       "is_real_name": True})
         assert by_record.status_code == 201, by_record.text
@@ -220,6 +223,9 @@ def test_a_business_system_registers_complaints_in_its_region_only(live_server, 
             "complaint", "open", record.project_no, True)
         assert body["department_credit_code"] == org.window.department.credit_code
         assert body["transitions"][0]["actor"] is None  # the system, not a person
+        # The audit names the integration (its key's prefix), never the complaint's text.
+        audit = AuditEntry.objects.get(action="case.open", object_id=str(body["id"]))
+        assert audit.actor == f"apikey:{key.prefix}" and "窗口要求" not in str(audit.data)
         by_dept = http.post("/api/v1/cases", json={"summary": "电话无人接听", "department": org.department.credit_code})
         assert by_dept.status_code == 201 and by_dept.json()["project_no"] is None
         far = people["other_handler"].department

@@ -100,7 +100,7 @@ def _units(record) -> rules.RecordUnits:
 
 
 def _open(*, kind: str, record, responsible: rules.Responsible, is_real_name: bool, actor, now, evaluation=None,
-          summary: str = "") -> RectificationCase:
+          summary: str = "", source: str | None = None) -> RectificationCase:
     opened_on = timezone.localdate(now)
     due = _deadlines(responsible.region_id, opened_on)
     appeal_due = _add_working_days(
@@ -113,7 +113,7 @@ def _open(*, kind: str, record, responsible: rules.Responsible, is_real_name: bo
         callback_due=due.callback_due, fix_now_due=due.fix_now_due, rectify_due=due.rectify_due,
         appeal_due=appeal_due,
     )
-    step(case, action="open", from_state="", to_state=State.OPEN, actor=actor, at=now,
+    step(case, action="open", from_state="", to_state=State.OPEN, actor=actor, at=now, audit_actor=source,
          data={"department": responsible.department_id, "callback_due": due.callback_due.isoformat()})
     return case
 
@@ -135,10 +135,13 @@ def case_id_for_evaluation(evaluation):
     return RectificationCase.objects.filter(evaluation_id=evaluation.pk).values_list("pk", flat=True).first()
 
 
-def open_complaint(*, summary: str, actor, record=None, department=None, is_real_name: bool = False) -> RectificationCase:
+def open_complaint(*, summary: str, actor, record=None, department=None, is_real_name: bool = False,
+                   source: str | None = None) -> RectificationCase:
     """Open a case for a complaint (投诉), about a 办件 (routed like a 差评) or directly about a department.
 
-    Taken by a supervisor or a 12345 hotline operator (or the system), about a 办件 or department in their scope."""
+    Taken by a supervisor or a 12345 hotline operator, about a 办件 or department in their scope, or by the system
+    (``actor`` None) on behalf of a business system; ``source`` then names it in the audit (``apikey:<prefix>``),
+    so an operator can tell which integration registered the complaint."""
     if actor is not None and not (is_supervisor(actor) or actor.role == Role.HOTLINE):
         raise forbidden(_("只有政务服务管理机构的监督人员或12345热线话务员可以登记投诉"))
     summary = need_text(summary, "summary", _("请填写投诉内容"))
@@ -156,7 +159,7 @@ def open_complaint(*, summary: str, actor, record=None, department=None, is_real
         else:
             responsible = rules.Responsible(department.region_id, department.pk, None, None)
         return _open(kind=Kind.COMPLAINT, record=record, responsible=responsible, is_real_name=is_real_name,
-                     actor=actor, now=timezone.now(), summary=summary)
+                     actor=actor, now=timezone.now(), summary=summary, source=source)
 
 
 def assign(case_id, assignee, *, actor) -> RectificationCase:
