@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 
+from haochaping.core.bulk import Inserter
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion, ExclusionReason
 from haochaping.org import policy
 from haochaping.org.models import ManagementAgency
@@ -36,7 +37,7 @@ from haochaping.rectification.models import (
 )
 from haochaping.rectification.rules import AppealState, CallbackMethod, DeadlineKind, Kind, Outcome, State
 
-from .generator import SEED, SOURCE, Inserter, WorkingDays, at, end_of, local_day
+from .generator import SEED, SOURCE, WorkingDays, at, end_of, local_day
 
 FACTS = ("评价人反映窗口要求提交办事指南以外的材料，经调取窗口录像核实属实。", "评价人反映等候时间较长，经核查当日取号量较大、开放窗口不足。",
          "评价人反映网上申报页面多次提交失败，经技术人员核实系接口故障所致。", "评价人反映工作人员解释不清，经核实系对政策理解不一致。",
@@ -383,7 +384,7 @@ def build(today: date, *, progress=None) -> CaseSummary:
 
 def _save(plans: list[_Plan], summary: CaseSummary) -> None:
     """Inserts in dependency order: cases, then what refers to them. The big tables (cases, steps, progress,
-    notices) go through the generator's executemany Inserter; the ORM's per-row cost would dominate."""
+    notices) go through core.bulk's executemany Inserter; the ORM's per-row cost would dominate."""
     for plan in plans:
         plan.case.state = plan.steps[-1][3]
     Inserter(RectificationCase).insert([p.case for p in plans])

@@ -30,15 +30,15 @@ import time as clock
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import Enum
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from haochaping.catalog.models import ServiceItem
 from haochaping.catalog.services import publish_guide
 from haochaping.core import calendar, crypto
+from haochaping.core.bulk import Inserter
 from haochaping.core.models import CalendarDay, CalendarYear
 from haochaping.evaluation import rules as ev_rules
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType, Label
@@ -738,56 +738,6 @@ def _day_counts(records: int, days: list[tuple[date, bool]]) -> list[int]:
     for i in sorted(range(n), key=lambda i: (counts[i] - exact[i], i))[: records - sum(counts)]:
         counts[i] += 1
     return counts
-
-
-class Inserter:
-    """Plain INSERTs (executemany) for one model: the ORM's per-instance cost would dominate 100 000 rows.
-
-    Values still go through each field's own conversion for the database (``get_db_prep_value``), so a
-    PersonalDataField encrypts with SM4 exactly as it does on ``save()``, JSON and times are adapted the same
-    way. A field the generator does not set gets its model default.
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in self.fields)
-        placeholders = ", ".join(["%s"] * len(self.fields))
-        self.sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-        self.plan = [(f.attname, self._converter(f), f) for f in self.fields]
-
-    @staticmethod
-    def _converter(f):
-        ops = connection.ops
-        kind = f.get_internal_type()
-        if kind == "DateTimeField":
-            return ops.adapt_datetimefield_value
-        if kind == "DateField":
-            return ops.adapt_datefield_value
-        if kind in ("BinaryField", "JSONField"):
-            return lambda v: f.get_db_prep_value(v, connection)
-        if f.choices:  # choices members (TextChoices, IntegerChoices): the driver gets the plain value
-            return lambda v: v.value if isinstance(v, Enum) else v
-        return None
-
-    def row(self, obj) -> tuple:
-        out = []
-        for attname, convert, f in self.plan:
-            value = getattr(obj, attname, _MISSING)
-            if value is _MISSING:
-                value = f.get_default()
-            out.append(convert(value) if convert is not None else value)
-        return tuple(out)
-
-    def insert(self, objects) -> None:
-        rows = [self.row(o) for o in objects]
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), 1000):
-                cursor.executemany(self.sql, rows[start : start + 1000])
-
-
-_MISSING = object()
 
 
 def _flush(inserters: dict, records: list[SimpleNamespace], evaluations: list[tuple[SimpleNamespace, list[str]]]) -> None:

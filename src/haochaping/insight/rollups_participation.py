@@ -27,6 +27,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from haochaping.core.bulk import insert_rows
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
@@ -229,8 +230,5 @@ def stored(date_from: date | None = None, date_to: date | None = None) -> Counte
 def replace(date_from: date | None, date_to: date | None, want: Counter) -> None:
     """Store ``want`` as the counters of the period (inside the rebuild's transaction)."""
     _stored_qs(date_from, date_to).delete()
-    DailyParticipation.objects.bulk_create(
-        (DailyParticipation(**dict(zip(PARTICIPATION_KEY_FIELDS, k, strict=True)), completed=c, rated=r)
-         for k, (c, r) in want.items()),
-        batch_size=2000,
-    )
+    insert_rows(DailyParticipation, (*PARTICIPATION_KEY_FIELDS, "completed", "rated"),
+                ((*k, c, r) for k, (c, r) in want.items()))

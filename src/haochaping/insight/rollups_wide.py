@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 
 from django.db import connection
 
+from haochaping.core.bulk import insert_rows
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 
 from . import rules
@@ -178,8 +179,4 @@ def differing(want: dict, have: dict) -> int:
 def replace(date_from, date_to, want: dict) -> None:
     for model in MODELS:
         _stored_qs(model, date_from, date_to).delete()
-        model.objects.bulk_create(
-            (model(**dict(zip(model.key_fields, k, strict=True)), **dict(zip(WIDE_VALUES, v, strict=True)))
-             for k, v in want[model].items()),
-            batch_size=2000,
-        )
+        insert_rows(model, (*model.key_fields, *WIDE_VALUES), ((*k, *v) for k, v in want[model].items()))

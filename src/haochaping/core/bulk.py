@@ -1,0 +1,79 @@
+"""Plain INSERTs (executemany) for writing many rows at once: the demo data set and the rebuilt statistics counters.
+
+``bulk_create`` builds a model instance and compiles an SQL string with one placeholder per value for every row;
+for the hundreds of thousands of rows the demo loader or a counter rebuild writes, that compilation, not the
+database, takes most of the time. Here one statement is prepared per table and the rows go through the driver's
+``executemany``. Values still go through each field's own conversion for the database where it has one, so a
+PersonalDataField encrypts with SM4 exactly as on ``save()``, and dates, times and JSON are adapted the same way.
+
+Only for rows that need no signals and no ``save()`` logic; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from itertools import islice
+from types import SimpleNamespace
+
+from django.db import connection
+
+BATCH = 1000
+_MISSING = object()
+
+
+class Inserter:
+    """INSERTs into one model's table, of every concrete column but the primary key."""
+
+    def __init__(self, model):
+        self.model = model
+        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        self.sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+        self.plan = [(f.attname, self._converter(f), f) for f in self.fields]
+
+    @staticmethod
+    def _converter(f):
+        ops = connection.ops
+        kind = f.get_internal_type()
+        if kind == "DateTimeField":
+            return ops.adapt_datetimefield_value
+        if kind == "DateField":
+            return ops.adapt_datefield_value
+        if kind in ("BinaryField", "JSONField"):
+            return lambda v: f.get_db_prep_value(v, connection)
+        if f.choices:  # choices members (TextChoices, IntegerChoices): the driver gets the plain value
+            return lambda v: v.value if isinstance(v, Enum) else v
+        return None  # numbers, text and booleans go to the driver as they are
+
+    def row(self, obj) -> tuple:
+        """The column values of an object with the fields as attributes (a missing one gets its model default)."""
+        out = []
+        for attname, convert, f in self.plan:
+            value = getattr(obj, attname, _MISSING)
+            if value is _MISSING:
+                value = f.get_default()
+            out.append(convert(value) if convert is not None else value)
+        return tuple(out)
+
+    def insert(self, objects: Iterable) -> int:
+        """INSERT one row per object (see ``row``); returns how many."""
+        return self._execute(self.row(o) for o in objects)
+
+    def _execute(self, rows: Iterable[tuple]) -> int:
+        written = 0
+        rows = iter(rows)
+        with connection.cursor() as cursor:
+            while batch := list(islice(rows, BATCH)):
+                cursor.executemany(self.sql, batch)
+                written += len(batch)
+        return written
+
+
+def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """INSERT ``rows`` (value tuples in the order of ``fields``) into ``model``'s table; a column not named gets its
+    model default. Returns how many rows. A row of the wrong length raises ValueError."""
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    return Inserter(model).insert(SimpleNamespace(**dict(zip(attnames, row, strict=True))) for row in rows)
