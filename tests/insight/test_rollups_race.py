@@ -95,3 +95,37 @@ def test_an_evaluation_racing_the_completion_is_counted(org, item):
     assert participation.stored() == participation.expected()
     assert sum(r for (c, r) in (v for k, v in participation.stored().items() if k[-1] == "")) == 4
     assert rollups.rebuild(apply=False).agrees
+
+
+def test_a_check_reads_one_snapshot_and_does_not_hold_up_writers(org, item, monkeypatch):
+    """``rebuild_rollups --check`` in the middle of the day: an evaluation submitted while it runs is neither held
+    up (a rebuild's table locks would block it) nor half-seen (a false difference between counters read before and
+    after it)."""
+    from haochaping.insight import rollups_participation as participation
+
+    rate(completed_record(org, item), 5)
+    fresh = completed_record(org, item)
+    real_expected = participation.expected
+    written = []
+
+    def expected_while_someone_writes(*args, **kwargs):
+        def write():
+            try:
+                return rate(fresh, 1, channel="kiosk")
+            finally:
+                connections.close_all()
+
+        pool = ThreadPoolExecutor(1)
+        try:
+            written.append(pool.submit(write).result(timeout=20))  # a lock would make this time out
+        finally:
+            pool.shutdown(wait=False)  # a blocked writer goes on once the check's transaction ends
+        return real_expected(*args, **kwargs)
+
+    monkeypatch.setattr(participation, "expected", expected_while_someone_writes)
+    report = rollups.rebuild(apply=False)
+    assert written and written[0].pk
+    assert report.agrees and report.evaluations == 1  # the snapshot from before the write, and consistent
+    monkeypatch.undo()
+    after = rollups.rebuild(apply=False)
+    assert after.agrees and after.evaluations == 2

@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from haochaping.core.bulk import insert_rows
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
 
@@ -168,16 +169,24 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
     the 参评率 counters of the 办件 completed in those days from the 办件, in one transaction, and report how the
     stored counters differed. ``apply=False`` only compares.
 
-    On PostgreSQL the counter tables are locked against writers first (SHARE ROW EXCLUSIVE), so an evaluation or
-    a completion committed during the rebuild is either in the recount or added on top of it afterwards, never
-    lost or twice."""
+    On PostgreSQL a rebuild first locks the counter tables against writers (SHARE ROW EXCLUSIVE), so an evaluation
+    or a completion committed during the rebuild is either in the recount or added on top of it afterwards, never
+    lost or twice. A comparison only (``apply=False``) started outside any transaction takes no lock: it reads one
+    snapshot (REPEATABLE READ), in which every evaluation and its counters were committed together, so it agrees
+    exactly while writers go on."""
     if date_from and date_to and date_from > date_to:
         raise ValueError("date_from after date_to")
+    snapshot = not apply and not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                for model in (DailyCounter, participation.DailyParticipation, *wide.MODELS):
-                    cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
+                if snapshot:  # must be the transaction's first statement, hence only when this one opened it
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                else:
+                    for model in (DailyCounter, participation.DailyParticipation, *wide.MODELS):
+                        cursor.execute(
+                            f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
+                        )
         want = expected(date_from, date_to)
         have = stored(date_from, date_to)
         diff = differences(want, have)
@@ -188,10 +197,7 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
         diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
         if apply:
             _stored_qs(date_from, date_to).delete()
-            DailyCounter.objects.bulk_create(
-                (DailyCounter(**dict(zip(KEY_FIELDS, k, strict=True)), count=n) for k, n in want.items() if n),
-                batch_size=2000,
-            )
+            insert_rows(DailyCounter, (*KEY_FIELDS, "count"), ((*k, n) for k, n in want.items() if n))
             participation.replace(date_from, date_to, want_p)
             wide.replace(date_from, date_to, want_w)
             AuditEntry.objects.create(
