@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("HAOCHAPING_VAR_DIR", Path.cwd() / "var"))
@@ -123,6 +124,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token"]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Reverse proxies in front (nginx, a load balancer) that append to X-Forwarded-For: 0 (the default) ignores the
+# header; behind them every REMOTE_ADDR is a proxy's, and lockouts per address would hit everyone (core.client_ip).
+_proxies = os.environ.get("HAOCHAPING_TRUSTED_PROXIES", "0").strip()
+if not _proxies.isdigit():
+    raise ImproperlyConfigured("HAOCHAPING_TRUSTED_PROXIES must be the number of reverse proxies in front (0, 1, 2 ...)")
+HAOCHAPING_TRUSTED_PROXIES = int(_proxies)
+AXES_CLIENT_IP_CALLABLE = "haochaping.core.client_ip.client_ip"
 
 # Sessions end after a working day at most, and after 30 minutes without activity.
 SESSION_COOKIE_AGE = int(os.environ.get("HAOCHAPING_SESSION_SECONDS", str(30 * 60)))

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from haochaping.accounts import ratelimit
+from haochaping.core.client_ip import client_ip
 from haochaping.core.problems import DomainError
 from haochaping.org import policy
 from haochaping.records.models import ServiceRecord
@@ -149,7 +150,7 @@ def page(request):
 def activate(request):
     """Activate this tablet with the device secret shown when the device was registered."""
     # Only wrong secrets count, keyed by a digest of the address: enough to stop guessing, no address stored.
-    who = hashlib.sha256(request.META.get("REMOTE_ADDR", "").encode()).hexdigest()[:12]
+    who = hashlib.sha256(client_ip(request).encode()).hexdigest()[:12]
     blocked_key = f"kiosk-activate-blocked:{who}"
     if cache.get(blocked_key):
         return _activation_page(request, "尝试次数过多，请1分钟后再试", 429)

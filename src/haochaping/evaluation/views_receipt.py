@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from haochaping.accounts import ratelimit
+from haochaping.core.client_ip import client_ip
 from haochaping.core.problems import DomainError
 from haochaping.org import policy
 
@@ -48,7 +49,7 @@ LARGE_TEXT_MAX_AGE = 365 * 24 * 60 * 60
 
 def _client_key(request) -> str:
     # The address is hashed: the cache holds a counter, not who visited.
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_ip(request)
     return hashlib.sha256(f"receipt:{address}".encode()).hexdigest()[:32]
 
 

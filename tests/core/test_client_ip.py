@@ -1,0 +1,64 @@
+"""core.client_ip: which address a request is counted against, with and without declared reverse proxies."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+
+from haochaping.core.client_ip import client_ip
+
+PROXY = "10.0.0.1"
+
+
+def request(xff: str | None = None, remote: str = PROXY):
+    extra = {"REMOTE_ADDR": remote}
+    if xff is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = xff
+    return RequestFactory().get("/", **extra)
+
+
+@pytest.mark.parametrize("xff", [None, "203.0.113.9", "1.2.3.4, 203.0.113.9"])
+def test_without_trusted_proxies_the_header_is_ignored(settings, xff):
+    settings.HAOCHAPING_TRUSTED_PROXIES = 0
+    assert client_ip(request(xff, remote="198.51.100.7")) == "198.51.100.7"
+
+
+@pytest.mark.parametrize(("proxies", "xff", "expected"), [
+    (1, "203.0.113.9", "203.0.113.9"),
+    # What the client wrote itself stays left of what the proxy appended: it cannot pick its address.
+    (1, "1.2.3.4, 203.0.113.9", "203.0.113.9"),
+    (1, " 1.2.3.4 ,203.0.113.9 ", "203.0.113.9"),
+    (2, "203.0.113.9, 10.0.0.2", "203.0.113.9"),
+    (2, "1.2.3.4, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+    (1, "2001:db8::1", "2001:db8::1"),
+    (1, "2001:0db8:0000::0001", "2001:db8::1"),  # one spelling per address, so one count per address
+])
+def test_the_entry_the_outermost_proxy_appended(settings, proxies, xff, expected):
+    settings.HAOCHAPING_TRUSTED_PROXIES = proxies
+    assert client_ip(request(xff)) == expected
+
+
+@pytest.mark.parametrize(("proxies", "xff"), [
+    (1, None),  # reached the server without the proxy
+    (1, ""),
+    (2, "203.0.113.9"),  # passed only one of two proxies
+    (1, "unknown"),
+    (1, "203.0.113.9, <script>"),
+])
+def test_a_request_that_did_not_pass_every_proxy_counts_against_its_sender(settings, proxies, xff):
+    settings.HAOCHAPING_TRUSTED_PROXIES = proxies
+    assert client_ip(request(xff)) == PROXY
+
+
+def test_a_wrong_setting_stops_the_start_with_the_variable_named(monkeypatch):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import haochaping.settings as project_settings
+
+    monkeypatch.setenv("HAOCHAPING_TRUSTED_PROXIES", "one")
+    with pytest.raises(ImproperlyConfigured, match="HAOCHAPING_TRUSTED_PROXIES"):
+        importlib.reload(project_settings)
+    monkeypatch.delenv("HAOCHAPING_TRUSTED_PROXIES")
+    assert importlib.reload(project_settings).HAOCHAPING_TRUSTED_PROXIES == 0
