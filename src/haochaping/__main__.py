@@ -16,14 +16,15 @@ import sys
 
 from gunicorn.glogging import Logger as _GunicornLogger
 
-# Paths whose last part is a bearer token: the SMS invitation link and the signed 办件 link. Whoever reads
-# such a path from a log can rate the 办件, so every log line shows them redacted.
-_TOKEN_PATH = re.compile(r'(^|[\s"]|//[^/\s"]+)(/(?:i|q/r)/)[^/?#\s"]+')
+# Paths whose last part is a bearer token: the SMS invitation link, the signed 办件 link and the answer SMS's
+# link. Whoever reads such a path from a log can rate the 办件 or open the receipt, so every log line shows them
+# redacted.
+_TOKEN_PATH = re.compile(r'(^|[\s"]|//[^/\s"]+)(/(?:i|q/r|a)/)[^/?#\s"]+')
 REDACTED = "[redacted]"
 
 
 def redact_tokens(text: str) -> str:
-    """``text`` with the token of every /i/<token>/ and /q/r/<token>/ path replaced by ``[redacted]``."""
+    """``text`` with the token of every /i/<token>/, /q/r/<token>/ and /a/<token>/ path replaced by ``[redacted]``."""
     return _TOKEN_PATH.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("q/", include("haochaping.evaluation.urls_qr")),
     path("paper/", include("haochaping.evaluation.urls_paper")),
     path("i/", include("haochaping.evaluation.urls_invite")),
+    path("a/", include("haochaping.rectification.urls_reply")),
     path("e/", include("haochaping.evaluation.urls_online")),
     # The header's 大字版/标准版 toggle (适老化).
     path("text-size/", text_size, name="text_size"),

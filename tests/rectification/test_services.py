@@ -359,6 +359,7 @@ def test_the_answer_texts_a_real_name_evaluator_after_commit(real_name_case, peo
     assert message["phone"] == "138****1111"
     text = message["text"]
     assert "https://hcp.example.gov.cn/r/" in text and "评价回执码" in text and "已办理答复" in text
+    assert "https://hcp.example.gov.cn/a/" in text  # the answer's own link (tests/rectification/test_reply_links.py)
     evaluation = Evaluation.objects.get(pk=case.evaluation_id)
     assert evaluation.receipt_code not in text and PHONE not in text
     assert "食品" not in text  # nothing about the service or the person

@@ -1,4 +1,5 @@
-"""Bearer tokens in paths (/i/<token>/ invitation links, /q/r/<token>/ 办件 links) never reach a log line:
+"""Bearer tokens in paths (/i/<token>/ invitation links, /q/r/<token>/ 办件 links, /a/<token>/ answer links) never
+reach a log line:
 neither gunicorn's access log nor Django's request log."""
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _access_line(monkeypatch, tmp_path, path: str, referer: str = "-") -> str:
     return log_file.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", [f"/i/{TOKEN}/", f"/q/r/{TOKEN}/"])
+@pytest.mark.parametrize("path", [f"/i/{TOKEN}/", f"/q/r/{TOKEN}/", f"/a/{TOKEN}/"])
 def test_access_log_never_holds_a_link_token(monkeypatch, tmp_path, path):
     line = _access_line(monkeypatch, tmp_path, path)
     assert TOKEN not in line

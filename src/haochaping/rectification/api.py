@@ -322,7 +322,7 @@ def complete(request, case_id: int):
 
 
 @router.post("/{int:case_id}/answer", summary="答复评价人", **_STEP,
-             description="实名评价人留有手机号的，另发短信提示查看回执页面；答复始终显示在评价回执页面。")
+             description="实名评价人留有手机号的，另发短信，附查看答复的链接（30天内有效，打开即为评价回执页面）；答复始终显示在评价回执页面。")
 def answer(request, case_id: int, payload: AnswerIn):
     services.answer(case_id, text=payload.text, actor=request.auth)
     return _detail(request, case_id)

@@ -269,3 +269,24 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ReplyLink(models.Model):
+    """答复查看链接: the link in the SMS telling a real-name evaluator their 差评 was answered (R4.4). Opening it
+    shows that evaluation's receipt page (the answer and the 满意/不满意 form) without typing the receipt code.
+
+    Only the token's SM3 hash is stored; the link expires (``reply_links.VALID_DAYS``)."""
+
+    case = models.ForeignKey(RectificationCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="reply_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    opened_at = models.DateTimeField(_("首次打开"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("答复查看链接")
+        verbose_name_plural = _("答复查看链接")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}@{self.created_at:%Y-%m-%d}"

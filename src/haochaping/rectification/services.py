@@ -29,7 +29,7 @@ from haochaping.core.problems import conflict, invalid, not_found
 from haochaping.org import policy
 from haochaping.records.models import ServiceRecord
 
-from . import rules
+from . import reply_links, rules
 from .models import CaseAttachment, LedgerEntry, LedgerProgress, RectificationCase
 from .rules import CallbackMethod, Kind, Outcome, State
 from .services_common import (  # noqa: F401 - re-exported for appeals.py, pages and the API
@@ -355,14 +355,15 @@ def receipt_link() -> str:
     return f"{settings.HAOCHAPING_PUBLIC_URL}/r/"
 
 
-def answer_sms_text() -> str:
-    """The SMS to a real-name evaluator once their bad review is answered: no personal data, no receipt code
-    (a bearer secret the evaluator already holds), only where to look."""
-    return _("【政务服务好差评】您反映的差评问题已办理答复。请凭评价回执码登录 %(link)s 查看答复，并告诉我们您是否满意。") % {
-        "link": receipt_link()}
+def answer_sms_text(link: str) -> str:
+    """The SMS to a real-name evaluator once their bad review is answered: no personal data and no receipt code,
+    the answer's own link (reply_links) and, for when it has expired, where the receipt code works."""
+    return _("【政务服务好差评】您反映的差评问题已办理答复，请打开 %(link)s 查看答复，并告诉我们您是否满意。"
+             "链接%(days)d天内有效，之后可凭评价回执码在 %(receipt)s 查看。") % {
+        "link": link, "days": reply_links.VALID_DAYS, "receipt": receipt_link()}
 
 
-def _send_answer_sms(case_id: int, evaluation_id: int) -> None:
+def _send_answer_sms(case_id: int, evaluation_id: int, link: str) -> None:
     # After commit: a gateway failure must not undo the answer. Logs carry ids, never the phone.
     from haochaping.evaluation import rules as evaluation_rules
     from haochaping.evaluation import sms
@@ -374,7 +375,7 @@ def _send_answer_sms(case_id: int, evaluation_id: int) -> None:
         if not phone or evaluation_rules.phone_problem(phone):
             log.info("case answer sms for case_id=%s skipped: no usable phone", case_id)
             return
-        result = sms.send(phone, answer_sms_text())
+        result = sms.send(phone, answer_sms_text(link))
     except Exception as exc:  # noqa: BLE001 - the answer is committed; only the notice is lost
         log.error("case answer sms for case_id=%s raised %s", case_id, type(exc).__name__)
         return
@@ -388,7 +389,7 @@ def answer(case_id, *, text: str, actor) -> RectificationCase:
     """The reply to the evaluator on what was verified and done (R4.4). Handler of the case's unit.
 
     Opens the evaluator's period to say 满意/不满意 (policy ``satisfaction_days`` working days); a real-name
-    evaluator who left a phone gets an SMS after commit pointing to the receipt page."""
+    evaluator who left a phone gets an SMS after commit with a link to the receipt page (reply_links)."""
     with transaction.atomic():
         case = locked(case_id, actor)
         require(actor, handler=True, what=_("答复评价人"))
@@ -408,8 +409,13 @@ def answer(case_id, *, text: str, actor) -> RectificationCase:
         case.satisfaction_at = None
         case.save(update_fields=["state", "answer", "answered_at", "satisfaction_due", "satisfaction",
                                  "satisfaction_at"])
-        if case.evaluation_id is not None and case.is_real_name:
-            transaction.on_commit(partial(_send_answer_sms, case.pk, case.evaluation_id))
+        from haochaping.evaluation.models import Evaluation
+
+        if case.evaluation_id is not None and case.is_real_name and Evaluation.objects.filter(
+                pk=case.evaluation_id, evaluator_phone__isnull=False).exists():
+            # The link is written with the answer; its token exists only in memory until the SMS carries it.
+            link = reply_links.url(reply_links.issue(case, now))
+            transaction.on_commit(partial(_send_answer_sms, case.pk, case.evaluation_id, link))
     return case
 
 
