@@ -113,6 +113,8 @@ def test_the_workbook_says_what_the_metrics_module_says(org, data, period):
             "问责名单", "疑似刷好评"} <= set(wb.sheetnames)
     assert [c.value for c in wb["部门排名"][3]] == ["排名", "编码", "名称", "有效评价数", "好评数", "好评率",
                                                "好评率置信下限", "说明"]
+    assert [c.value for c in wb["问责名单"][3]] == ["类别", "编码", "名称", "差评数", "有效评价数", "差评率", "排名",
+                                               "投诉数", "理由"]
 
 
 def test_every_section_matches_the_metrics_for_the_same_scope(org, data, period):

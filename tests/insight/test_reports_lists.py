@@ -163,6 +163,47 @@ def test_commendation_needs_a_rank_and_a_high_bound_accountability_three_bad_rev
     assert ("工作人员", staff2.name) not in commended and ("工作人员", staff3.name) not in commended
     accountable = {(r[0], r[2]): r for r in lists.accountability(rankings, figures)}
     assert accountable[("工作人员", staff2.name)][3] == 3
-    assert "期间内差评3条" in accountable[("工作人员", staff2.name)][7]
+    assert "期间内差评3条" in accountable[("工作人员", staff2.name)][8]
     assert ("工作人员", staff3.name) not in accountable  # two 差评, and fewer than five ranked
     assert ("工作人员", org.staff.name) not in accountable
+
+
+@pytest.mark.django_db
+def test_units_and_staff_complained_about_twice_in_the_period_are_on_the_accountability_list(org, item, setting):
+    from haochaping.rectification import services as case_services
+    from haochaping.rectification.models import RectificationCase
+
+    period, sup, filters = setting
+    window2, staff2 = _second_window(org)
+    window3, staff3 = _second_window(org, "4号窗口", "吴刚")
+
+    def complaint(day, period=period, **about):
+        if "window" in about:
+            about = {"record": factories.make_record(org, item, **about)}
+        case = case_services.open_complaint(summary="窗口推诿，让我跑了三趟", actor=sup, **about)
+        RectificationCase.objects.filter(pk=case.pk).update(opened_at=moment(period, day=day))
+
+    complaint(3, window=window2, staff=staff2)
+    complaint(9, window=window2, staff=staff2)  # twice in the period: listed
+    complaint(4, window=window3, staff=staff3)  # once in the period …
+    complaint(4, period.previous(), window=window3, staff=staff3)  # … and once the month before: not listed
+    complaint(5, department=org.department)  # about the department itself: no window, no staff member
+    rated(org, item, 5, moment(period, day=6), n=0, phone="", window=window3, staff=staff3)
+
+    dims = ("window", "staff")
+    complaints = {dim: metrics.complaint_counts(sup, filters, dim) for dim in dims}
+    assert complaints["staff"] == {staff2.staff_no: (staff2.name, 2), staff3.staff_no: (staff3.name, 1)}
+    assert metrics.complaint_counts(sup, filters, "department") == {
+        org.department.credit_code: (org.department.name, 4)}
+    rankings = {dim: metrics.rankings(sup, filters, by=dim) for dim in dims}
+    figures = {dim: metrics.figures(sup, filters, group_by=dim) for dim in dims}
+    accountable = {(r[0], r[2]): r for r in lists.accountability(rankings, figures, complaints)}
+    row = accountable[("工作人员", staff2.name)]
+    assert (row[3], row[4], row[7]) == (0, 0, 2) and row[8] == "期间内被投诉2件（不少于2件）"
+    assert ("窗口", f"{org.agency.name} {window2.name}") in accountable
+    assert ("工作人员", staff3.name) not in accountable and ("窗口", f"{org.agency.name} {window3.name}") not in accountable
+    # Without a region filter the scope alone decides: another county's supervisor counts none of them.
+    anywhere = metrics.StatsFilter(date_from=period.start, date_to=period.end)
+    assert metrics.complaint_counts(sup, anywhere, "staff") == complaints["staff"]
+    far = User.objects.create(username="sup-far", role=Role.SUPERVISOR, region=org.other_county)
+    assert metrics.complaint_counts(far, anywhere, "staff") == {}

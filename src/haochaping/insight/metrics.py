@@ -383,40 +383,6 @@ def rankings(actor, filters: StatsFilter, by: str = "department", sample: int | 
     )
 
 
-# --- case figures (delegated) -------------------------------------------------------------------------------------
-
-
-def case_figures(actor, filters: StatsFilter, by: str | None = None) -> list:
-    """整改率, 按时整改率, 实名差评回访整改率, 申诉成立率 … of the cases opened in the period, in the caller's scope:
-    rectification.figures.case_figures defines them (docs/metrics.md "整改与申诉"); this only selects the cases."""
-    from haochaping.rectification import figures as rectification_figures
-    from haochaping.rectification.models import RectificationCase
-
-    if by not in (None, "department", "agency", "region"):
-        raise invalid("分组维度应为 department、agency 或 region", "by")
-    cases = filters.cases(scope(RectificationCase.objects.all(), actor))
-    return rectification_figures.case_figures(cases, by=by)
-
-
-@dataclass(frozen=True)
-class OutcomeCount:
-    outcome: str  # a rectification Outcome value, "" while no way of handling is chosen yet
-    name: str
-    cases: int
-
-
-def case_outcomes(actor, filters: StatsFilter) -> list[OutcomeCount]:
-    """案件按处理方式 (立行立改, 限期整改, 解释说明, 误评, 恶意差评, 尚未确定): the cases opened in the period in the
-    caller's scope, the same cases as :func:`case_figures`; every outcome listed, zero or not, in the rules' order."""
-    from haochaping.rectification.models import RectificationCase
-    from haochaping.rectification.rules import Outcome
-
-    cases = filters.cases(scope(RectificationCase.objects.all(), actor))
-    counts = {row["outcome"] or "": row["n"] for row in cases.order_by().values("outcome").annotate(n=Count("pk"))}
-    rows = [OutcomeCount(value, str(label), counts.get(value, 0)) for value, label in Outcome.choices]
-    return [*rows, OutcomeCount("", "尚未确定处理方式", sum(n for k, n in counts.items() if k not in Outcome.values))]
-
-
 # --- the public (R5.5 公开) -----------------------------------------------------------------------------------------
 
 
@@ -494,3 +460,7 @@ def rankings_of(stats: Stats, sample: int | None = None) -> Rankings:
          for r in ranked],
         [RankingRow(u.key, units[u.key].name, u.good, u.valid, rules.rate(u.good, u.valid)) for u in apart],
     )
+
+
+# The cases' figures live in metrics_cases.py (the same entry point: metrics.case_figures …).
+from .metrics_cases import OutcomeCount, case_figures, case_outcomes, complaint_counts  # noqa: E402,F401

@@ -23,7 +23,8 @@ COMMEND_TOP = 10  # at most this many units (and staff members) of each kind are
 COMMEND_MIN_SCORE = 0.85  # … ranked, and 95 % sure their 好评率 is at least 85 % (Wilson lower bound)
 ACCOUNT_MIN_BAD = 3  # 差评 in the period that put a unit or staff member on the accountability list …
 ACCOUNT_BOTTOM_SHARE = 0.1  # … as does ranking in the last 10 % (at least the last one) …
-ACCOUNT_MIN_RANKED = 5  # … when at least this many were ranked
+ACCOUNT_MIN_RANKED = 5  # … when at least this many were ranked …
+ACCOUNT_MIN_COMPLAINTS = 2  # … or complaints (投诉) opened in the period about the unit or staff member (R5.4)
 
 _KIND_NAMES = {"department": "部门", "window": "窗口", "staff": "工作人员", "agency": "政务服务机构"}
 
@@ -45,28 +46,38 @@ def commendation(rankings: dict[str, metrics.Rankings]) -> list[list]:
     return rows
 
 
-def accountability(rankings: dict[str, metrics.Rankings], figures: dict[str, metrics.Stats]) -> list[list]:
-    """(类别, 编码, 名称, 差评数, 有效评价数, 差评率, 排名, 理由) of the units and staff members with at least
-    ACCOUNT_MIN_BAD 差评 in the period or ranked in the bottom ACCOUNT_BOTTOM_SHARE. ``figures`` holds, per
-    dimension of ``rankings``, ``metrics.figures(…, group_by=dimension)`` of the same scope and period."""
+def accountability(rankings: dict[str, metrics.Rankings], figures: dict[str, metrics.Stats],
+                   complaints: dict[str, dict[str, tuple[str, int]]] | None = None) -> list[list]:
+    """(类别, 编码, 名称, 差评数, 有效评价数, 差评率, 排名, 投诉数, 理由) of the units and staff members with at least
+    ACCOUNT_MIN_BAD 差评 or ACCOUNT_MIN_COMPLAINTS 投诉 in the period, or ranked in the bottom ACCOUNT_BOTTOM_SHARE.
+    ``figures`` holds, per dimension of ``rankings``, ``metrics.figures(…, group_by=dimension)`` of the same scope
+    and period; ``complaints`` the matching ``metrics.complaint_counts``."""
     rows = []
     for dim, r in rankings.items():
         groups = {g.key: g for g in figures[dim].groups if g.key}
+        complained = (complaints or {}).get(dim, {})
         bottom: dict[str, int] = {}
         if len(r.ranked) >= ACCOUNT_MIN_RANKED:
             last = max(1, round(len(r.ranked) * ACCOUNT_BOTTOM_SHARE))
             cut = r.ranked[-last].rank
             bottom = {row.key: row.rank for row in r.ranked if row.rank >= cut}
         ranks = {row.key: row.rank for row in r.ranked}
-        for key, g in sorted(groups.items(), key=lambda kv: (-kv[1].tally.bad, kv[0])):
+        dim_rows = []
+        for key in set(groups) | set(complained):
+            g = groups.get(key)
+            bad = g.tally.bad if g else 0
+            name, complaint_count = complained.get(key, (g.name if g else key, 0))
             reasons = []
-            if g.tally.bad >= ACCOUNT_MIN_BAD:
-                reasons.append(f"期间内差评{g.tally.bad}条（不少于{ACCOUNT_MIN_BAD}条）")
+            if bad >= ACCOUNT_MIN_BAD:
+                reasons.append(f"期间内差评{bad}条（不少于{ACCOUNT_MIN_BAD}条）")
+            if complaint_count >= ACCOUNT_MIN_COMPLAINTS:
+                reasons.append(f"期间内被投诉{complaint_count}件（不少于{ACCOUNT_MIN_COMPLAINTS}件）")
             if key in bottom:
                 reasons.append(f"排名第{bottom[key]}，位于末位{ACCOUNT_BOTTOM_SHARE:.0%}（共{len(r.ranked)}个参与排名）")
             if reasons:
-                rows.append([_KIND_NAMES[dim], key, g.name, g.tally.bad, g.tally.valid, g.tally.bad_rate,
-                             ranks.get(key), "；".join(reasons)])
+                dim_rows.append([_KIND_NAMES[dim], key, g.name if g else name, bad, g.tally.valid if g else 0,
+                                 g.tally.bad_rate if g else None, ranks.get(key), complaint_count, "；".join(reasons)])
+        rows += sorted(dim_rows, key=lambda row: (-row[3], -row[7], row[1]))
     return rows
 
 
@@ -115,6 +126,7 @@ def suspected(actor, filters: metrics.StatsFilter) -> list[list]:
 
 def sections(actor, filters: metrics.StatsFilter, rankings: dict[str, metrics.Rankings],
              figures: dict[str, metrics.Stats]) -> list:
+    complaints = {dim: metrics.complaint_counts(actor, filters, dim) for dim in rankings}
     from .content import INT, RATE, TEXT, Section
 
     return [
@@ -123,12 +135,12 @@ def sections(actor, filters: metrics.StatsFilter, rankings: dict[str, metrics.Ra
                       ("好评率", RATE), ("好评率置信下限", RATE), ("理由", TEXT)),
                 commendation(rankings),
                 note=f"参与排名且排名前{COMMEND_TOP}、好评率置信下限不低于{COMMEND_MIN_SCORE:.0%}的单位和工作人员。"),
-        Section("问责名单", "问责名单（差评集中的单位和工作人员）",
+        Section("问责名单", "问责名单（差评、投诉集中的单位和工作人员）",
                 _cols(("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("差评数", INT), ("有效评价数", INT),
-                      ("差评率", RATE), ("排名", INT), ("理由", TEXT)),
-                accountability(rankings, figures),
-                note=f"期间内差评不少于{ACCOUNT_MIN_BAD}条，或参与排名的不少于{ACCOUNT_MIN_RANKED}个时排名位于末位"
-                     f"{ACCOUNT_BOTTOM_SHARE:.0%}的单位和工作人员。"),
+                      ("差评率", RATE), ("排名", INT), ("投诉数", INT), ("理由", TEXT)),
+                accountability(rankings, figures, complaints),
+                note=f"期间内差评不少于{ACCOUNT_MIN_BAD}条、被投诉不少于{ACCOUNT_MIN_COMPLAINTS}件，或参与排名的不少于"
+                     f"{ACCOUNT_MIN_RANKED}个时排名位于末位{ACCOUNT_BOTTOM_SHARE:.0%}的单位和工作人员。"),
         Section("疑似刷好评", "疑似刷好评线索",
                 _cols(("线索", TEXT), ("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("涉及评价数", INT),
                       ("涉及评价人数", INT), ("集中时段数", INT), ("说明", TEXT)),
