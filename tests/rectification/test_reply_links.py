@@ -128,3 +128,19 @@ def test_the_token_never_reaches_a_log_line(record, people, sms_file, caplog, dj
     assert "/a/[redacted]/" in stream.getvalue() and token not in stream.getvalue()
     assert token not in cli.redact_tokens(f'"GET {path} HTTP/1.1" 302') and "/a/[redacted]/" in cli.redact_tokens(path)
     assert cli.redact_tokens("/api/v1/cases/") == "/api/v1/cases/"
+
+
+def test_the_case_page_tells_the_unit_whether_the_evaluator_opened_the_link(record, people, sms_file,
+                                                                            django_capture_on_commit_callbacks):
+    case, path = answered(record, people, django_capture_on_commit_callbacks, evaluator_phone=PHONE)
+    unit = Client()
+    unit.force_login(people["handler"])
+
+    def shown() -> str:
+        page = unit.get(f"/work/cases/{case.pk}/").content.decode()
+        return re.search(r'<dd id="reply-link">(.*?)</dd>', page).group(1)
+
+    assert shown().startswith("评价人尚未打开")
+    Client().get(path)
+    opened = timezone.localtime(ReplyLink.objects.get(case=case).opened_at)
+    assert shown().startswith(f"评价人已于{opened:%Y-%m-%d %H:%M}打开")

@@ -173,6 +173,8 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         "ledger": ledger,
         "progress": list(LedgerProgress.objects.filter(entry=ledger).select_related("actor")) if ledger else [],
         "attachments": list(CaseAttachment.objects.filter(case=case).select_related("uploaded_by")),
+        # Whether the evaluator opened the answer SMS's link (the latest answer's; reply_links).
+        "reply_link": case.reply_links.order_by("-created_at").first() if case.answered_at else None,
         "appeal": appeal,
         "appeal_open": appeal is not None and appeal.state in rules.APPEAL_OPEN,
         "notices": list(CaseNotice.objects.filter(case=case).select_related("agency")) if is_supervisor(user) else [],
