@@ -276,6 +276,15 @@ def test_callback_time_is_neither_in_the_future_nor_before_the_case():
     assert rules.callback_problems(**{**CALL, "at": opened}, opened_at=opened) == []
 
 
+def test_a_callback_entered_to_the_second_in_the_second_the_case_opened_is_not_before_it():
+    # The case opened at 14:30:05.4; the form, loaded at once, says 14:30:05 (times are entered to the second).
+    opened = NOW - timedelta(minutes=30) + timedelta(seconds=5, microseconds=400_000)
+    same_second = opened.replace(microsecond=0)
+    assert rules.callback_problems(**{**CALL, "at": same_second}, opened_at=opened) == []
+    assert rules.callback_problems(**{**CALL, "at": same_second - timedelta(seconds=1)}, opened_at=opened) == [
+        ("at", "回访时间不能早于立案时间")]
+
+
 def test_callback_method_and_text_length():
     assert rules.callback_problems(**{**CALL, "method": "fax"})[0][0] == "method"
     assert rules.callback_problems(**{**CALL, "facts": "实" * (rules.MAX_TEXT + 1)}) == [("facts", "内容不能超过2000字")]

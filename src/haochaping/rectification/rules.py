@@ -213,8 +213,9 @@ def callback_problems(
         problems.append(("at", _("请填写回访时间")))
     elif at > now:
         problems.append(("at", _("回访时间不能晚于现在")))
-    elif opened_at is not None and at < opened_at:
-        # A callback dated before the case existed would make a late callback look on time.
+    elif opened_at is not None and at < opened_at.replace(microsecond=0):
+        # A callback dated before the case existed would make a late callback look on time. Times are entered to
+        # the second, so one in the second the case opened (now, on a page loaded right away) is not before it.
         problems.append(("at", _("回访时间不能早于立案时间")))
     if method not in CallbackMethod.values:
         problems.append(("method", _("请选择回访方式：电话、短信、面谈或网上留言")))
