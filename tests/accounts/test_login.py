@@ -10,7 +10,6 @@ from datetime import timedelta
 import pyotp
 import pytest
 from axes.models import AccessAttempt
-from axes.utils import reset as reset_axes
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -23,7 +22,7 @@ from haochaping.accounts.roles import Role
 
 from .login_support import PASSWORD, enrol, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_login_state")]
 
 LOGIN = "/accounts/login/"
 OTP = "/accounts/login/otp/"
@@ -31,14 +30,6 @@ ENROL = "/accounts/login/enrol/"
 NEW_PASSWORD = "/accounts/login/password/"
 
 
-@pytest.fixture(autouse=True)
-def _clean_login_state():
-    # django-axes keeps attempts in its own tables; the cache holds per-process state such as rate windows.
-    reset_axes()
-    cache.clear()
-    yield
-    reset_axes()
-    cache.clear()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ visitor (HAOCHAPING_TRUSTED_PROXIES), and a visitor must not escape them by writ
 from __future__ import annotations
 
 import pytest
-from axes.utils import reset as reset_axes
-from django.core.cache import cache
 from django.test import Client
 
 from haochaping.accounts.roles import Role
@@ -13,19 +11,12 @@ from haochaping.evaluation import views_receipt
 
 from .login_support import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_login_state")]
 
 LOGIN = "/accounts/login/"
 PROXY = "10.0.0.1"
 
 
-@pytest.fixture(autouse=True)
-def _clean_login_state():
-    reset_axes()
-    cache.clear()
-    yield
-    reset_axes()
-    cache.clear()
 
 
 def login(username, password, xff=None):
