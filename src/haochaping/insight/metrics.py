@@ -84,25 +84,18 @@ class StatsFilter:
         return q
 
     def counters(self, qs: QuerySet) -> QuerySet:
+        """The counter rows (a counter table's queryset) under these filters."""
         qs = qs.filter(self._units({d: d for d in UNIT_DIMENSIONS}))
         if self.channel:
             qs = qs.filter(channel=self.channel)
-        if self.date_from:
-            qs = qs.filter(day__gte=self.date_from)
-        if self.date_to:
-            qs = qs.filter(day__lte=self.date_to)
-        return qs
+        return qs.in_days(self.date_from, self.date_to)
 
     def participation(self, qs: QuerySet) -> QuerySet:
         """The 参评率 counters under these filters: with a channel, its rows (rated) and the "" rows (completed)."""
         qs = qs.filter(self._units({d: d for d in UNIT_DIMENSIONS}))
         if self.channel:
             qs = qs.filter(channel__in=("", self.channel))
-        if self.date_from:
-            qs = qs.filter(day__gte=self.date_from)
-        if self.date_to:
-            qs = qs.filter(day__lte=self.date_to)
-        return qs
+        return qs.in_days(self.date_from, self.date_to)
 
     def _moments(self, qs: QuerySet, column: str) -> QuerySet:
         if self.date_from:

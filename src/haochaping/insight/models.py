@@ -14,6 +14,19 @@ KEY_FIELDS = (
 )
 
 
+class CounterQuerySet(models.QuerySet):
+    """Counter rows (every counter table has a ``day``)."""
+
+    def in_days(self, date_from=None, date_to=None):
+        """The rows of [date_from, date_to]; an open end when None (both None: every row)."""
+        qs = self
+        if date_from:
+            qs = qs.filter(day__gte=date_from)
+        if date_to:
+            qs = qs.filter(day__lte=date_to)
+        return qs
+
+
 class DailyCounter(models.Model):
     """How many evaluations of one day share one key (units, item, platform, channel, level, type, real-name,
     excluded). Statistics and dashboards read these rows — O(groups), not O(evaluations).
@@ -40,6 +53,8 @@ class DailyCounter(models.Model):
     is_real_name = models.BooleanField(_("实名评价"))
     excluded = models.BooleanField(_("不计入统计"))
     count = models.IntegerField(_("评价数"), default=0)
+
+    objects = CounterQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("每日评价计数")
@@ -79,6 +94,8 @@ class DailyParticipation(models.Model):
     channel = models.CharField(_("评价渠道"), max_length=20, blank=True)
     completed = models.IntegerField(_("办结办件数"), default=0)
     rated = models.IntegerField(_("有评价的办结办件数"), default=0)
+
+    objects = CounterQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("每日参评计数")
@@ -120,6 +137,8 @@ class WideCounter(models.Model):
     system_default = models.IntegerField(default=0)
     completed = models.IntegerField(default=0)
     rated = models.IntegerField(default=0)
+
+    objects = CounterQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -123,19 +123,10 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
     return out
 
 
-def _stored_qs(date_from: date | None, date_to: date | None):
-    qs = DailyCounter.objects.all()
-    if date_from:
-        qs = qs.filter(day__gte=date_from)
-    if date_to:
-        qs = qs.filter(day__lte=date_to)
-    return qs
-
-
 def stored(date_from: date | None = None, date_to: date | None = None) -> Counter:
     """The counters as they are now (zero counters, left behind by exclusions, are the same as none)."""
     out: Counter = Counter()
-    for row in _stored_qs(date_from, date_to).exclude(count=0).values_list(*KEY_FIELDS, "count"):
+    for row in DailyCounter.objects.in_days(date_from, date_to).exclude(count=0).values_list(*KEY_FIELDS, "count"):
         out[tuple(row[:-1])] += row[-1]
     return out
 
@@ -196,7 +187,7 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
         want_w = wide.expected(want, want_p)
         diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
         if apply:
-            _stored_qs(date_from, date_to).delete()
+            DailyCounter.objects.in_days(date_from, date_to).delete()
             insert_rows(DailyCounter, (*KEY_FIELDS, "count"), ((*k, n) for k, n in want.items() if n))
             participation.replace(date_from, date_to, want_p)
             wide.replace(date_from, date_to, want_w)

@@ -209,19 +209,10 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
     return Counter({k: tuple(v) for k, v in out.items() if v != [0, 0]})
 
 
-def _stored_qs(date_from: date | None, date_to: date | None):
-    qs = DailyParticipation.objects.all()
-    if date_from:
-        qs = qs.filter(day__gte=date_from)
-    if date_to:
-        qs = qs.filter(day__lte=date_to)
-    return qs
-
-
 def stored(date_from: date | None = None, date_to: date | None = None) -> Counter:
     """key → (completed, rated) as stored (all-zero rows are the same as none)."""
     out: Counter = Counter()
-    for row in _stored_qs(date_from, date_to).values_list(*PARTICIPATION_KEY_FIELDS, "completed", "rated"):
+    for row in DailyParticipation.objects.in_days(date_from, date_to).values_list(*PARTICIPATION_KEY_FIELDS, "completed", "rated"):
         if row[-2:] != (0, 0):
             out[tuple(row[:-2])] = tuple(row[-2:])
     return out
@@ -229,6 +220,6 @@ def stored(date_from: date | None = None, date_to: date | None = None) -> Counte
 
 def replace(date_from: date | None, date_to: date | None, want: Counter) -> None:
     """Store ``want`` as the counters of the period (inside the rebuild's transaction)."""
-    _stored_qs(date_from, date_to).delete()
+    DailyParticipation.objects.in_days(date_from, date_to).delete()
     insert_rows(DailyParticipation, (*PARTICIPATION_KEY_FIELDS, "completed", "rated"),
                 ((*k, c, r) for k, (c, r) in want.items()))

@@ -151,20 +151,11 @@ def expected(fine: Counter, part: Counter) -> dict:
     return out
 
 
-def _stored_qs(model, date_from, date_to):
-    qs = model.objects.all()
-    if date_from:
-        qs = qs.filter(day__gte=date_from)
-    if date_to:
-        qs = qs.filter(day__lte=date_to)
-    return qs
-
-
 def stored(date_from=None, date_to=None) -> dict:
     out: dict = {}
     for model in MODELS:
         rows = {}
-        for row in _stored_qs(model, date_from, date_to).values_list(*model.key_fields, *WIDE_VALUES):
+        for row in model.objects.in_days(date_from, date_to).values_list(*model.key_fields, *WIDE_VALUES):
             n = len(model.key_fields)
             if any(row[n:]):
                 rows[tuple(row[:n])] = tuple(row[n:])
@@ -178,5 +169,5 @@ def differing(want: dict, have: dict) -> int:
 
 def replace(date_from, date_to, want: dict) -> None:
     for model in MODELS:
-        _stored_qs(model, date_from, date_to).delete()
+        model.objects.in_days(date_from, date_to).delete()
         insert_rows(model, (*model.key_fields, *WIDE_VALUES), ((*k, *v) for k, v in want[model].items()))
