@@ -16,6 +16,22 @@ def submit(record, level=1, **kw):
     return evaluation_services.submit_evaluation(data, source="test")
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Evidence files (and the worker's reports) go to a temporary MEDIA_ROOT, returned for tests that look."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def sms_file(settings, tmp_path):
+    """SMS written to a file (evaluation.sms.read_file_messages), links on the public address."""
+    settings.HAOCHAPING_SMS_BACKEND = "haochaping.evaluation.sms.FileSender"
+    settings.HAOCHAPING_SMS_FILE = str(tmp_path / "sms.jsonl")
+    settings.HAOCHAPING_PUBLIC_URL = "https://hcp.example.gov.cn"
+    return tmp_path / "sms.jsonl"
+
+
 @pytest.fixture
 def record(org, item):
     return factories.make_record(org, item)

@@ -17,10 +17,6 @@ from .api_helpers import PDF, callback_body, keyed, open_case, person, problem
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
 
 @pytest.fixture
 def rectified(record, live_server, people):

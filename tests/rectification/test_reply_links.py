@@ -26,12 +26,6 @@ PHONE = "13800001111"
 ANSWER = "经核实，已取消多余材料要求，感谢您的监督。"
 
 
-@pytest.fixture
-def sms_file(settings, tmp_path):
-    settings.HAOCHAPING_SMS_BACKEND = "haochaping.evaluation.sms.FileSender"
-    settings.HAOCHAPING_SMS_FILE = str(tmp_path / "sms.jsonl")
-    settings.HAOCHAPING_PUBLIC_URL = "https://hcp.example.gov.cn"
-
 
 def answered(record, people, capture, **evaluator) -> tuple[RectificationCase, str | None]:
     """A 差评 answered by its unit, and the link path the SMS carried (None when no SMS went out)."""

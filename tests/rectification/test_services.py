@@ -40,17 +40,6 @@ PHONE = "13800001111"
 NOT_FOUND = "没有这个整改案件"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture
-def sms_file(settings, tmp_path):
-    settings.HAOCHAPING_SMS_BACKEND = "haochaping.evaluation.sms.FileSender"
-    settings.HAOCHAPING_SMS_FILE = str(tmp_path / "sms.jsonl")
-    settings.HAOCHAPING_PUBLIC_URL = "https://hcp.example.gov.cn"
-    return tmp_path / "sms.jsonl"
 
 
 def test_a_bad_review_opens_one_case_routed_to_the_window_department(org, record):

@@ -20,10 +20,6 @@ from .conftest import submit
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
 
 @pytest.fixture
 def case(record):

@@ -34,11 +34,6 @@ def _keep_signal_handlers():
         signal.signal(s, handler)
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    # Every periodic task runs, the reports (insight.tasks) too: their files go to a temporary MEDIA_ROOT.
-    settings.MEDIA_ROOT = tmp_path / "media"
-
 
 @pytest.fixture
 def overdue_case(record, people):
