@@ -210,16 +210,22 @@ BAR_HEIGHT = 240
 BAR_MARGIN = {"left": 64, "right": 16, "top": 24, "bottom": 40}
 
 
-def bar_chart(chart_id: str, title: str, categories: Sequence[str], values: Sequence[Number], *,
-              fmt: Callable[[Number], str] = fmt_count, name: str = "数量", x_name: str = "类别",
-              classes: Sequence[str] | None = None, integer: bool = True, share_of: int | None = None) -> Chart:
-    """One vertical bar per category (a handful: e.g. the five levels). ``share_of`` adds a share column."""
+def _category_table(title: str, categories: Sequence[str], values: Sequence[Number], fmt: Callable[[Number], str],
+                    name: str, x_name: str, share_of: int | None) -> Table:
+    """The table view of a bar chart: category, value, and with ``share_of`` each value's share of it."""
     columns = (x_name, name) + (("占比",) if share_of is not None else ())
     rows = tuple(
         (c, (fmt(v),) + ((fmt_percent(None if not share_of else (v or 0) / share_of),) if share_of is not None else ()))
         for c, v in zip(categories, values, strict=True)
     )
-    table = Table(title, columns, rows)
+    return Table(title, columns, rows)
+
+
+def bar_chart(chart_id: str, title: str, categories: Sequence[str], values: Sequence[Number], *,
+              fmt: Callable[[Number], str] = fmt_count, name: str = "数量", x_name: str = "类别",
+              classes: Sequence[str] | None = None, integer: bool = True, share_of: int | None = None) -> Chart:
+    """One vertical bar per category (a handful: e.g. the five levels). ``share_of`` adds a share column."""
+    table = _category_table(title, categories, values, fmt, name, x_name, share_of)
     if not categories or not any(v for v in values if v):
         return _empty(chart_id, title, table)
     m = BAR_MARGIN
@@ -257,12 +263,7 @@ def hbar_chart(chart_id: str, title: str, categories: Sequence[str], values: Seq
                fmt: Callable[[Number], str] = fmt_count, name: str = "数量", x_name: str = "类别",
                share_of: int | None = None, css: str = "s0") -> Chart:
     """One horizontal bar per category, longest scale = the largest value; for ranked lists (channels, labels)."""
-    columns = (x_name, name) + (("占比",) if share_of is not None else ())
-    rows = tuple(
-        (c, (fmt(v),) + ((fmt_percent(None if not share_of else (v or 0) / share_of),) if share_of is not None else ()))
-        for c, v in zip(categories, values, strict=True)
-    )
-    table = Table(title, columns, rows)
+    table = _category_table(title, categories, values, fmt, name, x_name, share_of)
     if not categories or not any(v for v in values if v):
         return _empty(chart_id, title, table)
     height = H_TOP + ROW * len(categories) + H_BOTTOM
