@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.test import Client
 
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
@@ -16,17 +15,12 @@ from haochaping.evaluation.models import Evaluation, EvaluationExclusion, Label
 from haochaping.rectification.models import Appeal, RectificationCase
 from tests import factories
 from tests.browser.test_public_pages import axe_violations
+from tests.browser.test_receipt import login_cookie as sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-
-def sign_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
 
 
 def bad_review(org, item):

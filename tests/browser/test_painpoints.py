@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
 from haochaping.rectification.models import RectificationCase
 from tests import factories
 from tests.browser.test_public_pages import axe_violations
+from tests.browser.test_receipt import login_cookie as sign_in
 from tests.insight.painpoints_fixtures import THEMES, bad_review, ensure_labels
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,12 +25,6 @@ def _fresh(db):
     yield
     cache.clear()
 
-
-def sign_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
 
 
 def test_a_supervisor_turns_a_pain_point_into_a_focus_issue(page, live_server):

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
 from haochaping.org.models import Staff
 from tests import factories
 from tests.browser.test_public_pages import axe_violations
+from tests.browser.test_receipt import login_cookie as sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def sign_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
 
 
 def test_paper_entry_page_passes_axe_and_names_errors(page, live_server):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
@@ -16,6 +15,7 @@ from haochaping.insight import metrics
 from haochaping.insight.models import Report
 from tests import factories
 from tests.browser.test_public_pages import axe_violations
+from tests.browser.test_receipt import login_cookie as sign_in
 from tests.insight.painpoints_fixtures import ensure_labels
 from tests.insight.reports_fixtures import (
     EVALUATOR_NAMES,
@@ -40,12 +40,6 @@ def _fresh(db, settings, tmp_path):
     yield
     cache.clear()
 
-
-def sign_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
 
 
 def test_a_supervisor_generates_a_monthly_report_and_downloads_both_files(page, live_server):
