@@ -58,6 +58,10 @@ def test_the_sms_link_opens_the_answer_and_satisfied_closes_the_case(page, live_
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert axe_violations(page) == []
     assert ReplyLink.objects.get(case=case).opened_at is not None
+    # The answer is several screens down on a phone: the first thing under the heading leads to it.
+    page.get_by_role("link", name="您反映的差评已有办理答复，点此查看并告诉我们您是否满意").click()
+    assert page.url.endswith("#answer-h")
+    assert page.evaluate("document.getElementById('answer-h').getBoundingClientRect().top") < 640
 
     page.get_by_label("满意", exact=True).check()
     with page.expect_navigation():

@@ -59,6 +59,7 @@ def test_the_link_opens_the_answer_and_the_evaluator_says_satisfied(record, peop
     assert response["Cache-Control"].startswith("max-age=0") or "no-cache" in response["Cache-Control"]
     page = phone.get("/r/view/").content.decode()
     assert ANSWER in page and "您对处理结果是否满意" in page
+    assert '<a href="#answer-h">' in page and 'id="answer-h"' in page  # a way down to the answer
     link.refresh_from_db()
     assert link.opened_at is not None
 
