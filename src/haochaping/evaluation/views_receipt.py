@@ -63,6 +63,14 @@ def _limited(request, retry_after: int):
     return response
 
 
+def open_receipt(request, evaluation_id: int):
+    """Let this session see the receipt of ``evaluation_id`` (its code was entered, or an answer link opened) and
+    go there. A fresh session id first: the session now gives access to an evaluation."""
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = evaluation_id
+    return redirect("receipt:view")
+
+
 @require_http_methods(["GET", "POST"])
 def lookup(request):
     """Enter the receipt code (POST only); on success remember the evaluation in the session."""
@@ -85,9 +93,7 @@ def lookup(request):
         except DomainError as exc:
             error, status = exc.detail, exc.status
         else:
-            request.session.cycle_key()  # a fresh session id once it gives access to an evaluation
-            request.session[SESSION_KEY] = evaluation.pk
-            return redirect("receipt:view")
+            return open_receipt(request, evaluation.pk)
     if code:
         # Only codes count: an empty submit is a slip, not a guess.
         decision = ratelimit.hit(f"receipt:{client}", FAILURE_LIMIT, window=FAILURE_WINDOW)

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from haochaping.core.problems import DomainError
-from haochaping.evaluation.views_receipt import SESSION_KEY
+from haochaping.evaluation.views_receipt import SESSION_KEY, open_receipt
 
 from . import reply_links, services
 from .rules import Satisfaction, State
@@ -50,6 +50,4 @@ def reply_link(request, token: str):
         # Unknown, forged and expired links say nothing about any evaluation.
         status = 410 if opened.expired else 404
         return render(request, "rectification/reply_link_invalid.html", {"expired": opened.expired}, status=status)
-    request.session.cycle_key()  # a fresh session id once it gives access to an evaluation
-    request.session[SESSION_KEY] = opened.evaluation_id
-    return redirect("receipt:view")
+    return open_receipt(request, opened.evaluation_id)
