@@ -11,7 +11,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haochaping_bench
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run serve migrate demo test test-pg test-browser browser-deps bench lint docs messages clean
+.PHONY: install run serve migrate demo test test-pg test-browser test-dates date-deps browser-deps bench lint docs messages clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,22 @@ test: install
 # The same suite on PostgreSQL.
 test-pg: install
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+
+# The suite again on fixed dates (tests/clock.py: the clock starts there and ticks), each a day on which a
+# date-dependent rule used to pass or fail by chance: a Saturday; the first day of the National Day week; the last
+# working day of a year whose next-year holiday notice is not yet published (chinese-calendar knows up to 2026).
+TEST_DATES ?= 2026-12-05T10:00:00+08:00 2026-10-01T09:30:00+08:00 2026-12-31T16:00:00+08:00
+
+# libfaketime puts server processes the tests start on the same clock. Installs only what is missing.
+date-deps:
+	@test -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; }
+
+test-dates: install date-deps
+	@set -e; for now in $(TEST_DATES); do \
+	  echo "== make test-dates: HAOCHAPING_TEST_NOW=$$now"; \
+	  HAOCHAPING_TEST_NOW=$$now $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not pg_only" -q $(PYTEST_ARGS); \
+	done
 
 # Debian's Chromium and a CJK font (without one, Chinese renders as empty boxes). Installs only what is
 # missing; needs root and apt. Playwright's own browser download is not used.

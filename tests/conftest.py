@@ -7,9 +7,19 @@ import os
 
 import pytest
 
-from . import factories
+from . import clock, factories
 
 _skipped: list[str] = []
+
+
+def pytest_configure(config):
+    # Before any fixture or test module runs, so module-scoped data (the demo) is built on the same date.
+    clock.start()
+
+
+def pytest_report_header(config):
+    value = clock.moment()
+    return f"clock: {'real' if value is None else value.isoformat() + ' (HAOCHAPING_TEST_NOW, ticking)'}"
 
 
 def pytest_runtest_logreport(report):

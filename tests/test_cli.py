@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests import clock
+
 HAOCHAPING = str(Path(sys.executable).with_name("haochaping"))
 
 
 def run(args, tmp_path, **kw):
     env = {**os.environ, "HAOCHAPING_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)  # each test gets its own SQLite file under tmp_path
+    env = clock.subprocess_env(env)
     return subprocess.run([HAOCHAPING, *args], env=env, capture_output=True, text=True, timeout=120, **kw)
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import clock
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -85,7 +87,7 @@ def environment(var_dir: Path) -> dict:
         PYTHONUNBUFFERED="1",
         PYTHONPATH=str(ROOT),
     )
-    return env
+    return clock.subprocess_env(env)
 
 
 def migrate(var_dir: Path) -> Path:

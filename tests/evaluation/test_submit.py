@@ -1,11 +1,13 @@
 """POST /api/v1/evaluations, the label dictionary and the receipt, over real HTTP (R3.3, R3.4, R3.8, R8.1)."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from haochaping.core import calendar
+from haochaping.core.services import seed_national_calendar
 from haochaping.evaluation import rules
 from haochaping.evaluation.models import Evaluation, ImmutableEvaluationError
 from haochaping.org.models import RegionPolicy
@@ -91,19 +93,38 @@ def completed_working_days_ago(n: int, region_code: str) -> datetime:
 
 
 def push_completed(http, org, item, working_days_ago: int) -> str:
-    done = completed_working_days_ago(working_days_ago, org.county.code)
+    return push_completed_on(http, org, item, completed_working_days_ago(working_days_ago, org.county.code).date())
+
+
+def push_completed_on(http, org, item, day: date) -> str:
+    done = datetime.combine(day, time(10, 0), tzinfo=SHANGHAI)
     return push(http, org, item, accepted_at=done - timedelta(hours=1))
 
 
-def test_supplementary_evaluation_is_open_for_five_working_days_after_completion(http, org, item):
-    within = push_completed(http, org, item, 5)
-    r = http.post("/api/v1/evaluations", json=evaluation_payload(within))
-    assert r.status_code == 201, r.text
-    assert Evaluation.objects.get().is_supplementary is True
-    too_late = push_completed(http, org, item, 6)
-    problem = assert_problem(http.post("/api/v1/evaluations", json=evaluation_payload(too_late)), 422, "stage")
-    assert "期限" in problem["detail"]
-    assert Evaluation.objects.count() == 1
+@pytest.mark.parametrize(
+    ("today", "last_within", "first_too_late", "ended"),
+    [
+        # An ordinary Wednesday: Thu, Fri, Mon, Tue, Wed are the five working days after the Wednesday before.
+        ("2026-12-09", "2026-12-02", "2026-12-01", "2026-12-08"),
+        # A Saturday: the period of a 办件 completed on the Friday a week ago ended yesterday, not today.
+        ("2026-12-05", "2026-11-30", "2026-11-27", "2026-12-04"),
+        # After the National Day week, whose 7 days off do not count and whose make-up Saturday (10-10) does.
+        ("2026-10-12", "2026-09-29", "2026-09-28", "2026-10-10"),
+    ],
+)
+def test_supplementary_evaluation_is_open_for_five_working_days_after_completion(
+    http, org, item, today, last_within, first_too_late, ended
+):
+    seed_national_calendar(2026)
+    with time_machine.travel(datetime.fromisoformat(f"{today}T15:00:00+08:00"), tick=True):
+        within = push_completed_on(http, org, item, date.fromisoformat(last_within))
+        r = http.post("/api/v1/evaluations", json=evaluation_payload(within))
+        assert r.status_code == 201, r.text
+        assert Evaluation.objects.get().is_supplementary is True
+        too_late = push_completed_on(http, org, item, date.fromisoformat(first_too_late))
+        problem = assert_problem(http.post("/api/v1/evaluations", json=evaluation_payload(too_late)), 422, "stage")
+        assert f"期限已于{ended}结束" in problem["detail"]
+        assert Evaluation.objects.count() == 1
 
 
 def test_on_site_evaluation_is_not_supplementary(http, org, item):

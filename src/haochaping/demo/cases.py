@@ -54,6 +54,8 @@ ANSWERS = ("您好，您反映的问题已核实并整改完毕，感谢您的�
            "您好，您反映的问题已纳入限期整改并已完成，欢迎再次评价。")
 NOT_ADOPTED = ("经调取窗口录像和系统日志核实，评价内容与实际办理情况不符。", "经核实，评价人误将其他单位的服务评价为本单位。")
 APPEALS = ("该差评针对的是法定材料要求，非工作人员服务问题，申请不计入统计。", "办件已在承诺时限内办结，差评所述超期情况不属实。")
+# An appeal forced to show a missing outcome is on a case this old, so its decision lies well before today.
+FORCED_APPEAL_AGE_DAYS = 45
 DECISIONS = {True: "经审核，申诉理由成立，该差评不计入统计。", False: "经审核，申诉理由不成立，差评计入统计，请继续整改。"}
 REACHED = ("评价人本人", "评价人家属（代为接听）")
 NOT_REACHED = "电话三次未接通，已发送短信告知回访事项"
@@ -103,6 +105,16 @@ class _People:
 class _Life:
     def __init__(self, rng: random.Random, anchor: datetime, wd: WorkingDays, people: _People):
         self.rng, self.anchor, self.wd, self.people = rng, anchor, wd, people
+        # Decided appeals so far, by outcome (upheld?): the demo shows both on any date, not only when the dice
+        # happen to fall that way on the day it is loaded.
+        self.decided: Counter = Counter()
+
+    def missing_decision(self) -> bool | None:
+        """The appeal outcome (upheld?) the demo has not shown yet, or None once it has both."""
+        for upheld in (True, False):
+            if not self.decided[upheld]:
+                return upheld
+        return None
 
     def between(self, start: datetime, end: datetime) -> datetime:
         """A whole-second moment in [start, end) (start itself when the span is empty)."""
@@ -137,12 +149,15 @@ class _Life:
         # An appeal (about 1 in 20) is decided before the rest of the case's life is played out: an upheld one
         # closes the case, so nothing after its decision happens.
         appeal_plan = None
-        if rng.random() < 0.05:
+        # Cases are played oldest first; an old enough one is made to appeal while an outcome is still missing.
+        missing = self.missing_decision()
+        forced = missing is not None and t0 < self.anchor - timedelta(days=FORCED_APPEAL_AGE_DAYS)
+        if forced or rng.random() < 0.05:
             submitted = self.between(t0 + timedelta(hours=2), end_of(case.appeal_due))
             if submitted < self.anchor:
                 review_due = add(local_day(submitted), review_days)
                 decided = self.between(submitted + timedelta(hours=20), end_of(review_due) + timedelta(days=2))
-                upheld = rng.random() < 0.35
+                upheld = missing if forced else rng.random() < 0.35
                 appeal_plan = (submitted, review_due, decided if decided < self.anchor else None, upheld)
         stop = self.anchor
         if appeal_plan and appeal_plan[2] is not None and appeal_plan[3]:
@@ -334,12 +349,14 @@ class _Life:
             appeal.state, appeal.reviewer_id = AppealState.UNDER_REVIEW, supervisor
             new.append((review, "appeal_review", state_at(review), state_at(review), supervisor, ""))
         if decided is not None:
+            self.decided[upheld] += 1
             appeal.state = AppealState.UPHELD if upheld else AppealState.REJECTED
             appeal.reviewer_id, appeal.decided_at, appeal.decision_note = supervisor, decided, DECISIONS[upheld]
             before = state_at(decided)
             if upheld:
                 new.append((decided, "appeal_upheld", before, State.CLOSED, supervisor, appeal.decision_note))
-                case.closed_at = decided
+                if before != State.CLOSED:  # closed meanwhile (satisfied): it keeps its closing time, as in appeals.py
+                    case.closed_at = decided
                 if plan.exclusion is None:
                     plan.exclusion = (ExclusionReason.APPEAL_UPHELD, "appeal", decided, supervisor)
             else:
@@ -378,8 +395,42 @@ def build(today: date, *, progress=None) -> CaseSummary:
         appeal_days, review_days, satisfaction_days = periods[region]
         plan = life.live(ev, appeal_days=appeal_days, review_days=review_days, satisfaction_days=satisfaction_days)
         plans.append(plan)
+    _show_every_state(plans, evaluations, lambda seed: _Life(random.Random(seed), anchor, life.wd, life.people), periods)
     _save(plans, summary)
     return summary
+
+
+# What the workbench has in hand on any day; a demo must show each of them.
+IN_HAND_SHOWN = (State.OPEN, State.CALLED_BACK, State.RECTIFYING, State.ANSWERED, State.REOPENED)
+RECENT_CASES = 40
+REPLAYS = 60
+
+
+def _show_every_state(plans: list[_Plan], evaluations: list[dict], new_life, periods) -> None:
+    """Where no case has reached an in-hand state today, replay one of the most recent cases' lives with other
+    (seeded, so still deterministic) dice until it ends there. A replayed life is a natural one; only cases with
+    no appeal and whose own state other cases also show are replayed, so nothing else goes missing."""
+    ends = Counter(p.steps[-1][3] for p in plans)
+    for wanted in IN_HAND_SHOWN:
+        if ends[wanted]:
+            continue
+        for i in range(len(plans) - 1, max(-1, len(plans) - 1 - RECENT_CASES), -1):
+            current = plans[i].steps[-1][3]
+            if plans[i].appeal is not None or ends[current] < 2:
+                continue
+            ev = evaluations[i]
+            appeal_days, review_days, satisfaction_days = periods[ev["record__region_id"]]
+            replay = next((
+                alt for alt in (
+                    new_life(f"{SEED}:cases:{ev['pk']}:{n}").live(
+                        ev, appeal_days=appeal_days, review_days=review_days, satisfaction_days=satisfaction_days)
+                    for n in range(REPLAYS))
+                if alt.steps[-1][3] == wanted and alt.appeal is None), None)
+            if replay is not None:
+                plans[i] = replay
+                ends[current] -= 1
+                ends[wanted] += 1
+                break
 
 
 def _save(plans: list[_Plan], summary: CaseSummary) -> None:

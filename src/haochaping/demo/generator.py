@@ -92,6 +92,12 @@ P_EXPLAINED = 0.8
 # Base probability of a 差评 (levels 1–2); late records are rated far worse.
 P_BAD = {"hall": 0.012, "online": 0.015, "accept": 0.006, "late": 0.30}
 P_FOLLOWUP = {True: 0.35, False: 0.01}  # after a bad / another active evaluation
+# A live system always has fresh 差评 in hand. A small demo (the tests load 6,000 records) would otherwise have
+# none in the last fortnight on some dates, so its workbench would show no open, answered or reopened case:
+# the 差评 share of the last FRESH_DAYS is raised to give about FRESH_BAD of them. At the default size the
+# base rates already give more, and nothing changes.
+FRESH_DAYS = 14
+FRESH_BAD = 8
 
 
 @dataclass
@@ -467,6 +473,8 @@ class RecordFactory:
         self.receipts = receipts
         self.today = today
         self.anchor = at(today, 0)
+        self.fresh_since = self.anchor - timedelta(days=FRESH_DAYS)
+        self.fresh_p_bad = 0.0  # set by build() from the number of records in the fresh days
         self.summary = summary
         self.wd = WorkingDays()
         self.seq = itertools.count(1)
@@ -614,7 +622,7 @@ class RecordFactory:
             return []  # would be in the future: this evaluator has not rated (yet)
         real = channel in LATER or rng.random() < REAL_NAME_SHARE[channel]
         evaluator = (person[0] if real and rng.random() < 0.5 else "", person[1] if real else "")
-        level = self._level(p_bad)
+        level = self._level(max(p_bad, self.fresh_p_bad) if when >= self.fresh_since else p_bad)
         labels, comment = self._reason(level, late, channel)
         active = self._evaluation(rec, stage, EvaluationType.ACTIVE, channel, level, labels, comment, when, stage_day,
                                   last_day, evaluator)
@@ -779,11 +787,15 @@ def build(records: int = DEFAULT_RECORDS, *, today: date | None = None, progress
         days = [(today - timedelta(days=d), calendar.is_workday(today - timedelta(days=d), data.PROVINCE[0]))
                 for d in range(DAYS, 0, -1)]
         summary.start, summary.end = days[0][0], days[-1][0]
+        counts = _day_counts(records, days)
+        # Most records are rated (P_EVALUATE_COMPLETE), so this is close to FRESH_BAD fresh 差评 in all.
+        fresh_records = sum(counts[-FRESH_DAYS:])
+        factory.fresh_p_bad = min(0.25, FRESH_BAD / (0.8 * fresh_records)) if fresh_records else 0.0
         say(f"正在生成{records}件办件及其评价…")
         inserters = {ServiceRecord: Inserter(ServiceRecord), Evaluation: Inserter(Evaluation)}
         batch_records: list[SimpleNamespace] = []
         batch_evals: list[tuple[SimpleNamespace, list[str]]] = []
-        for (day, workday), count in zip(days, _day_counts(records, days), strict=True):
+        for (day, workday), count in zip(days, counts, strict=True):
             days_ago = (today - day).days
             for _ in range(count):
                 rec, evs = factory.record(day, workday, days_ago)
