@@ -54,6 +54,6 @@ def subprocess_env(env: dict) -> dict:
         "LD_PRELOAD": str(LIBFAKETIME),
         "FAKETIME": f"@{now}",  # '@': start at this moment and tick
         "FAKETIME_DONT_RESET": "1",  # gunicorn's forked workers keep the parent's clock
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # timeouts and sleeps stay real
+        # The monotonic clock is moved too: leaving it real makes time.sleep() fail with EINVAL under libfaketime.
         "TZ": "UTC",  # FAKETIME is read in the process's time zone at start
     }
