@@ -10,8 +10,8 @@ from pydantic import AwareDatetime
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
-from haochaping.accounts.scoping import scope
 from haochaping.core.problems import not_found
+from haochaping.core.scoping import scope
 from haochaping.records.models import ServiceRecord
 
 from . import kiosk

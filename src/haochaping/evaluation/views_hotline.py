@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from haochaping.accounts.scoping import scope
+from haochaping.core.scoping import scope
 from haochaping.records.models import ServiceRecord
 
 from . import rules

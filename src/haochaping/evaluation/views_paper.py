@@ -18,9 +18,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from haochaping.accounts.scoping import scope
 from haochaping.core import uploads
 from haochaping.core.problems import DomainError
+from haochaping.core.scoping import scope
 from haochaping.org import policy
 from haochaping.org.models import ServiceAgency
 from haochaping.records.models import RecordStatus, ServiceRecord, Stage
@@ -37,7 +37,7 @@ FIELDS = ("form_number", "project_no", "level", "labels", "comment", "scan")
 def visible_agencies(user):
     """Agencies whose forms ``user`` may print or enter: their scope, and a window staff member's own hall.
 
-    Staff see only their own rows (accounts.scoping), so their hall is added here: entering a colleague's
+    Staff see only their own rows (core.scoping), so their hall is added here: entering a colleague's
     paper forms is exactly what they are asked to do.
     """
     own = Q(pk__in=scope(ServiceAgency.objects.all(), user).values("pk"))

@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from haochaping.accounts.login import client_address
-from haochaping.accounts.scoping import scope
 from haochaping.core import crypto
+from haochaping.core.scoping import scope
 from haochaping.org.models import Window
 from haochaping.records.models import RecordStatus, ServiceRecord, Stage
 

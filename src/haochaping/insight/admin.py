@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin
+from haochaping.core.admin_scoping import ScopedAdminMixin
 
 from .models import Report
 

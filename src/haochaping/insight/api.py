@@ -1,7 +1,7 @@
 """Statistics API (/api/v1/stats): figures, fair rankings and coverage, all from insight.metrics (同源发布).
 
 Readers: an API key with ``stats:read`` or a signed-in person allowed to view evaluations; both see only their
-scope (accounts.scoping), whatever the filters say."""
+scope (core.scoping), whatever the filters say."""
 
 from __future__ import annotations
 

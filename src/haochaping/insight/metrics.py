@@ -3,7 +3,7 @@ system-default evaluations shown apart, coverage, rankings (R5.3), and the case 
 rectification.figures). docs/metrics.md defines each; pages, the API, reports and the portal call these functions.
 
 Evaluation figures come from the per-day counters and 参评率 from the per-day participation counters, summed by
-the database per group (O(groups) result rows); coverage comes from the 办件 table; case figures from the cases. Every function applies the caller's scope (accounts.scoping) before the filters:
+the database per group (O(groups) result rows); coverage comes from the 办件 table; case figures from the cases. Every function applies the caller's scope (core.scoping) before the filters:
 what is out of scope is absent, as if it did not exist.
 """
 
@@ -18,8 +18,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from haochaping.accounts.scoping import scope, visibility_for
 from haochaping.core.problems import invalid
+from haochaping.core.scoping import EVERYTHING, Visibility, scope, visibility_for
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import RecordStatus, ServiceRecord
@@ -385,20 +385,14 @@ class PublicViewer:
     when ``region_code`` is None). Pass it as the ``actor`` of any function here: the disclosure portal gets the
     same numbers (同源发布) as a supervisor of that region would, without a user row.
 
-    accounts.scoping reads it like an administrator of that region (the attributes below are the ones
-    ``visibility_for`` reads of a person), so it sees that region's subtree and nothing else. Only hand it to the
-    aggregate functions of this module (and :func:`public_cases`), never to a list of rows with personal data."""
+    core.scoping asks it what it sees, and it answers like an administrator of that region: that region's
+    subtree, or everything without one. Only hand it to the aggregate functions of this module (and
+    :func:`public_cases`), never to a list of rows with personal data."""
 
     region_code: str | None = None
 
-    is_authenticated = True
-    is_active = True
-    is_superuser = False
-    role = "administrator"  # accounts.roles.Role.ADMINISTRATOR: sees its region's subtree, or everything without one
-
-    @property
-    def region_id(self) -> str | None:
-        return self.region_code
+    def scope_visibility(self) -> Visibility:
+        return Visibility(region_prefix=region_prefix(self.region_code)) if self.region_code else EVERYTHING
 
 
 def public_cases(actor, filters: StatsFilter) -> QuerySet:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from haochaping.accounts.scoping import scope
 from haochaping.core.problems import invalid
+from haochaping.core.scoping import scope
 
 from . import names
 from .metrics import StatsFilter

@@ -24,7 +24,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haochaping.accounts.scoping import scope, visibility_for
+from haochaping.core.scoping import scope, visibility_for
 
 from . import text, topics
 

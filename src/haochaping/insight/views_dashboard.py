@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from haochaping.accounts.scoping import scope, visibility_for
+from haochaping.core.scoping import scope, visibility_for
 from haochaping.evaluation.rules import level_text
 from haochaping.org.models import Region
 from haochaping.rectification.views import workbench_view

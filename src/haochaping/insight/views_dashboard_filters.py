@@ -4,7 +4,7 @@ same rows.
 
 The position is a path region → department or service agency → window → staff member, each given by the code
 people use (行政区划代码, 统一社会信用代码, 机构编码, 机构编码/窗口编号, 工号; never a name). Each is looked up through
-accounts.scoping: a code that does not exist and a code outside the caller's scope both answer 404 — the project's
+core.scoping: a code that does not exist and a code outside the caller's scope both answer 404 — the project's
 rule for anything out of scope — so nobody can tell the two apart by crafting a URL.
 """
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haochaping.accounts.scoping import scope, visibility_for
+from haochaping.core.scoping import scope, visibility_for
 from haochaping.evaluation.models import Channel
 from haochaping.org.models import Department, Region, ServiceAgency, Staff, Window, validate_region_code
 from haochaping.org.rules import region_prefix

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from haochaping.accounts.scoping import scope
 from haochaping.core.problems import DomainError
+from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.rectification import focus
 from haochaping.rectification.views import current_due, is_supervisor, workbench_view

@@ -16,8 +16,8 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm, SelectableFieldsExportForm
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from haochaping.core import uploads
+from haochaping.core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 
 from . import resources, rules
 from .models import Department, ManagementAgency, Platform, Region, RegionPolicy, ServiceAgency, Staff, Window

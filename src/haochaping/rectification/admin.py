@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
+from haochaping.core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 
 from .models import (
     Appeal,

@@ -2,7 +2,7 @@
 
 Keys read cases (``cases:read``), register complaints (``cases:write``) and read the figures (``stats:read``);
 every step of a case is a signed-in person's (api_common.PersonAuth). What a caller sees is
-accounts.scoping.scope, and a case out of scope answers the same 404 as one that does not exist.
+core.scoping.scope, and a case out of scope answers the same 404 as one that does not exist.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from ninja import Field, Query, Router, Schema, Status
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope, User
 from haochaping.accounts.readers import DEFAULT_LIMIT, MAX_LIMIT, readers, scoped
-from haochaping.accounts.scoping import scope
 from haochaping.core.problems import invalid, not_found
+from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haochaping.accounts.roles import Role
-from haochaping.accounts.scoping import can_see, scope
 from haochaping.core import calendar, uploads
 from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError, conflict, invalid, not_found
+from haochaping.core.scoping import can_see, scope
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion, ExclusionReason
 from haochaping.evaluation.services import exclude_evaluation
 from haochaping.org import policy

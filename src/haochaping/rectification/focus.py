@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haochaping.accounts.scoping import can_see, scope
 from haochaping.core.problems import invalid, not_found
+from haochaping.core.scoping import can_see, scope
 from haochaping.org.models import Department
 
 from .models import RectificationCase

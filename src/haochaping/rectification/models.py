@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.scoping import ScopePaths
+from haochaping.core.scoping import ScopePaths
 
 from .rules import AppealState, CallbackMethod, DeadlineKind, Kind, Outcome, Satisfaction, State
 

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haochaping.accounts.roles import Role
-from haochaping.accounts.scoping import can_see
 from haochaping.core import calendar
 from haochaping.core.problems import conflict, invalid, not_found
+from haochaping.core.scoping import can_see
 from haochaping.org import policy
 from haochaping.records.models import ServiceRecord
 

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haochaping.accounts.roles import Role
-from haochaping.accounts.scoping import can_see
 from haochaping.core import uploads
 from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError, conflict, invalid, not_found
+from haochaping.core.scoping import can_see
 
 from . import rules
 from .models import CaseAttachment, CaseTransition, RectificationCase

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from haochaping.accounts.roles import Role
-from haochaping.accounts.scoping import scope
+from haochaping.core.scoping import scope
 
 from . import rules, services
 from .models import RectificationCase

@@ -7,7 +7,7 @@
 - ``evidence``: one evidence file, streamed as a download through the same scope (never a public media URL).
 
 Pages are thin: each form calls one service of :mod:`.appeals`; a refusal is shown next to the field it names.
-Everything is looked up through ``accounts.scoping``; out of scope is the same 404 as nonexistent.
+Everything is looked up through ``core.scoping``; out of scope is the same 404 as nonexistent.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from haochaping.accounts.roles import Role
-from haochaping.accounts.scoping import scope
 from haochaping.core import calendar
 from haochaping.core.problems import DomainError
+from haochaping.core.scoping import scope
 from haochaping.evaluation.rules import level_text
 from haochaping.org import policy
 

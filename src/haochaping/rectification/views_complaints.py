@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from haochaping.accounts.scoping import scope
 from haochaping.core.problems import DomainError
+from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.records.models import ServiceRecord
 

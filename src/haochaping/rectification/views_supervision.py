@@ -1,5 +1,5 @@
 """Supervisors' pages (R4.5): every case in their subtree with filters, its CSV, the figures per unit, the
-reminders/escalations/reports. All through accounts.scoping; the CSV carries no personal data or free text."""
+reminders/escalations/reports. All through core.scoping; the CSV carries no personal data or free text."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haochaping.accounts.scoping import scope
+from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 
 from .models import CaseNotice

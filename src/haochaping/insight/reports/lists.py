@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from haochaping.accounts.scoping import scope
+from haochaping.core.scoping import scope
 from haochaping.evaluation.models import Evaluation
 
 from .. import metrics, names
