@@ -24,6 +24,7 @@ from haochaping.accounts.login import client_address
 from haochaping.core import crypto
 from haochaping.core.scoping import scope
 from haochaping.org.models import Window
+from haochaping.records import verification as record_verification
 from haochaping.records.models import RecordStatus, ServiceRecord, Stage
 
 from . import pages, printing, verification
@@ -143,7 +144,7 @@ def window_page(request, token: str):
     errors = {}
     if not project_no:
         errors["project_no"] = _("请填写办件编号")
-    if not verification.normalise_code(code):
+    if not record_verification.normalise_code(code):
         errors["code"] = _("请填写验证码")
     if errors:
         return render(request, "evaluation/qr_identify.html", {**context, "errors": errors}, status=422)
@@ -153,7 +154,7 @@ def window_page(request, token: str):
         log.warning("qr verification blocked: window_id=%s (too many failures)", window.pk)
         return _too_many(request, window)
     record = ServiceRecord.objects.filter(project_no=project_no, window=window).first()
-    if record is None or not verification.code_matches(record.project_no, code):
+    if record is None or not record_verification.code_matches(record.project_no, code):
         _count_failure(keys)
         # Never the number or the code in the log: the window and the count are enough to spot guessing.
         log.warning("qr verification failed: window_id=%s", window.pk)

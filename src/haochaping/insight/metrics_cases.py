@@ -12,7 +12,7 @@ from haochaping.core.problems import invalid
 from haochaping.core.scoping import scope
 
 from . import names
-from .metrics import StatsFilter
+from .filters import StatsFilter
 
 
 def case_figures(actor, filters: StatsFilter, by: str | None = None) -> list:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef
@@ -24,6 +24,7 @@ from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusio
 
 from . import rollups_participation as participation
 from . import rollups_wide as wide
+from .filters import day_start
 from .models import KEY_FIELDS, DailyCounter
 
 Key = tuple  # values of KEY_FIELDS, in order
@@ -96,17 +97,13 @@ def count_excluded(ev: Evaluation) -> None:
 # --- rebuild ------------------------------------------------------------------------------------------------------
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 def expected(date_from: date | None = None, date_to: date | None = None) -> Counter:
     """The counters as the evaluations say they should be, for the days [date_from, date_to] (None = open)."""
     qs = Evaluation.objects.all()
     if date_from:
-        qs = qs.filter(created_at__gte=_day_start(date_from))
+        qs = qs.filter(created_at__gte=day_start(date_from))
     if date_to:
-        qs = qs.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
+        qs = qs.filter(created_at__lt=day_start(date_to + timedelta(days=1)))
     rows = (
         qs.order_by()
         .annotate(d=TruncDate("created_at"), ex=Exists(EvaluationExclusion.objects.filter(evaluation=OuterRef("pk"))))

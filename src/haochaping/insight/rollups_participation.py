@@ -32,6 +32,7 @@ from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
 from . import rollups_wide as wide
+from .filters import day_start
 from .models import PARTICIPATION_KEY_FIELDS, DailyParticipation
 
 Key = tuple  # values of PARTICIPATION_KEY_FIELDS, in order
@@ -168,13 +169,11 @@ def count_first(ev: Evaluation, state: tuple | None) -> None:
 
 
 def _completed(date_from: date | None, date_to: date | None):
-    from .rollups import _day_start
-
     qs = ServiceRecord.objects.filter(status=RecordStatus.COMPLETED, completed_at__isnull=False)
     if date_from:
-        qs = qs.filter(completed_at__gte=_day_start(date_from))
+        qs = qs.filter(completed_at__gte=day_start(date_from))
     if date_to:
-        qs = qs.filter(completed_at__lt=_day_start(date_to + timedelta(days=1)))
+        qs = qs.filter(completed_at__lt=day_start(date_to + timedelta(days=1)))
     return qs
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from haochaping.evaluation import online
+
 MAX_BYTES = 300 * 1024
 PHONE = {"width": 390, "height": 844}
 SIGN = {"width": 560, "height": 794}  # the A5 sign (148 × 210 mm) at 96 dpi
@@ -46,7 +48,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 from haochaping.accounts.roles import Role
-from haochaping.evaluation import invitations, kiosk, online, services, verification
+from haochaping.evaluation import invitations, kiosk, services, verification
+from haochaping.org.services import issue_secret
+from haochaping.records.verification import verification_code
 from haochaping.evaluation.models import Evaluation, Invitation
 from haochaping.org.models import Staff
 from haochaping.records.models import RecordStatus, ServiceRecord, Stage
@@ -108,7 +112,7 @@ by_platform = take(lambda r: r.platform_id is not None, "网上办件")
 platform = by_platform.platform
 platform.return_url_prefixes = "https://zwfw.example.gov.cn/"
 platform.save(update_fields=["return_url_prefixes"])
-platform_secret = online.issue_secret(platform)
+platform_secret = issue_secret(platform)
 
 # Paper forms are entered by a colleague in the same hall, never by the rated staff member.
 on_paper = take(lambda r: r.agency_id is not None and r.staff_id is not None, "大厅办件")
@@ -131,7 +135,7 @@ print(json.dumps({
     "session": session_of(operator),
     "kiosk_secret": shows_secret, "kiosk_idle_secret": idle_secret,
     "qr_token": verification.window_token(by_qr.window_id), "qr_project_no": by_qr.project_no,
-    "qr_code": verification.verification_code(by_qr.project_no), "qr_window_id": by_qr.window_id,
+    "qr_code": verification_code(by_qr.project_no), "qr_window_id": by_qr.window_id,
     "sign_session": session_of(printer),
     "invite_token": outcome.token, "expired_invite_token": late_token,
     "platform": platform.code, "platform_secret": platform_secret, "online_project_no": by_platform.project_no,
@@ -334,8 +338,6 @@ class Command(BaseCommand):
                     page.goto(reverse("invite:link", kwargs={"token": "expired-or-forged"}))
                     shot(page, "invitation-invalid")
                 if has_route("online:evaluate"):
-                    from haochaping.evaluation import online
-
                     page.goto(reverse("online:evaluate"))
                     shot(page, "online-unsigned")
                     # Signed now, as the platform would when the citizen clicks 评价 (the request is fresh for minutes).
