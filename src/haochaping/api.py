@@ -148,8 +148,8 @@ def _register_routers() -> None:
     api.add_router("/records", records_router)
     api.add_router("/", evaluation_router)
     api.add_router("/kiosks", kiosk_router)
-    from haochaping.rectification.api import router as cases_router
-    from haochaping.rectification.api_appeals import router as appeals_router
+    from haochaping.rectification.api.appeals import router as appeals_router
+    from haochaping.rectification.api.cases import router as cases_router
 
     api.add_router("/cases", cases_router)
     api.add_router("/appeals", appeals_router)

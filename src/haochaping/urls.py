@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from .api import api
 from .evaluation.views_receipt import text_size
+from .rectification import urls as rectification_urls
 
 admin.site.site_header = "政务服务“好差评”系统管理"
 admin.site.site_title = "好差评管理"
@@ -13,9 +14,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("haochaping.accounts.urls")),
     path("kiosk/", include("haochaping.evaluation.urls_kiosk")),
-    path("r/feedback/", include("haochaping.rectification.urls_feedback")),
+    path("r/feedback/", include(rectification_urls.feedback_urls)),
     path("r/", include("haochaping.evaluation.urls_receipt")),
-    path("work/appeals/", include("haochaping.rectification.urls_appeals")),
+    path("work/appeals/", include(rectification_urls.appeal_urls)),
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include("haochaping.insight.urls_reports")),
     path("insight/", include("haochaping.insight.urls")),
@@ -24,7 +25,7 @@ urlpatterns = [
     path("q/", include("haochaping.evaluation.urls_qr")),
     path("paper/", include("haochaping.evaluation.urls_paper")),
     path("i/", include("haochaping.evaluation.urls_invite")),
-    path("a/", include("haochaping.rectification.urls_reply")),
+    path("a/", include(rectification_urls.reply_urls)),
     path("e/", include("haochaping.evaluation.urls_online")),
     # The header's 大字版/标准版 toggle (适老化).
     path("text-size/", text_size, name="text_size"),

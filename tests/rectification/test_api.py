@@ -12,8 +12,8 @@ from django.utils import timezone
 from haochaping.accounts.models import Scope
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Evaluation
-from haochaping.rectification import services
 from haochaping.rectification.models import CaseNotice, CaseTransition, RectificationCase
+from haochaping.rectification.services import cases as services
 from tests import factories
 from tests.records.helpers import assert_problem, evaluation_payload, record_payload
 
@@ -145,9 +145,9 @@ def test_filters(live_server, cases, people, org):
 
 def test_the_overdue_filter_agrees_with_the_deadline_rows_and_the_figures(cases, people):
     from haochaping.core.scoping import scope
-    from haochaping.rectification.api import handling_due, overdue_q
-    from haochaping.rectification.deadlines import deadline_rows
+    from haochaping.rectification.api.cases import handling_due, overdue_q
     from haochaping.rectification.figures import case_figures
+    from haochaping.rectification.services.deadlines import deadline_rows
 
     today = timezone.localdate()
     qs = RectificationCase.objects.select_related("ledger")

@@ -17,8 +17,8 @@ from haochaping.core.problems import DomainError
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion
 from haochaping.evaluation.services import exclude_evaluation
 from haochaping.org.models import RegionPolicy, Staff
-from haochaping.rectification import appeals
 from haochaping.rectification.models import Appeal, CaseAttachment, CaseTransition, RectificationCase
+from haochaping.rectification.services import appeals
 
 from .conftest import submit
 
@@ -165,7 +165,7 @@ def test_a_closed_case_cannot_be_appealed(case, staff_user):
 
 
 def test_a_complaint_cannot_be_appealed(org, people):
-    from haochaping.rectification import services
+    from haochaping.rectification.services import cases as services
 
     complaint = services.open_complaint(summary="窗口态度差", actor=people["supervisor"], department=org.department)
     refused(lambda: appeals.submit_appeal(complaint.pk, actor=people["handler"], explanation="理由"), 403, "case_id")
@@ -278,7 +278,7 @@ def test_an_upheld_appeal_excludes_the_evaluation_and_closes_the_case(appeal, ca
 
 
 def test_a_rejected_appeal_lets_the_case_go_on(appeal, case, people):
-    from haochaping.rectification import services
+    from haochaping.rectification.services import cases as services
 
     appeals.decide_appeal(appeal.pk, actor=people["supervisor"], upheld=False, note="证据不足以证明误评")
     appeal.refresh_from_db()

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from haochaping.core.scoping import scope, visibility_for
 from haochaping.evaluation.rules import level_text
 from haochaping.org.models import Region
-from haochaping.rectification.views import workbench_view
+from haochaping.rectification.views.common import workbench_view
 
 from . import charts, metrics
 from .views_dashboard_filters import DashboardFilter, Position, position, query, sees_regions, stats_filter

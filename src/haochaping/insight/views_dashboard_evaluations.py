@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from haochaping.evaluation.models import Channel
 from haochaping.evaluation.rules import level_text
-from haochaping.rectification.views import workbench_view
+from haochaping.rectification.views.common import workbench_view
 
 from . import metrics, text
 from .views_dashboard_filters import DashboardFilter, position, query, stats_filter

@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from haochaping.core.problems import DomainError
 from haochaping.core.scoping import scope
 from haochaping.org.models import Department
-from haochaping.rectification import focus
-from haochaping.rectification.views import current_due, is_supervisor, workbench_view
+from haochaping.rectification.services import focus
+from haochaping.rectification.views.common import current_due, is_supervisor, workbench_view
 
 from .painpoints import Period, filter_choices, pain_points
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from haochaping.core.problems import DomainError
-from haochaping.rectification.views import workbench_view
+from haochaping.rectification.views.common import workbench_view
 
 from .reports import periods, services
 from .reports.periods import ReportPeriod

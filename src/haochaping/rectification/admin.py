@@ -7,8 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from haochaping.core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
-
-from .models import (
+from haochaping.rectification.models import (
     Appeal,
     CaseAttachment,
     CaseNotice,

@@ -17,13 +17,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from haochaping.core.problems import DomainError
-
-from . import forms as f
-from . import rules, services
-from .downloads import attachment_response
-from .models import CaseAttachment, CaseNotice, CaseTransition, LedgerProgress
-from .rules import AppealState, State
-from .views import due_view, get_case, is_handler, is_supervisor, workbench_view
+from haochaping.rectification import rules
+from haochaping.rectification.downloads import attachment_response
+from haochaping.rectification.models import CaseAttachment, CaseNotice, CaseTransition, LedgerProgress
+from haochaping.rectification.rules import AppealState, State
+from haochaping.rectification.services import cases as services
+from haochaping.rectification.views import forms as f
+from haochaping.rectification.views.common import (
+    due_view,
+    get_case,
+    is_handler,
+    is_supervisor,
+    workbench_view,
+)
 
 # How the timeline names each step (CaseTransition.action); unknown actions show as they are.
 ACTION_LABELS = {

@@ -1,7 +1,7 @@
 """What every workbench page shares: who may use it, the scoped case lookup, deadlines with time left.
 
-The pages themselves live in views_queue (handler's queue), views_case (case page, its forms and files),
-views_supervision (supervisors' list, CSV, figures, notices) and views_complaints. Pages are thin: each form
+The pages themselves live in views.queue (handler's queue), views.case (case page, its forms and files),
+views.supervision (supervisors' list, CSV, figures, notices) and views.complaints. Pages are thin: each form
 calls one service and shows a refused step's ``DomainError`` next to the field it names.
 """
 
@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 
 from haochaping.accounts.roles import Role
 from haochaping.core.scoping import scope
-
-from . import rules, services
-from .models import RectificationCase
-from .rules import DeadlineKind, State
+from haochaping.rectification import rules
+from haochaping.rectification.models import RectificationCase
+from haochaping.rectification.rules import DeadlineKind, State
+from haochaping.rectification.services import cases as services
 
 # Everything a list row shows, in one query (the evaluation's labels come by prefetch).
 LIST_RELATED = ("department", "agency", "assignee", "record__item", "evaluation", "ledger", "appeal")

@@ -25,10 +25,9 @@ from haochaping.core.scoping import can_see, scope
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion, ExclusionReason
 from haochaping.evaluation.services import exclude_evaluation
 from haochaping.org import policy
-
-from . import rules
-from .models import Appeal, CaseAttachment, CaseTransition, RectificationCase
-from .rules import AppealState, Kind, State
+from haochaping.rectification import rules
+from haochaping.rectification.models import Appeal, CaseAttachment, CaseTransition, RectificationCase
+from haochaping.rectification.rules import AppealState, Kind, State
 
 SYSTEM = "system"
 MAX_FILES = 5

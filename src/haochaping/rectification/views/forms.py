@@ -12,8 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
 from haochaping.core.problems import DomainError
-
-from .rules import MAX_TEXT, CallbackMethod, Outcome
+from haochaping.rectification.rules import MAX_TEXT, CallbackMethod, Outcome
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -18,11 +18,15 @@ from django.utils.translation import gettext_lazy
 
 from haochaping.core.scoping import scope
 from haochaping.org.models import Department
-
-from .models import CaseNotice
-from .rules import AppealState, Outcome, State
-from .views import is_supervisor, visible_cases, with_current_due, workbench_view
-from .views_queue import list_rows
+from haochaping.rectification.models import CaseNotice
+from haochaping.rectification.rules import AppealState, Outcome, State
+from haochaping.rectification.views.common import (
+    is_supervisor,
+    visible_cases,
+    with_current_due,
+    workbench_view,
+)
+from haochaping.rectification.views.queue import list_rows
 
 PAGE_SIZE = 50
 YES_NO = [("", gettext_lazy("全部")), ("1", gettext_lazy("是")), ("0", gettext_lazy("否"))]
@@ -175,7 +179,7 @@ def _period_start(day: date):
 def figures(request):
     """回访率, 整改率, 按时办结率, 实名差评回访整改率 (目标100%), 申诉率, 申诉成立率 per unit, for cases opened in
     the period (rectification.figures; "—" where there is no denominator)."""
-    from . import figures as case_figures_module
+    from haochaping.rectification import figures as case_figures_module
 
     form = PeriodForm(request.GET or None)
     qs = visible_cases(request.user)

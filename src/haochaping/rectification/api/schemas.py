@@ -14,9 +14,17 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AwareDatetime, ConfigDict
 
-from . import rules
-from .models import Appeal, CaseAttachment, CaseNotice, RectificationCase
-from .rules import AppealState, CallbackMethod, DeadlineKind, Kind, Outcome, Satisfaction, State
+from haochaping.rectification import rules
+from haochaping.rectification.models import Appeal, CaseAttachment, CaseNotice, RectificationCase
+from haochaping.rectification.rules import (
+    AppealState,
+    CallbackMethod,
+    DeadlineKind,
+    Kind,
+    Outcome,
+    Satisfaction,
+    State,
+)
 
 StateCode = Literal[tuple(State.values)]  # type: ignore[valid-type]
 KindCode = Literal[tuple(Kind.values)]  # type: ignore[valid-type]

@@ -28,11 +28,10 @@ from haochaping.core.problems import conflict, invalid, not_found
 from haochaping.core.scoping import can_see
 from haochaping.org import policy
 from haochaping.records.models import ServiceRecord
-
-from . import reply_links, rules
-from .models import CaseAttachment, LedgerEntry, LedgerProgress, RectificationCase
-from .rules import CallbackMethod, Kind, Outcome, State
-from .services_common import (  # noqa: F401 - re-exported for appeals.py, pages and the API
+from haochaping.rectification import reply_links, rules
+from haochaping.rectification.models import CaseAttachment, LedgerEntry, LedgerProgress, RectificationCase
+from haochaping.rectification.rules import CallbackMethod, Kind, Outcome, State
+from haochaping.rectification.services.common import (  # noqa: F401 - re-exported for appeals.py, pages and the API
     SYSTEM,
     check_files,
     forbidden,
@@ -47,7 +46,7 @@ from .services_common import (  # noqa: F401 - re-exported for appeals.py, pages
     save_files,
     step,
 )
-from .services_supervision import (  # noqa: F401 - re-exported: the whole service contract is in this module
+from haochaping.rectification.services.supervision import (  # noqa: F401 - re-exported: the whole service contract is in this module
     NOT_ADOPTED_OUTCOMES,
     add_supervision_note,
     confirm_not_adopted,

@@ -1,7 +1,7 @@
 """Cases API (/api/v1/cases): thin handlers over rectification.services (R4).
 
 Keys read cases (``cases:read``), register complaints (``cases:write``) and read the figures (``stats:read``);
-every step of a case is a signed-in person's (api_common.PersonAuth). What a caller sees is
+every step of a case is a signed-in person's (api.common.PersonAuth). What a caller sees is
 core.scoping.scope, and a case out of scope answers the same 404 as one that does not exist.
 """
 
@@ -22,14 +22,15 @@ from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
-
-from . import services
-from .api_common import CASE_PERMISSION, PersonAuth, body_doc, in_period, page_by, parse_body
-from .deadlines import HANDLING_PENDING, deadline_rows
-from .downloads import attachment_response
-from .models import RectificationCase
-from .rules import Outcome, State
-from .schemas import (
+from haochaping.rectification.api.common import (
+    CASE_PERMISSION,
+    PersonAuth,
+    body_doc,
+    in_period,
+    page_by,
+    parse_body,
+)
+from haochaping.rectification.api.schemas import (
     AnswerIn,
     AssignIn,
     CallbackIn,
@@ -48,6 +49,11 @@ from .schemas import (
     case_detail_out,
     case_out,
 )
+from haochaping.rectification.downloads import attachment_response
+from haochaping.rectification.models import RectificationCase
+from haochaping.rectification.rules import Outcome, State
+from haochaping.rectification.services import cases as services
+from haochaping.rectification.services.deadlines import HANDLING_PENDING, deadline_rows
 
 router = Router(tags=["差评整改"])
 
@@ -170,7 +176,7 @@ class FigureFilters(Schema):
     ),
 )
 def case_figures(request, filters: Query[FigureFilters]):
-    from .figures import case_figures as figures
+    from haochaping.rectification.figures import case_figures as figures
 
     qs = in_period(scoped(request, RectificationCase.objects.all()), "opened_at", filters.date_from, filters.date_to)
     if filters.region_code:

@@ -12,10 +12,14 @@ from haochaping.core.problems import DomainError
 from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.records.models import ServiceRecord
-
-from . import services
-from .forms import ComplaintForm, show_error
-from .views import may_open_complaint, may_use_workbench, visible_cases, workbench_view
+from haochaping.rectification.services import cases as services
+from haochaping.rectification.views.common import (
+    may_open_complaint,
+    may_use_workbench,
+    visible_cases,
+    workbench_view,
+)
+from haochaping.rectification.views.forms import ComplaintForm, show_error
 
 
 @workbench_view(allow=may_open_complaint)

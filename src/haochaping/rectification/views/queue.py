@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET
 
 from haochaping.accounts.roles import Role
 from haochaping.evaluation.models import Label
-
-from . import rules
-from .views import (
+from haochaping.rectification import rules
+from haochaping.rectification.views.common import (
     LIST_RELATED,
     current_due,
     is_supervisor,

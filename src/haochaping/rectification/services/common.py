@@ -1,4 +1,4 @@
-"""Plumbing shared by the rectification services (services.py, services_supervision.py, appeals.py): the row lock
+"""Plumbing shared by the rectification services (services.cases, services.supervision, services.appeals): the row lock
 with the scope check, who may take a step, the transition row + audit entry, and evidence files.
 
 Order of checks in every service, so that callers can rely on the status they get:
@@ -19,9 +19,8 @@ from haochaping.core import uploads
 from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError, conflict, invalid, not_found
 from haochaping.core.scoping import can_see
-
-from . import rules
-from .models import CaseAttachment, CaseTransition, RectificationCase
+from haochaping.rectification import rules
+from haochaping.rectification.models import CaseAttachment, CaseTransition, RectificationCase
 
 SYSTEM = "system"
 EVALUATOR = "evaluator"

@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 from haochaping.core.problems import invalid, not_found
 from haochaping.core.scoping import can_see, scope
 from haochaping.org.models import Department
-
-from .models import RectificationCase
-from .rules import Kind, State
-from .services import _deadlines
-from .services_common import need_text, require, step
+from haochaping.rectification.models import RectificationCase
+from haochaping.rectification.rules import Kind, State
+from haochaping.rectification.services.cases import _deadlines
+from haochaping.rectification.services.common import need_text, require, step
 
 # Where the issue came from, as a code (never free text: it goes into the audit), e.g.
 # "painpoints:2026-01-01..2026-06-30" or "painpoints:topic".

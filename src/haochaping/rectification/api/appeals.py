@@ -17,9 +17,7 @@ from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import DEFAULT_LIMIT, MAX_LIMIT, scoped
 from haochaping.core.problems import not_found
-
-from . import appeals
-from .api_common import (
+from haochaping.rectification.api.common import (
     APPEAL_PERMISSION,
     CASE_PERMISSION,
     PersonAuth,
@@ -29,9 +27,17 @@ from .api_common import (
     page_by,
     parse_body,
 )
-from .models import Appeal
-from .rules import APPEAL_OPEN
-from .schemas import AppealIn, AppealOut, AppealPage, AppealStateCode, DecisionIn, appeal_out
+from haochaping.rectification.api.schemas import (
+    AppealIn,
+    AppealOut,
+    AppealPage,
+    AppealStateCode,
+    DecisionIn,
+    appeal_out,
+)
+from haochaping.rectification.models import Appeal
+from haochaping.rectification.rules import APPEAL_OPEN
+from haochaping.rectification.services import appeals
 
 router = Router(tags=["差评申诉"])
 

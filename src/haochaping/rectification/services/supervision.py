@@ -14,11 +14,10 @@ from haochaping.core.problems import conflict, invalid, not_found
 from haochaping.evaluation import services as evaluation_services
 from haochaping.org import policy
 from haochaping.org.models import ManagementAgency
-
-from . import rules
-from .models import CaseNotice, LedgerEntry, RectificationCase
-from .rules import Outcome, Satisfaction, State
-from .services_common import EVALUATOR, locked, move, need_text, refuse, require, step
+from haochaping.rectification import rules
+from haochaping.rectification.models import CaseNotice, LedgerEntry, RectificationCase
+from haochaping.rectification.rules import Outcome, Satisfaction, State
+from haochaping.rectification.services.common import EVALUATOR, locked, move, need_text, refuse, require, step
 
 NOT_ADOPTED_OUTCOMES = frozenset({Outcome.MISTAKEN, Outcome.MALICIOUS})
 
