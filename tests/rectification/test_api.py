@@ -145,7 +145,7 @@ def test_filters(live_server, cases, people, org):
 
 def test_the_overdue_filter_agrees_with_the_deadline_rows_and_the_figures(cases, people):
     from haochaping.core.scoping import scope
-    from haochaping.rectification.api.cases import handling_due, overdue_q
+    from haochaping.rectification.api import handling_due, overdue_q
     from haochaping.rectification.figures import case_figures
     from haochaping.rectification.services.deadlines import deadline_rows
 

@@ -1,7 +1,7 @@
 """The evaluator's answer on how their bad review was handled (满意/不满意, R4.4), posted from the receipt page,
 and the link in the answer SMS that opens that page (reply_links).
 
-The evaluation is the one whose receipt code was entered in this session (evaluation.views_receipt keeps its id
+The evaluation is the one whose receipt code was entered in this session (evaluation.views.receipt keeps its id
 under ``SESSION_KEY``); nothing in the form names it, so nobody can answer for someone else's review. The page
 works without JavaScript: a plain POST, then back to the receipt page with a message.
 """
@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from haochaping.core.problems import DomainError
-from haochaping.evaluation.views_receipt import SESSION_KEY, open_receipt
+from haochaping.evaluation.views.receipt import SESSION_KEY, open_receipt
 from haochaping.rectification import reply_links
 from haochaping.rectification.rules import Satisfaction, State
 from haochaping.rectification.services import cases as services

@@ -27,8 +27,8 @@ from haochaping.org.models import Window
 from haochaping.records import verification as record_verification
 from haochaping.records.models import RecordStatus, ServiceRecord, Stage
 
-from . import pages, printing, verification
-from .models import Channel, Evaluation, EvaluationType
+from .. import pages, printing, verification
+from ..models import Channel, Evaluation, EvaluationType
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from haochaping.org import policy
 from haochaping.org.models import ServiceAgency
 from haochaping.records.models import RecordStatus, ServiceRecord, Stage
 
-from . import printing, rules, services
-from .models import Channel, Label, PaperForm
+from .. import printing, rules, services
+from ..models import Channel, Label, PaperForm
 
 log = logging.getLogger(__name__)
 

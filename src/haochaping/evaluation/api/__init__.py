@@ -17,8 +17,9 @@ from haochaping.accounts.readers import UnitFilters, page, readers, scoped
 from haochaping.core.problems import not_found
 from haochaping.org import policy
 
-from . import kiosk, rules, services
-from .models import Evaluation, Label
+from .. import kiosk as kiosks  # not `kiosk`: that name is this package's submodule api.kiosk
+from .. import rules, services
+from ..models import Evaluation, Label
 
 router = Router(tags=["好差评"])
 
@@ -29,16 +30,16 @@ KIOSK_RATE_LIMIT_PER_MINUTE = 60
 class KioskAuth(APIKeyHeader):
     """评价器: ``X-Kiosk-Secret: hck_…``, the device secret shown once when the device was registered."""
 
-    param_name = kiosk.HEADER
+    param_name = kiosks.HEADER
 
     def authenticate(self, request, key):
         if not key:
             return None
-        device = kiosk.authenticate_kiosk(key)
+        device = kiosks.authenticate_kiosk(key)
         if device is None:
             return None
         ratelimit.enforce(
-            f"kiosk:{device.prefix}", KIOSK_RATE_LIMIT_PER_MINUTE, who="该评价器", field=kiosk.HEADER
+            f"kiosk:{device.prefix}", KIOSK_RATE_LIMIT_PER_MINUTE, who="该评价器", field=kiosks.HEADER
         )
         request.kiosk = device
         return device

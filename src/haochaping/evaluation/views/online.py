@@ -17,9 +17,9 @@ from django.views.decorators.cache import never_cache
 from haochaping.org.models import Platform
 from haochaping.records.models import ServiceRecord, Stage
 
-from . import online
-from .models import Channel
-from .pages import FORM_MAX_AGE, RatingContext, rate
+from .. import online
+from ..models import Channel
+from ..pages import FORM_MAX_AGE, RatingContext, rate
 
 log = logging.getLogger(__name__)
 

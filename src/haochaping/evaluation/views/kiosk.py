@@ -30,8 +30,8 @@ from haochaping.core.problems import DomainError
 from haochaping.org import policy
 from haochaping.records.models import ServiceRecord
 
-from . import kiosk, pages, rules, services
-from .models import Channel, Label
+from .. import kiosk, pages, rules, services
+from ..models import Channel, Label
 
 COOKIE = "hcp_kiosk"
 COOKIE_SALT = "haochaping.kiosk.device"

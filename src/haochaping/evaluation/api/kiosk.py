@@ -14,8 +14,8 @@ from haochaping.core.problems import not_found
 from haochaping.core.scoping import scope
 from haochaping.records.models import ServiceRecord
 
-from . import kiosk
-from .models import KioskDevice
+from .. import kiosk
+from ..models import KioskDevice
 
 router = Router(tags=["评价器"])
 

@@ -34,10 +34,10 @@ from haochaping.core.client_ip import client_ip
 from haochaping.core.problems import DomainError
 from haochaping.org import policy
 
-from . import rules, services
-from .models import Channel, Evaluation, EvaluationType
-from .pages import RatingContext, rate
-from .signals import receipt_progress
+from .. import rules, services
+from ..models import Channel, Evaluation, EvaluationType
+from ..pages import RatingContext, rate
+from ..signals import receipt_progress
 
 SESSION_KEY = "receipt_evaluation_id"
 FAILURE_LIMIT = 10

@@ -7,9 +7,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from . import invitations
-from .models import Channel
-from .pages import RatingContext, rate
+from .. import invitations
+from ..models import Channel
+from ..pages import RatingContext, rate
 
 
 def _receipt_url() -> str:

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_http_methods
 from haochaping.core.scoping import scope
 from haochaping.records.models import ServiceRecord
 
-from . import rules
-from .models import Channel
-from .pages import RatingContext, rate
+from .. import rules
+from ..models import Channel
+from ..pages import RatingContext, rate
 
 PERMISSION = "evaluation.record_phone_evaluation"
 CONSENT_TEXT = "来电人同意由话务员代为记录评价"
