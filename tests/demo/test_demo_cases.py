@@ -17,7 +17,7 @@ from haochaping.rectification import rules
 from haochaping.rectification.figures import case_figures
 from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, LedgerEntry, RectificationCase
 from haochaping.rectification.rules import State
-from haochaping.rectification.services.cases import _units
+from haochaping.rectification.services import _units
 from haochaping.rectification.services.deadlines import deadline_rows
 from tests.demo.building import demo_built
 

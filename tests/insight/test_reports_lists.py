@@ -170,8 +170,8 @@ def test_commendation_needs_a_rank_and_a_high_bound_accountability_three_bad_rev
 
 @pytest.mark.django_db
 def test_units_and_staff_complained_about_twice_in_the_period_are_on_the_accountability_list(org, item, setting):
+    from haochaping.rectification import services as case_services
     from haochaping.rectification.models import RectificationCase
-    from haochaping.rectification.services import cases as case_services
 
     period, sup, filters = setting
     window2, staff2 = _second_window(org)

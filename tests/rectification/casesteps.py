@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError
+from haochaping.rectification import services
 from haochaping.rectification.models import CaseAttachment, CaseTransition, LedgerEntry, RectificationCase
-from haochaping.rectification.services import cases as services
-from haochaping.rectification.services.cases import CallbackInput, OutcomeInput
+from haochaping.rectification.services import CallbackInput, OutcomeInput
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"0" * 32

@@ -12,8 +12,8 @@ from django.utils import timezone
 from haochaping.accounts.models import Scope
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Evaluation
+from haochaping.rectification import services
 from haochaping.rectification.models import CaseNotice, CaseTransition, RectificationCase
-from haochaping.rectification.services import cases as services
 from tests import factories
 from tests.records.helpers import assert_problem, evaluation_payload, record_payload
 

@@ -165,7 +165,7 @@ def test_a_closed_case_cannot_be_appealed(case, staff_user):
 
 
 def test_a_complaint_cannot_be_appealed(org, people):
-    from haochaping.rectification.services import cases as services
+    from haochaping.rectification import services
 
     complaint = services.open_complaint(summary="窗口态度差", actor=people["supervisor"], department=org.department)
     refused(lambda: appeals.submit_appeal(complaint.pk, actor=people["handler"], explanation="理由"), 403, "case_id")
@@ -278,7 +278,7 @@ def test_an_upheld_appeal_excludes_the_evaluation_and_closes_the_case(appeal, ca
 
 
 def test_a_rejected_appeal_lets_the_case_go_on(appeal, case, people):
-    from haochaping.rectification.services import cases as services
+    from haochaping.rectification import services
 
     appeals.decide_appeal(appeal.pk, actor=people["supervisor"], upheld=False, note="证据不足以证明误评")
     appeal.refresh_from_db()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from haochaping.rectification.services import cases as services
-from haochaping.rectification.services.cases import OutcomeInput
+from haochaping.rectification import services
+from haochaping.rectification.services import OutcomeInput
 
 from .casesteps import callback_input, ledger_input
 from .conftest import submit

@@ -15,9 +15,9 @@ from haochaping.core.models import AuditEntry
 from haochaping.core.services import seed_national_calendar
 from haochaping.evaluation import sms
 from haochaping.evaluation.models import Evaluation
+from haochaping.rectification import services
 from haochaping.rectification.models import CaseAttachment, CaseTransition, LedgerProgress, RectificationCase
-from haochaping.rectification.services import cases as services
-from haochaping.rectification.services.cases import OutcomeInput
+from haochaping.rectification.services import OutcomeInput
 from tests import factories
 from tests.factories import SHANGHAI
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion
+from haochaping.rectification import services
 from haochaping.rectification.models import CaseAttachment, CaseNotice, CaseTransition, RectificationCase
-from haochaping.rectification.services import cases as services
-from haochaping.rectification.services.cases import OutcomeInput
+from haochaping.rectification.services import OutcomeInput
 
 from .casesteps import call_back, ledger_input, png, refused, refused_unchanged, steps, to_answered
 from .conftest import submit

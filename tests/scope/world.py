@@ -31,6 +31,7 @@ from haochaping.org.models import (
 )
 from haochaping.org.rules import make_credit_code
 from haochaping.records.models import ServiceRecord
+from haochaping.rectification import services as rectification_services
 from haochaping.rectification.models import (
     Appeal,
     CaseAttachment,
@@ -39,7 +40,6 @@ from haochaping.rectification.models import (
     RectificationCase,
 )
 from haochaping.rectification.rules import State
-from haochaping.rectification.services import cases as rectification_services
 
 from ..factories import guide_elements, region
 

@@ -22,6 +22,7 @@ from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
+from haochaping.rectification import services
 from haochaping.rectification.api.common import (
     CASE_PERMISSION,
     PersonAuth,
@@ -52,7 +53,6 @@ from haochaping.rectification.api.schemas import (
 from haochaping.rectification.downloads import attachment_response
 from haochaping.rectification.models import RectificationCase
 from haochaping.rectification.rules import Outcome, State
-from haochaping.rectification.services import cases as services
 from haochaping.rectification.services.deadlines import HANDLING_PENDING, deadline_rows
 
 router = Router(tags=["差评整改"])

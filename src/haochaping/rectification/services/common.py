@@ -1,4 +1,4 @@
-"""Plumbing shared by the rectification services (services.cases, services.supervision, services.appeals): the row lock
+"""Plumbing shared by the rectification services (services, services.supervision, services.appeals): the row lock
 with the scope check, who may take a step, the transition row + audit entry, and evidence files.
 
 Order of checks in every service, so that callers can rely on the status they get:

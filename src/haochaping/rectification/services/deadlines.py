@@ -27,11 +27,10 @@ from haochaping.accounts.roles import Role
 from haochaping.core.models import AuditEntry
 from haochaping.org.models import ManagementAgency
 from haochaping.org.policy import ancestor_codes
-from haochaping.rectification import rules
+from haochaping.rectification import rules, services
 from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, RectificationCase
 from haochaping.rectification.rules import DeadlineKind, Outcome, State
-from haochaping.rectification.services import cases as services
-from haochaping.rectification.services.cases import HANDLING_PENDING, case_clock  # noqa: F401  (re-exported for callers)
+from haochaping.rectification.services import HANDLING_PENDING, case_clock  # noqa: F401  (re-exported for callers)
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from haochaping.core.scoping import can_see, scope
 from haochaping.org.models import Department
 from haochaping.rectification.models import RectificationCase
 from haochaping.rectification.rules import Kind, State
-from haochaping.rectification.services.cases import _deadlines
+from haochaping.rectification.services import _deadlines
 from haochaping.rectification.services.common import need_text, require, step
 
 # Where the issue came from, as a code (never free text: it goes into the audit), e.g.

@@ -27,11 +27,11 @@ from haochaping.core.problems import DomainError
 from haochaping.core.scoping import scope
 from haochaping.evaluation.rules import level_text
 from haochaping.org import policy
+from haochaping.rectification import services
 from haochaping.rectification.downloads import attachment_response
 from haochaping.rectification.models import Appeal, CaseAttachment, CaseTransition
 from haochaping.rectification.rules import APPEAL_OPEN, AppealState, DeadlineKind, State
 from haochaping.rectification.services import appeals
-from haochaping.rectification.services import cases as services
 
 APPEAL_ACTIONS = ("appeal_submitted", "appeal_review", "appeal_upheld", "appeal_rejected")
 APPEAL_RELATED = ("case", "case__department", "case__agency", "evaluation", "evaluation__item", "appellant", "reviewer")

@@ -17,11 +17,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from haochaping.core.problems import DomainError
-from haochaping.rectification import rules
+from haochaping.rectification import rules, services
 from haochaping.rectification.downloads import attachment_response
 from haochaping.rectification.models import CaseAttachment, CaseNotice, CaseTransition, LedgerProgress
 from haochaping.rectification.rules import AppealState, State
-from haochaping.rectification.services import cases as services
 from haochaping.rectification.views import forms as f
 from haochaping.rectification.views.common import (
     due_view,

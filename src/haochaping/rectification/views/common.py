@@ -19,10 +19,9 @@ from django.utils.translation import gettext as _
 
 from haochaping.accounts.roles import Role
 from haochaping.core.scoping import scope
-from haochaping.rectification import rules
+from haochaping.rectification import rules, services
 from haochaping.rectification.models import RectificationCase
 from haochaping.rectification.rules import DeadlineKind, State
-from haochaping.rectification.services import cases as services
 
 # Everything a list row shows, in one query (the evaluation's labels come by prefetch).
 LIST_RELATED = ("department", "agency", "assignee", "record__item", "evaluation", "ledger", "appeal")

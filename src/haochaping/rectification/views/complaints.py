@@ -12,7 +12,7 @@ from haochaping.core.problems import DomainError
 from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.records.models import ServiceRecord
-from haochaping.rectification.services import cases as services
+from haochaping.rectification import services
 from haochaping.rectification.views.common import (
     may_open_complaint,
     may_use_workbench,

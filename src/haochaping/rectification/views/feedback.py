@@ -16,9 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from haochaping.core.problems import DomainError
 from haochaping.evaluation.views.receipt import SESSION_KEY, open_receipt
-from haochaping.rectification import reply_links
+from haochaping.rectification import reply_links, services
 from haochaping.rectification.rules import Satisfaction, State
-from haochaping.rectification.services import cases as services
 
 
 @require_POST
