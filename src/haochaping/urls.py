@@ -4,6 +4,7 @@ from django.urls import include, path
 from .api import api
 from .evaluation import urls as evaluation_urls
 from .evaluation.views.receipt import text_size
+from .insight import urls as insight_urls
 from .rectification import urls as rectification_urls
 
 admin.site.site_header = "政务服务“好差评”系统管理"
@@ -19,7 +20,7 @@ urlpatterns = [
     path("r/", include(evaluation_urls.receipt_urls)),
     path("work/appeals/", include(rectification_urls.appeal_urls)),
     path("work/", include("haochaping.rectification.urls")),
-    path("insight/reports/", include("haochaping.insight.urls_reports")),
+    path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),
     path("public/", include("haochaping.disclosure.urls")),
     path("hotline/", include(evaluation_urls.hotline_urls)),

@@ -185,7 +185,7 @@ class Report(models.Model):
     region reports, a supervisor makes any finished period's on demand (regenerating replaces the files).
 
     Reports name staff members (they are for the management agency), so they are scoped by region only: those who
-    supervise the report's region see it; the files are served only by the scoped view insight.views_reports."""
+    supervise the report's region see it; the files are served only by the scoped view insight.views.reports."""
 
     scope_paths = ScopePaths(region=("region_id",))
 

@@ -17,8 +17,8 @@ from haochaping.evaluation.models import Channel
 from haochaping.evaluation.rules import level_text
 from haochaping.rectification.views.common import workbench_view
 
-from . import metrics, text
-from .views_dashboard_filters import DashboardFilter, position, query, stats_filter
+from .. import metrics, text
+from .dashboard_filters import DashboardFilter, position, query, stats_filter
 
 PAGE_SIZE = 50
 COMMENT_CHARS = 200

@@ -3,7 +3,7 @@ current position with drill-down links, fair rankings and the case figures — f
 subtree), handlers (their unit) and superusers.
 
 Thin: every number comes from :mod:`.metrics` (同源发布) under one :class:`metrics.StatsFilter` built from the
-query string (:mod:`.views_dashboard_filters`); charts are SVG drawn by :mod:`.charts`, each with a table view.
+query string (:mod:`.dashboard_filters`); charts are SVG drawn by :mod:`..charts`, each with a table view.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from haochaping.evaluation.rules import level_text
 from haochaping.org.models import Region
 from haochaping.rectification.views.common import workbench_view
 
-from . import charts, metrics
-from .views_dashboard_filters import DashboardFilter, Position, position, query, sees_regions, stats_filter
+from .. import charts, metrics
+from .dashboard_filters import DashboardFilter, Position, position, query, sees_regions, stats_filter
 
 DAILY_TREND_MAX_DAYS = 92  # longer periods trend by month
 TOP_LABELS = 10

@@ -26,7 +26,7 @@ from haochaping.evaluation.models import Channel
 from haochaping.org.models import Department, Region, ServiceAgency, Staff, Window, validate_region_code
 from haochaping.org.rules import region_prefix
 
-from .metrics import StatsFilter
+from ..metrics import StatsFilter
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366  # three years at most at once

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from haochaping.core.problems import DomainError
 from haochaping.rectification.views.common import workbench_view
 
-from .reports import periods, services
-from .reports.periods import ReportPeriod
+from ..reports import periods, services
+from ..reports.periods import ReportPeriod
 
 MAX_LISTED = 300
 RECENT = {periods.MONTH: 24, periods.QUARTER: 8, periods.YEAR: 5}

@@ -10,7 +10,7 @@ from ninja import Query, Router
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import readers
 
-from . import metrics
+from .. import metrics
 from .schemas import CoverageOut, CoverageQuery, RankingQuery, RankingsOut, StatsOut, StatsQuery
 
 router = Router(tags=["统计"])

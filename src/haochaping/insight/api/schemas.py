@@ -9,7 +9,7 @@ from ninja import Field, Schema
 
 from haochaping.evaluation.models import Channel
 
-from .metrics import StatsFilter
+from ..metrics import StatsFilter
 
 GroupBy = Literal["region", "department", "agency", "window", "staff", "item", "platform", "channel", "day", "month", "level"]
 UnitDimension = Literal["region", "department", "agency", "window", "staff", "item", "platform"]

@@ -25,7 +25,7 @@ from haochaping.org.models import Department
 from haochaping.rectification.services import focus
 from haochaping.rectification.views.common import current_due, is_supervisor, workbench_view
 
-from .painpoints import Period, filter_choices, pain_points
+from ..painpoints import Period, filter_choices, pain_points
 
 MAX_DAYS = 731  # two years at most per analysis
 MAX_DEPARTMENT_CHOICES = 500
