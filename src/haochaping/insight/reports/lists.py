@@ -16,7 +16,8 @@ from django.utils import timezone
 from haochaping.core.scoping import scope
 from haochaping.evaluation.models import Evaluation
 
-from .. import metrics, names
+from .. import metrics
+from ..metrics import names
 from . import suspicion
 from .sections import INT, RATE, TEXT, Column, Section
 

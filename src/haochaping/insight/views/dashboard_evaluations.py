@@ -17,7 +17,8 @@ from haochaping.evaluation.models import Channel
 from haochaping.evaluation.rules import level_text
 from haochaping.rectification.views.common import workbench_view
 
-from .. import metrics, text
+from .. import metrics
+from ..painpoints import text
 from .dashboard_filters import DashboardFilter, position, query, stats_filter
 
 PAGE_SIZE = 50

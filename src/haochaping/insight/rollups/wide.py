@@ -15,8 +15,8 @@ from django.db import connection
 from haochaping.core.bulk import insert_rows
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 
-from . import rules
-from .models import WIDE_VALUES, RegionDayCounter, UnitDayCounter
+from .. import rules
+from ..models import WIDE_VALUES, RegionDayCounter, UnitDayCounter
 
 MODELS = (RegionDayCounter, UnitDayCounter)
 Statement = tuple[str, list]

@@ -22,10 +22,9 @@ from haochaping.core.bulk import insert_rows
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
 
-from . import rollups_participation as participation
-from . import rollups_wide as wide
-from .filters import day_start
-from .models import KEY_FIELDS, DailyCounter
+from ..metrics.filters import day_start
+from ..models import KEY_FIELDS, DailyCounter
+from . import participation, wide
 
 Key = tuple  # values of KEY_FIELDS, in order
 
@@ -65,14 +64,14 @@ def statements(changes: list[tuple[Key, int]]) -> list[wide.Statement]:
 
 def bump(changes: list[tuple[Key, int]]) -> None:
     """Add each delta to its counter (and the wide counters), creating the counter when missing. Call inside the
-    writing transaction. One statement on PostgreSQL (rollups_wide.run)."""
+    writing transaction. One statement on PostgreSQL (rollups.wide.run)."""
     wide.run(statements(changes))
 
 
 def count_written(ev: Evaluation) -> None:
     """A new evaluation: +1 in its counter (excluded=False: a new evaluation is never excluded yet) and the wide
     counters, and the 参评率 counters when it is its completed 办件's first countable evaluation
-    (rollups_participation).
+    (rollups.participation).
 
     On PostgreSQL the upserts and the 办件's row lock are one statement, the conditional participation upserts a
     second: an evaluation costs two statements here, one more than the counter alone did."""

@@ -1,4 +1,4 @@
-"""What to count: the dimensions and :class:`StatsFilter`, shared by insight.metrics and insight.metrics_cases
+"""What to count: the dimensions and :class:`StatsFilter`, shared by insight.metrics and insight.metrics.cases
 (and the rollups' day boundaries), so neither of those has to import the other for them."""
 
 from __future__ import annotations

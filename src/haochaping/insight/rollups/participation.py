@@ -31,9 +31,9 @@ from haochaping.core.bulk import insert_rows
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
-from . import rollups_wide as wide
-from .filters import day_start
-from .models import PARTICIPATION_KEY_FIELDS, DailyParticipation
+from ..metrics.filters import day_start
+from ..models import PARTICIPATION_KEY_FIELDS, DailyParticipation
+from . import wide
 
 Key = tuple  # values of PARTICIPATION_KEY_FIELDS, in order
 UNIT_COLUMNS = ("region_id", "department_id", "agency_id", "window_id", "staff_id", "item_id", "platform_id")

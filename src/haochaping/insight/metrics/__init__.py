@@ -22,7 +22,12 @@ from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import RecordStatus, ServiceRecord
 
-from . import names, rules
+from .. import rules
+from ..models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
+from . import names
+
+# The cases' figures live in metrics/cases.py (the same entry point: metrics.case_figures …).
+from .cases import OutcomeCount, case_figures, case_outcomes, complaint_counts  # noqa: F401
 from .filters import (  # noqa: F401 (one entry point: metrics.StatsFilter, metrics.DIMENSIONS …)
     _COUNTER_COLUMN,
     _RECORD_COLUMN,
@@ -32,10 +37,6 @@ from .filters import (  # noqa: F401 (one entry point: metrics.StatsFilter, metr
     StatsFilter,
     day_start,
 )
-
-# The cases' figures live in metrics_cases.py (the same entry point: metrics.case_figures …).
-from .metrics_cases import OutcomeCount, case_figures, case_outcomes, complaint_counts  # noqa: F401
-from .models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
 
 
 @dataclass
