@@ -37,6 +37,7 @@ serve: install
 # The whole suite except the browser tests, on the embedded SQLite database. Tests marked pg_only (they need a
 # PostgreSQL server, e.g. the benchmark's smoke test) run in `make test-pg`, so this needs nothing but Python.
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not pg_only" $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL.
@@ -77,8 +78,10 @@ bench: install
 	$(BIN)/python bench/ingest.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 	$(BIN)/python bench/stats.py --database-url $(BENCH_DATABASE_URL) $(BENCH_STATS_ARGS)
 
+# ruff, then the architecture's contracts (.importlinter: layers, rules modules pure; docs/architecture.md).
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 docs: install
 	$(BIN)/haochaping export_openapi docs/openapi.json

@@ -142,14 +142,14 @@ def on_404(request, exc):
 
 def _register_routers() -> None:
     from haochaping.evaluation.api import router as evaluation_router
-    from haochaping.evaluation.api_kiosk import router as kiosk_router
+    from haochaping.evaluation.api.kiosk import router as kiosk_router
     from haochaping.records.api import router as records_router
 
     api.add_router("/records", records_router)
     api.add_router("/", evaluation_router)
     api.add_router("/kiosks", kiosk_router)
     from haochaping.rectification.api import router as cases_router
-    from haochaping.rectification.api_appeals import router as appeals_router
+    from haochaping.rectification.api.appeals import router as appeals_router
 
     api.add_router("/cases", cases_router)
     api.add_router("/appeals", appeals_router)

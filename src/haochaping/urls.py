@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .api import api
-from .evaluation.views_receipt import text_size
+from .evaluation import urls as evaluation_urls
+from .evaluation.views.receipt import text_size
+from .insight import urls as insight_urls
+from .rectification import urls as rectification_urls
 
 admin.site.site_header = "政务服务“好差评”系统管理"
 admin.site.site_title = "好差评管理"
@@ -12,20 +15,20 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("haochaping.accounts.urls")),
-    path("kiosk/", include("haochaping.evaluation.urls_kiosk")),
-    path("r/feedback/", include("haochaping.rectification.urls_feedback")),
-    path("r/", include("haochaping.evaluation.urls_receipt")),
-    path("work/appeals/", include("haochaping.rectification.urls_appeals")),
+    path("kiosk/", include(evaluation_urls.kiosk_urls)),
+    path("r/feedback/", include(rectification_urls.feedback_urls)),
+    path("r/", include(evaluation_urls.receipt_urls)),
+    path("work/appeals/", include(rectification_urls.appeal_urls)),
     path("work/", include("haochaping.rectification.urls")),
-    path("insight/reports/", include("haochaping.insight.urls_reports")),
+    path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),
     path("public/", include("haochaping.disclosure.urls")),
-    path("hotline/", include("haochaping.evaluation.urls_hotline")),
-    path("q/", include("haochaping.evaluation.urls_qr")),
-    path("paper/", include("haochaping.evaluation.urls_paper")),
-    path("i/", include("haochaping.evaluation.urls_invite")),
-    path("a/", include("haochaping.rectification.urls_reply")),
-    path("e/", include("haochaping.evaluation.urls_online")),
+    path("hotline/", include(evaluation_urls.hotline_urls)),
+    path("q/", include(evaluation_urls.qr_urls)),
+    path("paper/", include(evaluation_urls.paper_urls)),
+    path("i/", include(evaluation_urls.invite_urls)),
+    path("a/", include(rectification_urls.reply_urls)),
+    path("e/", include(evaluation_urls.online_urls)),
     # The header's 大字版/标准版 toggle (适老化).
     path("text-size/", text_size, name="text_size"),
     path("", include("haochaping.catalog.urls")),

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from haochaping.accounts.roles import Role
-from haochaping.evaluation import views_receipt
+from haochaping.evaluation.views import receipt as views_receipt
 
 from .login_support import PASSWORD, make_user
 

@@ -1,12 +1,13 @@
-"""The one scoping mechanism (accounts.scoping) and its Python twin for unsaved objects (admin_scoping.in_scope)."""
+"""The one scoping mechanism (core.scoping) and its Python twin for unsaved objects (admin_scoping.in_scope)."""
 
 from __future__ import annotations
 
 import pytest
 
-from haochaping.accounts.admin_scoping import in_scope
 from haochaping.accounts.models import ApiKey, PersonalDataAccess, Role, User
-from haochaping.accounts.scoping import (
+from haochaping.catalog.models import ServiceItem
+from haochaping.core.admin_scoping import in_scope
+from haochaping.core.scoping import (
     EVERYTHING,
     NOTHING,
     Visibility,
@@ -15,7 +16,6 @@ from haochaping.accounts.scoping import (
     scope,
     visibility_for,
 )
-from haochaping.catalog.models import ServiceItem
 from haochaping.evaluation.models import Evaluation, Label
 from haochaping.org.models import Region, Staff, Window
 from haochaping.records.models import ServiceRecord

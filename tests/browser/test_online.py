@@ -9,6 +9,7 @@ import pytest
 
 from haochaping.evaluation import online
 from haochaping.evaluation.models import Evaluation
+from haochaping.org.services import issue_secret
 from tests import factories
 
 from .test_public_pages import axe_violations
@@ -22,7 +23,7 @@ def signed_page(live_server):
     # The platform's return page is on the same host in this test: the page fixture refuses other hosts.
     org.platform.return_url_prefixes = f"{live_server.url}/items/"
     org.platform.save()
-    secret = online.issue_secret(org.platform)
+    secret = issue_secret(org.platform)
     record = factories.make_record(org, factories.make_item(org), platform=org.platform)
     params = {"platform": org.platform.code, "project_no": record.project_no, "stage": "complete",
               "return_url": f"{live_server.url}/items/?from=platform", "client": "mobile"}

@@ -7,6 +7,7 @@ from django.core.cache import cache
 
 from haochaping.evaluation import verification
 from haochaping.evaluation.models import Evaluation
+from haochaping.records import verification as record_verification
 from tests import factories
 from tests.browser.test_public_pages import axe_violations
 
@@ -40,7 +41,7 @@ def test_qr_page_at_320px_with_the_keyboard_from_code_to_thank_you(page, record)
     page.get_by_label("办件编号").focus()
     page.keyboard.type(record.project_no)
     page.keyboard.press("Tab")
-    page.keyboard.type("000000" if verification.verification_code(record.project_no) != "000000" else "111111")
+    page.keyboard.type("000000" if record_verification.verification_code(record.project_no) != "000000" else "111111")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_role("alert").first.inner_text() == "办件编号或验证码不正确，请核对办件回执后重新输入"
@@ -51,7 +52,7 @@ def test_qr_page_at_320px_with_the_keyboard_from_code_to_thank_you(page, record)
     page.keyboard.press("Control+A")
     page.keyboard.type(record.project_no)
     page.keyboard.press("Tab")
-    page.keyboard.type(verification.verification_code(record.project_no))
+    page.keyboard.type(record_verification.verification_code(record.project_no))
     page.keyboard.press("Enter")
     page.wait_for_url("**/rate/")
     assert page.get_by_role("heading", level=1).inner_text() == "请您对本次服务作出评价"

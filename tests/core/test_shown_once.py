@@ -12,8 +12,9 @@ from django.urls import reverse
 from haochaping.accounts.auth import authenticate_api_key
 from haochaping.accounts.models import ApiKey, User
 from haochaping.accounts.roles import Role
-from haochaping.evaluation import kiosk, online
+from haochaping.evaluation import kiosk
 from haochaping.evaluation.models import KioskDevice
+from haochaping.org.services import issue_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_a_registered_kiosk_device_shows_its_secret_once(admin_client, org):
 
 
 def test_a_platform_signing_secret_is_shown_once_and_replaces_the_old_one(admin_client, org):
-    old = online.issue_secret(org.platform)
+    old = issue_secret(org.platform)
     response = admin_client.post(
         reverse("admin:org_platform_changelist"),
         {"action": "generate_evaluation_secret", "_selected_action": [org.platform.pk]},

@@ -14,11 +14,11 @@ from haochaping.evaluation.models import Evaluation, EvaluationExclusion
 from haochaping.org import policy
 from haochaping.records.models import ServiceRecord
 from haochaping.rectification import rules
-from haochaping.rectification.deadlines import deadline_rows
 from haochaping.rectification.figures import case_figures
 from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, LedgerEntry, RectificationCase
 from haochaping.rectification.rules import State
 from haochaping.rectification.services import _units
+from haochaping.rectification.services.deadlines import deadline_rows
 from tests.demo.building import demo_built
 
 RECORDS = 6000

@@ -174,7 +174,7 @@ def test_pages_are_cacheable_for_five_minutes_and_need_no_login(client, world):
 
 
 def test_public_viewer_sees_its_region_subtree_only(world):
-    from haochaping.accounts.scoping import EVERYTHING, visibility_for
+    from haochaping.core.scoping import EVERYTHING, visibility_for
 
     assert visibility_for(PublicViewer(world.org.county.code)).region_prefix == "370102"
     assert visibility_for(PublicViewer(None)) == EVERYTHING

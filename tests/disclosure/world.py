@@ -13,9 +13,9 @@ from haochaping.accounts.models import Role, User
 from haochaping.evaluation import services as evaluation_services
 from haochaping.evaluation.models import Evaluation
 from haochaping.org.models import RegionPolicy, Staff
-from haochaping.rectification import appeals, focus, services
+from haochaping.rectification import services
 from haochaping.rectification.models import RectificationCase
-from haochaping.rectification.services import CallbackInput, OutcomeInput
+from haochaping.rectification.services import CallbackInput, OutcomeInput, appeals, focus
 from tests import factories
 
 # Each marker is unique text that only ever sits in one private field.

@@ -14,7 +14,7 @@ from django.test import Client
 from haochaping.accounts.models import Scope
 from haochaping.evaluation import kiosk, pages
 from haochaping.evaluation.models import Evaluation, KioskSession
-from haochaping.evaluation.views_kiosk import COOKIE
+from haochaping.evaluation.views.kiosk import COOKIE
 from haochaping.org.models import ServiceAgency, Staff, Window
 from tests import factories
 

@@ -13,6 +13,7 @@ import pytest
 from haochaping.evaluation import online
 from haochaping.evaluation.models import Evaluation
 from haochaping.org.models import Platform
+from haochaping.org.services import issue_secret
 from tests import factories
 
 RETURN = "https://zwfw.example.gov.cn/done?from=hcp"
@@ -22,7 +23,7 @@ RETURN = "https://zwfw.example.gov.cn/done?from=hcp"
 def platform(org):
     org.platform.return_url_prefixes = "https://zwfw.example.gov.cn/\nhttps://m.example.gov.cn/app/"
     org.platform.save()
-    secret = online.issue_secret(org.platform)
+    secret = issue_secret(org.platform)
     return org.platform, secret
 
 

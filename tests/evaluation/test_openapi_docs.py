@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from haochaping.core.management.commands.export_openapi import openapi_json
+from haochaping.demo.management.commands.export_openapi import openapi_json
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

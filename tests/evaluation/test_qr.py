@@ -16,6 +16,7 @@ from haochaping.accounts.roles import Role
 from haochaping.evaluation import verification
 from haochaping.evaluation.models import Evaluation
 from haochaping.org.models import Window
+from haochaping.records import verification as record_verification
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,23 +54,23 @@ def form_token(response) -> str:
 
 
 def test_verification_code_is_six_digits_stable_and_differs_between_records():
-    codes = {verification.verification_code(f"P{n:010d}") for n in range(200)}
+    codes = {record_verification.verification_code(f"P{n:010d}") for n in range(200)}
     assert all(re.fullmatch(r"\d{6}", c) for c in codes)
-    assert verification.verification_code("P0000000001") == verification.verification_code("P0000000001")
+    assert record_verification.verification_code("P0000000001") == record_verification.verification_code("P0000000001")
     assert len(codes) > 190  # 200 records, a million codes: collisions are rare
 
 
 def test_code_matches_accepts_what_people_type_and_nothing_else():
-    code = verification.verification_code("P0000000042")
-    assert verification.code_matches("P0000000042", code)
-    assert verification.code_matches("P0000000042", f" {code[:3]} {code[3:]} ")
+    code = record_verification.verification_code("P0000000042")
+    assert record_verification.code_matches("P0000000042", code)
+    assert record_verification.code_matches("P0000000042", f" {code[:3]} {code[3:]} ")
     full_width = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    assert verification.code_matches("P0000000042", full_width)
+    assert record_verification.code_matches("P0000000042", full_width)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    assert not verification.code_matches("P0000000042", wrong)
-    assert not verification.code_matches("P0000000043", code) or verification.verification_code("P0000000043") == code
-    assert not verification.code_matches("P0000000042", code[:5])
-    assert not verification.code_matches("P0000000042", "")
+    assert not record_verification.code_matches("P0000000042", wrong)
+    assert not record_verification.code_matches("P0000000043", code) or record_verification.verification_code("P0000000043") == code
+    assert not record_verification.code_matches("P0000000042", code[:5])
+    assert not record_verification.code_matches("P0000000042", "")
 
 
 def test_window_token_round_trips_and_a_bare_or_forged_id_is_refused():
@@ -87,7 +88,7 @@ def test_record_api_gives_the_verification_code_to_print(record):
     _key, secret = factories.make_api_key()
     response = Client().get(f"/api/v1/records/{record.project_no}", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 200
-    assert response.json()["verification_code"] == verification.verification_code(record.project_no)
+    assert response.json()["verification_code"] == record_verification.verification_code(record.project_no)
 
 
 # --- the sign --------------------------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ def test_code_entry_then_rating_then_thank_you(record, window_url):
     assert page.status_code == 200
     assert "办件编号" in page.content.decode() and "验证码" in page.content.decode()
 
-    step = identify(client, window_url, record.project_no.lower(), verification.verification_code(record.project_no))
+    step = identify(client, window_url, record.project_no.lower(), record_verification.verification_code(record.project_no))
     assert step.status_code == 302
     assert record.project_no not in step["Location"]
     rate_page = client.get(step["Location"])
@@ -172,7 +173,7 @@ def test_code_entry_then_rating_then_thank_you(record, window_url):
 def test_an_unfinished_record_is_rated_for_its_accept_stage(org, item, window_url):
     open_record = factories.make_record(org, item, completed=False)
     client = Client()
-    step = identify(client, window_url, open_record.project_no, verification.verification_code(open_record.project_no))
+    step = identify(client, window_url, open_record.project_no, record_verification.verification_code(open_record.project_no))
     rate_page = client.get(step["Location"])
     client.post(step["Location"], {"form_token": form_token(rate_page), "level": "4"})
     assert Evaluation.objects.get(record=open_record).stage == "accept"
@@ -180,7 +181,7 @@ def test_an_unfinished_record_is_rated_for_its_accept_stage(org, item, window_ur
 
 def test_wrong_code_and_unknown_number_get_the_same_message_and_write_nothing(record, window_url, caplog):
     client = Client()
-    code = verification.verification_code(record.project_no)
+    code = record_verification.verification_code(record.project_no)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     bad_code = identify(client, window_url, record.project_no, wrong)
     unknown = identify(client, window_url, "P9999999999", code)
@@ -203,7 +204,7 @@ def test_missing_fields_are_named(window_url, db):
 def test_another_windows_record_is_refused_like_a_wrong_code(org, item, record):
     other_window = Window.objects.create(agency=org.agency, code="A02", name="综合受理2号窗口", department=org.department)
     response = identify(Client(), f"/q/w/{verification.window_token(other_window.pk)}/",
-                        record.project_no, verification.verification_code(record.project_no))
+                        record.project_no, record_verification.verification_code(record.project_no))
     assert response.status_code == 422
     assert WRONG in response.content.decode()
 
@@ -214,18 +215,18 @@ def test_five_failures_from_one_address_block_it_even_with_the_right_code(org, r
         assert identify(client, window_url, f"P99999999{n:02d}", "000000").status_code == 422
     fifth = identify(client, window_url, "P9999999905", "000000")
     assert fifth.status_code == 429
-    blocked = identify(client, window_url, record.project_no, verification.verification_code(record.project_no))
+    blocked = identify(client, window_url, record.project_no, record_verification.verification_code(record.project_no))
     assert blocked.status_code == 429
     assert "输错次数过多" in blocked.content.decode()
     assert blocked["Retry-After"] == str(15 * 60)
     # Another address is not blocked for another 办件.
     other = factories.make_record(org, record.item)
-    fine = identify(Client(REMOTE_ADDR="10.0.0.9"), window_url, other.project_no, verification.verification_code(other.project_no))
+    fine = identify(Client(REMOTE_ADDR="10.0.0.9"), window_url, other.project_no, record_verification.verification_code(other.project_no))
     assert fine.status_code == 302
 
 
 def test_five_failures_on_one_record_block_it_from_every_address(record, window_url):
-    code = verification.verification_code(record.project_no)
+    code = record_verification.verification_code(record.project_no)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for n in range(5):
         identify(Client(REMOTE_ADDR=f"10.0.1.{n}"), window_url, record.project_no, wrong)

@@ -8,9 +8,10 @@ import uuid
 import pytest
 from django.core.cache import cache
 
-from haochaping.evaluation import services, views_receipt
+from haochaping.evaluation import services
 from haochaping.evaluation.models import Evaluation
 from haochaping.evaluation.signals import receipt_progress
+from haochaping.evaluation.views import receipt as views_receipt
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.utils import timezone
 from haochaping.accounts.roles import Role
 from haochaping.insight import metrics
 from haochaping.insight.metrics import StatsFilter
-from haochaping.insight.views_dashboard_filters import quick_period
+from haochaping.insight.views.dashboard_filters import quick_period
 from haochaping.org.models import Staff, Window
 from tests import factories
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
 from haochaping.evaluation.models import EvaluationExclusion
-from haochaping.insight import painpoints, text, topics
-from haochaping.insight.painpoints import Names, Period, Review, analyse
+from haochaping.insight import painpoints
+from haochaping.insight.painpoints import Names, Period, Review, analyse, text, topics
 from tests import factories
 
 from .painpoints_fixtures import THEMES, bad_review, theme_reviews

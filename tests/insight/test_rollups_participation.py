@@ -19,9 +19,9 @@ from haochaping.core.problems import DomainError
 from haochaping.evaluation import services as evaluation_services
 from haochaping.evaluation.models import Channel
 from haochaping.insight import metrics, rollups
-from haochaping.insight import rollups_participation as participation
 from haochaping.insight.metrics import StatsFilter
 from haochaping.insight.models import DailyParticipation
+from haochaping.insight.rollups import participation as participation
 from haochaping.records import services as record_services
 from haochaping.records.models import ServiceRecord
 from tests import factories
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 
 def raw_participation() -> Counter:
-    """Independently of rollups_participation.expected: one 办件 at a time, in Python."""
+    """Independently of rollups.participation.expected: one 办件 at a time, in Python."""
     out: dict = {}
     for record in ServiceRecord.objects.filter(status=3).prefetch_related("evaluations").order_by():
         units = (timezone.localtime(record.completed_at).date(), record.region_id, record.department_id,

@@ -59,7 +59,7 @@ def test_simultaneous_exclusions_and_writes_keep_counters_exact(org, item):
 def test_simultaneous_first_evaluations_of_one_record_rate_it_once(org, item):
     """Two evaluations of one completed 办件 (受理 and 办结 stages) at once: each sees no other committed evaluation,
     but the 办件's row lock makes the second look again after the first commits, so it is rated once."""
-    from haochaping.insight import rollups_participation as participation
+    from haochaping.insight.rollups import participation as participation
 
     from .test_rollups_participation import evaluate
 
@@ -76,7 +76,7 @@ def test_an_evaluation_racing_the_completion_is_counted(org, item):
     the 办件 as rated."""
     from django.utils import timezone
 
-    from haochaping.insight import rollups_participation as participation
+    from haochaping.insight.rollups import participation as participation
     from haochaping.records import services as record_services
     from tests import factories
 
@@ -101,7 +101,7 @@ def test_a_check_reads_one_snapshot_and_does_not_hold_up_writers(org, item, monk
     """``rebuild_rollups --check`` in the middle of the day: an evaluation submitted while it runs is neither held
     up (a rebuild's table locks would block it) nor half-seen (a false difference between counters read before and
     after it)."""
-    from haochaping.insight import rollups_participation as participation
+    from haochaping.insight.rollups import participation as participation
 
     rate(completed_record(org, item), 5)
     fresh = completed_record(org, item)

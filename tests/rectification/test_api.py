@@ -144,10 +144,10 @@ def test_filters(live_server, cases, people, org):
 
 
 def test_the_overdue_filter_agrees_with_the_deadline_rows_and_the_figures(cases, people):
-    from haochaping.accounts.scoping import scope
+    from haochaping.core.scoping import scope
     from haochaping.rectification.api import handling_due, overdue_q
-    from haochaping.rectification.deadlines import deadline_rows
     from haochaping.rectification.figures import case_figures
+    from haochaping.rectification.services.deadlines import deadline_rows
 
     today = timezone.localdate()
     qs = RectificationCase.objects.select_related("ledger")

@@ -14,8 +14,8 @@ from django.utils import timezone
 from haochaping.accounts.models import Role, User
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion
 from haochaping.org.models import Staff
-from haochaping.rectification import appeals
 from haochaping.rectification.models import Appeal, CaseAttachment, RectificationCase
+from haochaping.rectification.services import appeals
 from tests import factories
 
 from .conftest import submit

@@ -17,8 +17,8 @@ from haochaping.core.problems import DomainError
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion
 from haochaping.evaluation.services import exclude_evaluation
 from haochaping.org.models import RegionPolicy, Staff
-from haochaping.rectification import appeals
 from haochaping.rectification.models import Appeal, CaseAttachment, CaseTransition, RectificationCase
+from haochaping.rectification.services import appeals
 
 from .conftest import submit
 

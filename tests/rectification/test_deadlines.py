@@ -13,8 +13,9 @@ from haochaping.core.models import AuditEntry
 from haochaping.core.services import seed_national_calendar
 from haochaping.evaluation.models import Evaluation
 from haochaping.org.models import ManagementAgency
-from haochaping.rectification import deadlines, services
+from haochaping.rectification import services
 from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, LedgerEntry, RectificationCase
+from haochaping.rectification.services import deadlines
 from tests import factories
 from tests.factories import SHANGHAI
 

@@ -175,7 +175,7 @@ def test_nothing_to_divide_by_gives_no_rate(db):
 
 
 def test_a_scoped_queryset_counts_only_what_the_actor_sees(world, org):
-    from haochaping.accounts.scoping import scope
+    from haochaping.core.scoping import scope
 
     handler = User.objects.create(username="h-other", role=Role.HANDLER, department=world["other"], region=org.other_county)
     [row] = case_figures(scope(RectificationCase.objects.all(), handler), today=TODAY)

@@ -13,8 +13,8 @@ from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError
 from haochaping.core.services import seed_national_calendar
 from haochaping.org.models import RegionPolicy
-from haochaping.rectification import focus
 from haochaping.rectification.models import CaseTransition, RectificationCase
+from haochaping.rectification.services import focus
 from tests import factories
 from tests.factories import SHANGHAI
 

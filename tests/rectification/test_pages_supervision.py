@@ -79,7 +79,7 @@ def test_filters_overdue_state_real_name_and_reported(as_user, people, org, item
 
 
 def test_the_list_is_sorted_by_due_date_and_paginated(as_user, people, org, item, monkeypatch):
-    from haochaping.rectification import views_supervision
+    from haochaping.rectification.views import supervision as views_supervision
 
     monkeypatch.setattr(views_supervision, "PAGE_SIZE", 2)
     first, second, third = (case_for(org, item) for _ in range(3))

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin
+from haochaping.core.admin_scoping import ScopedAdminMixin
 
 from .world import COUNTY_A_ACTORS, REGION_ACTORS
 

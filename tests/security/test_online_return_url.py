@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from haochaping.evaluation import online
+from haochaping.org.services import issue_secret
 from tests import factories
 
 ALLOWED_HOST_ONLY = ["https://zwfw.example.gov.cn"]  # registered without the trailing slash
@@ -39,7 +40,7 @@ def test_urls_under_the_prefix_still_pass(url):
 def test_page_refuses_a_look_alike_return_url_even_when_signed(client, org, item):
     org.platform.return_url_prefixes = "https://zwfw.example.gov.cn"
     org.platform.save()
-    secret = online.issue_secret(org.platform)
+    secret = issue_secret(org.platform)
     record = factories.make_record(org, item, platform=org.platform)
     params = {"platform": org.platform.code, "project_no": record.project_no, "stage": "complete",
               "return_url": "https://zwfw.example.gov.cn.evil.example/done"}

@@ -17,12 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from haochaping.core.admin_scoping import ScopedAdminMixin, scope_registered_admins
 from haochaping.org.rules import region_prefix
 
 from . import login as login_flow
 from . import privacy, services
 from . import views as account_views
-from .admin_scoping import ScopedAdminMixin, scope_registered_admins
 from .models import ApiKey, PersonalDataAccess, Scope, User
 from .roles import SECOND_FACTOR_REQUIRED, Role
 

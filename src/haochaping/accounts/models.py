@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from haochaping.core.fields import PersonalDataField
+from haochaping.core.scoping import EVERYTHING, NOTHING, ScopePaths, Visibility
+from haochaping.org.rules import region_prefix
 
 from .roles import NEEDS_REGION, NEEDS_STAFF, NEEDS_UNIT, Role
-from .scoping import ScopePaths
 
 
 class User(AbstractUser):
@@ -56,6 +57,24 @@ class User(AbstractUser):
         if self.role in NEEDS_STAFF and not self.staff_id:
             raise ValidationError({"staff": _("窗口工作人员必须关联工号")})
 
+    def scope_visibility(self) -> Visibility:
+        """What this person may see (core.scoping asks the actor): the role decides which of region, unit or
+        staff record counts; an inactive account, or one missing what its role needs, sees nothing."""
+        if not self.is_authenticated or not self.is_active:
+            return NOTHING
+        if self.is_superuser:
+            return EVERYTHING
+        role = self.role
+        if role == Role.ADMINISTRATOR:
+            return Visibility(region_prefix=region_prefix(self.region_id)) if self.region_id else EVERYTHING
+        if role in (Role.SUPERVISOR, Role.ASSESSOR, Role.HOTLINE) and self.region_id:
+            return Visibility(region_prefix=region_prefix(self.region_id))
+        if role == Role.HANDLER and (self.department_id or self.agency_id):
+            return Visibility(department_id=self.department_id, agency_id=self.agency_id)
+        if role == Role.STAFF and self.staff_id:
+            return Visibility(staff_id=self.staff_id)
+        return NOTHING
+
     @property
     def is_insider(self) -> bool:
         from .roles import INSIDERS
@@ -97,6 +116,10 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+    def scope_visibility(self) -> Visibility:
+        """A key bound to a region sees that subtree; an unbound key sees everything (core.scoping asks)."""
+        return Visibility(region_prefix=region_prefix(self.region_id)) if self.region_id else EVERYTHING
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()

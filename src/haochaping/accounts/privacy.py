@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 
 from haochaping.core.fields import PersonalDataField
 from haochaping.core.problems import DomainError, invalid, not_found
+from haochaping.core.scoping import scope
 
 from . import rules
 from .models import PersonalDataAccess
 from .roles import REVEAL_PERMISSION
-from .scoping import scope
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def reveal(actor, obj, field: str, reason: str, ip: str | None = None) -> str:
         raise forbidden()
     fields = {f.name: f for f in revealable_fields(model)}
     with transaction.atomic():
-        # scope() is the same filter accounts.scoping.can_see applies; here it also fetches the current row.
+        # scope() is the same filter core.scoping.can_see applies; here it also fetches the current row.
         subject = scope(model._default_manager.filter(pk=obj.pk), actor).first() if obj.pk is not None else None
         if subject is None:
             log.warning("personal data reveal refused: %s %s not visible to user %s", label, obj.pk, actor.pk)

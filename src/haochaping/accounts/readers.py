@@ -1,5 +1,5 @@
 """Reading lists through the API: who may read (a key with the read scope, or a signed-in person with the view
-permission), what they see (accounts.scoping.scope, nothing else), and how much at a time (cursor pages).
+permission), what they see (core.scoping.scope, nothing else), and how much at a time (cursor pages).
 
 Out-of-scope rows are absent from lists, from totals and from detail lookups (404), exactly as if they did not
 exist.
@@ -18,10 +18,10 @@ from ninja import Field, Schema
 from ninja.security import SessionAuth
 
 from haochaping.core.problems import DomainError, invalid
+from haochaping.core.scoping import scope
 from haochaping.org.rules import region_prefix
 
 from .auth import ApiKeyAuth
-from .scoping import scope
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50

@@ -1,6 +1,6 @@
 """Roles and what each may do (DESIGN.md "People, scopes, privacy").
 
-Permissions come from the role (RoleBackend below), visibility from the scope (accounts.scoping).
+Permissions come from the role (RoleBackend below), visibility from the scope (core.scoping).
 Both are decided here and nowhere else.
 """
 

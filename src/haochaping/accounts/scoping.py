@@ -1,121 +1,16 @@
-"""The one place that decides which rows an actor may see (issue "Scopes enforced in one place").
-
-Every list and detail — pages, API, exports, admin — passes its queryset through :func:`scope`. A model says how
-its rows relate to regions, units and staff with a ``scope_paths`` class attribute (:class:`ScopePaths`); a model
-without one is visible only to actors who see everything. Objects out of scope are simply absent, so a detail
-lookup answers 404, never 403: nobody can tell "exists elsewhere" from "does not exist".
+"""The scoping machinery moved down to :mod:`haochaping.core.scoping` (org's and core's models and admin use it,
+and they sit below accounts). What each role sees is decided by ``User.scope_visibility`` and
+``ApiKey.scope_visibility`` in :mod:`haochaping.accounts.models`. These names stay importable from here for code
+written before the move; new code imports them from core.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-from django.db.models import Q, QuerySet
-
-from haochaping.org.rules import region_prefix
-
-from .roles import Role
-
-
-@dataclass(frozen=True)
-class ScopePaths:
-    """ORM paths from a model to what scopes it. Each entry is a tuple of alternative paths (any may match)."""
-
-    region: tuple[str, ...] = ()  # paths to a region code (e.g. "region_id", "agency__region_id")
-    department: tuple[str, ...] = ()
-    agency: tuple[str, ...] = ()
-    staff: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Visibility:
-    everything: bool = False
-    region_prefix: str | None = None
-    department_id: int | None = None
-    agency_id: int | None = None
-    staff_id: int | None = None
-
-    @property
-    def nothing(self) -> bool:
-        return not (self.everything or self.region_prefix or self.department_id or self.agency_id or self.staff_id)
-
-
-NOTHING = Visibility()
-EVERYTHING = Visibility(everything=True)
-
-
-def visibility_for(actor) -> Visibility:
-    """What ``actor`` (a user, an API key, or None/anonymous) may see."""
-    from .models import ApiKey
-
-    if actor is None:
-        return NOTHING
-    if isinstance(actor, ApiKey):
-        return Visibility(region_prefix=region_prefix(actor.region_id)) if actor.region_id else EVERYTHING
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        return NOTHING
-    if actor.is_superuser:
-        return EVERYTHING
-    role = actor.role
-    if role == Role.ADMINISTRATOR:
-        return Visibility(region_prefix=region_prefix(actor.region_id)) if actor.region_id else EVERYTHING
-    if role in (Role.SUPERVISOR, Role.ASSESSOR, Role.HOTLINE) and actor.region_id:
-        return Visibility(region_prefix=region_prefix(actor.region_id))
-    if role == Role.HANDLER and (actor.department_id or actor.agency_id):
-        return Visibility(department_id=actor.department_id, agency_id=actor.agency_id)
-    if role == Role.STAFF and actor.staff_id:
-        return Visibility(staff_id=actor.staff_id)
-    return NOTHING
-
-
-def _any(paths: tuple[str, ...], lookup: str, value) -> Q | None:
-    if not paths or value is None:
-        return None
-    q = Q()
-    for path in paths:
-        q |= Q(**{f"{path}{lookup}": value})
-    return q
-
-
-def _text_path(path: str) -> str:
-    # A foreign key's column ("region_id") takes no text lookups; its target's key does, and Django compares
-    # it on the local column without a join.
-    return f"{path[:-3]}__pk" if path.endswith("_id") else path
-
-
-def condition(model, visibility: Visibility) -> Q | None:
-    """The filter for ``model`` under ``visibility``; None means "no rows"."""
-    if visibility.everything:
-        return Q()
-    paths: ScopePaths | None = getattr(model, "scope_paths", None)
-    if paths is None or visibility.nothing:
-        return None
-    if visibility.region_prefix:
-        return _any(tuple(_text_path(p) for p in paths.region), "__startswith", visibility.region_prefix)
-    if visibility.staff_id:
-        return _any(paths.staff, "", visibility.staff_id)
-    # A handler sees what their department handled or what happened at their hall.
-    parts = [q for q in (_any(paths.department, "", visibility.department_id), _any(paths.agency, "", visibility.agency_id)) if q is not None]
-    if not parts:
-        return None
-    q = parts[0]
-    for extra in parts[1:]:
-        q |= extra
-    return q
-
-
-def scope(queryset: QuerySet, actor) -> QuerySet:
-    """``queryset`` narrowed to what ``actor`` may see."""
-    q = condition(queryset.model, visibility_for(actor))
-    if q is None:
-        return queryset.none()
-    return queryset.filter(q).distinct() if _spans_many(queryset.model) else queryset.filter(q)
-
-
-def _spans_many(model) -> bool:
-    # Alternative paths through to-many relations could duplicate rows.
-    return bool(getattr(model, "scope_distinct", False))
-
-
-def can_see(actor, obj) -> bool:
-    return scope(type(obj)._default_manager.filter(pk=obj.pk), actor).exists()
+from haochaping.core.scoping import (  # noqa: F401
+    EVERYTHING,
+    NOTHING,
+    ScopePaths,
+    Visibility,
+    can_see,
+    condition,
+    scope,
+    visibility_for,
+)

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
+from haochaping.core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from haochaping.org.admin import SpreadsheetAdmin
 
 from . import resources

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.scoping import ScopePaths
+from haochaping.core.scoping import ScopePaths
 
 
 class ItemType(models.TextChoices):

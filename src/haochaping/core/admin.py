@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin
+from haochaping.core.admin_scoping import ScopedAdminMixin
 
 from . import calendar, calendar_rules, services
 from .models import AuditEntry, CalendarDay, CalendarYear

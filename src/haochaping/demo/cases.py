@@ -37,7 +37,7 @@ from haochaping.rectification.models import (
 )
 from haochaping.rectification.rules import AppealState, CallbackMethod, DeadlineKind, Kind, Outcome, State
 
-from .generator import SEED, SOURCE, WorkingDays, at, end_of, local_day
+from .common import SEED, SOURCE, WorkingDays, at, end_of, local_day
 
 FACTS = ("评价人反映窗口要求提交办事指南以外的材料，经调取窗口录像核实属实。", "评价人反映等候时间较长，经核查当日取号量较大、开放窗口不足。",
          "评价人反映网上申报页面多次提交失败，经技术人员核实系接口故障所致。", "评价人反映工作人员解释不清，经核实系对政策理解不一致。",

@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from haochaping.accounts.admin_reveal import REVEAL_CHANGE_FORM_TEMPLATE, reveal_context, reveal_urls
-from haochaping.accounts.admin_scoping import ScopedAdminMixin
-from haochaping.accounts.scoping import scope
+from haochaping.core.admin_scoping import ScopedAdminMixin
+from haochaping.core.scoping import scope
 from haochaping.org.models import Window
 
 from . import kiosk, rules

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.scoping import ScopePaths
 from haochaping.core.fields import PersonalDataField
+from haochaping.core.scoping import ScopePaths
 from haochaping.records.models import Stage
 
 

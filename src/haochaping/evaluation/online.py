@@ -4,13 +4,12 @@
     sig = hex(HMAC-SM3(evaluation_secret, canonical))
 
 ``ts`` is Unix seconds; a request is accepted within MAX_SKEW of the server's clock. docs/api.md "一事一评页面".
-The functions here are pure except :func:`issue_secret`, the one service that changes a platform's secret.
+The functions here are pure; issuing a platform's secret is the platform's business (org.services.issue_secret).
 """
 
 from __future__ import annotations
 
 import hmac as std_hmac
-import secrets
 import time
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -91,12 +90,3 @@ def with_query(url: str, **params) -> str:
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def issue_secret(platform) -> str:
-    """Give ``platform`` a new signing secret for 一事一评 and return it; it is shown once and stored encrypted.
-    The previous secret stops working at once."""
-    secret = "hcs_" + secrets.token_urlsafe(32)
-    platform.evaluation_secret = secret
-    platform.save(update_fields=["evaluation_secret"])
-    return secret

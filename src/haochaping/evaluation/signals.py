@@ -13,7 +13,7 @@ from django.dispatch import Signal
 evaluation_written = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 evaluation_replayed = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 
-# Sent by the receipt page (views_receipt.progress) to show the evaluator how their bad review is being handled.
+# Sent by the receipt page (views.receipt.progress) to show the evaluator how their bad review is being handled.
 # Receivers return None, or {"steps": [{"title": str, "at": datetime | None, "detail": str}, ...],
 # "answer": str (the reply to the evaluator), "excluded": bool (no longer counted, e.g. an upheld appeal)}.
 # Without a receiver, a bad review shows "差评已转交办理单位核实处理". Read-only: receivers must not write.

@@ -1,5 +1,5 @@
 """Insight admin: the reports (R5.2), read-only and scoped like every admin. The files are linked to the scoped
-download view of the workbench (insight.views_reports), never to a public media URL."""
+download view of the workbench (insight.views.reports), never to a public media URL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin
+from haochaping.core.admin_scoping import ScopedAdminMixin
 
 from .models import Report
 

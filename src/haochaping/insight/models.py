@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.scoping import ScopePaths
+from haochaping.core.scoping import ScopePaths
 
 # Columns of the counter's key, in the order the upsert (rollups.py) writes them.
 KEY_FIELDS = (
@@ -107,7 +107,7 @@ class DailyParticipation(models.Model):
         return f"{self.day} {self.region} {self.channel or '*'}: {self.rated}/{self.completed}"
 
 
-# Value columns of the wide counters, in the order rollups_wide writes them: one per part of an insight.rules.Tally
+# Value columns of the wide counters, in the order rollups.wide writes them: one per part of an insight.rules.Tally
 # (levels of valid evaluations, follow-ups and real-name among them, excluded, excluded 差评, system defaults) and
 # the 参评率 pair (completed 办件 on the day, rated ones).
 WIDE_VALUES = (
@@ -120,7 +120,7 @@ class WideCounter(models.Model):
     """Per-day totals of a coarse key, every figure's numerator and denominator in one row: the counters the
     common dashboard questions read, whose number of rows stops growing once every unit has its row for the
     day (the fine DailyCounter keeps growing with item × staff × channel × level combinations). Kept in step
-    with DailyCounter and DailyParticipation by the same writes (rollups_wide), rebuilt from them."""
+    with DailyCounter and DailyParticipation by the same writes (rollups.wide), rebuilt from them."""
 
     day = models.DateField(_("日期"))
     region = models.CharField(_("行政区划代码"), max_length=12)
@@ -185,7 +185,7 @@ class Report(models.Model):
     region reports, a supervisor makes any finished period's on demand (regenerating replaces the files).
 
     Reports name staff members (they are for the management agency), so they are scoped by region only: those who
-    supervise the report's region see it; the files are served only by the scoped view insight.views_reports."""
+    supervise the report's region see it; the files are served only by the scoped view insight.views.reports."""
 
     scope_paths = ScopePaths(region=("region_id",))
 

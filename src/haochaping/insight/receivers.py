@@ -11,7 +11,7 @@ from haochaping.evaluation.signals import evaluation_excluded, evaluation_writte
 from haochaping.records.models import ServiceRecord
 
 from . import rollups
-from . import rollups_participation as participation
+from .rollups import participation as participation
 
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="insight.count_written")

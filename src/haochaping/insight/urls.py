@@ -1,13 +1,20 @@
-"""Insight pages (pain points, dashboards, reports), mounted at /insight/."""
+"""Insight pages: ``urlpatterns`` (namespace ``insight``: dashboards, pain points) mounted at /insight/, and
+``report_urls`` (``reports``, R5.2) at /insight/reports/; haochaping/urls.py mounts both."""
 
 from django.urls import path
 
-from . import views_dashboard, views_dashboard_evaluations, views_painpoints
+from .views import dashboard, dashboard_evaluations, painpoints, reports
 
 app_name = "insight"
 urlpatterns = [
-    path("", views_dashboard.dashboard, name="dashboard"),
-    path("evaluations/", views_dashboard_evaluations.evaluations, name="dashboard_evaluations"),
-    path("painpoints/", views_painpoints.painpoints, name="painpoints"),
-    path("painpoints/focus-issues/", views_painpoints.focus_issue, name="focus_issue"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("evaluations/", dashboard_evaluations.evaluations, name="dashboard_evaluations"),
+    path("painpoints/", painpoints.painpoints, name="painpoints"),
+    path("painpoints/focus-issues/", painpoints.focus_issue, name="focus_issue"),
 ]
+
+report_urls = ([
+    path("", reports.report_list, name="list"),
+    path("<int:report_id>/xlsx/", reports.download, {"fmt": "xlsx"}, name="xlsx"),
+    path("<int:report_id>/pdf/", reports.download, {"fmt": "pdf"}, name="pdf"),
+], "reports")

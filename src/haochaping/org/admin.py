@@ -16,10 +16,10 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm, SelectableFieldsExportForm
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from haochaping.core import uploads
+from haochaping.core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 
-from . import resources, rules
+from . import resources, rules, services
 from .models import Department, ManagementAgency, Platform, Region, RegionPolicy, ServiceAgency, Staff, Window
 
 
@@ -248,11 +248,9 @@ class PlatformAdmin(SpreadsheetAdmin):
         from django.template.response import TemplateResponse
         from django.utils.cache import add_never_cache_headers
 
-        from haochaping.evaluation import online
-
         issued = []
         for platform in queryset.order_by("code"):
-            issued.append((platform, online.issue_secret(platform)))
+            issued.append((platform, services.issue_secret(platform)))
             self.log_change(request, platform, [{"changed": {"fields": ["评价页面签名密钥"]}}])
         response = TemplateResponse(
             request,

@@ -15,8 +15,8 @@ from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import Result
 from import_export.widgets import CharWidget, ForeignKeyWidget, ManyToManyWidget, Widget
 
-from haochaping.accounts.admin_scoping import in_scope, out_of_scope_message, scope_field_names
-from haochaping.accounts.scoping import can_see, visibility_for
+from haochaping.core.admin_scoping import in_scope, out_of_scope_message, scope_field_names
+from haochaping.core.scoping import can_see, visibility_for
 
 from . import rules
 from .models import Department, ManagementAgency, Platform, Region, ServiceAgency, Staff, Window

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -113,3 +114,12 @@ def load_regions(data: Mapping[str, str] | None = None, *, prune: bool = False, 
                 actor=actor, action="regions.load", object_type="org.Region", object_id="*", data=asdict(result)
             )
     return result
+
+
+def issue_secret(platform) -> str:
+    """Give ``platform`` a new signing secret for 一事一评 and return it; it is shown once and stored encrypted.
+    The previous secret stops working at once."""
+    secret = "hcs_" + secrets.token_urlsafe(32)
+    platform.evaluation_secret = secret
+    platform.save(update_fields=["evaluation_secret"])
+    return secret

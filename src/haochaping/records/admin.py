@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from haochaping.accounts.admin_reveal import REVEAL_CHANGE_FORM_TEMPLATE, reveal_context, reveal_urls
-from haochaping.accounts.admin_scoping import ScopedAdminMixin
+from haochaping.core.admin_scoping import ScopedAdminMixin
 
 from .models import ServiceRecord
 

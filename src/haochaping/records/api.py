@@ -15,8 +15,8 @@ from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import UnitFilters, page, readers, scoped
 from haochaping.core.problems import not_found
-from haochaping.evaluation.verification import verification_code
 from haochaping.org.rules import credit_code_problem
+from haochaping.records.verification import verification_code
 
 from . import services
 from .models import ApplicantType, ServiceRecord

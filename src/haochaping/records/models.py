@@ -5,8 +5,11 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.scoping import ScopePaths
 from haochaping.core.fields import PersonalDataField
+from haochaping.core.scoping import ScopePaths
+
+from . import rules
+from .rules import RecordStatus, RecordType
 
 
 class ApplicantType(models.IntegerChoices):
@@ -17,17 +20,6 @@ class ApplicantType(models.IntegerChoices):
     UNINCORPORATED = 5, _("非法人企业")
     GOVERNMENT = 6, _("行政机关")
     OTHER = 9, _("其他")
-
-
-class RecordType(models.TextChoices):
-    IMMEDIATE = "immediate", _("即办件")
-    PROMISED = "promised", _("承诺件")
-
-
-class RecordStatus(models.IntegerChoices):
-    WAITING = 1, _("待受理")
-    IN_PROGRESS = 2, _("办理中")
-    COMPLETED = 3, _("已办结")
 
 
 class Stage(models.TextChoices):
@@ -99,6 +91,4 @@ class ServiceRecord(models.Model):
         return [s for s in Stage.values if self.stage_time(s) is not None]
 
     def is_overdue(self, today=None) -> bool:
-        from . import rules
-
         return rules.is_overdue(self, today=today)

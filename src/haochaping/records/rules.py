@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .models import RecordStatus, RecordType
+from django.db.models.enums import IntegerChoices, TextChoices
+from django.utils.translation import gettext_lazy as _
+
+# The 办件's kinds and states are defined with the rules about them; models.py uses them for its columns.
+
+class RecordType(TextChoices):
+    IMMEDIATE = "immediate", _("即办件")
+    PROMISED = "promised", _("承诺件")
+
+
+class RecordStatus(IntegerChoices):
+    WAITING = 1, _("待受理")
+    IN_PROGRESS = 2, _("办理中")
+    COMPLETED = 3, _("已办结")
 
 
 def due_date(accepted_on: date | None, record_type: str, promised_days: int, add_working_days) -> date | None:

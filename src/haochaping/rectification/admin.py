@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from haochaping.accounts.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
-
-from .models import (
+from haochaping.core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
+from haochaping.rectification.models import (
     Appeal,
     CaseAttachment,
     CaseNotice,

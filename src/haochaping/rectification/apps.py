@@ -7,4 +7,4 @@ class RectificationConfig(AppConfig):
     verbose_name = _("差评整改")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the evaluation signals)
+        from haochaping.rectification import receivers  # noqa: F401  (connects the evaluation signals)

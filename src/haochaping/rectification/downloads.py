@@ -10,7 +10,7 @@ import mimetypes
 
 from django.http import FileResponse
 
-from .models import CaseAttachment
+from haochaping.rectification.models import CaseAttachment
 
 
 def attachment_response(item: CaseAttachment) -> FileResponse:

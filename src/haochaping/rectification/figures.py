@@ -16,10 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haochaping.org.models import Department, Region, ServiceAgency
-
-from . import rules
-from .deadlines import HANDLING_PENDING
-from .rules import AppealState, Kind, Outcome, State
+from haochaping.rectification import rules
+from haochaping.rectification.rules import AppealState, Kind, Outcome, State
+from haochaping.rectification.services.deadlines import HANDLING_PENDING
 
 GROUPS = {"department": ("department_id", Department), "agency": ("agency_id", ServiceAgency),
           "region": ("region_id", Region)}

@@ -6,9 +6,16 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.accounts.scoping import ScopePaths
-
-from .rules import AppealState, CallbackMethod, DeadlineKind, Kind, Outcome, Satisfaction, State
+from haochaping.core.scoping import ScopePaths
+from haochaping.rectification.rules import (
+    AppealState,
+    CallbackMethod,
+    DeadlineKind,
+    Kind,
+    Outcome,
+    Satisfaction,
+    State,
+)
 
 CASE_SCOPE = ScopePaths(region=("region_id",), department=("department_id",), agency=("agency_id",))
 

@@ -11,11 +11,10 @@ from django.utils.translation import gettext_lazy
 
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion
 from haochaping.evaluation.signals import evaluation_replayed, evaluation_written, receipt_progress
-from haochaping.evaluation.views_receipt import FORWARDED_STEP
-
-from . import rules, services
-from .models import CaseTransition, RectificationCase
-from .rules import Outcome, Satisfaction, State
+from haochaping.evaluation.views.receipt import FORWARDED_STEP
+from haochaping.rectification import rules, services
+from haochaping.rectification.models import CaseTransition, RectificationCase
+from haochaping.rectification.rules import Outcome, Satisfaction, State
 
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="rectification.open_case")

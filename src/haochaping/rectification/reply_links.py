@@ -19,8 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from haochaping.core import tokens
-
-from .models import RectificationCase, ReplyLink
+from haochaping.rectification.models import RectificationCase, ReplyLink
 
 VALID_DAYS = 30
 

@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import models
+from django.db.models.enums import TextChoices
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 
-class State(models.TextChoices):
+class State(TextChoices):
     OPEN = "open", gettext_lazy("待回访核实")
     CALLED_BACK = "called_back", gettext_lazy("已回访核实")
     RECTIFYING = "rectifying", gettext_lazy("限期整改中")
@@ -26,14 +26,14 @@ class State(models.TextChoices):
     CLOSED = "closed", gettext_lazy("已办结")
 
 
-class Kind(models.TextChoices):
+class Kind(TextChoices):
     BAD_REVIEW = "bad_review", gettext_lazy("差评")
     COMPLAINT = "complaint", gettext_lazy("投诉")
     # R5.1: a recurring problem a supervisor turned into a tracked issue for a responsible unit.
     FOCUS_ISSUE = "focus_issue", gettext_lazy("集中问题")
 
 
-class Outcome(models.TextChoices):
+class Outcome(TextChoices):
     FIXED_NOW = "fixed_now", gettext_lazy("立行立改")
     DEADLINE = "deadline", gettext_lazy("限期整改")
     EXPLAINED = "explained", gettext_lazy("解释说明")
@@ -41,12 +41,12 @@ class Outcome(models.TextChoices):
     MALICIOUS = "malicious", gettext_lazy("恶意差评")
 
 
-class Satisfaction(models.TextChoices):
+class Satisfaction(TextChoices):
     SATISFIED = "satisfied", gettext_lazy("满意")
     UNSATISFIED = "unsatisfied", gettext_lazy("不满意")
 
 
-class CallbackMethod(models.TextChoices):
+class CallbackMethod(TextChoices):
     PHONE = "phone", gettext_lazy("电话")
     SMS = "sms", gettext_lazy("短信")
     VISIT = "visit", gettext_lazy("上门或到窗口面谈")
@@ -296,7 +296,7 @@ def answer_problems(text: str) -> list[tuple[str, str]]:
 # --- deadlines the case page shows, reminders and escalation (R4.2, R4.6) ---------------------------------
 
 
-class DeadlineKind(models.TextChoices):
+class DeadlineKind(TextChoices):
     CALLBACK = "callback", gettext_lazy("回访核实")
     HANDLING = "handling", gettext_lazy("立行立改或解释说明")
     RECTIFY = "rectify", gettext_lazy("限期整改")
@@ -392,7 +392,7 @@ def reopens(answer: str, reopen_count: int) -> bool:
 # --- appeals (R7.3) ---------------------------------------------------------------------------------------------
 
 
-class AppealState(models.TextChoices):
+class AppealState(TextChoices):
     SUBMITTED = "submitted", gettext_lazy("已提交")
     UNDER_REVIEW = "under_review", gettext_lazy("审核中")
     UPHELD = "upheld", gettext_lazy("申诉成立")

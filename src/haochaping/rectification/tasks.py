@@ -8,8 +8,7 @@ from datetime import timedelta
 from django_tasks import task
 
 from haochaping.core.schedule import periodic
-
-from . import deadlines
+from haochaping.rectification.services import deadlines
 
 
 @periodic(every=timedelta(minutes=15))

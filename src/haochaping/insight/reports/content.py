@@ -9,7 +9,7 @@ and period, on demand or from the worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -22,26 +22,9 @@ from haochaping.org.rules import region_level, region_prefix
 from .. import metrics, painpoints
 from . import lists
 from .periods import ReportPeriod
+from .sections import INT, RATE, SCORE, Column, Section
 
-TEXT, INT, RATE, SCORE = "text", "int", "rate", "score"
 TOP_PAIN_POINTS = 10
-
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    kind: str = TEXT  # text | int | rate (a share shown as a percentage) | score (满意度, 0–100)
-
-
-@dataclass
-class Section:
-    """One table: a sheet of the workbook, a titled table of the PDF."""
-
-    name: str  # the sheet's name (≤ 31 characters)
-    title: str
-    columns: list[Column]
-    rows: list[list] = field(default_factory=list)
-    note: str = ""
 
 
 @dataclass

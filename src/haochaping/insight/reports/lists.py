@@ -13,11 +13,13 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from haochaping.accounts.scoping import scope
+from haochaping.core.scoping import scope
 from haochaping.evaluation.models import Evaluation
 
-from .. import metrics, names
+from .. import metrics
+from ..metrics import names
 from . import suspicion
+from .sections import INT, RATE, TEXT, Column, Section
 
 COMMEND_TOP = 10  # at most this many units (and staff members) of each kind are commended …
 COMMEND_MIN_SCORE = 0.85  # … ranked, and 95 % sure their 好评率 is at least 85 % (Wilson lower bound)
@@ -30,8 +32,6 @@ _KIND_NAMES = {"department": "部门", "window": "窗口", "staff": "工作人�
 
 
 def _cols(*spec):
-    from .content import Column
-
     return [Column(title, kind) for title, kind in spec]
 
 
@@ -127,8 +127,6 @@ def suspected(actor, filters: metrics.StatsFilter) -> list[list]:
 def sections(actor, filters: metrics.StatsFilter, rankings: dict[str, metrics.Rankings],
              figures: dict[str, metrics.Stats]) -> list:
     complaints = {dim: metrics.complaint_counts(actor, filters, dim) for dim in rankings}
-    from .content import INT, RATE, TEXT, Section
-
     return [
         Section("表扬名单", "表扬名单（满意度高的单位和工作人员）",
                 _cols(("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("排名", INT), ("有效评价数", INT),

@@ -9,7 +9,8 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
-from .content import INT, RATE, SCORE, ReportContent, Section
+from .content import ReportContent
+from .sections import INT, RATE, SCORE, Section
 
 CJK_FONT = "STSong-Light"
 MAX_ROWS = 40

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haochaping.accounts.roles import Role
-from haochaping.accounts.scoping import scope
 from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError, invalid, not_found
+from haochaping.core.scoping import scope
 from haochaping.org.models import Department, ManagementAgency, Region
 
 from ..models import Report
@@ -49,7 +49,7 @@ def may_generate(actor) -> bool:
 
 
 def reports_for(actor):
-    """The reports ``actor`` may see and download: scoped by region (accounts.scoping)."""
+    """The reports ``actor`` may see and download: scoped by region (core.scoping)."""
     if not may_generate(actor):
         return Report.objects.none()
     return scope(Report.objects.select_related("region", "department", "generated_by"), actor)

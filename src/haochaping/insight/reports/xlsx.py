@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .content import INT, RATE, SCORE, ReportContent, Section
+from .content import ReportContent
+from .sections import INT, RATE, SCORE, Section
 
 NONE = "—"
 FORMATS = {INT: "0", RATE: "0.0%", SCORE: "0.0"}

@@ -1,0 +1,109 @@
+"""Request and response shapes of the statistics API (/api/v1/stats). Definitions: docs/metrics.md."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from ninja import Field, Schema
+
+from haochaping.evaluation.models import Channel
+
+from ..metrics import StatsFilter
+
+GroupBy = Literal["region", "department", "agency", "window", "staff", "item", "platform", "channel", "day", "month", "level"]
+UnitDimension = Literal["region", "department", "agency", "window", "staff", "item", "platform"]
+CoverageOf = Literal["window", "staff", "item"]
+ChannelCode = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
+
+
+class StatsFilters(Schema):
+    """The same filters on every statistics endpoint; the caller's scope always applies first. A code that does
+    not exist or lies outside the scope gives empty figures, never someone else's."""
+
+    region_code: str | None = Field(None, pattern=r"^(\d{6}|\d{9}|\d{12})$", description="行政区划代码；包含其下级地区")
+    department: str | None = Field(None, max_length=18, description="部门统一社会信用代码")
+    agency: str | None = Field(None, max_length=40, description="政务服务机构编码")
+    window: str | None = Field(None, max_length=40, description="窗口编号（通常与机构编码同用）")
+    staff_no: str | None = Field(None, max_length=40, description="工作人员工号")
+    item: str | None = Field(None, max_length=60, description="事项实施编码")
+    platform: str | None = Field(None, max_length=40, description="平台编码")
+    channel: ChannelCode | None = Field(None, description="评价渠道")
+    date_from: date | None = Field(None, alias="from", description="起始日期（含），北京时间；评价按评价日、办件按办结日")
+    date_to: date | None = Field(None, alias="to", description="截止日期（含），北京时间")
+
+    def to_filter(self) -> StatsFilter:
+        return StatsFilter.from_codes(
+            region_code=self.region_code, department=self.department, agency=self.agency, window=self.window,
+            staff_no=self.staff_no, item=self.item, platform=self.platform, channel=self.channel,
+            date_from=self.date_from, date_to=self.date_to,
+        )
+
+
+class StatsQuery(StatsFilters):
+    group_by: GroupBy | None = Field(None, description="分组维度；不填只返回合计")
+
+
+class RankingQuery(StatsFilters):
+    by: UnitDimension = Field("department", description="排名的单位维度")
+
+
+class CoverageQuery(StatsFilters):
+    of: CoverageOf = Field("window", description="覆盖对象：window 窗口、staff 工作人员、item 事项")
+
+
+class FiguresOut(Schema):
+    key: str = Field(description="分组代码（统一社会信用代码、机构编码、机构编码/窗口编号、工号、实施编码、平台编码、渠道、等级、日期或月份）；合计为空")
+    name: str
+    evaluations: int = Field(description="评价数：计入统计的有效评价（不含不计入统计的和系统默认评价）")
+    good: int = Field(description="好评数（非常满意、满意）")
+    bad: int = Field(description="差评数（不满意、非常不满意）")
+    levels: dict[str, int] = Field(description="有效评价按等级（1–5）的条数")
+    followups: int = Field(description="有效评价中的追加评价")
+    real_name: int = Field(description="有效评价中的实名评价")
+    good_rate: float | None = Field(description="好评率 = 好评数 ÷ 评价数；无评价时为 null")
+    bad_rate: float | None = Field(description="差评率 = 差评数 ÷ 评价数")
+    satisfaction: float | None = Field(description="满意度（0–100）：有效评价等级的平均，5→100、4→75、3→50、2→25、1→0")
+    excluded: int = Field(description="不计入统计的评价（申诉成立、认定误评/恶意差评），另行列示")
+    excluded_bad: int = Field(description="其中差评")
+    system_default: int = Field(description="导入的系统默认评价，另行列示，不计入任何比率")
+    total: int = Field(description="全部评价 = 评价数 + 不计入统计 + 系统默认")
+    completed: int | None = Field(description="办结办件数（按办结日）；按渠道或等级分组时为 null")
+    rated: int | None = Field(description="其中有评价的办件数（系统默认评价不算）")
+    participation_rate: float | None = Field(description="参评率 = rated ÷ completed")
+
+
+class StatsOut(Schema):
+    group_by: str | None
+    total: FiguresOut
+    groups: list[FiguresOut]
+
+
+class RankingRowOut(Schema):
+    key: str
+    name: str
+    rank: int | None = Field(description="名次（并列同名次）；样本不足的单位为 null")
+    score: float | None = Field(description="好评率95%置信区间（Wilson）下限，排名依据")
+    good: int
+    evaluations: int
+    good_rate: float | None
+
+
+class RankingsOut(Schema):
+    by: str
+    min_sample: int = Field(description="参与排名的最少有效评价数")
+    ranked: list[RankingRowOut]
+    apart: list[RankingRowOut] = Field(description="有效评价少于最少样本数的单位：列出，不排名")
+
+
+class MissingOut(Schema):
+    key: str
+    name: str
+
+
+class CoverageOut(Schema):
+    of: str
+    active: int = Field(description="期间内有办结办件的对象数")
+    evaluated: int = Field(description="其中期间内有评价（系统默认评价不算）的对象数")
+    rate: float | None = Field(description="覆盖率 = evaluated ÷ active")
+    missing: list[MissingOut] = Field(description="有办结办件但零评价的对象")

@@ -1,0 +1,66 @@
+"""The figures of rectification cases, for insight.metrics (which re-exports them: one entry point for every
+figure). The case figures themselves are defined in rectification.figures (docs/metrics.md "整改与申诉"); this
+module selects the cases of a scope and period, and counts complaints per unit for the accountability list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from haochaping.core.problems import invalid
+from haochaping.core.scoping import scope
+
+from . import names
+from .filters import StatsFilter
+
+
+def case_figures(actor, filters: StatsFilter, by: str | None = None) -> list:
+    """整改率, 按时整改率, 实名差评回访整改率, 申诉成立率 … of the cases opened in the period, in the caller's scope:
+    rectification.figures.case_figures defines them (docs/metrics.md "整改与申诉"); this only selects the cases."""
+    from haochaping.rectification import figures as rectification_figures
+    from haochaping.rectification.models import RectificationCase
+
+    if by not in (None, "department", "agency", "region"):
+        raise invalid("分组维度应为 department、agency 或 region", "by")
+    cases = filters.cases(scope(RectificationCase.objects.all(), actor))
+    return rectification_figures.case_figures(cases, by=by)
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    outcome: str  # a rectification Outcome value, "" while no way of handling is chosen yet
+    name: str
+    cases: int
+
+
+def case_outcomes(actor, filters: StatsFilter) -> list[OutcomeCount]:
+    """案件按处理方式 (立行立改, 限期整改, 解释说明, 误评, 恶意差评, 尚未确定): the cases opened in the period in the
+    caller's scope, the same cases as :func:`case_figures`; every outcome listed, zero or not, in the rules' order."""
+    from haochaping.rectification.models import RectificationCase
+    from haochaping.rectification.rules import Outcome
+
+    cases = filters.cases(scope(RectificationCase.objects.all(), actor))
+    counts = {row["outcome"] or "": row["n"] for row in cases.order_by().values("outcome").annotate(n=Count("pk"))}
+    rows = [OutcomeCount(value, str(label), counts.get(value, 0)) for value, label in Outcome.choices]
+    return [*rows, OutcomeCount("", "尚未确定处理方式", sum(n for k, n in counts.items() if k not in Outcome.values))]
+
+
+# Where a complaint's unit is: the unit it was routed to, and for a complaint about a 办件 its window and staff member.
+COMPLAINT_UNITS = {"department": "department_id", "agency": "agency_id", "window": "record__window_id",
+                   "staff": "record__staff_id"}
+
+
+def complaint_counts(actor, filters: StatsFilter, by: str) -> dict[str, tuple[str, int]]:
+    """投诉数 per unit (R5.4 "repeatedly … complained-about"): the complaints opened in the period in the caller's
+    scope, counted for each unit of ``by`` — group key as the figures show it → (name, complaints)."""
+    from haochaping.rectification.models import RectificationCase
+    from haochaping.rectification.rules import Kind
+
+    if by not in COMPLAINT_UNITS:
+        raise invalid("分组维度应为 department、agency、window 或 staff", "by")
+    column = COMPLAINT_UNITS[by]
+    cases = filters.cases(scope(RectificationCase.objects.filter(kind=Kind.COMPLAINT), actor))
+    counts = dict(cases.exclude(**{f"{column}__isnull": True}).order_by().values_list(column).annotate(n=Count("pk")))
+    labels = names.names_for(by, counts)
+    return {labels[unit][0]: (labels[unit][1], n) for unit, n in counts.items() if unit in labels}

@@ -1,0 +1,337 @@
+"""Pain points (R5.1): the recurring problems in bad reviews, per item and unit, with examples and trend.
+
+Two views of the same bad reviews (``Evaluation.objects.countable().filter(is_bad=True)`` in the actor's scope
+and the period):
+
+- topics: comments are cut into words (:mod:`.text`), weighted by TF-IDF and grouped by k-means
+  (:mod:`.topics`); each topic is named by its top terms and the bad-review labels most often chosen with it;
+- labels: counts of each bad-review label per item and per unit, which works when nobody wrote a comment.
+
+The analysis (:func:`analyse`) is pure and deterministic: the same reviews, in any order, give the same result.
+Only comments are read — never the evaluator's name or phone — and examples have contact details redacted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haochaping.core.scoping import scope, visibility_for
+
+from . import text, topics
+
+TOP_UNITS = 3  # items/units named per topic or label
+TOP_GROUPS = 15  # rows of the per-item and per-unit label tables
+MAX_REVIEWS = 100_000  # newest bad reviews analysed at once; the page says when there were more
+CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Review:
+    """One bad review as the analysis sees it: no evaluator, only what was said and about what."""
+
+    id: int
+    comment: str
+    labels: tuple[str, ...]
+    item_id: int
+    department_id: int
+    month: str  # "2026-03", local time
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    def months(self) -> list[str]:
+        out, year, month = [], self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            out.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return out
+
+    @classmethod
+    def last_months(cls, n: int = 6, today: date | None = None) -> Period:
+        """The current month and the ``n - 1`` before it."""
+        today = today or timezone.localdate()
+        year, month = today.year, today.month - (n - 1)
+        while month < 1:
+            year, month = year - 1, month + 12
+        return cls(date(year, month, 1), today)
+
+    def label(self) -> str:
+        return f"{self.start.isoformat()}至{self.end.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Named:
+    key: object
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Names:
+    items: dict[int, str] = field(default_factory=dict)
+    units: dict[int, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Topic:
+    number: int  # 1-based, largest first
+    terms: tuple[str, ...]
+    labels: tuple[Named, ...]
+    size: int
+    share: float  # of the bad reviews with a usable comment
+    items: tuple[Named, ...]
+    units: tuple[Named, ...]
+    examples: tuple[str, ...]
+    trend: tuple[MonthCount, ...]
+
+    @property
+    def name(self) -> str:
+        return "、".join(self.terms[:3])
+
+    @property
+    def percent(self) -> str:
+        return f"{self.share * 100:.1f}%"
+
+    def summary(self, period: Period) -> str:
+        """A starting text for the 集中问题 a supervisor may open from this topic (no comment is quoted)."""
+        labels = "、".join(n.name for n in self.labels[:2])
+        text_ = _("差评集中反映“%(terms)s”问题") % {"terms": "、".join(self.terms[:4])}
+        if labels:
+            text_ += _("（常选标签：%(labels)s）") % {"labels": labels}
+        return text_ + _("，%(period)s共%(n)d条差评，请牵头整改。") % {"period": period.label(), "n": self.size}
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    code: str
+    text: str
+    count: int
+    share: float  # of the bad reviews analysed
+    trend: tuple[MonthCount, ...]
+    items: tuple[Named, ...]
+    units: tuple[Named, ...]
+
+    @property
+    def percent(self) -> str:
+        return f"{self.share * 100:.1f}%"
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """An item or a unit: its bad reviews and the labels chosen most."""
+
+    key: int
+    name: str
+    count: int
+    labels: tuple[Named, ...]
+    trend: tuple[MonthCount, ...]
+
+
+@dataclass(frozen=True)
+class PainPoints:
+    period: Period
+    months: tuple[str, ...]
+    reviews: int  # bad reviews analysed
+    commented: int  # of which with a comment the analysis could use
+    unlabelled: int  # of which without any label
+    topics: tuple[Topic, ...]
+    labels: tuple[LabelRow, ...]
+    items: tuple[GroupRow, ...]
+    units: tuple[GroupRow, ...]
+    trend: tuple[MonthCount, ...]
+    truncated: bool = False
+
+    @property
+    def trend_max(self) -> int:
+        return max((m.count for m in self.trend), default=0)
+
+    @property
+    def topic_max(self) -> int:
+        return max((m.count for t in self.topics for m in t.trend), default=0)
+
+
+# --- the analysis (pure) -------------------------------------------------------------------------------------
+
+
+def _top(counter: Counter, names: dict, n: int = TOP_UNITS) -> tuple[Named, ...]:
+    # Ties broken by key, so equal counts always come out in the same order.
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return tuple(Named(key, names.get(key, str(key)), count) for key, count in ranked[:n])
+
+
+def _trend(counter: Counter, months: list[str]) -> tuple[MonthCount, ...]:
+    return tuple(MonthCount(m, counter.get(m, 0)) for m in months)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def analyse(reviews: Iterable[Review], period: Period, names: Names | None = None, *, truncated: bool = False) -> PainPoints:
+    """Topics and label counts of ``reviews`` (bad reviews of ``period``)."""
+    names = names or Names()
+    reviews = sorted(reviews, key=lambda r: r.id)
+    months = period.months()
+    by_comment: dict[str, list[Review]] = defaultdict(list)
+    for r in reviews:
+        comment = " ".join((r.comment or "").split())
+        if comment:
+            by_comment[comment].append(r)
+    found = topics.find(by_comment.keys(), {c: len(rs) for c, rs in by_comment.items()})
+    commented = sum(len(by_comment[c]) for cl in found for c in cl.comments)
+    topic_rows = []
+    for cl in found:
+        members = [r for c in cl.comments for r in by_comment[c]]
+        topic_rows.append(Topic(
+            number=0, terms=cl.terms,
+            labels=_top(Counter(code for r in members for code in r.labels), names.labels),
+            size=len(members), share=_share(len(members), commented),
+            items=_top(Counter(r.item_id for r in members), names.items),
+            units=_top(Counter(r.department_id for r in members), names.units),
+            examples=tuple(text.redact(c) for c in cl.examples),
+            trend=_trend(Counter(r.month for r in members), months),
+        ))
+    topic_rows.sort(key=lambda t: (-t.size, t.terms))
+    numbered = tuple(replace(t, number=i) for i, t in enumerate(topic_rows, start=1))
+    return PainPoints(
+        period=period, months=tuple(months), reviews=len(reviews), commented=commented,
+        unlabelled=sum(1 for r in reviews if not r.labels), topics=numbered,
+        labels=_label_rows(reviews, months, names), items=_group_rows(reviews, "item_id", names.items, names, months),
+        units=_group_rows(reviews, "department_id", names.units, names, months),
+        trend=_trend(Counter(r.month for r in reviews), months), truncated=truncated,
+    )
+
+
+def _label_rows(reviews: list[Review], months: list[str], names: Names) -> tuple[LabelRow, ...]:
+    counts: Counter = Counter()
+    per_month: dict[str, Counter] = defaultdict(Counter)
+    per_item: dict[str, Counter] = defaultdict(Counter)
+    per_unit: dict[str, Counter] = defaultdict(Counter)
+    for r in reviews:
+        for code in set(r.labels):
+            counts[code] += 1
+            per_month[code][r.month] += 1
+            per_item[code][r.item_id] += 1
+            per_unit[code][r.department_id] += 1
+    rows = []
+    for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        rows.append(LabelRow(
+            code=code, text=names.labels.get(code, code), count=count, share=_share(count, len(reviews)),
+            trend=_trend(per_month[code], months), items=_top(per_item[code], names.items),
+            units=_top(per_unit[code], names.units),
+        ))
+    return tuple(rows)
+
+
+def _group_rows(reviews: list[Review], attr: str, group_names: dict, names: Names, months: list[str]) -> tuple[GroupRow, ...]:
+    counts: Counter = Counter()
+    labels: dict[int, Counter] = defaultdict(Counter)
+    per_month: dict[int, Counter] = defaultdict(Counter)
+    for r in reviews:
+        key = getattr(r, attr)
+        counts[key] += 1
+        labels[key].update(set(r.labels))
+        per_month[key][r.month] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_GROUPS]
+    return tuple(
+        GroupRow(key, group_names.get(key, str(key)), n, _top(labels[key], names.labels), _trend(per_month[key], months))
+        for key, n in ranked
+    )
+
+
+# --- loading from the database -------------------------------------------------------------------------------
+
+
+def bad_reviews_queryset(actor, period: Period, *, item_id=None, department_id=None):
+    """The countable bad reviews ``actor`` may see in ``period`` (and of one item / unit, if given)."""
+    from haochaping.evaluation.models import Evaluation
+
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(period.start, time.min), tz)
+    end = timezone.make_aware(datetime.combine(period.end + timedelta(days=1), time.min), tz)
+    qs = scope(Evaluation.objects.countable().filter(is_bad=True, created_at__gte=start, created_at__lt=end), actor)
+    if item_id:
+        qs = qs.filter(item_id=item_id)
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    return qs
+
+
+def load_reviews(qs, limit: int = MAX_REVIEWS) -> tuple[list[Review], Names, bool]:
+    """The newest ``limit`` reviews of ``qs`` with their labels, and the names of their items, units and labels.
+    Reads the comment and the targets only: personal data is never loaded."""
+    from haochaping.catalog.models import ServiceItem
+    from haochaping.evaluation.models import Evaluation, Label
+    from haochaping.org.models import Department
+
+    rows = list(qs.order_by("-created_at", "-pk").values_list("pk", "comment", "item_id", "department_id", "created_at")[:limit + 1])
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    wanted = {r[0] for r in rows}
+    labels: dict[int, list[str]] = defaultdict(list)
+    through = Evaluation.labels.through.objects.filter(evaluation_id__in=qs.values("pk"))
+    for evaluation_id, code in through.values_list("evaluation_id", "label_id").iterator(chunk_size=5000):
+        if evaluation_id in wanted:
+            labels[evaluation_id].append(code)
+    tz = timezone.get_current_timezone()
+    reviews = [
+        Review(pk, comment, tuple(sorted(labels.get(pk, ()))), item_id, dept_id, created_at.astimezone(tz).strftime("%Y-%m"))
+        for pk, comment, item_id, dept_id, created_at in rows
+    ]
+    names = Names(
+        items=dict(ServiceItem.objects.filter(pk__in={r.item_id for r in reviews}).values_list("pk", "name")),
+        units=dict(Department.objects.filter(pk__in={r.department_id for r in reviews}).values_list("pk", "name")),
+        labels=dict(Label.objects.values_list("code", "text")),
+    )
+    return reviews, names, truncated
+
+
+def pain_points(actor, period: Period, *, item_id=None, department_id=None) -> PainPoints:
+    """The pain points ``actor`` may see. Cached for a few minutes per scope and filter; any new or excluded bad
+    review changes the key."""
+    qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id)
+    fingerprint = qs.aggregate(n=Count("pk"), last=Max("pk"))
+    v = visibility_for(actor)
+    raw = repr((v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, item_id,
+                department_id, fingerprint["n"], fingerprint["last"], topics.VERSION))
+    key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        reviews, names, truncated = load_reviews(qs)
+        result = analyse(reviews, period, names, truncated=truncated)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def filter_choices(actor, period: Period, limit: int = 300) -> tuple[list[Named], list[Named]]:
+    """The items and units with bad reviews in ``period`` that ``actor`` may see, most reviews first."""
+    from haochaping.catalog.models import ServiceItem
+    from haochaping.org.models import Department
+
+    qs = bad_reviews_queryset(actor, period)
+
+    def ranked(column, model):
+        counts = list(qs.values_list(column).annotate(n=Count("pk")).order_by("-n", column)[:limit])
+        found = dict(model.objects.filter(pk__in=[k for k, _n in counts]).values_list("pk", "name"))
+        return [Named(k, found.get(k, str(k)), n) for k, n in counts]
+
+    return ranked("item_id", ServiceItem), ranked("department_id", Department)

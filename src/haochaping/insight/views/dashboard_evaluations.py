@@ -1,0 +1,85 @@
+"""评价明细 (/insight/evaluations/): the evaluations behind the dashboard's figures at its current position and
+period — the last step of the drill-down. The same filter and scope as the figures (metrics.evaluations), every
+part shown and marked (有效, 不计入统计, 系统默认评价); the evaluator only as 实名 with a masked phone, or 匿名;
+comments with contact details redacted."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from haochaping.evaluation.models import Channel
+from haochaping.evaluation.rules import level_text
+from haochaping.rectification.views.common import workbench_view
+
+from .. import metrics
+from ..painpoints import text
+from .dashboard_filters import DashboardFilter, position, query, stats_filter
+
+PAGE_SIZE = 50
+COMMENT_CHARS = 200
+
+
+class EvaluationFilter(DashboardFilter):
+    part = forms.ChoiceField(
+        label=gettext_lazy("范围"), required=False, choices=[
+            ("", gettext_lazy("全部评价")), ("bad", gettext_lazy("仅有效差评")),
+            ("excluded", gettext_lazy("仅不计入统计的评价")), ("system_default", gettext_lazy("仅系统默认评价")),
+        ], error_messages={"invalid_choice": gettext_lazy("范围应从列表中选择")},
+    )
+
+
+def _part(qs, part: str):
+    if part == "bad":
+        return qs.countable().filter(is_bad=True)
+    if part == "excluded":
+        return qs.excluded().exclude(channel=Channel.SYSTEM_DEFAULT)
+    if part == "system_default":
+        return qs.filter(channel=Channel.SYSTEM_DEFAULT)
+    return qs
+
+
+def _row(ev) -> dict:
+    exclusion = getattr(ev, "exclusion", None) if hasattr(ev, "exclusion") else None
+    if ev.channel == Channel.SYSTEM_DEFAULT:
+        status = _("系统默认评价（不计入）")
+    elif exclusion is not None:
+        status = _("不计入统计（%(reason)s）") % {"reason": exclusion.get_reason_display()}
+    else:
+        status = _("有效")
+    comment = text.redact(ev.comment)
+    phone = str(ev.evaluator_phone) if ev.evaluator_phone else ""
+    return {
+        "ev": ev, "level": level_text(ev.level), "status": status, "valid": exclusion is None and ev.channel != Channel.SYSTEM_DEFAULT,
+        "comment": comment if len(comment) <= COMMENT_CHARS else comment[:COMMENT_CHARS] + "…",
+        "evaluator": _("实名（%(phone)s）") % {"phone": phone} if ev.is_real_name and phone else _("匿名"),
+        "labels": [f"{label.code} {label.text}" for label in ev.labels.all()],
+    }
+
+
+@workbench_view()
+@require_GET
+def evaluations(request):
+    form = EvaluationFilter(request.GET)
+    context = {"form": form, "workbench_section": "dashboard"}
+    if not form.is_valid():
+        context["errors"] = form.errors_by_label()
+        return render(request, "insight/dashboard_evaluations.html", context, status=422)
+    data = form.cleaned_data
+    form.data = form.data.copy()
+    form.data["from"], form.data["to"] = data["from"].isoformat(), data["to"].isoformat()
+    pos = position(request.user, data)
+    qs = _part(metrics.evaluations(request.user, stats_filter(pos, data)), data.get("part") or "")
+    qs = qs.select_related("item", "window__agency", "staff", "exclusion").prefetch_related("labels")
+    page = Paginator(qs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    here = query(data, pos.params) + (f"&part={data['part']}" if data.get("part") else "")
+    context |= {
+        "page": page, "rows": [_row(ev) for ev in page.object_list], "position": pos, "data": data,
+        "query": here, "dashboard_url": f"{reverse('insight:dashboard')}?{query(data, pos.params)}",
+    }
+    return render(request, "insight/dashboard_evaluations.html", context)
