@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "haochaping.rectification",
     "haochaping.insight",
     "haochaping.disclosure",
+    "haochaping.exchange",
     "haochaping.demo",
 ]
 

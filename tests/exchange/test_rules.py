@@ -1,0 +1,138 @@
+"""The foreign shapes at the border (exchange.rules): every code table both ways, round trips of whole rows, and
+refusals that name the foreign field without echoing its value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from haochaping.exchange import rules
+from haochaping.exchange.rules import BEIJING, NATIONAL, NATIONAL_PF7_DEFAULT, Refused
+
+NATIONAL_ROW = {
+    "projectNo": "370102-2026-000123", "pf": "4", "satisfaction": "1", "serviceNumber": "2", "evaluateType": "1",
+    "evalDetail": "108,110", "writingEvaluation": "要求提交指南外材料", "assessTime": "2026-03-02 09:15:00",
+    "assessNumber": "1", "userProp": "1", "deptCode": "11370100004307498J", "taskCode": "11370100004307498J3000111",
+    "taskHandleItem": "11370100004307498J300011100101", "dataSource": "370000",
+}
+
+
+def test_a_live_interface_row_maps_to_the_internal_shape():
+    ev = rules.evaluation_from_national(NATIONAL_ROW)
+    assert ev["level"] == 1 and ev["channel"] == "kiosk" and ev["stage"] == "complete" and ev["type"] == "active"
+    assert ev["labels"] == ["108", "110"]
+    assert ev["evaluated_at"] == datetime(2026, 3, 2, 9, 15, tzinfo=BEIJING)
+    assert ev["idempotency_key"] == "370102-2026-000123:1"
+    assert rules.evaluation_to_national(ev) == NATIONAL_ROW
+
+
+@pytest.mark.parametrize(("pf", "channel"), [("1", "pc"), ("2", "mobile"), ("3", "qr"), ("4", "kiosk"),
+                                             ("5", "terminal"), ("6", "phone"), ("7", "sms")])
+def test_channel_codes_both_ways(pf, channel):
+    assert NATIONAL.channel(pf) == channel and NATIONAL.pf(channel) == pf
+
+
+def test_the_provinces_pf7_means_a_system_default_evaluation():
+    assert NATIONAL_PF7_DEFAULT.channel("7") == "system_default"
+    assert NATIONAL_PF7_DEFAULT.pf("system_default") == "7"
+    # Under that profile an SMS evaluation has no code of its own: refused, not silently sent as a default.
+    with pytest.raises(Refused) as refused:
+        NATIONAL_PF7_DEFAULT.pf("sms")
+    assert refused.value.field == "pf"
+    with pytest.raises(Refused):
+        NATIONAL.pf("system_default")
+
+
+def test_paper_forms_leave_as_a_hall_terminal():
+    assert NATIONAL.pf("paper") == "5"
+
+
+@pytest.mark.parametrize(("gbt", "level"), [(1, 5), (2, 4), (3, 3), (4, 2), (5, 1)])
+def test_gbt_39046_satisfaction_codes_are_reversed(gbt, level):
+    assert rules.level_from_gbt(gbt) == level and rules.gbt_from_level(level) == gbt
+
+
+def test_a_gbt_39046_row_maps_and_round_trips():
+    row = {"办件编号": "P-1", "评价渠道": "3", "评价人": "张三", "评价时间": "20251231T235959", "评价次数": "2",
+           "满意度代码": "1", "文字评价": "", "行政区划": "370102"}
+    ev = rules.evaluation_from_gbt(row)
+    assert (ev["level"], ev["channel"], ev["type"]) == (5, "qr", "followup")
+    assert ev["evaluated_at"] == datetime(2025, 12, 31, 23, 59, 59, tzinfo=BEIJING)
+    assert rules.evaluation_to_gbt(ev) == row
+
+
+@pytest.mark.parametrize(("area", "code"), [("370102000000", "370102"), ("370102001000", "370102001"),
+                                            ("370102001002", "370102001002"), ("370000", "370000")])
+def test_area_codes(area, code):
+    assert rules.region_code_from_area(area) == code
+    assert rules.region_code_from_area(rules.area_from_region_code(code)) == code
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("pf", "8"), ("pf", ""), ("satisfaction", "0"), ("satisfaction", "6"), ("satisfaction", "很好"),
+    ("serviceNumber", "3"), ("evaluateType", "3"), ("userProp", "7"), ("evalDetail", "1080"),
+    ("evalDetail", "610"), ("assessTime", "2026-03-02T09:15:00"), ("assessTime", "0832-09-08 22:43:04"),
+    ("assessNumber", "0"), ("projectNo", ""), ("writingEvaluation", "a\x00b"), ("writingEvaluation", "长" * 2001),
+])
+def test_bad_values_are_refused_naming_the_field_not_the_value(field, value):
+    with pytest.raises(Refused) as refused:
+        rules.evaluation_from_national({**NATIONAL_ROW, field: value})
+    assert refused.value.field == field
+    if len(value) > 3:
+        assert value not in str(refused.value)
+
+
+def test_a_national_record_row():
+    row = {"projectNo": "P-9", "taskCode": "T-1", "areaCode": "370102000000", "deptCode": "11370100004307498J",
+           "userProp": "2", "promiseDay": "5", "proStatus": "3", "acceptDate": "2026-03-02 09:00:00",
+           "finishDate": "2026-03-05 16:00:00"}
+    record = rules.record_from_national(row)
+    assert record["region_code"] == "370102" and record["record_type"] == "promised" and record["status"] == 3
+    assert record["applicant"] == {"type": 2}
+    assert rules.record_to_national(record) == row
+    immediate = rules.record_from_national({**row, "promiseDay": "0"})
+    assert immediate["record_type"] == "immediate"
+    with pytest.raises(Refused) as refused:
+        rules.record_from_national({**row, "proStatus": "4"})
+    assert refused.value.field == "proStatus"
+
+
+moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)).map(
+    lambda d: d.replace(microsecond=0, tzinfo=BEIJING))
+internal_evaluations = st.fixed_dictionaries({
+    "project_no": st.from_regex(r"[A-Za-z0-9_\-]{1,64}", fullmatch=True),
+    "stage": st.sampled_from(["accept", "complete"]),
+    "channel": st.sampled_from(["pc", "mobile", "qr", "kiosk", "terminal", "phone", "sms"]),
+    "level": st.integers(1, 5),
+    "type": st.sampled_from(["active", "followup"]),
+    "labels": st.lists(st.from_regex(r"[1-5][0-9]{2}", fullmatch=True), unique=True, max_size=4),
+    "comment": st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), max_size=50),
+    "evaluated_at": moments,
+    "assess_number": st.integers(1, 999),
+    "evaluator_type": st.sampled_from([None, 1, 2, 3, 4, 5, 6, 9]),
+    "department_credit_code": st.just(""), "implementation_code": st.just(""), "handle_item_code": st.just(""),
+    "data_source": st.just(""),
+})
+
+
+@given(internal_evaluations)
+def test_national_round_trip(ev):
+    ev = {**ev, "idempotency_key": rules.upstream_key(ev["project_no"], ev["assess_number"])}
+    assert rules.evaluation_from_national(rules.evaluation_to_national(ev)) == ev
+
+
+@given(internal_evaluations)
+def test_gbt_round_trip_of_what_the_standard_carries(ev):
+    out = rules.evaluation_from_gbt(rules.evaluation_to_gbt(ev))
+    assert (out["project_no"], out["channel"], out["level"], out["evaluated_at"], out["assess_number"]) == (
+        ev["project_no"], ev["channel"], ev["level"], ev["evaluated_at"], ev["assess_number"])
+
+
+def test_outbound_times_are_beijing_wall_clock_whatever_the_offset_inside():
+    assert rules.format_time(datetime(2025, 12, 31, 16, 30, tzinfo=UTC), rules.NATIONAL_TIME) == "2026-01-01 00:30:00"
+    assert rules.format_time(datetime(2025, 12, 31, 16, 30, tzinfo=UTC), rules.GBT_TIME) == "20260101T003000"
+    with pytest.raises(ValueError):
+        rules.format_time(datetime(2026, 1, 1), rules.NATIONAL_TIME)
