@@ -129,10 +129,10 @@ PAGES = {
     "hotline-consent-missing": hotline_consent_missing,
     "hotline-levels": hotline_levels,
     "hotline-forbidden": hotline_forbidden,
-    "qr-bad-window-link": _other_channel("/q/w/not-a-valid-token/", "views_qr"),
-    "invitation-bad-link": _other_channel("/i/not-a-valid-token/", "views_invite"),
-    "online-unsigned": _other_channel("/e/", "views_online"),
-    "kiosk-activation": _other_channel("/kiosk/", "views_kiosk"),
+    "qr-bad-window-link": _other_channel("/q/w/not-a-valid-token/", "views.qr"),
+    "invitation-bad-link": _other_channel("/i/not-a-valid-token/", "views.invite"),
+    "online-unsigned": _other_channel("/e/", "views.online"),
+    "kiosk-activation": _other_channel("/kiosk/", "views.kiosk"),
 }
 
 
