@@ -12,7 +12,9 @@ from typing import Literal
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AwareDatetime
+
+from haochaping.core.schemas import InputSchema
 
 from . import rules
 from .models import Appeal, CaseAttachment, CaseNotice, RectificationCase
@@ -44,9 +46,9 @@ def _username(user) -> str | None:
 # --- requests ---------------------------------------------------------------------------------------------------
 
 
-class _In(Schema):
+class _In(InputSchema):
     # A misspelt field is an error, not silently dropped (a 台账 without its deadline would look accepted).
-    model_config = ConfigDict(extra="forbid")
+    pass
 
 
 class ComplaintIn(_In):
