@@ -129,6 +129,9 @@ BODY_PARSE_ERROR = "Cannot parse request body"
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, DomainError):
+        # ninja wraps whatever the body parser raises (JSONBodyParser's 415) into "Cannot parse request body".
+        return on_domain_error(request, exc.__cause__)
     if exc.status_code == 400 and str(exc).startswith(BODY_PARSE_ERROR):
         message = PYDANTIC_MESSAGES["json_invalid"]
         return problem(

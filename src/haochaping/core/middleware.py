@@ -36,9 +36,13 @@ _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class BadInput(Exception):
-    def __init__(self, status: int, detail: str, field: str | None = None):
-        super().__init__(detail)
-        self.status, self.detail, self.field = status, detail, field
+    def __init__(self, status: int, message: str, field: str):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+    @property
+    def detail(self) -> str:
+        return f"{self.field}：{self.message}"
 
 
 def is_json(content_type: str) -> bool:
@@ -91,7 +95,7 @@ def check_request(request) -> None:
         raise BadInput(414, f"查询参数过长（不超过 {MAX_QUERY_STRING} 个字符）", "query")
     field = _nul_in_pairs(request.GET.lists(), "query")
     if field:
-        raise BadInput(422, f"{field}：{NUL_MESSAGE}", field)
+        raise BadInput(422, NUL_MESSAGE, field)
     if request.method not in _BODY_METHODS:
         return
     content_type = request.META.get("CONTENT_TYPE", "")
@@ -112,7 +116,7 @@ def check_request(request) -> None:
     except RequestDataTooBig:
         raise BadInput(413, "请求内容超过允许的大小（文字内容不超过 2.5 MB）", "body") from None
     if field:
-        raise BadInput(422, f"{field}：{NUL_MESSAGE}", field)
+        raise BadInput(422, NUL_MESSAGE, field)
 
 
 def _is_problem(response) -> bool:
@@ -130,8 +134,10 @@ class InputGuardMiddleware:
             check_request(request)
         except BadInput as exc:
             if is_api:
-                errors = [{"field": exc.field, "message": exc.detail}] if exc.status == 422 else None
-                return problem_response(exc.status, detail=exc.detail, field=exc.field, code="invalid", errors=errors)
+                errors = [{"field": exc.field, "message": exc.message}] if exc.status == 422 else None
+                return problem_response(
+                    exc.status, detail=exc.detail, field=exc.field, code=_CODES.get(exc.status, "invalid"), errors=errors
+                )
             # Pages: the error in Chinese on the site's own page; the status still says what went wrong.
             status = 400 if exc.status == 422 else exc.status
             context = {"title": "提交的内容无法处理", "detail": exc.detail}
@@ -151,7 +157,7 @@ class InputGuardMiddleware:
         return problem
 
 
-_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+_CODES = {422: "invalid", 400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
           414: "uri_too_long", 415: "unsupported_media_type", 500: "server_error"}
 
 

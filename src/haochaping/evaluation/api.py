@@ -137,7 +137,7 @@ def _created(result: services.SubmitResult) -> dict:
     description=(
         "幂等：相同 idempotency_key 的重试返回首次结果（200）。同一办件同一环节限主动评价一次、追加评价一次（否则 409）。"
         "平台系统用接口密钥（Authorization: Bearer）提交；窗口评价器用设备密钥（X-Kiosk-Secret）提交，"
-        "只能评价本窗口的办件，评价渠道须为 kiosk（否则 403 / 422）。"
+        "只能评价本窗口的办件，评价渠道须为 kiosk（否则 403 / 422）；接口密钥不能使用 kiosk 渠道（403）。"
         "已登录的工作人员、经办人、监督人员和管理员不能提交评价（403，不得代评、自评）。"
     ),
 )
@@ -166,6 +166,7 @@ def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
         region_scope=api_key.region if api_key else None,
         actor=user if user is not None and user.is_authenticated else None,
         kiosk=device,
+        by_api_key=device is None and api_key is not None,
     )
     return Status(200 if result.replayed else 201, _created(result))
 
