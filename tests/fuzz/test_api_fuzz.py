@@ -57,31 +57,33 @@ class Tally:
 
 def _fuzz(operation, base_url: str, tally: Tally, *, caller: str, headers: dict, cookies: dict, path_parameters=None):
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
-
-        @given(case=strategy)
-        @hypothesis_settings(
-            max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-            phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-        )
-        def run(case, mode=mode):
-            response = case.call(base_url=base_url, headers=headers, cookies=cookies, timeout=30)
-            tally.requests += 1
-            tally.statuses[response.status_code] += 1
-            try:
-                case.validate_response(response, checks=CHECKS)
-            except (Exception, BaseExceptionGroup) as exc:  # schemathesis' failure group: report all at the end
-                what = "; ".join(f"{type(e).__name__}: {e}".splitlines()[0] for e in getattr(exc, "exceptions", [exc]))
-                tally.findings.append(f"{caller} {mode.value} {operation.label} → {response.status_code}: {what}")
-
         try:
-            run()
+            _fuzz_mode(operation, mode, base_url, tally, f"{caller} {mode.value}", headers, cookies, path_parameters)
         except Unsatisfiable:
             # No invalid request exists for some operations (nothing to negate); valid ones must always exist.
             if mode is GenerationMode.POSITIVE:
                 raise
             tally.no_negative.add(operation.label)
     tally.operations.add(operation.label)
+
+
+def _fuzz_mode(operation, mode, base_url, tally: Tally, who: str, headers, cookies, path_parameters) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
+    @hypothesis_settings(
+        max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
+        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
+    )
+    def run(case):
+        response = case.call(base_url=base_url, headers=headers, cookies=cookies, timeout=30)
+        tally.requests += 1
+        tally.statuses[response.status_code] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (Exception, BaseExceptionGroup) as exc:  # schemathesis' failure group: report all at the end
+            what = "; ".join(f"{type(e).__name__}: {e}".splitlines()[0] for e in getattr(exc, "exceptions", [exc]))
+            tally.findings.append(f"{who} {operation.label} → {response.status_code}: {what}")
+
+    run()
 
 
 @pytest.fixture
