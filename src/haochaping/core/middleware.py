@@ -138,10 +138,9 @@ class InputGuardMiddleware:
                 return problem_response(
                     exc.status, detail=exc.detail, field=exc.field, code=_CODES.get(exc.status, "invalid"), errors=errors
                 )
-            # Pages: the error in Chinese on the site's own page; the status still says what went wrong.
-            status = 400 if exc.status == 422 else exc.status
+            # Pages: the error in Chinese on the site's own page, with the status the page's own form errors use.
             context = {"title": "提交的内容无法处理", "detail": exc.detail}
-            return render(request, "core/bad_request.html", context, status=status)
+            return render(request, "core/bad_request.html", context, status=exc.status)
         response = self.get_response(request)
         if is_api and response.status_code >= 400 and not _is_problem(response):
             return self._as_problem(response)
