@@ -55,8 +55,11 @@ class Tally:
         return sum(n for status, n in self.statuses.items() if status >= 500)
 
 
-def _fuzz(operation, base_url: str, tally: Tally, *, caller: str, headers: dict, cookies: dict, path_parameters=None):
-    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+def _fuzz(
+    operation, base_url: str, tally: Tally, *, caller: str, headers: dict, cookies: dict, path_parameters=None,
+    modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+):
+    for mode in modes:
         try:
             _fuzz_mode(operation, mode, base_url, tally, f"{caller} {mode.value}", headers, cookies, path_parameters)
         except Unsatisfiable:
@@ -118,7 +121,9 @@ def test_no_input_gets_a_5xx_or_an_answer_the_schema_does_not_promise(live_serve
         operation = result.ok()
         _fuzz(operation, live_server.url, tally, caller="key",
               headers={"Authorization": f"Bearer {fuzz_world['secret']}"}, cookies={})
-        _fuzz(operation, live_server.url, tally, caller="anonymous", headers={}, cookies={})
+        # Nobody signed in is refused before any input is read: valid requests are enough to check the refusals.
+        _fuzz(operation, live_server.url, tally, caller="anonymous", headers={}, cookies={},
+              modes=(GenerationMode.POSITIVE,))
         if operation.path.startswith(SESSION_PATHS):
             fixed = {p.name: known_ids[p.name] for p in operation.path_parameters if p.name in known_ids}
             _fuzz(operation, live_server.url, tally, caller="session", headers=session_headers,
