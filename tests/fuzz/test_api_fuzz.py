@@ -1,8 +1,9 @@
 """Schema-driven fuzzing of the whole API (schemathesis) against the live server, bounded and seeded.
 
 Every operation of /api/v1/openapi.json gets valid and invalid requests (derandomized, so a run repeats exactly)
-from three callers: an API key holding every scope, nobody, and a signed-in person with a CSRF token (the case and
-appeal operations, against a real case and appeal). Any 5xx, any status the document does not list for the
+from an API key holding every scope and from nobody (valid requests only: refused before any input is read), and
+the case and appeal operations also from the two people who take their steps, signed in with a CSRF token: the
+handler of the case's unit and the region's supervisor, against a real case. Any 5xx, any status the document does not list for the
 operation, any other content type or any body that contradicts the documented schema fails the test, with the
 whole list of findings. The totals are printed (run with -s to see them).
 """
@@ -28,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from haochaping.accounts.models import ApiKey, User
+from haochaping.accounts.models import ApiKey, Role, User
 from haochaping.api import api
 from haochaping.rectification.models import Appeal
 from tests import factories
@@ -98,9 +99,15 @@ def fuzz_world(live_server, settings, tmp_path):
     # The fuzzer sends hundreds of requests a minute with one key: lift the key's per-minute limit for the run.
     ApiKey.objects.filter(pk=key.pk).update(rate_limit_per_minute=100_000)
     case_id = submit(factories.make_record(org, item), level=1).case_id
-    superuser = User.objects.create_superuser("fuzz-admin", password=get_random_string(20))
+    # The two people who take the steps (docs/api.md): the handler of the case's unit, the region's supervisor.
+    people = {
+        "handler": User.objects.create(username="fuzz-handler", role=Role.HANDLER, is_staff=True, region=org.county,
+                                       department=org.department),
+        "supervisor": User.objects.create(username="fuzz-supervisor", role=Role.SUPERVISOR, is_staff=True,
+                                          region=org.county),
+    }
     appeal = Appeal.objects.first()
-    return {"secret": secret, "case_id": case_id, "appeal_id": appeal.pk if appeal else 1, "user": superuser}
+    return {"secret": secret, "case_id": case_id, "appeal_id": appeal.pk if appeal else 1, "people": people}
 
 
 def _session(user) -> tuple[dict, dict]:
@@ -114,7 +121,7 @@ def _session(user) -> tuple[dict, dict]:
 
 def test_no_input_gets_a_5xx_or_an_answer_the_schema_does_not_promise(live_server, fuzz_world, capsys):
     schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
-    session_headers, session_cookies = _session(fuzz_world["user"])
+    sessions = {name: _session(user) for name, user in fuzz_world["people"].items()}
     known_ids = {"case_id": fuzz_world["case_id"], "appeal_id": fuzz_world["appeal_id"]}
     tally = Tally()
     for result in schema.get_all_operations():
@@ -126,8 +133,9 @@ def test_no_input_gets_a_5xx_or_an_answer_the_schema_does_not_promise(live_serve
               modes=(GenerationMode.POSITIVE,))
         if operation.path.startswith(SESSION_PATHS):
             fixed = {p.name: known_ids[p.name] for p in operation.path_parameters if p.name in known_ids}
-            _fuzz(operation, live_server.url, tally, caller="session", headers=session_headers,
-                  cookies=session_cookies, path_parameters=fixed or None)
+            for name, (headers, cookies) in sessions.items():
+                _fuzz(operation, live_server.url, tally, caller=name, headers=headers, cookies=cookies,
+                      path_parameters=fixed or None)
     with capsys.disabled():
         print(f"\nfuzzing: {len(tally.operations)} operations, {tally.requests} requests, "
               f"{tally.server_errors} × 5xx, statuses {dict(sorted(tally.statuses.items()))}; "
