@@ -9,12 +9,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import sys
 
+from gunicorn import util as _gunicorn_util
 from gunicorn.glogging import Logger as _GunicornLogger
+from gunicorn.http.errors import LimitRequestLine
+from gunicorn.workers.gthread import ThreadWorker
+
+from haochaping.core.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 # Paths whose last part is a bearer token: the SMS invitation link, the signed 办件 link and the answer SMS's
 # link. Whoever reads such a path from a log can rate the 办件 or open the receipt, so every log line shows them
@@ -48,6 +54,34 @@ class RedactTokensFilter(logging.Filter):
         return True
 
 
+# gunicorn's maximum: a request line (method, path and query string) up to this many bytes reaches the application,
+# which refuses query strings over core.middleware.MAX_QUERY_STRING itself; only longer lines are gunicorn's.
+LIMIT_REQUEST_LINE = 8190
+
+
+class ProblemThreadWorker(ThreadWorker):
+    """gunicorn's threaded worker, answering a request line over LIMIT_REQUEST_LINE with a problem document like
+    every other refusal under /api/ (the path is unknown at that point, so pages get it too), not an HTML page."""
+
+    def handle_error(self, req, client, addr, exc):
+        if not isinstance(exc, LimitRequestLine):
+            return super().handle_error(req, client, addr, exc)
+        self.log.warning("Invalid request from ip=%s: request line too long", (addr or ("", -1))[0])
+        body = problem_body(
+            status=414, detail=f"请求地址（含查询参数）过长（请求行不超过 {LIMIT_REQUEST_LINE} 字节）", field="query",
+            code="uri_too_long",
+        )
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        head = (
+            f"HTTP/1.1 414 URI Too Long\r\nConnection: close\r\nContent-Type: {PROBLEM_CONTENT_TYPE}\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        ).encode()
+        try:
+            _gunicorn_util.write_nonblock(client, head + payload)
+        except Exception:
+            self.log.debug("Failed to send error message.")
+
+
 def _django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haochaping.settings")
     import django
@@ -73,7 +107,8 @@ def serve(argv: list[str]) -> int:
         "--bind", f"{args.host}:{args.port}",
         "--workers", str(args.workers),
         "--threads", str(args.threads),
-        "--worker-class", "gthread",
+        "--worker-class", "haochaping.__main__.ProblemThreadWorker",
+        "--limit-request-line", str(LIMIT_REQUEST_LINE),
         "--access-logfile", "-",
         # Query strings stay out of the access log: they could carry tokens (never personal data, by design).
         "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',

@@ -7,9 +7,12 @@ import logging
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
-from haochaping.core.problems import PROBLEM_CONTENT_TYPE, DomainError
+from haochaping.core.middleware import refuse_non_json
+from haochaping.core.openapi import document_problems
+from haochaping.core.problems import PROBLEM_CONTENT_TYPE, DomainError, problem_body
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +21,22 @@ class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class JSONBodyParser(Parser):
+    """Bodies are JSON: any other declared type is refused with 415 before the body is parsed."""
+
+    def parse_body(self, request):
+        refuse_non_json(request)
+        return super().parse_body(request)
+
+
+class ProblemsAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        # Every status an operation can answer, in one place (core.openapi), not repeated on each route.
+        return document_problems(super().get_openapi_schema(*args, **kwargs))
+
+
+api = ProblemsAPI(
+    parser=JSONBodyParser(),
     renderer=ChineseJSONRenderer(),
     title="好差评系统接口",
     version="1",
@@ -56,15 +74,7 @@ PYDANTIC_MESSAGES = {
 
 
 def problem(request, *, status: int, title: str, detail: str = "", field: str | None = None, code: str = "", errors=None, extra=None, headers=None):
-    body = {"type": f"about:blank#{code}" if code else "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    if field:
-        body["field"] = field
-    if errors:
-        body["errors"] = errors
-    if extra:
-        body.update(extra)
+    body = problem_body(status=status, title=title, detail=detail, field=field, code=code, errors=errors, extra=extra)
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = PROBLEM_CONTENT_TYPE
     for k, v in (headers or {}).items():
@@ -119,6 +129,9 @@ BODY_PARSE_ERROR = "Cannot parse request body"
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, DomainError):
+        # ninja wraps whatever the body parser raises (JSONBodyParser's 415) into "Cannot parse request body".
+        return on_domain_error(request, exc.__cause__)
     if exc.status_code == 400 and str(exc).startswith(BODY_PARSE_ERROR):
         message = PYDANTIC_MESSAGES["json_invalid"]
         return problem(

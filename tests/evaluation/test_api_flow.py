@@ -41,7 +41,7 @@ def test_push_rate_and_read_receipt(http, anon_http, org, item):
     assert r.json()["applicant"]["phone"] == "139****5678"
 
     body = {"idempotency_key": uuid.uuid4().hex, "project_no": rec["project_no"], "stage": "complete",
-            "channel": "kiosk", "level": 2, "labels": ["209"], "comment": "等了很久"}
+            "channel": "pc", "level": 2, "labels": ["209"], "comment": "等了很久"}
     r = http.post("/api/v1/evaluations", json=body)
     assert r.status_code == 201, r.text
     created = r.json()

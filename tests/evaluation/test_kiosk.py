@@ -151,6 +151,28 @@ def test_a_kiosk_must_use_the_kiosk_channel(live_server, org, item):
 
 
 @http_db
+def test_an_api_key_cannot_claim_the_kiosk_channel(http, org, item):
+    record = factories.make_record(org, item)
+    r = http.post("/api/v1/evaluations", json=evaluation_body(record.project_no, channel="kiosk"))
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["field"] == "channel" and "评价器" in r.json()["detail"]
+    assert not Evaluation.objects.exists()
+    # Every other channel a platform collects itself stays open to its key.
+    r = http.post("/api/v1/evaluations", json=evaluation_body(record.project_no, channel="terminal"))
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize(("channel", "by_device", "refused"), [
+    ("kiosk", True, False), ("pc", True, True), ("kiosk", False, True), ("pc", False, False), ("sms", False, False),
+])
+def test_which_credential_may_claim_which_channel(channel, by_device, refused):
+    from haochaping.evaluation.rules import channel_claim_problem
+
+    assert (channel_claim_problem(channel, by_device=by_device) is not None) is refused
+
+
+@http_db
 def test_refused_kiosk_secrets_get_401_and_write_nothing(live_server, org, item):
     device, secret = kiosk.register_kiosk(org.window, "评价器")
     record = factories.make_record(org, item)

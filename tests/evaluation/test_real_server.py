@@ -105,3 +105,14 @@ def test_simultaneous_active_evaluations_of_one_stage_one_wins_on_sqlite(start_s
     followup = evaluation_payload(project_no, type="followup", level=3, labels=[], comment="补充")
     with server.client() as client:
         assert client.post("/api/v1/evaluations", json=followup).status_code == 201
+
+
+def test_overlong_query_strings_get_a_problem_document_from_the_application_and_from_gunicorn(start_sqlite_server):
+    server = start_sqlite_server()
+    with server.client() as client:
+        for length in (6_000, 12_000):  # past the application's limit; past gunicorn's request-line limit
+            r = client.get("/api/v1/records", params={"cursor": "x" * length})
+            assert r.status_code == 414, (length, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert r.json()["status"] == 414 and r.json()["field"] == "query" and "过长" in r.json()["detail"]
+        assert client.get("/api/v1/labels").status_code == 200  # the worker serves on

@@ -49,7 +49,7 @@ def evaluation_payload(project_no: str, **kw) -> dict:
         "idempotency_key": uuid.uuid4().hex,
         "project_no": project_no,
         "stage": "complete",
-        "channel": "kiosk",
+        "channel": "mobile",
         "level": 5,
         "labels": ["510"],
     }

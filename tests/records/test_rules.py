@@ -125,3 +125,28 @@ def test_consistent_records_pass():
     assert rules.record_consistency_problem(
         status=1, accepted_at=None, completed_at=None, record_type="immediate", promised_days=0
     ) is None
+
+
+@pytest.mark.parametrize(("record_region", "key_region", "references", "expected"), [
+    # Inside the key's county, on the 办件's branch: a township agency below the county is fine too.
+    ("370102", "370102", [("department_credit_code", "370102"), ("agency_code", "370102001")], None),
+    # Another county's department, for a county key: outside the key's region.
+    ("370102", "370102", [("department_credit_code", "370103")], (403, "department_credit_code")),
+    # A city-level department is above the county key's region: the county key may not name it...
+    ("370102", "370102", [("staff_no", "370100")], (403, "staff_no")),
+    # ...but the city's key may, for a county 办件 (the department is above the 办件, on its branch).
+    ("370102", "370100", [("staff_no", "370100")], None),
+    # A province-wide key still cannot mix branches.
+    ("370102", None, [("window_code", "370203")], (422, "window_code")),
+    # Platforms and items may sit above the 办件's region, never beside or below it.
+    ("370102", "370102", [("platform_code", "370000"), ("implementation_code", "370100")], None),
+    ("370102", "370102", [("platform_code", "370103")], (422, "platform_code")),
+    ("370102", "370102", [("implementation_code", "370102001")], (422, "implementation_code")),
+    # Counties whose fifth digit is not 0 have their own prefix.
+    ("370112", "370112", [("agency_code", "370102")], (403, "agency_code")),
+])
+def test_where_a_pushed_records_references_may_lie(record_region, key_region, references, expected):
+    problem = rules.reference_region_problem(record_region, key_region, references)
+    assert (problem[:2] if problem else None) == expected
+    if problem:
+        assert problem[2] and "该" in problem[2]

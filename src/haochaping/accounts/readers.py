@@ -14,10 +14,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from ninja import Field, Schema
+from ninja import Field
 from ninja.security import SessionAuth
 
 from haochaping.core.problems import DomainError, invalid
+from haochaping.core.schemas import QuerySchema
 from haochaping.core.scoping import scope
 from haochaping.org.rules import region_prefix
 
@@ -53,7 +54,7 @@ def scoped(request, queryset: QuerySet) -> QuerySet:
     return scope(queryset, request.auth)
 
 
-class UnitFilters(Schema):
+class UnitFilters(QuerySchema):
     """Filters shared by the 办件 and evaluation lists, plus the page."""
 
     region_code: str | None = Field(

@@ -22,6 +22,21 @@ QUESTIONNAIRE = {
 }
 
 
+# Which credential may claim which channel (docs/api.md): the kiosk channel means "rated on the window's 评价器",
+# which only the activated device itself can vouch for; a platform's API key submits what the platform collected
+# itself (its web and app pages, its terminals, its hotline and SMS, paper forms it entered), never kiosk.
+DEVICE_CHANNEL = "kiosk"
+
+
+def channel_claim_problem(channel: str, *, by_device: bool) -> str | None:
+    """Why this credential may not submit on ``channel``, or None. ``by_device``: the submitter is a 评价器."""
+    if by_device and channel != DEVICE_CHANNEL:
+        return "评价器提交的评价，评价渠道必须为 kiosk（评价器）"
+    if not by_device and channel == DEVICE_CHANNEL:
+        return "kiosk（评价器）渠道只能由已激活的窗口评价器提交，接口密钥不能使用"
+    return None
+
+
 def is_bad(level: int) -> bool:
     """差评: the bottom two levels."""
     return level <= 2

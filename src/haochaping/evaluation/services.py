@@ -173,7 +173,7 @@ def _refuse_other_window(kiosk: KioskDevice | None, window_id) -> None:
 
 def submit_evaluation(
     data: EvaluationInput, *, source: str, now=None, region_scope: Region | None = None, actor=None,
-    kiosk: KioskDevice | None = None, paper_entry: bool = False,
+    kiosk: KioskDevice | None = None, paper_entry: bool = False, by_api_key: bool = False,
 ) -> SubmitResult:
     """Record one evaluation of a 办件 stage.
 
@@ -185,12 +185,18 @@ def submit_evaluation(
     refused with 403 (R7.1). ``kiosk`` is the submitting 评价器, if any: it rates only its own window's 办件,
     on the kiosk channel. ``paper_entry`` marks the typing-in of a filled paper form (channel paper): then
     ``actor`` must hold ``evaluation.enter_paper_form`` and must not be the 办件's staff member (R3.2, R7.1).
+    ``by_api_key``: a platform's API key submits; it may not claim the kiosk channel (403).
     """
     _refuse_insider(actor, paper_entry=paper_entry)
     if paper_entry and data.channel != Channel.PAPER:
         raise invalid("书面评价表录入的评价，评价渠道必须为 paper（书面评价表）", "channel")
-    if kiosk is not None and data.channel != Channel.KIOSK:
-        raise invalid("评价器提交的评价，评价渠道必须为 kiosk（评价器）", "channel")
+    if kiosk is not None or by_api_key:
+        problem = rules.channel_claim_problem(data.channel, by_device=kiosk is not None)
+        if problem and kiosk is not None:
+            raise invalid(problem, "channel")
+        if problem:
+            log.warning("evaluation refused: an API key claimed the kiosk channel")
+            raise DomainError(403, "禁止操作", problem, "channel", code="forbidden")
     digest = request_hash(data)
     existing = _by_idempotency_key(data.idempotency_key)
     if existing is not None:

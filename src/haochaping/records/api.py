@@ -15,6 +15,7 @@ from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import UnitFilters, page, readers, scoped
 from haochaping.core.problems import not_found
+from haochaping.core.schemas import InputSchema
 from haochaping.org.rules import credit_code_problem
 from haochaping.records.verification import verification_code
 
@@ -40,14 +41,14 @@ def _iso_text_only(value):
 IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only)]
 
 
-class ApplicantIn(Schema):
+class ApplicantIn(InputSchema):
     type: ApplicantTypeCode = Field(description="申请人类型：1 自然人, 2 企业法人, 3 事业法人, 4 社会组织法人, 5 非法人企业, 6 行政机关, 9 其他")
     name: str = Field("", max_length=200, description="申请人名称（加密存储）")
     id_number: str = Field("", max_length=40, description="证件号码（加密存储）")
     phone: str = Field("", pattern=r"^(1\d{10})?$", description="手机号（加密存储），11位")
 
 
-class RecordIn(Schema):
+class RecordIn(InputSchema):
     project_no: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="办件编号")
     implementation_code: str = Field(..., min_length=1, max_length=60, description="事项实施编码")
     region_code: str = Field(..., pattern=r"^(\d{6}|\d{9}|\d{12})$", description="行政区划代码（GB/T 2260）")
@@ -72,7 +73,7 @@ class RecordIn(Schema):
         return v
 
 
-class RecordPatch(Schema):
+class RecordPatch(InputSchema):
     status: Literal[1, 2, 3] | None = Field(None, description="办件状态：1 待受理, 2 办理中, 3 已办结")
     accepted_at: IsoDatetime | None = None
     completed_at: IsoDatetime | None = None

@@ -76,11 +76,11 @@ def _resolve(data: RecordInput, region_scope: Region | None) -> dict:
     if data.window_code:
         if agency is None:
             raise invalid("指定窗口时必须同时指定政务服务机构", "agency_code")
-        window = Window.objects.filter(agency=agency, code=data.window_code).first()
+        window = Window.objects.select_related("agency", "department").filter(agency=agency, code=data.window_code).first()
         if window is None:
             raise invalid("该政务服务机构下没有此窗口编号", "window_code")
     if data.staff_no:
-        staff = Staff.objects.filter(staff_no=data.staff_no).first()
+        staff = Staff.objects.select_related("agency", "department").filter(staff_no=data.staff_no).first()
         if staff is None:
             raise invalid("工号不存在", "staff_no")
     if data.platform_code:
@@ -89,7 +89,29 @@ def _resolve(data: RecordInput, region_scope: Region | None) -> dict:
             raise invalid("平台编码不存在", "platform_code")
     if not (agency or window or staff or platform):
         raise invalid("必须指明办理的机构、窗口、经办人或平台（谁办理、谁负责）", "agency_code")
+    _refuse_foreign_references(region, region_scope, item, department, agency, window, staff, platform)
     return dict(region=region, item=item, department=department, agency=agency, window=window, staff=staff, platform=platform)
+
+
+def _refuse_foreign_references(region, region_scope, item, department, agency, window, staff, platform) -> None:
+    references = [("department_credit_code", department.region_id)]
+    if agency is not None:
+        references.append(("agency_code", agency.region_id))
+    if window is not None:
+        references.append(("window_code", window.agency.region_id))
+        if window.department_id is not None:
+            references.append(("window_code", window.department.region_id))
+    if staff is not None:
+        references += [("staff_no", unit.region_id) for unit in (staff.agency, staff.department) if unit is not None]
+    if platform is not None:
+        references.append(("platform_code", platform.region_id))
+    references.append(("implementation_code", item.region_id))
+    problem = rules.reference_region_problem(region.code, region_scope.code if region_scope else None, references)
+    if problem:
+        status, field, message = problem
+        if status == 403:
+            raise DomainError(403, "无权操作", message, field, code="forbidden")
+        raise invalid(message, field)
 
 
 def _check_consistency(status, accepted_at, completed_at, record_type, promised_days):

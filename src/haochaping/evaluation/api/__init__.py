@@ -8,13 +8,14 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import APIKeyHeader
-from pydantic import AwareDatetime, ConfigDict, StrictInt
+from pydantic import AwareDatetime, StrictInt
 
 from haochaping.accounts import ratelimit
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import UnitFilters, page, readers, scoped
 from haochaping.core.problems import not_found
+from haochaping.core.schemas import InputSchema
 from haochaping.org import policy
 
 from .. import kiosk as kiosks  # not `kiosk`: that name is this package's submodule api.kiosk
@@ -50,14 +51,13 @@ ChannelCode = Literal["pc", "mobile", "qr", "kiosk", "terminal", "phone", "sms",
 LabelCode = Annotated[str, Field(pattern=r"^\d{3}$", description="三位标签代码，首位为对应星级")]
 
 
-class EvaluatorIn(Schema):
+class EvaluatorIn(InputSchema):
     name: str = Field("", max_length=50, description="姓名（可选，加密存储）")
     phone: str = Field("", pattern=r"^(1\d{10})?$", description="手机号（可选，实名评价，加密存储）")
 
 
-class QuestionnaireIn(Schema):
+class QuestionnaireIn(InputSchema):
     # The five §三(二) questions and nothing else: an unknown question is a client error, not silently dropped.
-    model_config = ConfigDict(extra="forbid")
 
     guide_clear: bool | None = Field(None, description="服务指引是否清晰")
     process_convenient: bool | None = Field(None, description="办事程序是否便利")
@@ -66,7 +66,7 @@ class QuestionnaireIn(Schema):
     suggestions: str | None = Field(None, max_length=rules.MAX_SUGGESTION, description="有何改进意见")
 
 
-class EvaluationIn(Schema):
+class EvaluationIn(InputSchema):
     idempotency_key: str = Field(..., min_length=8, max_length=100, description="客户端生成的唯一键；重试时保持不变")
     project_no: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="办件编号")
     stage: Literal["accept", "complete"] = Field(..., description="评价环节：accept 受理, complete 办结")
@@ -138,7 +138,7 @@ def _created(result: services.SubmitResult) -> dict:
     description=(
         "幂等：相同 idempotency_key 的重试返回首次结果（200）。同一办件同一环节限主动评价一次、追加评价一次（否则 409）。"
         "平台系统用接口密钥（Authorization: Bearer）提交；窗口评价器用设备密钥（X-Kiosk-Secret）提交，"
-        "只能评价本窗口的办件，评价渠道须为 kiosk（否则 403 / 422）。"
+        "只能评价本窗口的办件，评价渠道须为 kiosk（否则 403 / 422）；接口密钥不能使用 kiosk 渠道（403）。"
         "已登录的工作人员、经办人、监督人员和管理员不能提交评价（403，不得代评、自评）。"
     ),
 )
@@ -167,6 +167,7 @@ def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
         region_scope=api_key.region if api_key else None,
         actor=user if user is not None and user.is_authenticated else None,
         kiosk=device,
+        by_api_key=device is None and api_key is not None,
     )
     return Status(200 if result.replayed else 201, _created(result))
 

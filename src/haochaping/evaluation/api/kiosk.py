@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.core.problems import not_found
+from haochaping.core.schemas import InputSchema
 from haochaping.core.scoping import scope
 from haochaping.records.models import ServiceRecord
 
@@ -20,7 +21,7 @@ from ..models import KioskDevice
 router = Router(tags=["评价器"])
 
 
-class CurrentIn(Schema):
+class CurrentIn(InputSchema):
     project_no: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="办件编号")
     stage: Literal["accept", "complete"] = Field(..., description="评价环节：accept 受理, complete 办结")
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from haochaping.core.schemas import QuerySchema
 from haochaping.evaluation.models import Channel
 
 from ..metrics import StatsFilter
@@ -17,7 +18,7 @@ CoverageOf = Literal["window", "staff", "item"]
 ChannelCode = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 
 
-class StatsFilters(Schema):
+class StatsFilters(QuerySchema):
     """The same filters on every statistics endpoint; the caller's scope always applies first. A code that does
     not exist or lies outside the scope gives empty figures, never someone else's."""
 

@@ -12,12 +12,13 @@ from typing import Literal
 
 from django.db.models import Case, DateField, F, Q, When
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope, User
 from haochaping.accounts.readers import DEFAULT_LIMIT, MAX_LIMIT, readers, scoped
 from haochaping.core.problems import invalid, not_found
+from haochaping.core.schemas import QuerySchema
 from haochaping.core.scoping import scope
 from haochaping.org.models import Department
 from haochaping.org.rules import region_prefix
@@ -79,7 +80,7 @@ def overdue_q(today: date) -> Q:
     )
 
 
-class CaseFilters(Schema):
+class CaseFilters(QuerySchema):
     state: StateCode | None = Field(None, description="状态")
     kind: KindCode | None = Field(None, description="类型：bad_review 差评，complaint 投诉")
     outcome: OutcomeCode | None = Field(None, description="处理结果")
@@ -156,7 +157,7 @@ def list_cases(request, filters: Query[CaseFilters]):
     }
 
 
-class FigureFilters(Schema):
+class FigureFilters(QuerySchema):
     by: Literal["department", "agency", "region"] | None = Field(
         None, description="分组：department 按责任部门，agency 按政务服务机构，region 按行政区划；不填为合计"
     )

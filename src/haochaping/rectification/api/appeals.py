@@ -11,12 +11,13 @@ from datetime import date
 
 from django.db.models import Q
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import DEFAULT_LIMIT, MAX_LIMIT, scoped
 from haochaping.core.problems import not_found
+from haochaping.core.schemas import QuerySchema
 from haochaping.rectification.api.common import (
     APPEAL_PERMISSION,
     CASE_PERMISSION,
@@ -45,7 +46,7 @@ _READERS = [ApiKeyAuth(Scope.CASES_READ), SessionAnyPermissionAuth(APPEAL_PERMIS
 _PERSON = PersonAuth()
 
 
-class AppealFilters(Schema):
+class AppealFilters(QuerySchema):
     state: AppealStateCode | None = Field(None, description="状态")
     review_overdue: bool | None = Field(None, description="true 只看未审结且已过审核期限的申诉")
     case_id: int | None = Field(None, description="整改案件编号")

@@ -25,6 +25,7 @@ from ninja.utils import check_csrf
 
 from haochaping.accounts.readers import SessionPermissionAuth, decode_cursor, encode_cursor
 from haochaping.accounts.services import authenticate_api_key
+from haochaping.core.middleware import refuse_non_json
 from haochaping.core.problems import DomainError, invalid
 
 CASE_PERMISSION = "rectification.view_rectificationcase"
@@ -120,6 +121,7 @@ def parse_body(request, schema: type[pydantic.BaseModel]) -> tuple[pydantic.Base
         data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken" and v != ""}
         files = request.FILES.getlist(FILES_FIELD)
     else:
+        refuse_non_json(request)
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):

@@ -12,8 +12,9 @@ from typing import Literal
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AwareDatetime
 
+from haochaping.core.schemas import InputSchema
 from haochaping.rectification import rules
 from haochaping.rectification.models import Appeal, CaseAttachment, CaseNotice, RectificationCase
 from haochaping.rectification.rules import (
@@ -52,9 +53,9 @@ def _username(user) -> str | None:
 # --- requests ---------------------------------------------------------------------------------------------------
 
 
-class _In(Schema):
+class _In(InputSchema):
     # A misspelt field is an error, not silently dropped (a 台账 without its deadline would look accepted).
-    model_config = ConfigDict(extra="forbid")
+    pass
 
 
 class ComplaintIn(_In):
