@@ -12,7 +12,13 @@ from ninja.renderers import JSONRenderer
 
 from haochaping.core.middleware import refuse_non_json
 from haochaping.core.openapi import document_problems
-from haochaping.core.problems import PROBLEM_CONTENT_TYPE, DomainError, problem_body
+from haochaping.core.problems import (
+    PROBLEM_CONTENT_TYPE,
+    PYDANTIC_MESSAGES,
+    DomainError,
+    problem_body,
+    validation_errors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,35 +50,6 @@ api = ProblemsAPI(
     urls_namespace="api-v1",
 )
 
-# pydantic error types → Chinese messages. Unknown types fall back to a generic message.
-PYDANTIC_MESSAGES = {
-    "missing": "缺少必填字段",
-    "string_too_long": "内容过长",
-    "string_too_short": "内容过短",
-    "string_type": "应为文字",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "bool_type": "应为是或否",
-    "bool_parsing": "应为是或否",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "literal_error": "取值不在允许范围内",
-    "enum": "取值不在允许范围内",
-    "datetime_type": "应为带时区的 ISO 8601 时间",
-    "datetime_parsing": "应为带时区的 ISO 8601 时间",
-    "datetime_from_date_parsing": "应为带时区的 ISO 8601 时间",
-    "timezone_aware": "时间必须带时区，例如 2026-01-05T09:30:00+08:00",
-    "string_pattern_mismatch": "格式不正确",
-    "json_invalid": "请求体不是合法的 JSON",
-    "model_attributes_type": "应为对象",
-    "dict_type": "应为对象",
-    "list_type": "应为列表",
-    "too_long": "条目过多",
-    "extra_forbidden": "不允许的字段",
-    "value_error": "取值不正确",
-}
-
-
 def problem(request, *, status: int, title: str, detail: str = "", field: str | None = None, code: str = "", errors=None, extra=None, headers=None):
     body = problem_body(status=status, title=title, detail=detail, field=field, code=code, errors=errors, extra=extra)
     response = api.create_response(request, body, status=status)
@@ -80,14 +57,6 @@ def problem(request, *, status: int, title: str, detail: str = "", field: str | 
     for k, v in (headers or {}).items():
         response[k] = v
     return response
-
-
-def _field_of(loc) -> str:
-    # ("body", "payload", "evaluator", "phone") → "evaluator.phone"; drop the transport prefix.
-    parts = [str(p) for p in loc]
-    while parts and parts[0] in ("body", "payload", "query", "path", "header", "data"):
-        parts = parts[1:]
-    return ".".join(parts) or "body"
 
 
 @api.exception_handler(DomainError)
@@ -100,14 +69,7 @@ def on_domain_error(request, exc: DomainError):
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
-    # Never echo the submitted value back: it may be personal data (a phone number, an ID number).
-    errors = []
-    for e in exc.errors:
-        field = _field_of(e.get("loc", ()))
-        message = PYDANTIC_MESSAGES.get(e.get("type", ""), "取值不正确")
-        if e.get("type") == "value_error" and str(e.get("msg", "")).startswith("Value error, "):
-            message = str(e["msg"])[len("Value error, ") :]
-        errors.append({"field": field, "message": message})
+    errors = validation_errors(exc.errors)
     first = errors[0] if errors else {"field": "body", "message": "请求内容有误"}
     return problem(
         request, status=422, title="请求内容有误", detail=f"{first['field']}：{first['message']}", field=first["field"],
@@ -169,6 +131,9 @@ def _register_routers() -> None:
     from haochaping.insight.api import router as stats_router
 
     api.add_router("/stats", stats_router)
+    from haochaping.exchange.api import router as batch_router
+
+    api.add_router("/batch", batch_router)
 
 
 _register_routers()

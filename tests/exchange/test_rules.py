@@ -86,7 +86,7 @@ def test_bad_values_are_refused_naming_the_field_not_the_value(field, value):
 
 
 def test_a_national_record_row():
-    row = {"projectNo": "P-9", "taskCode": "T-1", "areaCode": "370102000000", "deptCode": "11370100004307498J",
+    row = {"projectNo": "P-9", "taskCode": "T-1", "windowCode": "A01", "agencyCode": "HALL1", "areaCode": "370102000000", "deptCode": "11370100004307498J",
            "userProp": "2", "promiseDay": "5", "proStatus": "3", "acceptDate": "2026-03-02 09:00:00",
            "finishDate": "2026-03-05 16:00:00"}
     record = rules.record_from_national(row)

@@ -97,3 +97,52 @@ def problem_response(status: int, **kw):
     return HttpResponse(
         json.dumps(body, ensure_ascii=False).encode(), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
+
+
+# What pydantic's error types mean, in the words a caller reads.
+PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为是或否",
+    "bool_parsing": "应为是或否",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "datetime_type": "应为带时区的 ISO 8601 时间",
+    "datetime_parsing": "应为带时区的 ISO 8601 时间",
+    "datetime_from_date_parsing": "应为带时区的 ISO 8601 时间",
+    "timezone_aware": "时间必须带时区，例如 2026-01-05T09:30:00+08:00",
+    "string_pattern_mismatch": "格式不正确",
+    "json_invalid": "请求体不是合法的 JSON",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "too_long": "条目过多",
+    "extra_forbidden": "不允许的字段",
+    "value_error": "取值不正确",
+}
+
+
+def _field_of(loc) -> str:
+    # ("body", "payload", "evaluator", "phone") → "evaluator.phone"; drop the transport prefix.
+    parts = [str(p) for p in loc]
+    while parts and parts[0] in ("body", "payload", "query", "path", "header", "data"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(errors) -> list[dict]:
+    """pydantic's errors as ``[{"field", "message"}]`` in Chinese. The submitted value is never echoed back: it
+    may be personal data (a phone number, an ID number)."""
+    out = []
+    for e in errors:
+        message = PYDANTIC_MESSAGES.get(e.get("type", ""), "取值不正确")
+        if e.get("type") == "value_error" and str(e.get("msg", "")).startswith("Value error, "):
+            message = str(e["msg"])[len("Value error, ") :]
+        out.append({"field": _field_of(e.get("loc", ())), "message": message})
+    return out

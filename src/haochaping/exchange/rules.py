@@ -220,6 +220,12 @@ def upstream_key(project_no: str, assess_number: int) -> str:
     return f"{project_no}:{assess_number}"
 
 
+# The live interface names no hall, window, staff member or platform, yet 谁办理、谁负责 routes a 差评 to them: a
+# province sends them in these extension fields (docs/exchange.md); a 办件 with none of them is refused.
+RECORD_UNIT_EXTENSIONS = (("agencyCode", "agency_code"), ("windowCode", "window_code"), ("staffNo", "staff_no"),
+                          ("platformCode", "platform_code"))
+
+
 def record_from_national(row: dict) -> dict:
     """One 办件 row of the live interface as the internal shape (the 办件 API's JSON)."""
     status = _int(row, "proStatus", 1, 3)
@@ -229,7 +235,10 @@ def record_from_national(row: dict) -> dict:
     user_prop = _int(row, "userProp", 1, 9)
     if user_prop not in APPLICANT_TYPES:
         raise Refused("userProp", "申请人类型代码应为1-6或9")
+    units = {internal: _text(row, foreign, required=False, max_length=40) or None
+             for foreign, internal in RECORD_UNIT_EXTENSIONS}
     return {
+        **units,
         "project_no": _text(row, "projectNo", max_length=64),
         "implementation_code": _text(row, "taskCode", max_length=60),
         "region_code": region_code_from_area(_text(row, "areaCode")),
@@ -245,7 +254,9 @@ def record_from_national(row: dict) -> dict:
 
 
 def record_to_national(record: dict) -> dict:
+    units = {foreign: record[internal] for foreign, internal in RECORD_UNIT_EXTENSIONS if record.get(internal)}
     return {
+        **units,
         "projectNo": record["project_no"],
         "taskCode": record["implementation_code"],
         "areaCode": area_from_region_code(record["region_code"]),

@@ -156,7 +156,13 @@ def _source(request) -> str:
     description="同一办件重复推送相同内容时幂等返回 200；内容不同返回 409，状态变更请用 PATCH。",
 )
 def push_record(request, payload: RecordIn, response: HttpResponse):
-    data = services.RecordInput(
+    record, created = services.push_record(record_input(payload), source=_source(request), region_scope=request.api_key.region)
+    return Status(201 if created else 200, record_out(record))
+
+
+def record_input(payload: RecordIn) -> services.RecordInput:
+    """The service's input from the API's schema (the single and the batch endpoint alike)."""
+    return services.RecordInput(
         project_no=payload.project_no,
         implementation_code=payload.implementation_code,
         region_code=payload.region_code,
@@ -175,8 +181,6 @@ def push_record(request, payload: RecordIn, response: HttpResponse):
         accepted_at=payload.accepted_at,
         completed_at=payload.completed_at,
     )
-    record, created = services.push_record(data, source=_source(request), region_scope=request.api_key.region)
-    return Status(201 if created else 200, record_out(record))
 
 
 @router.patch("/{project_no}", response=RecordOut, auth=ApiKeyAuth(Scope.RECORDS_WRITE), summary="更新办件状态")

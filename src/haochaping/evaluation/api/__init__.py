@@ -143,9 +143,15 @@ def _created(result: services.SubmitResult) -> dict:
     ),
 )
 def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
+    result = submit(request, evaluation_input(payload))
+    return Status(200 if result.replayed else 201, _created(result))
+
+
+def evaluation_input(payload: EvaluationIn) -> services.EvaluationInput:
+    """The service's input from the API's schema (the single and the batch endpoint alike)."""
     evaluator = payload.evaluator or EvaluatorIn()
     questionnaire = payload.questionnaire.dict(exclude_none=True) if payload.questionnaire else {}
-    data = services.EvaluationInput(
+    return services.EvaluationInput(
         idempotency_key=payload.idempotency_key,
         project_no=payload.project_no,
         stage=payload.stage,
@@ -158,10 +164,14 @@ def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
         evaluator_name=evaluator.name,
         evaluator_phone=evaluator.phone,
     )
+
+
+def submit(request, data: services.EvaluationInput) -> services.SubmitResult:
+    """Submit as whoever made the request: a 评价器 (its window only), an API key (its region only) or nobody."""
     device = getattr(request, "kiosk", None)
     api_key = getattr(request, "api_key", None)
     user = getattr(request, "user", None)
-    result = services.submit_evaluation(
+    return services.submit_evaluation(
         data,
         source=f"kiosk:{device.prefix}" if device else f"apikey:{api_key.prefix}",
         region_scope=api_key.region if api_key else None,
@@ -169,7 +179,6 @@ def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
         kiosk=device,
         by_api_key=device is None and api_key is not None,
     )
-    return Status(200 if result.replayed else 201, _created(result))
 
 
 @router.get("labels", response=list[LabelOut], summary="评价标签字典", auth=None)

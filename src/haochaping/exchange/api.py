@@ -1,0 +1,127 @@
+"""Batch intake (R6.2, issue 16): up to MAX_ITEMS 办件 or evaluations a request, in this system's shape or a foreign
+one (exchange.rules). Each item is validated by the single endpoint's own schema, goes through the same service
+in its own transaction, and is answered on its own: created, replayed (the same item again, harmless) or refused
+with problem details naming its index and field. One refused item never stops or undoes the others."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pydantic
+from ninja import Field, Query, Router, Schema
+
+from haochaping.accounts.auth import ApiKeyAuth
+from haochaping.accounts.models import Scope
+from haochaping.core.problems import DomainError, problem_body, validation_errors
+from haochaping.core.schemas import InputSchema, QuerySchema
+from haochaping.evaluation.api import EvaluationIn, evaluation_input, submit
+from haochaping.records import services as record_services
+from haochaping.records.api import RecordIn, record_input
+
+from . import rules
+
+router = Router(tags=["数据汇聚"])
+
+MAX_ITEMS = 1000
+Shape = Literal["internal", "national", "national-pf7-default", "gbt39046"]
+PROFILES = {"national": rules.NATIONAL, "national-pf7-default": rules.NATIONAL_PF7_DEFAULT,
+            "gbt39046": rules.NATIONAL}
+# What a foreign row carries that a live submission does not take: a live item is stamped with the time it
+# arrives (history keeps its own time through `haochaping import`), and the upstream's own codes are not ours.
+NOT_LIVE = ("evaluated_at", "assess_number", "evaluator_type", "department_credit_code", "implementation_code",
+            "handle_item_code", "data_source", "region_code", "evaluator_name")
+
+
+class BatchIn(InputSchema):
+    items: list[dict] = Field(..., min_length=1, max_length=MAX_ITEMS, description=f"1 至 {MAX_ITEMS} 条")
+
+
+class ShapeFilter(QuerySchema):
+    shape: Shape = Field("internal", description="条目格式：internal 本系统格式；national 国家平台接口格式；"
+                         "national-pf7-default 同上但 pf=7 为系统默认评价；gbt39046 GB/T 39046-2020 评价数据集（仅评价）")
+
+
+class ItemResult(Schema):
+    index: int
+    status: Literal["created", "replayed", "refused"]
+    id: int | None = None
+    project_no: str | None = None
+    case_id: int | None = None
+    problem: dict | None = None
+
+
+class BatchOut(Schema):
+    created: int
+    replayed: int
+    refused: int
+    results: list[ItemResult]
+
+
+def _refused(index: int, status: int, detail: str, field: str | None, code: str, errors=None) -> dict:
+    body = problem_body(status=status, detail=detail, field=field, code=code, errors=errors)
+    return {"index": index, "status": "refused", "problem": body}
+
+
+def _answer(results: list[dict]) -> dict:
+    counts = {s: sum(r["status"] == s for r in results) for s in ("created", "replayed", "refused")}
+    return {**counts, "results": results}
+
+
+def _each(items: list[dict], handle) -> dict:
+    results = []
+    for index, raw in enumerate(items):
+        try:
+            results.append({"index": index, **handle(raw)})
+        except rules.Refused as refused:
+            results.append(_refused(index, 422, f"{refused.field}：{refused.message}", refused.field, "invalid"))
+        except pydantic.ValidationError as exc:
+            errors = validation_errors(exc.errors(include_input=False))
+            first = errors[0]
+            results.append(_refused(index, 422, f"{first['field']}：{first['message']}", first["field"], "invalid",
+                                    errors))
+        except DomainError as exc:
+            results.append(_refused(index, exc.status, exc.detail, exc.field, exc.code))
+    return _answer(results)
+
+
+def _internal_evaluation(raw: dict, shape: str) -> dict:
+    if shape == "internal":
+        return raw
+    profile = PROFILES[shape]
+    mapped = rules.evaluation_from_gbt(raw, profile) if shape == "gbt39046" else rules.evaluation_from_national(
+        raw, profile)
+    return {k: v for k, v in mapped.items() if k not in NOT_LIVE}
+
+
+@router.post(
+    "evaluations", response=BatchOut, auth=ApiKeyAuth(Scope.EVALUATIONS_WRITE), summary="批量提交评价",
+    description=(f"一次最多 {MAX_ITEMS} 条，逐条校验、逐条入库（与单条接口同一服务、同样的幂等与范围规则），"
+                 "逐条答复 created / replayed / refused；refused 的 problem 指明字段。外部格式见 docs/exchange.md。"),
+)
+def submit_evaluations(request, payload: BatchIn, filters: Query[ShapeFilter]):
+    def handle(raw: dict) -> dict:
+        data = evaluation_input(EvaluationIn.model_validate(_internal_evaluation(raw, filters.shape)))
+        result = submit(request, data)
+        ev = result.evaluation
+        return {"status": "replayed" if result.replayed else "created", "id": ev.pk, "project_no": data.project_no,
+                "case_id": result.case_id}
+
+    return _each(payload.items, handle)
+
+
+@router.post(
+    "records", response=BatchOut, auth=ApiKeyAuth(Scope.RECORDS_WRITE), summary="批量推送办件",
+    description=(f"一次最多 {MAX_ITEMS} 条，逐条校验、逐条入库（与单条接口同一服务、同样的幂等与范围规则），"
+                 "逐条答复 created / replayed / refused。外部格式（national）见 docs/exchange.md。"),
+)
+def push_records(request, payload: BatchIn, filters: Query[ShapeFilter]):
+    def handle(raw: dict) -> dict:
+        if filters.shape == "gbt39046":
+            raise rules.Refused("shape", "GB/T 39046 评价数据集不含办件")
+        body = raw if filters.shape == "internal" else rules.record_from_national(raw)
+        data = record_input(RecordIn.model_validate(body))
+        record, created = record_services.push_record(
+            data, source=f"apikey:{request.api_key.prefix}", region_scope=request.api_key.region)
+        return {"status": "created" if created else "replayed", "id": record.pk, "project_no": record.project_no}
+
+    return _each(payload.items, handle)
