@@ -83,6 +83,22 @@ def test_tally_puts_each_evaluation_in_exactly_one_part():
     ("370102", "370102", "370102"),   # the county's own units
     ("370102", None, "370000"),       # whole country: by province
     ("110101", None, "110000"),
+    # Counties whose fifth digit is not 0 (历城区 370112) fold under their city, not under a "370110".
+    ("370112", "370000", "370100"),
+    ("370112001", "370000", "370100"),
+    ("370112001001", "370000", "370100"),
+    ("370112", "370100", "370112"),
+    ("370112001001", "370100", "370112"),
+    ("370112001", "370112", "370112001"),
+    ("370112001001", "370112", "370112001"),
+    # Township and village bases: a township's figures by village; a village has no lower level.
+    ("370112001001", "370112001", "370112001001"),
+    ("370112001", "370112001", "370112001"),       # the township's own units
+    ("370112001001", "370112001000", "370112001001"),  # the township written with 12 digits
+    ("370112001001", "370112001001", "370112001001"),
+    ("370112001", "370112001001", "370112001"),
+    ("370112", None, "370000"),
+    ("370112001001", None, "370000"),
 ])
 def test_child_region(code, base, expected):
     assert rules.child_region(code, base) == expected
