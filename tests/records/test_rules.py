@@ -125,3 +125,10 @@ def test_consistent_records_pass():
     assert rules.record_consistency_problem(
         status=1, accepted_at=None, completed_at=None, record_type="immediate", promised_days=0
     ) is None
+
+
+def test_a_naive_completion_time_is_taken_as_it_is():
+    # Imported rows may carry naive times (already local); they are compared by their own date.
+    naive = datetime(2026, 11, 27, 23, 59)
+    assert rules.is_overdue(record(due=date(2026, 11, 27), completed_at=naive), today=date(2027, 1, 1)) is False
+    assert rules.is_overdue(record(due=date(2026, 11, 26), completed_at=naive), today=date(2027, 1, 1)) is True
