@@ -12,7 +12,6 @@ from haochaping.disclosure import rules
 
 from .test_rules import row
 
-
 # --- the period on the first day of a month -----------------------------------------------------------------------
 
 
