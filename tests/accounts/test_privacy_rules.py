@@ -78,3 +78,15 @@ def test_volume_flags_pass_the_limit_and_the_history_length_on():
     assert [f.reason for f in rules.volume_flags([(1, 8, 0)], daily_limit=5)] == ["daily_limit"]
     assert rules.volume_flags([(1, 25, 30)], history_days=3) == []
     assert [f.threshold for f in rules.volume_flags([(1, 25, 30)])] == [10]  # over 30 days: the minimum, 10
+
+
+def test_reason_messages_exactly():
+    assert rules.reason_error(None) == "请填写查看理由"
+    assert rules.reason_error("  ") == "请填写查看理由"
+    assert rules.reason_error("核实") == "查看理由至少5个字，请说明为什么需要查看完整信息"
+    assert rules.reason_error("回" * 501) == "查看理由不能超过500个字"
+
+
+def test_a_flag_carries_the_history_it_was_judged_on():
+    assert rules.volume_flag(1, 60, 123).history == 123
+    assert rules.volume_flag(1, 40, 123).history == 123

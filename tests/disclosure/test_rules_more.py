@@ -139,3 +139,15 @@ def test_deadline_cases_follow_the_ledger_only_up_to_the_rectify_due_date_unless
     due = date(2025, 3, 21)
     assert rules.handling_due(row(outcome="deadline", ledger__deadline=due)) == due  # the same day counts
     assert rules.handling_due(row(outcome="deadline")) == due  # no 台账 yet
+
+
+@pytest.mark.parametrize("value, detail", [
+    ("2024-1", "统计期间格式不正确，应为年份（如2024）或年月（如2024-03）"),
+    ("2024-13", "统计期间的月份应为01至12"),
+    ("2025-04", "所选统计期间尚未开始"),
+    ("2018", "统计期间不能早于2019年"),
+])
+def test_period_messages_exactly(value, detail):
+    with pytest.raises(DomainError) as exc:
+        rules.parse_period(value, date(2025, 3, 15))
+    assert (exc.value.field, exc.value.detail) == ("period", detail)

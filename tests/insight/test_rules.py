@@ -150,3 +150,10 @@ def test_equal_scores_put_the_larger_sample_first_and_keep_its_counts():
     assert [(r.key, r.rank, r.good, r.valid) for r in ranked] == [
         ("best", 1, 9, 10), ("large", 2, 0, 10), ("small", 2, 0, 5)]
     assert ranked[1].score == 0.0
+
+
+def test_wilson_refuses_more_successes_than_trials():
+    with pytest.raises(ValueError, match=r"^successes must be between 0 and n$"):
+        rules.wilson_lower_bound(4, 3)
+    with pytest.raises(ValueError, match=r"^successes must be between 0 and n$"):
+        rules.wilson_lower_bound(-1, 3)
