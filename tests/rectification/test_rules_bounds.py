@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from haochaping.rectification import rules
 
 LIMIT = rules.MAX_TEXT
@@ -27,3 +29,30 @@ def test_a_requested_date_on_the_rectification_deadline_needs_no_extension():
     assert rules.ledger_due(due, due - timedelta(days=3), False) == due - timedelta(days=3)
     assert rules.ledger_due(due, due + timedelta(days=1), False) == due
     assert rules.ledger_due(due, due + timedelta(days=1), True) == due + timedelta(days=1)
+
+
+def test_an_appeal_explanation_of_exactly_the_maximum_length_is_accepted():
+    args = {"is_rated_party": True, "case_state": rules.State.OPEN, "kind": rules.Kind.BAD_REVIEW,
+            "has_appeal": False, "today": date(2026, 12, 1), "appeal_due": date(2026, 12, 1)}
+    assert rules.appeal_problems(**args, explanation="申" * LIMIT) == []
+    assert rules.appeal_problems(**args, explanation="申" * (LIMIT + 1)) == [
+        ("explanation", f"申诉理由不能超过{LIMIT}字")]
+
+
+def test_a_callback_at_this_very_moment_and_overlong_texts_are_named():
+    from datetime import datetime
+
+    now = datetime(2026, 12, 1, 10, 0)
+    ok = {"method": rules.CallbackMethod.PHONE, "reached": True, "contact": "本人", "facts": "属实"}
+    assert rules.callback_problems(at=now, now=now, **ok) == []
+    long = "字" * (LIMIT + 1)
+    assert rules.callback_problems(at=now, now=now, **(ok | {"contact": long, "facts": long})) == [
+        ("contact", f"内容不能超过{LIMIT}字"), ("facts", f"内容不能超过{LIMIT}字")]
+    assert rules.callback_problems(at=now, now=now, **(ok | {"contact": "字" * LIMIT})) == []
+
+
+@pytest.mark.parametrize("name", ["detail", "legal_basis", "evidence", "problem", "measures"])
+def test_each_overlong_outcome_text_is_named(name):
+    problems = rules.outcome_problems("explained", {name: "字" * (LIMIT + 1)}, rectify_due=date(2026, 12, 31),
+                                      today=date(2026, 12, 1))
+    assert (name, f"内容不能超过{LIMIT}字") in problems
