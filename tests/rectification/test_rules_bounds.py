@@ -56,3 +56,26 @@ def test_each_overlong_outcome_text_is_named(name):
     problems = rules.outcome_problems("explained", {name: "字" * (LIMIT + 1)}, rectify_due=date(2026, 12, 31),
                                       today=date(2026, 12, 1))
     assert (name, f"内容不能超过{LIMIT}字") in problems
+
+
+def test_a_later_rectification_date_needs_a_reason_unless_the_caller_says_it_was_approved():
+    fields = {"problem": "问题", "measures": "措施", "responsible_person": "责任人", "deadline": date(2027, 1, 10)}
+    kw = {"rectify_due": date(2026, 12, 31), "today": date(2026, 12, 1)}
+    assert [name for name, _m in rules.outcome_problems("deadline", fields, **kw)] == ["deadline"]
+    assert rules.outcome_problems("deadline", fields, **kw, extension_approved=True) == []
+    assert rules.outcome_problems("nonsense", {}, **kw) == [
+        ("outcome", "请选择处理结果：立行立改、限期整改、解释说明、误评或恶意差评")]
+
+
+def test_a_closed_case_keeps_each_deadline_but_counts_nothing_down():
+    clock = rules.CaseClock(state=rules.State.CLOSED, outcome=rules.Outcome.DEADLINE, callback_due=date(2026, 12, 2),
+                            fix_now_due=date(2026, 12, 8), rectify_due=date(2026, 12, 31),
+                            ledger_due=date(2026, 12, 20), called_back_on=None, handled_on=date(2026, 12, 18))
+
+    def never(_a, _b):
+        raise AssertionError("a closed case counts no working days")
+
+    assert rules.deadline_rows(clock, date(2027, 1, 5), never) == [
+        rules.DeadlineRow(rules.DeadlineKind.CALLBACK, date(2026, 12, 2), None, None),
+        rules.DeadlineRow(rules.DeadlineKind.RECTIFY, date(2026, 12, 20), date(2026, 12, 18), None),
+    ]
