@@ -77,7 +77,8 @@ mutation: install
 	  timeout $(MUTATION_TIMEOUT) $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) "haochaping.$$module.*" \
 	    >> var/mutation.log 2>&1 || echo "mutmut: haochaping.$$module stopped (exit $$?; see var/mutation.log)"; \
 	done
-	$(BIN)/mutmut results --all true 2>/dev/null | $(BIN)/python tools/mutation_summary.py --min $(MUTATION_MIN)
+	$(BIN)/mutmut results --all true 2>/dev/null | $(BIN)/python tools/mutation_summary.py --min $(MUTATION_MIN) \
+	  $(MUTATION_MODULES)
 
 lint: install
 	$(BIN)/ruff check src tests bench tools

@@ -18,11 +18,13 @@ LINE = re.compile(r"^\s*(?P<module>[\w.]+)\.x[_\u01c1].*?:\s*(?P<status>[\w ]+)$
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--min", type=float, default=0.0, help="fail when a module kills less (percent)")
+    parser.add_argument("modules", nargs="*", help="only these modules (e.g. org.rules); default: all")
     args = parser.parse_args()
+    wanted = {f"haochaping.{m}" for m in args.modules}
     statuses: dict[str, Counter] = defaultdict(Counter)
     for line in sys.stdin:
         match = LINE.match(line.rstrip("\n"))
-        if match:
+        if match and (not wanted or match["module"] in wanted):
             statuses[match["module"]][match["status"].strip()] += 1
     if not statuses:
         print("no mutants found (run `mutmut run` first)", file=sys.stderr)
