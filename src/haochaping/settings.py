@@ -15,6 +15,11 @@ VAR_DIR = Path(os.environ.get("HAOCHAPING_VAR_DIR", Path.cwd() / "var"))
 
 DEBUG = os.environ.get("HAOCHAPING_DEBUG", "0") == "1"
 PRODUCTION = os.environ.get("HAOCHAPING_PRODUCTION", "0") == "1"
+if DEBUG and PRODUCTION:
+    # Debug pages show settings, SQL and local variables (personal data) to anyone who triggers an error.
+    raise ImproperlyConfigured(
+        "HAOCHAPING_DEBUG=1 and HAOCHAPING_PRODUCTION=1 must not be set together: unset HAOCHAPING_DEBUG in production"
+    )
 
 SECRET_KEY = os.environ.get("HAOCHAPING_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -119,10 +124,14 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "/accounts/login/"
 
-# Lockout after repeated failures, per account and per address (django-axes).
+# Lockout after repeated failures (django-axes, accounts.lockout): per (account, address) pair, so one person's
+# typos lock neither their colleagues behind the same address nor their own account elsewhere; and, higher, per
+# address over all accounts, against someone trying names from one place.
+AXES_HANDLER = "haochaping.accounts.lockout.PairAndAddressHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("HAOCHAPING_LOGIN_FAILURE_LIMIT", "5"))
+HAOCHAPING_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("HAOCHAPING_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = float(os.environ.get("HAOCHAPING_LOGIN_COOLOFF_HOURS", "0.5"))  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token"]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"

@@ -27,6 +27,7 @@ def login(username, password, xff=None):
 def test_behind_one_proxy_a_visitors_failures_lock_that_visitor_not_everyone(org, settings):
     settings.HAOCHAPING_TRUSTED_PROXIES = 1
     settings.AXES_FAILURE_LIMIT = 3
+    settings.HAOCHAPING_LOGIN_ADDRESS_FAILURE_LIMIT = 3
     make_user("jingban", Role.HANDLER, org)
     for name in ("a1", "a2", "a3"):  # several accounts: the per-address lockout, not the per-account one
         login(name, "wrong-password-123", xff="203.0.113.9")
@@ -40,6 +41,7 @@ def test_behind_one_proxy_a_visitors_failures_lock_that_visitor_not_everyone(org
 def test_without_declared_proxies_a_forged_header_does_not_escape_the_lockout(org, settings):
     settings.HAOCHAPING_TRUSTED_PROXIES = 0
     settings.AXES_FAILURE_LIMIT = 3
+    settings.HAOCHAPING_LOGIN_ADDRESS_FAILURE_LIMIT = 3
     make_user("jingban", Role.HANDLER, org)
     for n, name in enumerate(("a1", "a2", "a3")):
         login(name, "wrong-password-123", xff=f"192.0.2.{n + 1}")

@@ -65,3 +65,28 @@ def test_usual_threshold_is_three_times_the_daily_average_with_a_minimum_of_ten(
 def test_volume_flags_keeps_only_flagged_users_most_first():
     flags = rules.volume_flags([(1, 5, 0), (2, 12, 0), (3, 60, 3000), (4, 40, 0)], daily_limit=50)
     assert [(f.user_id, f.reason) for f in flags] == [(3, "daily_limit"), (4, "above_usual"), (2, "above_usual")]
+
+
+def test_windows_keep_now_and_take_the_history_length():
+    now = datetime(2025, 3, 31, 12, tzinfo=UTC)
+    w = rules.windows(now, history_days=7)
+    assert (w.now, w.day_start, w.history_start) == (now, now - timedelta(hours=24), now - timedelta(days=8))
+
+
+def test_volume_flags_pass_the_limit_and_the_history_length_on():
+    # 8 reveals today: above a daily limit of 5; with 30 in the last 3 days (10 a day, 3x = 30) not unusual.
+    assert [f.reason for f in rules.volume_flags([(1, 8, 0)], daily_limit=5)] == ["daily_limit"]
+    assert rules.volume_flags([(1, 25, 30)], history_days=3) == []
+    assert [f.threshold for f in rules.volume_flags([(1, 25, 30)])] == [10]  # over 30 days: the minimum, 10
+
+
+def test_reason_messages_exactly():
+    assert rules.reason_error(None) == "请填写查看理由"
+    assert rules.reason_error("  ") == "请填写查看理由"
+    assert rules.reason_error("核实") == "查看理由至少5个字，请说明为什么需要查看完整信息"
+    assert rules.reason_error("回" * 501) == "查看理由不能超过500个字"
+
+
+def test_a_flag_carries_the_history_it_was_judged_on():
+    assert rules.volume_flag(1, 60, 123).history == 123
+    assert rules.volume_flag(1, 40, 123).history == 123

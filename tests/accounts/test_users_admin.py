@@ -62,6 +62,7 @@ def add_form(org, **kw) -> dict:
 
 def test_list_shows_role_region_unit_staff_and_two_factor_status(admin_client, org, neighbour):
     make_user("handler-a", Role.HANDLER, org)
+    make_user("assessor-a", Role.ASSESSOR, org)  # cannot reveal personal data: no second factor
     sup = make_user("sup-a", Role.SUPERVISOR, org)
     enrol(sup)
     make_user("sup-b", Role.SUPERVISOR, org)
@@ -161,7 +162,7 @@ def test_reset_password_action(admin_client, org, caplog):
 def test_reset_password_button_and_login_with_the_temporary_password(admin_client, org):
     from django.test import Client
 
-    user = make_user("jingban", Role.HANDLER, org)
+    user = make_user("pinggu", Role.ASSESSOR, org)
     change = admin_client.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
     assert f"/admin/accounts/user/{user.pk}/reset-password/" in change and "重置动态口令" in change
     confirm = admin_client.get(f"/admin/accounts/user/{user.pk}/reset-password/")
@@ -170,7 +171,7 @@ def test_reset_password_button_and_login_with_the_temporary_password(admin_clien
     assert user.check_password(PASSWORD)  # a GET changes nothing
     password = temporary_password(admin_client.post(f"/admin/accounts/user/{user.pk}/reset-password/").content.decode())
     other = Client()
-    response = other.post("/accounts/login/", {"username": "jingban", "password": password})
+    response = other.post("/accounts/login/", {"username": "pinggu", "password": password})
     assert response.url == "/accounts/login/password/"
     assert "_auth_user_id" not in other.session
 
@@ -178,9 +179,9 @@ def test_reset_password_button_and_login_with_the_temporary_password(admin_clien
 def test_reset_password_ends_the_users_sessions(admin_client, org):
     from django.test import Client
 
-    user = make_user("jingban", Role.HANDLER, org)
+    user = make_user("pinggu", Role.ASSESSOR, org)
     theirs = Client()
-    theirs.post("/accounts/login/", {"username": "jingban", "password": PASSWORD})
+    theirs.post("/accounts/login/", {"username": "pinggu", "password": PASSWORD})
     assert theirs.get("/admin/").status_code == 200
     admin_client.post(f"/admin/accounts/user/{user.pk}/reset-password/")
     assert theirs.get("/admin/").status_code == 302

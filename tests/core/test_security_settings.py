@@ -162,8 +162,15 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert "WARNING" not in output.upper().replace("--FAIL-LEVEL WARNING", "")
 
 
-def test_check_deploy_fails_when_production_runs_with_debug(tmp_path):
+def test_check_deploy_fails_when_production_has_a_weak_secret_key(tmp_path):
     # The control: the same run notices an insecure setting, so the test above can fail.
+    result = check_deploy(tmp_path, HAOCHAPING_SECRET_KEY="short-secret")
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_production_with_debug_does_not_even_start(tmp_path):
+    # Debug in production is refused before any check runs (issue 18, item 5), naming both variables.
     result = check_deploy(tmp_path, HAOCHAPING_DEBUG="1")
     assert result.returncode != 0
-    assert "security.W018" in result.stdout + result.stderr
+    assert "HAOCHAPING_DEBUG=1 and HAOCHAPING_PRODUCTION=1 must not be set together" in result.stderr

@@ -82,7 +82,8 @@ def test_command_prints_a_table_with_the_password(demo):
     assert 0 < len(staff_lines) <= 5
 
 
-def test_handler_signs_in_with_the_demo_password(demo):
+def test_handler_signs_in_with_the_demo_password(demo, monkeypatch):
+    monkeypatch.setenv("HAOCHAPING_DEMO", "1")  # handlers need TOTP like supervisors; `make run` waives it
     client = Client()
     response = client.post("/accounts/login/", {"username": User.objects.filter(role=Role.HANDLER).first().username,
                                                 "password": demo_accounts.DEFAULT_PASSWORD})

@@ -83,6 +83,77 @@ def test_tally_puts_each_evaluation_in_exactly_one_part():
     ("370102", "370102", "370102"),   # the county's own units
     ("370102", None, "370000"),       # whole country: by province
     ("110101", None, "110000"),
+    # Counties whose fifth digit is not 0 (历城区 370112) fold under their city, not under a "370110".
+    ("370112", "370000", "370100"),
+    ("370112001", "370000", "370100"),
+    ("370112001001", "370000", "370100"),
+    ("370112", "370100", "370112"),
+    ("370112001001", "370100", "370112"),
+    ("370112001", "370112", "370112001"),
+    ("370112001001", "370112", "370112001"),
+    # Township and village bases: a township's figures by village; a village has no lower level.
+    ("370112001001", "370112001", "370112001001"),
+    ("370112001", "370112001", "370112001"),       # the township's own units
+    ("370112001001", "370112001000", "370112001001"),  # the township written with 12 digits
+    ("370112001001", "370112001001", "370112001001"),
+    ("370112001", "370112001001", "370112001"),
+    ("370112", None, "370000"),
+    ("370112001001", None, "370000"),
 ])
 def test_child_region(code, base, expected):
     assert rules.child_region(code, base) == expected
+
+
+# --- issue 18, item 7: cases the mutation run showed no test held ---------------------------------------------
+
+
+def test_merging_tallies_adds_every_part():
+    a, b = rules.Tally(), rules.Tally()
+    a.add(level=5, count=2, excluded=False, system_default=False, followup=True, real_name=True)
+    a.add(level=1, count=1, excluded=True, system_default=False)
+    a.add(level=4, count=1, excluded=False, system_default=True)
+    b.add(level=5, count=3, excluded=False, system_default=False, followup=True, real_name=True)
+    b.add(level=2, count=4, excluded=True, system_default=False)
+    b.add(level=3, count=1, excluded=False, system_default=True)
+    a.merge(b)
+    assert a.levels == {1: 0, 2: 0, 3: 0, 4: 0, 5: 5}
+    assert (a.followups, a.real_name, a.excluded, a.excluded_bad, a.system_default) == (5, 5, 5, 5, 2)
+    assert (b.followups, b.excluded, b.system_default) == (3, 4, 1)  # the other tally is left as it was
+
+
+def test_a_tally_grows_from_empty_levels_and_counts_repeat_adds():
+    t = rules.Tally(levels={})
+    t.add(level=3, count=2, excluded=False, system_default=False)
+    t.add(level=3, count=1, excluded=False, system_default=False, followup=True, real_name=True)
+    t.add(level=3, count=1, excluded=False, system_default=False, followup=True, real_name=True)
+    t.add(level=2, count=1, excluded=True, system_default=False)
+    t.add(level=2, count=2, excluded=True, system_default=False)
+    t.add(level=4, count=1, excluded=True, system_default=False)  # not 差评: excluded but not excluded_bad
+    assert t.levels == {3: 4}
+    assert (t.followups, t.real_name, t.excluded, t.excluded_bad) == (2, 2, 4, 3)
+    merged = rules.Tally(levels={})
+    merged.merge(t)
+    merged.merge(t)
+    assert merged.levels == {3: 8} and (merged.followups, merged.real_name) == (4, 4)
+
+
+def test_a_single_evaluation_is_ranked_when_the_minimum_sample_is_one_or_zero():
+    for sample in (0, 1):
+        ranked, apart = rules.rank([rules.RankInput("a", 1, 1), rules.RankInput("b", 0, 0)], min_sample=sample)
+        assert [r.key for r in ranked] == ["a"] and [u.key for u in apart] == ["b"]
+
+
+def test_equal_scores_put_the_larger_sample_first_and_keep_its_counts():
+    # No good evaluations: the Wilson bound is 0 whatever the sample, so the order falls to the sample size.
+    ranked, _apart = rules.rank([rules.RankInput("small", 0, 5), rules.RankInput("large", 0, 10),
+                                 rules.RankInput("best", 9, 10)], min_sample=1)
+    assert [(r.key, r.rank, r.good, r.valid) for r in ranked] == [
+        ("best", 1, 9, 10), ("large", 2, 0, 10), ("small", 2, 0, 5)]
+    assert ranked[1].score == 0.0
+
+
+def test_wilson_refuses_more_successes_than_trials():
+    with pytest.raises(ValueError, match=r"^successes must be between 0 and n$"):
+        rules.wilson_lower_bound(4, 3)
+    with pytest.raises(ValueError, match=r"^successes must be between 0 and n$"):
+        rules.wilson_lower_bound(-1, 3)

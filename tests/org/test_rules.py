@@ -142,3 +142,100 @@ def test_is_ancestor():
     assert not rules.is_ancestor("370103", "370102")
     assert not rules.is_ancestor("370102", "370100")
     assert not rules.is_ancestor("320000", "370102")
+
+
+# --- issue 18, item 7: cases the mutation run showed no test held ---------------------------------------------
+
+# 统一社会信用代码 published by well-known companies (national enterprise credit information publicity system);
+# each check character below is the one GB 32100 computes, so the weights and the alphabet are those of the standard.
+PUBLISHED = {
+    "914403001922038216": "华为技术有限公司",
+    "9144030071526726XG": "腾讯科技（深圳）有限公司",
+    "91330100716105852F": "阿里巴巴（中国）有限公司",
+    "91110108551385082Q": "小米科技有限责任公司",
+    "91520000214434146R": "贵州茅台酒股份有限公司",
+    "91440300192317458F": "比亚迪股份有限公司",
+    "91110000100010433L": "中国石油天然气集团有限公司",
+}
+
+
+@pytest.mark.parametrize("code", PUBLISHED)
+def test_published_codes_of_well_known_companies_check(code):
+    assert credit_check_char(code[:17]) == code[17]
+    assert make_credit_code(code[:17]) == code
+    assert credit_code_problem(code) is None
+
+
+def test_check_character_at_both_ends_of_the_alphabet():
+    # Weighted sum ≡ 0 (mod 31) gives "0", not "31"; ≡ 1 gives the last character, "Y".
+    assert credit_check_char("1137010200000000M") == "0"
+    assert credit_check_char("11370102000000000") == "Y"
+    assert credit_check_char("1137010200000000B") == "1"
+
+
+@pytest.mark.parametrize("body", ["1137010200000000", "113701020000000000", ""])
+def test_check_character_needs_exactly_seventeen_characters(body):
+    with pytest.raises(ValueError):
+        credit_check_char(body)
+
+
+def test_each_of_the_six_region_digits_must_be_a_digit():
+    for position in range(2, 8):
+        body = "11370102MB2853942"
+        body = body[:position] + "A" + body[position + 1:]
+        assert credit_code_problem(make_credit_code(body)) == "统一社会信用代码第3至8位应为登记管理机关行政区划码"
+
+
+@pytest.mark.parametrize(
+    "code, prefix",
+    [("370112", "370112"), ("370112000000", "370112"), ("370112001000", "370112001"), ("370100000000", "3701"),
+     ("370000000000", "37")],
+)
+def test_region_prefix_of_twelve_digit_statistical_codes(code, prefix):
+    # 12-digit statistical division codes pad a county or township with zeros; the prefix ignores the padding.
+    assert rules.region_prefix(code) == prefix
+
+
+@pytest.mark.parametrize(
+    "code, candidates",
+    [
+        ("370000", []),
+        ("370100", ["370000"]),
+        ("370112", ["370100", "370000"]),  # a county whose fifth digit is not 0
+        ("110101", ["110100", "110000"]),
+        ("370112001", ["370112", "370100", "370000"]),
+        ("370112001001", ["370112001000", "370112001", "370112", "370100", "370000"]),
+    ],
+)
+def test_ancestor_candidates_nearest_first(code, candidates):
+    assert rules.ancestor_candidates(code) == candidates
+
+
+def test_nearest_parent_of_a_village_may_be_a_nine_or_twelve_digit_township():
+    assert rules.nearest_parent_code("370112001001", {"370112001", "370112"}) == "370112001"
+    assert rules.nearest_parent_code("370112001001", {"370112001000", "370112001"}) == "370112001000"
+    assert rules.nearest_parent_code("370112001001", {"370112"}) == "370112"
+
+
+@pytest.mark.parametrize(
+    "ancestor, code, expected",
+    [
+        ("370100", "370112", True),
+        ("370112", "370112001001", True),
+        ("370112001", "370112001001", True),
+        ("37010", "370112", False),  # not a region code
+        ("370100", "37011", False),
+        ("370112001000", "370112001", False),  # the same township written twice: not its own ancestor
+        ("370112", "370113001", False),
+    ],
+)
+def test_is_ancestor_cases(ancestor, code, expected):
+    assert rules.is_ancestor(ancestor, code) is expected
+
+
+@pytest.mark.parametrize(
+    "code, parent",
+    [("370112", "370100"), ("370112001", "370112"), ("370112001001", "370112001"), ("370100", "370000")],
+)
+def test_parent_code_of_a_county_whose_fifth_digit_is_not_zero(code, parent):
+    assert rules.parent_code(code) == parent

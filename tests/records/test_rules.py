@@ -150,3 +150,39 @@ def test_where_a_pushed_records_references_may_lie(record_region, key_region, re
     assert (problem[:2] if problem else None) == expected
     if problem:
         assert problem[2] and "该" in problem[2]
+
+
+def test_a_naive_completion_time_is_taken_as_it_is():
+    # Imported rows may carry naive times (already local); they are compared by their own date.
+    naive = datetime(2026, 11, 27, 23, 59)
+    assert rules.is_overdue(record(due=date(2026, 11, 27), completed_at=naive), today=date(2027, 1, 1)) is False
+    assert rules.is_overdue(record(due=date(2026, 11, 26), completed_at=naive), today=date(2027, 1, 1)) is True
+
+
+def test_without_today_an_open_record_is_judged_against_the_current_day():
+    # Far past and far future due dates: the answer does not depend on which day the test runs.
+    assert rules.is_overdue(record(due=date(2000, 1, 3), status=RecordStatus.IN_PROGRESS)) is True
+    assert rules.is_overdue(record(due=date(2999, 1, 3), status=RecordStatus.IN_PROGRESS)) is False
+
+
+def test_a_completed_record_without_a_completion_time_is_judged_by_today():
+    assert rules.is_overdue(record(due=date(2026, 11, 27)), today=date(2026, 11, 27)) is False
+    assert rules.is_overdue(record(due=date(2026, 11, 27)), today=date(2026, 11, 28)) is True
+
+
+@pytest.mark.parametrize(("kw", "problem"), [
+    ({"status": RecordStatus.IN_PROGRESS, "accepted_at": None}, ("accepted_at", "已受理或已办结的办件必须有受理时间")),
+    ({"completed_at": None}, ("completed_at", "已办结的办件必须有办结时间")),
+    ({"status": RecordStatus.IN_PROGRESS}, ("completed_at", "未办结的办件不能有办结时间")),
+    ({"completed_at": datetime(2026, 11, 20, 8, 59)}, ("completed_at", "办结时间不能早于受理时间")),
+    ({"promised_days": 0}, ("promised_days", "承诺件的承诺时限至少为1个工作日")),
+    ({"record_type": RecordType.IMMEDIATE, "promised_days": 1}, ("promised_days", "即办件的承诺时限应为0")),
+    # The edges that are allowed: completed the very moment it was accepted, promised one working day.
+    ({"completed_at": datetime(2026, 11, 20, 9, 0)}, None),
+    ({"promised_days": 1}, None),
+    ({"record_type": RecordType.IMMEDIATE, "promised_days": 0}, None),
+])
+def test_record_consistency_messages_and_edges(kw, problem):
+    args = {"status": RecordStatus.COMPLETED, "accepted_at": datetime(2026, 11, 20, 9, 0),
+            "completed_at": datetime(2026, 11, 21, 9, 0), "record_type": RecordType.PROMISED, "promised_days": 5}
+    assert rules.record_consistency_problem(**(args | kw)) == problem

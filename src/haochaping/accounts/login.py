@@ -2,8 +2,9 @@
 
 The flow (views.py is thin over this module):
 
-1. username + password (django-axes counts failures per username and per address and locks out);
-2. for supervisors, administrators and superusers a TOTP code — or, on first login, enrolment of an authenticator;
+1. username + password (django-axes counts failures per (username, address) pair, and, with a higher limit, per
+   address; accounts.lockout);
+2. for every role that can reveal personal data (handlers, supervisors), administrators and superusers a TOTP code — or, on first login, enrolment of an authenticator;
 3. a new password when ``must_change_password`` is set;
 4. only then ``django.contrib.auth.login``.
 
@@ -79,7 +80,8 @@ def demo_waiver_active() -> bool:
 
 
 def second_factor_required(user) -> bool:
-    """Supervisors, administrators and superusers sign in with a TOTP code, except demo accounts in a demo."""
+    """Roles that can reveal personal data, administrators and superusers sign in with a TOTP code (roles
+    .SECOND_FACTOR_REQUIRED), except demo accounts in a demo."""
     if not (user.is_superuser or user.role in SECOND_FACTOR_REQUIRED):
         return False
     return not (user.is_demo and demo_waiver_active())

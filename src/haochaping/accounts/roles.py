@@ -22,8 +22,6 @@ class Role(models.TextChoices):
 
 # Roles whose members work inside the system and so may never submit an evaluation (R7.1).
 INSIDERS = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR, Role.ADMINISTRATOR}
-# Roles that must use a TOTP second factor (issue: supervisors and administrators).
-SECOND_FACTOR_REQUIRED = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 # Roles that need a unit (department or service agency) / a staff record.
 NEEDS_UNIT = {Role.HANDLER}
 NEEDS_STAFF = {Role.STAFF}
@@ -71,6 +69,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_MANAGE_ORG, "records.view_servicerecord", "evaluation.view_evaluation",
         "accounts.view_user", "accounts.add_user", "accounts.change_user",
     },
+}
+
+
+# Roles that must use a TOTP second factor: every role that can reveal personal data (handlers and supervisors,
+# derived from the permissions so a role granted revealing later needs TOTP too) and administrators, who manage
+# the accounts themselves (issue 18, item 5). Superusers always need it (accounts.login).
+SECOND_FACTOR_REQUIRED = {Role.ADMINISTRATOR} | {
+    role for role, permissions in ROLE_PERMISSIONS.items() if REVEAL_PERMISSION in permissions
 }
 
 

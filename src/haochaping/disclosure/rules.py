@@ -81,7 +81,8 @@ def page_number(value: str | None) -> int:
     value = (value or "").strip()
     if not value:
         return 1
-    if not value.isdigit() or int(value) < 1 or len(value) > 6:
+    # isascii(): str.isdigit() also accepts other scripts' digits ("١") and superscripts ("²", which int() refuses).
+    if not (value.isascii() and value.isdigit()) or int(value) < 1 or len(value) > 6:
         raise invalid("页码应为正整数", "page")
     return int(value)
 

@@ -11,7 +11,8 @@ SATISFACTION_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "�
 GOOD_LABELS = {5: "很好", 4: "好", 3: "一般", 2: "差", 1: "很差"}
 MAX_COMMENT = 1000
 MAX_SUGGESTION = 500
-PHONE_RE = re.compile(r"^1\d{10}$")
+# fullmatch and [0-9]: "$" would accept a trailing newline and "\d" any Unicode digit (e.g. full-width "１").
+PHONE_RE = re.compile(r"1[0-9]{10}")
 
 QUESTIONNAIRE = {
     "guide_clear": "服务指引是否清晰",
@@ -93,7 +94,7 @@ def questionnaire_problem(answers: dict):
 
 
 def phone_problem(phone: str):
-    if phone and not PHONE_RE.match(phone):
+    if phone and not PHONE_RE.fullmatch(phone):
         return "evaluator.phone", "手机号应为11位数字"
     return None
 

@@ -108,4 +108,4 @@ class Command(BaseCommand):
                               % {"password": password, "env": demo_accounts.PASSWORD_ENV})
         else:
             self.stdout.write(_("演示账号密码为环境变量 %(env)s 的值。") % {"env": demo_accounts.PASSWORD_ENV})
-        self.stdout.write(_("设置 HAOCHAPING_DEMO=1 运行时（make run），演示账号登录无需动态口令；否则监督人员和管理员首次登录须绑定动态口令。"))
+        self.stdout.write(_("设置 HAOCHAPING_DEMO=1 运行时（make run），演示账号登录无需动态口令；否则经办人、监督人员和管理员首次登录须绑定动态口令。"))
