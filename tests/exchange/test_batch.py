@@ -15,7 +15,6 @@ from tests.records.helpers import (
     assert_problem,
     evaluation_payload,
     full_evaluation_payload,
-    iso,
     record_payload,
 )
 
@@ -80,6 +79,11 @@ def test_the_live_national_shape_is_mapped_at_the_border(http, org, item):
     # The upstream's key (projectNo + assessNumber) is the idempotency key: a redelivery writes nothing.
     again = http.post("/api/v1/batch/evaluations", params={"shape": "national"}, json={"items": [row]}).json()
     assert again["results"][0]["status"] == "replayed" and Evaluation.objects.count() == 1
+    # Where pf 7 means 系统默认评价, live intake refuses it: the system never takes a default as an evaluation.
+    default = {**row, "pf": "7", "serviceNumber": "1", "assessNumber": "3"}
+    refused = http.post("/api/v1/batch/evaluations", params={"shape": "national-pf7-default"},
+                        json={"items": [default]}).json()
+    assert refused["results"][0]["problem"]["field"] == "channel" and Evaluation.objects.count() == 1
 
 
 def test_gbt_39046_rows_are_reversed_on_the_way_in(http, org, item):
@@ -95,7 +99,7 @@ def test_gbt_39046_rows_are_reversed_on_the_way_in(http, org, item):
 def test_national_records_carry_their_area_code(http, org, item):
     row = {"projectNo": f"N-{uuid.uuid4().hex[:10]}", "taskCode": item.implementation_code,
            "areaCode": org.county.code.ljust(12, "0"), "deptCode": org.department.credit_code, "userProp": "1",
-           "platformCode": org.platform.code, "promiseDay": "5", "proStatus": "2", "acceptDate": iso(factories.timezone.now()).replace("T", " ")[:19]}
+           "platformCode": org.platform.code, "promiseDay": "5", "proStatus": "2", "acceptDate": "2026-03-02 09:00:00"}
     answer = http.post("/api/v1/batch/records", params={"shape": "national"}, json={"items": [row]}).json()
     assert answer["created"] == 1, answer["results"][0]["problem"]
     record = ServiceRecord.objects.get()
