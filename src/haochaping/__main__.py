@@ -4,6 +4,7 @@
     haochaping demo [--records N]                          load demo data once
     haochaping worker                                      background tasks
     haochaping apikey create --name N --scopes a,b         print a new API key alone on stdout
+    haochaping import FILE --kind records|evaluations      history import (docs/exchange.md)
     haochaping <django command> ...                        any Django management command
 """
 

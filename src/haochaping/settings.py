@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # Before import_export, whose own `import` command would otherwise answer `haochaping import` (an earlier
+    # app's command wins): ours is the history import (docs/exchange.md).
+    "haochaping.exchange",
     "import_export",
     "django_tasks",
     "django_tasks_db",
@@ -53,7 +56,6 @@ INSTALLED_APPS = [
     "haochaping.rectification",
     "haochaping.insight",
     "haochaping.disclosure",
-    "haochaping.exchange",
     "haochaping.demo",
 ]
 

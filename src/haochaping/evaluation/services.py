@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -110,8 +111,9 @@ class _DuplicateRow(Exception):
     """The evaluation row itself violated a unique constraint (a concurrent submit won)."""
 
 
-def _check(data: EvaluationInput, record: ServiceRecord, today) -> None:
-    if data.channel not in Channel.values or data.channel == Channel.SYSTEM_DEFAULT:
+def _check(data: EvaluationInput, record: ServiceRecord, today, *, imported: bool = False) -> None:
+    # A "system default" evaluation is never made here (R3.8, R8.4); only history brings them, kept apart.
+    if data.channel not in Channel.values or (data.channel == Channel.SYSTEM_DEFAULT and not imported):
         raise invalid("未知的评价渠道", "channel")
     if data.type not in EvaluationType.values:
         raise invalid("评价类型应为 active（主动评价）或 followup（追加评价）", "type")
@@ -173,7 +175,7 @@ def _refuse_other_window(kiosk: KioskDevice | None, window_id) -> None:
 
 def submit_evaluation(
     data: EvaluationInput, *, source: str, now=None, region_scope: Region | None = None, actor=None,
-    kiosk: KioskDevice | None = None, paper_entry: bool = False, by_api_key: bool = False,
+    kiosk: KioskDevice | None = None, paper_entry: bool = False, by_api_key: bool = False, imported: bool = False,
 ) -> SubmitResult:
     """Record one evaluation of a 办件 stage.
 
@@ -186,6 +188,9 @@ def submit_evaluation(
     on the kiosk channel. ``paper_entry`` marks the typing-in of a filled paper form (channel paper): then
     ``actor`` must hold ``evaluation.enter_paper_form`` and must not be the 办件's staff member (R3.2, R7.1).
     ``by_api_key``: a platform's API key submits; it may not claim the kiosk channel (403).
+    ``imported``: history brought over from a former system (`haochaping import`): ``now`` is the evaluation's
+    original time (the 补充评价 period is checked against it), channel ``system_default`` is accepted and kept
+    apart, and receivers know it by ``source`` (``import:…``).
     """
     _refuse_insider(actor, paper_entry=paper_entry)
     if paper_entry and data.channel != Channel.PAPER:
@@ -210,9 +215,11 @@ def submit_evaluation(
     _refuse_other_window(kiosk, record.window_id)
     if paper_entry:
         _refuse_own_record(actor, record)
-    now = now or timezone.now()
+    # In UTC, as the database gives it back: the leaf hash covers created_at's ISO text, so a caller's own offset
+    # (an imported row's +08:00) must not make the stored row hash differently from what a verifier recomputes.
+    now = (now or timezone.now()).astimezone(UTC)
     today = timezone.localtime(now).date()
-    _check(data, record, today)
+    _check(data, record, today, imported=imported)
     taken_key = (
         Evaluation.objects.filter(record=record, stage=data.stage, type=data.type)
         .order_by()

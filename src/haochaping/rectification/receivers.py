@@ -16,10 +16,14 @@ from haochaping.rectification import rules, services
 from haochaping.rectification.models import CaseTransition, RectificationCase
 from haochaping.rectification.rules import Outcome, Satisfaction, State
 
+IMPORT_SOURCE_PREFIX = "import:"
+
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="rectification.open_case")
 def open_case(sender, evaluation, **kwargs):
-    if not evaluation.is_bad:
+    # History brought over from a former system (source "import:…") was handled there: opening cases for it
+    # would put months of long-passed deadlines on today's workbench.
+    if not evaluation.is_bad or evaluation.source.startswith(IMPORT_SOURCE_PREFIX):
         return None
     # No try/except: a failure here must roll the evaluation back too (one transaction).
     return {"case_id": services.open_case_for_evaluation(evaluation).pk}
