@@ -60,7 +60,7 @@ def test_a_kiosk_bad_review_is_handled_and_the_evaluator_reads_the_answer(page, 
 
     org = factories.make_org()
     item = factories.make_item(org, name="食品经营许可证核发")
-    secret = enrol(make_user("handler-lixia", Role.HANDLER, org, first_name="王经办"))
+    totp_secret = enrol(make_user("handler-lixia", Role.HANDLER, org, first_name="王经办"))
     device, secret = kiosk.register_kiosk(org.window, "1号窗口评价器")
     record = factories.make_record(org, item)
 
@@ -78,7 +78,7 @@ def test_a_kiosk_bad_review_is_handled_and_the_evaluator_reads_the_answer(page, 
     case = RectificationCase.objects.get(record=record)
 
     # The handler signs in and finds the case in the unit's queue, unassigned.
-    sign_in(page, "handler-lixia", secret)
+    sign_in(page, "handler-lixia", totp_secret)
     unit = page.get_by_role("table", name="本单位待办案件（未指派的在前）")
     row = unit.get_by_role("row").filter(has_text=f"{case.pk:06d}")
     expect(row).to_contain_text("未指派")
