@@ -136,3 +136,93 @@ def test_outbound_times_are_beijing_wall_clock_whatever_the_offset_inside():
     assert rules.format_time(datetime(2025, 12, 31, 16, 30, tzinfo=UTC), rules.GBT_TIME) == "20260101T003000"
     with pytest.raises(ValueError):
         rules.format_time(datetime(2026, 1, 1), rules.NATIONAL_TIME)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("assessTime", "2026/03/02 09:15", "时间格式应为 yyyy-MM-dd HH:mm:ss（北京时间）"),
+    ("assessTime", "1999-12-31 23:59:59", "时间不在合理范围内（2000年至2099年）"),
+    ("satisfaction", "0", "应在1到5之间"),
+    ("satisfaction", "x", "应为整数"),
+    ("pf", "9", "代码不在允许的取值内（1、2、3、4、5、6、7）"),
+    ("projectNo", "  ", "缺少该字段"),
+    ("writingEvaluation", "好" * 2001, "长度超过2000个字符"),
+    ("userProp", "8", "评价人类型代码应为1-6或9"),
+    ("serviceNumber", "3", "代码不在允许的取值内（1、2）"),
+])
+def test_refusals_say_what_is_wrong_in_chinese(field, value, message):
+    with pytest.raises(Refused) as refused:
+        rules.evaluation_from_national({**NATIONAL_ROW, field: value})
+    assert (refused.value.field, refused.value.message) == (field, message)
+    assert str(refused.value) == f"{field}: {message}"
+
+
+def test_time_bounds_are_inclusive_of_2000_and_exclusive_of_2100():
+    assert rules.parse_time("2000-01-01 00:00:00", rules.NATIONAL_TIME, "t").year == 2000
+    assert rules.parse_time("20991231T235959", rules.GBT_TIME, "t").year == 2099
+    with pytest.raises(Refused, match="YYYYMMDDThhmmss"):
+        rules.parse_time("2026-01-01 00:00:00", rules.GBT_TIME, "t")
+
+
+def test_optional_national_fields_may_be_left_out():
+    row = {k: v for k, v in NATIONAL_ROW.items() if k not in (
+        "evalDetail", "writingEvaluation", "userProp", "deptCode", "taskCode", "taskHandleItem", "dataSource")}
+    ev = rules.evaluation_from_national(row)
+    assert (ev["labels"], ev["comment"], ev["evaluator_type"], ev["department_credit_code"]) == ([], "", None, "")
+    assert "userProp" not in rules.evaluation_to_national(ev)
+    assert rules.evaluation_from_national({**NATIONAL_ROW, "pf": "04", "evalDetail": "108，110 108"})["labels"] == [
+        "108", "110"]
+    assert rules.evaluation_from_national({**NATIONAL_ROW, "satisfaction": 3, "assessNumber": 999})["level"] == 3
+
+
+RECORD_ROW = {"projectNo": "P-9", "taskCode": "T-1", "areaCode": "370102000000", "deptCode": "11370100004307498J",
+              "userProp": "1", "proStatus": "1"}
+
+
+def test_a_waiting_record_needs_no_dates_or_promise():
+    record = rules.record_from_national(RECORD_ROW)
+    assert (record["status"], record["record_type"], record["promised_days"]) == (1, "immediate", 0)
+    assert (record["accepted_at"], record["completed_at"]) == (None, None)
+    assert {record[k] for k in ("agency_code", "window_code", "staff_no", "platform_code")} == {None}
+    assert rules.record_to_national(record) == {**RECORD_ROW, "promiseDay": "0", "acceptDate": "", "finishDate": ""}
+    assert rules.record_from_national({**RECORD_ROW, "promiseDay": "3650"})["promised_days"] == 3650
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("promiseDay", "3651"), ("proStatus", "0"), ("proStatus", ""), ("userProp", "7"), ("areaCode", "3701"),
+    ("areaCode", "37010200000a"), ("acceptDate", "2026-03-02"), ("finishDate", "20260302T090000"),
+    ("taskCode", ""), ("deptCode", "1" * 19), ("platformCode", "P" * 41),
+])
+def test_bad_record_values_are_refused_naming_the_field(field, value):
+    with pytest.raises(Refused) as refused:
+        rules.record_from_national({**RECORD_ROW, field: value})
+    assert refused.value.field == field
+
+
+GBT_ROW = {"办件编号": "P-1", "评价渠道": "3", "评价人": "", "评价时间": "20251231T235959", "评价次数": "1",
+           "满意度代码": "2", "文字评价": "", "行政区划": ""}
+
+
+def test_a_gbt_row_without_evaluator_or_region():
+    ev = rules.evaluation_from_gbt(GBT_ROW)
+    assert (ev["level"], ev["type"], ev["stage"], ev["evaluator_name"], ev["region_code"]) == (
+        4, "active", "complete", "", "")
+    assert ev["labels"] == [] and ev["idempotency_key"] == "P-1:1"
+    assert rules.evaluation_from_gbt({**GBT_ROW, "评价渠道": "7"}, NATIONAL_PF7_DEFAULT)["channel"] == "system_default"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("评价渠道", "0"), ("满意度代码", "6"), ("满意度代码", "0"), ("评价次数", "0"), ("评价次数", "1000"),
+    ("评价时间", "2025-12-31 23:59:59"), ("行政区划", "37"), ("办件编号", ""), ("评价人", "名" * 41),
+])
+def test_bad_gbt_values_are_refused_naming_the_data_element(field, value):
+    with pytest.raises(Refused) as refused:
+        rules.evaluation_from_gbt({**GBT_ROW, field: value})
+    assert refused.value.field == field
+
+
+def test_a_profile_with_other_service_numbers():
+    profile = rules.Profile(name="p", stage_by_service_number={"0": "accept", "1": "complete"})
+    assert profile.service_number("accept") == "0" and profile.service_number("complete") == "1"
+    with pytest.raises(Refused) as refused:
+        rules.Profile(stage_by_service_number={"2": "complete"}).service_number("accept")
+    assert refused.value.field == "serviceNumber"

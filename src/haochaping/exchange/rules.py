@@ -32,6 +32,7 @@ DIGITS_RE = re.compile(r"^\d+$")
 
 NATIONAL_TIME = "%Y-%m-%d %H:%M:%S"
 GBT_TIME = "%Y%m%dT%H%M%S"
+TIME_HINTS = {NATIONAL_TIME: "yyyy-MM-dd HH:mm:ss", GBT_TIME: "YYYYMMDDThhmmss"}
 
 # GB/T 39046-2020 evaluation data set: the standard's data element names, as column headers of a file.
 GBT_FIELDS = ("办件编号", "评价渠道", "评价人", "评价时间", "评价次数", "满意度代码", "文字评价", "行政区划")
@@ -125,7 +126,7 @@ def parse_time(value: str, fmt: str, name: str) -> datetime:
     try:
         moment = datetime.strptime(value, fmt).replace(tzinfo=BEIJING)
     except ValueError:
-        raise Refused(name, f"时间格式应为 {fmt.replace('%Y', 'YYYY').replace('%m', 'MM').replace('%d', 'DD').replace('%H', 'hh').replace('%M', 'mm').replace('%S', 'ss')}") from None
+        raise Refused(name, f"时间格式应为 {TIME_HINTS[fmt]}（北京时间）") from None
     if not EARLIEST <= moment < LATEST:
         raise Refused(name, "时间不在合理范围内（2000年至2099年）")
     return moment
