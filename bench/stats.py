@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/stats.py` puts bench/, not the checkout, on the path
     sys.path.insert(0, str(ROOT))
 
-from bench.ingest import (  # noqa: E402 - after the path fix above
+from bench.common import (  # noqa: E402 - after the path fix above
     DEFAULT_DATABASE_URL,
     RESULTS_DIR,
     Server,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from bench.ingest import drop_database, percentile
+from bench.common import drop_database, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 50

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from bench.ingest import drop_database
+from bench.common import drop_database
 from bench.stats import queries, ratios
 
 ROOT = Path(__file__).resolve().parents[2]
