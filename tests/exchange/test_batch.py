@@ -83,7 +83,7 @@ def test_the_live_national_shape_is_mapped_at_the_border(http, org, item):
     default = {**row, "pf": "7", "serviceNumber": "1", "assessNumber": "3"}
     refused = http.post("/api/v1/batch/evaluations", params={"shape": "national-pf7-default"},
                         json={"items": [default]}).json()
-    assert refused["results"][0]["problem"]["field"] == "channel" and Evaluation.objects.count() == 1
+    assert refused["results"][0]["problem"]["field"] == "pf" and Evaluation.objects.count() == 1
 
 
 def test_gbt_39046_rows_are_reversed_on_the_way_in(http, org, item):
@@ -110,6 +110,8 @@ def test_national_records_carry_their_area_code(http, org, item):
     row["projectNo"] += "x"
     refused = http.post("/api/v1/batch/records", params={"shape": "national"}, json={"items": [row]}).json()
     assert refused["refused"] == 1 and ServiceRecord.objects.count() == 1
+    # Named as the sender spells it: agencyCode, not this system's agency_code.
+    assert refused["results"][0]["problem"]["field"] == "agencyCode"
 
 
 def test_a_batch_is_bounded_and_must_be_a_list(http, db):

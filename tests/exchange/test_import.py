@@ -96,7 +96,8 @@ def test_history_keeps_its_times_and_keeps_defaults_apart(db, history):
     assert evs["HIS-00002"].is_bad and not RectificationCase.objects.exists()
     refused = list(csv.reader(io.StringIO((history.parent / "evaluations.csv.refused.csv").read_text("utf-8-sig"))))
     assert refused[0] == ["行号", "字段", "原因"]
-    assert [(r[0], r[1]) for r in refused[1:]] == [("4", "satisfaction"), ("5", "project_no"), ("6", "stage")]
+    # Fields are named in the file's own words: the national shape's projectNo and serviceNumber.
+    assert [(r[0], r[1]) for r in refused[1:]] == [("4", "satisfaction"), ("5", "projectNo"), ("6", "serviceNumber")]
     assert "2025-06-10" in refused[3][2]
     assert all("超期" not in r[2] for r in refused)  # reasons, never the row's values
 

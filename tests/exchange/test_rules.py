@@ -226,3 +226,13 @@ def test_a_profile_with_other_service_numbers():
     with pytest.raises(Refused) as refused:
         rules.Profile(stage_by_service_number={"2": "complete"}).service_number("accept")
     assert refused.value.field == "serviceNumber"
+
+
+@pytest.mark.parametrize(("kind", "shape", "internal", "foreign"), [
+    ("records", "national", "agency_code", "agencyCode"), ("records", "national", "applicant.type", "userProp"),
+    ("evaluations", "national", "labels.1", "evalDetail"), ("evaluations", "national", "stage", "serviceNumber"),
+    ("evaluations", "gbt39046", "level", "满意度代码"), ("evaluations", "internal", "level", "level"),
+    ("evaluations", "national", "body", "body"), ("records", "national", None, None),
+])
+def test_a_refused_field_is_named_in_the_senders_words(kind, shape, internal, foreign):
+    assert rules.foreign_field(kind, shape, internal) == foreign

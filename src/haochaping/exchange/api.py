@@ -67,20 +67,28 @@ def _answer(results: list[dict]) -> dict:
     return {**counts, "results": results}
 
 
-def _each(items: list[dict], handle) -> dict:
+def _each(items: list[dict], handle, *, kind: str, shape: str) -> dict:
+    def refused(index, status, detail, field, code, errors=None):
+        # A foreign shape's sender reads its own field names (agencyCode, satisfaction), not ours.
+        named = rules.foreign_field(kind, shape, field)
+        if named != field and detail.startswith(f"{field}："):
+            detail = f"{named}：{detail[len(field) + 1:]}"
+        errors = [{**e, "field": rules.foreign_field(kind, shape, e["field"])} for e in errors or []]
+        return _refused(index, status, detail, named, code, errors or None)
+
     results = []
     for index, raw in enumerate(items):
         try:
             results.append({"index": index, **handle(raw)})
-        except rules.Refused as refused:
-            results.append(_refused(index, 422, f"{refused.field}：{refused.message}", refused.field, "invalid"))
+        except rules.Refused as exc:
+            results.append(_refused(index, 422, f"{exc.field}：{exc.message}", exc.field, "invalid"))
         except pydantic.ValidationError as exc:
             errors = validation_errors(exc.errors(include_input=False))
             first = errors[0]
-            results.append(_refused(index, 422, f"{first['field']}：{first['message']}", first["field"], "invalid",
-                                    errors))
+            results.append(refused(index, 422, f"{first['field']}：{first['message']}", first["field"], "invalid",
+                                   errors))
         except DomainError as exc:
-            results.append(_refused(index, exc.status, exc.detail, exc.field, exc.code))
+            results.append(refused(index, exc.status, exc.detail, exc.field, exc.code))
     return _answer(results)
 
 
@@ -106,7 +114,7 @@ def submit_evaluations(request, payload: BatchIn, filters: Query[ShapeFilter]):
         return {"status": "replayed" if result.replayed else "created", "id": ev.pk, "project_no": data.project_no,
                 "case_id": result.case_id}
 
-    return _each(payload.items, handle)
+    return _each(payload.items, handle, kind="evaluations", shape=filters.shape)
 
 
 @router.post(
@@ -124,4 +132,4 @@ def push_records(request, payload: BatchIn, filters: Query[ShapeFilter]):
             data, source=f"apikey:{request.api_key.prefix}", region_scope=request.api_key.region)
         return {"status": "created" if created else "replayed", "id": record.pk, "project_no": record.project_no}
 
-    return _each(payload.items, handle)
+    return _each(payload.items, handle, kind="records", shape=filters.shape)

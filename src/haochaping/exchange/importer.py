@@ -238,7 +238,9 @@ def import_file(path: Path, *, kind: str, shape: str = "internal", name: str = "
             else:
                 result.replayed += 1
         except (rules.Refused, pydantic.ValidationError, DomainError) as exc:
-            result.refusals.append((number, *refusal(exc)))
+            field_, reason = refusal(exc)
+            named = field_ if isinstance(exc, rules.Refused) else rules.foreign_field(kind, shape, field_)
+            result.refusals.append((number, named, reason))
         if number % CHECKPOINT_EVERY == 0:
             _write_refusals(path, result.refusals)
             _save_progress(path, kind, shape, number)

@@ -316,3 +316,31 @@ def evaluation_to_gbt(ev: dict, profile: Profile = NATIONAL) -> dict:
         "文字评价": ev.get("comment") or "",
         "行政区划": ev.get("region_code") or "",
     }
+
+
+# -- naming a refused field in the sender's words ----------------------------------------------------------------
+
+NATIONAL_RECORD_NAMES = {
+    "project_no": "projectNo", "implementation_code": "taskCode", "region_code": "areaCode",
+    "department_credit_code": "deptCode", "applicant": "userProp", "applicant.type": "userProp",
+    "record_type": "promiseDay", "promised_days": "promiseDay", "status": "proStatus", "accepted_at": "acceptDate",
+    "completed_at": "finishDate", **{internal: foreign for foreign, internal in RECORD_UNIT_EXTENSIONS},
+}
+NATIONAL_EVALUATION_NAMES = {
+    "project_no": "projectNo", "channel": "pf", "level": "satisfaction", "stage": "serviceNumber",
+    "type": "evaluateType", "labels": "evalDetail", "comment": "writingEvaluation", "idempotency_key": "assessNumber",
+}
+GBT_EVALUATION_NAMES = {
+    "project_no": "办件编号", "channel": "评价渠道", "level": "满意度代码", "type": "评价次数", "comment": "文字评价",
+    "idempotency_key": "评价次数", "evaluator_name": "评价人", "stage": "评价时间",
+}
+
+
+def foreign_field(kind: str, shape: str, field: str | None) -> str | None:
+    """The sender's name for an internal field a refusal names (``labels.1`` → ``evalDetail``), so a platform
+    that sent the national shape reads ``agencyCode``, not ``agency_code``. Unknown names pass through."""
+    if not field or shape == "internal":
+        return field
+    names = (NATIONAL_RECORD_NAMES if kind == "records" else
+             GBT_EVALUATION_NAMES if shape == "gbt39046" else NATIONAL_EVALUATION_NAMES)
+    return names.get(field) or names.get(field.split(".")[0]) or field
