@@ -257,6 +257,11 @@ HAOCHAPING_SM4_KEY = os.environ.get("HAOCHAPING_SM4_KEY", "")
 HAOCHAPING_INDEX_KEY = os.environ.get("HAOCHAPING_INDEX_KEY", "")
 if PRODUCTION and not (HAOCHAPING_SM4_KEY and HAOCHAPING_INDEX_KEY):
     raise RuntimeError("HAOCHAPING_SM4_KEY and HAOCHAPING_INDEX_KEY must be set in production")
+# This node's SM2 signing key (64 hex digits): checkpoints of the verifiable log and pushes to an upper node are
+# signed with it (core/signing.py). Development derives one from SECRET_KEY; production must set it.
+HAOCHAPING_SM2_PRIVATE_KEY = os.environ.get("HAOCHAPING_SM2_PRIVATE_KEY", "")
+if PRODUCTION and not HAOCHAPING_SM2_PRIVATE_KEY:
+    raise RuntimeError("HAOCHAPING_SM2_PRIVATE_KEY must be set in production")
 # Reveals of full personal data by one user in 24 h above which the access log flags the user (R7.2).
 HAOCHAPING_REVEAL_DAILY_LIMIT = int(os.environ.get("HAOCHAPING_REVEAL_DAILY_LIMIT", "50"))
 
