@@ -131,9 +131,11 @@ def _register_routers() -> None:
     from haochaping.insight.api import router as stats_router
 
     api.add_router("/stats", stats_router)
-    from haochaping.exchange.api import router as batch_router
+    from haochaping.exchange.api import batch_router, health_router, node_router
 
     api.add_router("/batch", batch_router)
+    api.add_router("/exchange", node_router)
+    api.add_router("/health", health_router)
 
 
 _register_routers()

@@ -260,6 +260,10 @@ if PRODUCTION and not (HAOCHAPING_SM4_KEY and HAOCHAPING_INDEX_KEY):
 # This node's SM2 signing key (64 hex digits): checkpoints of the verifiable log and pushes to an upper node are
 # signed with it (core/signing.py). Development derives one from SECRET_KEY; production must set it.
 HAOCHAPING_SM2_PRIVATE_KEY = os.environ.get("HAOCHAPING_SM2_PRIVATE_KEY", "")
+# Reporting upward (exchange): the first wait after a failed push, doubling per failure up to 15 minutes.
+HAOCHAPING_OUTBOX_BACKOFF_SECONDS = int(os.environ.get("HAOCHAPING_OUTBOX_BACKOFF_SECONDS", "5"))
+# An upstream whose oldest unsent row is older than this many seconds makes the health endpoint say "degraded".
+HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS", "900"))
 if PRODUCTION and not HAOCHAPING_SM2_PRIVATE_KEY:
     raise RuntimeError("HAOCHAPING_SM2_PRIVATE_KEY must be set in production")
 # Reveals of full personal data by one user in 24 h above which the access log flags the user (R7.2).

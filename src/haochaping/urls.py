@@ -22,6 +22,7 @@ urlpatterns = [
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),
+    path("exchange/", include("haochaping.exchange.urls")),
     path("public/", include("haochaping.disclosure.urls")),
     path("hotline/", include(evaluation_urls.hotline_urls)),
     path("q/", include(evaluation_urls.qr_urls)),

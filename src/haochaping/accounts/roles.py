@@ -60,7 +60,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.SUPERVISOR: {
         *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
         "accounts.view_personaldataaccess", "evaluation.view_kioskdevice", *_VIEW_CASES,
-        "rectification.view_casenotice", "evaluation.view_evaluationexclusion",
+        "rectification.view_casenotice", "evaluation.view_evaluationexclusion", "exchange.view_receivedreport",
     },
     Role.ASSESSOR: {*_VIEW_ORG},
     # Operators record a caller's evaluation (channel phone) with consent; they are not the rated party.
@@ -68,6 +68,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.ADMINISTRATOR: {
         *_MANAGE_ORG, "records.view_servicerecord", "evaluation.view_evaluation",
         "accounts.view_user", "accounts.add_user", "accounts.change_user",
+        # Reporting upward and the lower nodes (exchange): configure, watch, re-send dead letters.
+        "exchange.view_upstream", "exchange.add_upstream", "exchange.change_upstream",
+        "exchange.view_lowernode", "exchange.add_lowernode", "exchange.change_lowernode",
+        "exchange.view_outboxentry", "exchange.change_outboxentry", "exchange.view_reconciliation",
+        "exchange.view_receivedreport", "exchange.view_reportedcaseoutcome",
     },
 }
 

@@ -120,15 +120,16 @@ def read_rows(path: Path) -> Iterator[dict]:
 
 # -- one row ------------------------------------------------------------------------------------------------------
 
-def _record(row: dict, shape: str, source: str) -> bool:
+def _record(row: dict, shape: str, source: str, region_scope=None) -> bool:
     if shape == "gbt39046":
         raise rules.Refused("kind", "GB/T 39046 评价数据集不含办件")
     body = row if shape == "internal" else rules.record_from_national(row)
-    _, created = record_services.push_record(record_input(RecordIn.model_validate(body)), source=source)
+    _, created = record_services.push_record(record_input(RecordIn.model_validate(body)), source=source,
+                                             region_scope=region_scope)
     return created
 
 
-def _evaluation(row: dict, shape: str, source: str) -> bool:
+def _evaluation(row: dict, shape: str, source: str, region_scope=None) -> bool:
     if shape == "internal":
         row = dict(row)
         when = row.pop("evaluated_at", None)
@@ -156,16 +157,18 @@ def _evaluation(row: dict, shape: str, source: str) -> bool:
             channel=mapped["channel"], level=mapped["level"], type=mapped["type"], labels=mapped["labels"],
             comment=mapped["comment"], evaluator_name=mapped.get("evaluator_name", ""),
         )
-    result = evaluation_services.submit_evaluation(data, source=source, now=evaluated_at, imported=True)
+    result = evaluation_services.submit_evaluation(data, source=source, now=evaluated_at, imported=True,
+                                                   region_scope=region_scope)
     return not result.replayed
 
 
-def import_row(kind: str, shape: str, row: dict, source: str) -> bool:
+def import_row(kind: str, shape: str, row: dict, source: str, *, region_scope=None) -> bool:
     """Import one row; True when it was new, False when it was there already. Raises Refused,
-    pydantic.ValidationError or DomainError for a row that cannot be imported (nothing of it is written)."""
+    pydantic.ValidationError or DomainError for a row that cannot be imported (nothing of it is written).
+    ``region_scope``: a lower node's region; rows outside it are refused as the API refuses them."""
     if "__unreadable__" in row:
         raise rules.Refused("row", row["__unreadable__"])
-    return (_record if kind == "records" else _evaluation)(row, shape, source)
+    return (_record if kind == "records" else _evaluation)(row, shape, source, region_scope)
 
 
 def refusal(exc: Exception) -> tuple[str, str]:

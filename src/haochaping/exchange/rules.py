@@ -344,3 +344,56 @@ def foreign_field(kind: str, shape: str, field: str | None) -> str | None:
     names = (NATIONAL_RECORD_NAMES if kind == "records" else
              GBT_EVALUATION_NAMES if shape == "gbt39046" else NATIONAL_EVALUATION_NAMES)
     return names.get(field) or names.get(field.split(".")[0]) or field
+
+
+# -- reporting upward ----------------------------------------------------------------------------------------------
+
+SIGNATURE_WINDOW_SECONDS = 300  # a push whose timestamp is further from the receiver's clock is refused
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_CAP_SECONDS = 900
+
+
+def signing_string(app_id: str, timestamp: str, body_digest: str) -> bytes:
+    """What a push's SM2 signature covers: the live interfaces sign app id and timestamp; the body's SM3 digest is
+    added so that a signature cannot be lifted onto another body."""
+    return f"{app_id}\n{timestamp}\n{body_digest}".encode()
+
+
+def timestamp_problem(timestamp: str, now_ms: int) -> str | None:
+    """Why a push's timestamp (milliseconds since the epoch, as text) is refused, or None."""
+    if not DIGITS_RE.match(timestamp or "") or len(timestamp) > 15:
+        return "应为毫秒时间戳（数字）"
+    if abs(int(timestamp) - now_ms) > SIGNATURE_WINDOW_SECONDS * 1000:
+        return f"与接收方时间相差超过{SIGNATURE_WINDOW_SECONDS}秒"
+    return None
+
+
+def backoff_seconds(attempts: int, *, base: int = BACKOFF_BASE_SECONDS) -> int:
+    """Wait before the next try after ``attempts`` failed ones: base, 2×base, 4×base … up to 15 minutes."""
+    if attempts < 1:
+        return 0
+    return min(BACKOFF_CAP_SECONDS, base * 2 ** min(attempts - 1, 20))
+
+
+ASSESS_ORDER = {("accept", "active"): 1, ("accept", "followup"): 2, ("complete", "active"): 3,
+                ("complete", "followup"): 4}
+
+
+def assess_number(project_no: str, idempotency_key: str, stage: str, type_: str) -> int:
+    """The upstream's assessNumber of an evaluation: kept as it came when it arrived in the national shape (its
+    idempotency key is ``projectNo:assessNumber``), otherwise the evaluation's place among the at most four a 办件
+    can have (受理 then 办结, each 主动 then 追加), which is stable, so a redelivery has the same key."""
+    head, sep, tail = idempotency_key.rpartition(":")
+    if sep and head == project_no and DIGITS_RE.match(tail) and 1 <= int(tail) <= 999:
+        return int(tail)
+    return ASSESS_ORDER[(stage, type_)]
+
+
+def count_differences(local: dict[tuple[str, str], int], upstream: dict[tuple[str, str], int]) -> list[dict]:
+    """Per (region code, kind) where the two nodes' counts of one day differ: what each side has."""
+    return [
+        {"region_code": region, "kind": kind, "local": local.get((region, kind), 0),
+         "upstream": upstream.get((region, kind), 0)}
+        for region, kind in sorted(set(local) | set(upstream))
+        if local.get((region, kind), 0) != upstream.get((region, kind), 0)
+    ]

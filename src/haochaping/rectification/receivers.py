@@ -17,13 +17,15 @@ from haochaping.rectification.models import CaseTransition, RectificationCase
 from haochaping.rectification.rules import Outcome, Satisfaction, State
 
 IMPORT_SOURCE_PREFIX = "import:"
+# Evaluations a lower node relays (exchange, source "node:…") have their cases at that node, which reports outcomes.
+HANDLED_ELSEWHERE = (IMPORT_SOURCE_PREFIX, "node:")
 
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="rectification.open_case")
 def open_case(sender, evaluation, **kwargs):
     # History brought over from a former system (source "import:…") was handled there: opening cases for it
     # would put months of long-passed deadlines on today's workbench.
-    if not evaluation.is_bad or evaluation.source.startswith(IMPORT_SOURCE_PREFIX):
+    if not evaluation.is_bad or evaluation.source.startswith(HANDLED_ELSEWHERE):
         return None
     # No try/except: a failure here must roll the evaluation back too (one transaction).
     return {"case_id": services.open_case_for_evaluation(evaluation).pk}

@@ -18,7 +18,7 @@ from haochaping.evaluation.api import EvaluationIn, evaluation_input, submit
 from haochaping.records import services as record_services
 from haochaping.records.api import RecordIn, record_input
 
-from . import rules
+from .. import rules
 
 router = Router(tags=["数据汇聚"])
 

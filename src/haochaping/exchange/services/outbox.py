@@ -1,0 +1,64 @@
+"""Writing the outbox (R6.2 完整采集、实时报送): a row per active upstream in the transaction that writes the 办件,
+evaluation or case outcome (exchange.receivers calls these from the lower apps' signals), and the admin's re-send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from ..models import OutboxEntry, Upstream
+
+Kind = OutboxEntry.Kind
+Status = OutboxEntry.Status
+
+
+def enqueue(kind: str, object_id: int, project_no: str, *, now: datetime | None = None) -> int:
+    """Queue one object for every active upstream; returns how many rows were written.
+
+    A 办件 or case outcome already waiting for an upstream is not queued twice: what is sent is read at sending
+    time, so the waiting row will carry the latest state. Evaluations never change, each is queued once."""
+    upstreams = Upstream.objects.filter(is_active=True)
+    if kind == Kind.CASE_OUTCOME:  # the national interface has no item for it; another instance of this system has
+        upstreams = upstreams.filter(profile=Upstream.Profile.INTERNAL)
+    upstream_ids = list(upstreams.values_list("id", flat=True))
+    if not upstream_ids:
+        return 0
+    if kind != Kind.EVALUATION:
+        waiting = set(OutboxEntry.objects.filter(
+            upstream_id__in=upstream_ids, kind=kind, object_id=object_id, status=Status.PENDING,
+        ).values_list("upstream_id", flat=True))
+        upstream_ids = [u for u in upstream_ids if u not in waiting]
+    now = now or timezone.now()
+    OutboxEntry.objects.bulk_create([
+        OutboxEntry(upstream_id=u, kind=kind, object_id=object_id, project_no=project_no, created_at=now)
+        for u in upstream_ids
+    ])
+    return len(upstream_ids)
+
+
+@transaction.atomic
+def resend(entry_ids, *, now: datetime | None = None) -> int:
+    """Put dead letters back in the queue (after whatever refused them was put right); returns how many."""
+    return OutboxEntry.objects.filter(pk__in=list(entry_ids), status=Status.DEAD).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=None, last_error="",
+    )
+
+
+def lag(now: datetime | None = None) -> dict:
+    """Per active upstream: rows waiting, dead letters and the age in seconds of the oldest waiting row."""
+    now = now or timezone.now()
+    out = {}
+    for upstream in Upstream.objects.filter(is_active=True):
+        rows = OutboxEntry.objects.filter(upstream=upstream)
+        pending = rows.filter(status=Status.PENDING)
+        oldest = pending.aggregate(oldest=Min("created_at"))["oldest"]
+        out[upstream.name] = {
+            "pending": pending.count(),
+            "dead": rows.filter(status=Status.DEAD).count(),
+            "lag_seconds": max(0, int((now - oldest).total_seconds())) if oldest else 0,
+            "last_error": pending.exclude(last_error="").values_list("last_error", flat=True).first() or "",
+        }
+    return out
