@@ -49,6 +49,7 @@ class ServerProcess:
     port: int
     seed: dict
     process: subprocess.Popen | None = None
+    extra_env: dict = field(default_factory=dict)
     log_path: Path = field(init=False)
 
     def __post_init__(self):
@@ -74,11 +75,17 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
 
+    def crash(self) -> None:
+        """SIGKILL the server and its workers at once (a power cut, not a shutdown)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def environment(var_dir: Path) -> dict:
+def environment(var_dir: Path, extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_TEST_NAME")}
     env.update(
         HAOCHAPING_VAR_DIR=str(var_dir),
@@ -87,6 +94,7 @@ def environment(var_dir: Path) -> dict:
         PYTHONUNBUFFERED="1",
         PYTHONPATH=str(ROOT),
     )
+    env.update(extra or {})
     return clock.subprocess_env(env)
 
 
@@ -99,15 +107,21 @@ def migrate(var_dir: Path) -> Path:
     return db
 
 
-def start(var_dir: Path, template: Path) -> ServerProcess:
-    env = environment(var_dir)
+def start(var_dir: Path, template: Path, extra_env: dict | None = None) -> ServerProcess:
+    env = environment(var_dir, extra_env)
     shutil.copyfile(template, var_dir / "haochaping.sqlite3")
     out = subprocess.run([sys.executable, "-c", SEED], env=env, cwd=ROOT, check=True, timeout=60, capture_output=True, text=True)
-    server = ServerProcess(var_dir, free_port(), json.loads(out.stdout.strip().splitlines()[-1]))
-    log = open(server.log_path, "wb")  # noqa: SIM115 - closed with the process
+    server = ServerProcess(var_dir, free_port(), json.loads(out.stdout.strip().splitlines()[-1]), extra_env=extra_env or {})
+    return serve(server)
+
+
+def serve(server: ServerProcess) -> ServerProcess:
+    """Start (or start again, on the same database and port) the server process."""
+    env = environment(server.var_dir, server.extra_env)
+    log = open(server.log_path, "ab")  # noqa: SIM115 - closed with the process
     server.process = subprocess.Popen(
         [BIN / "haochaping", "serve", "--host", "127.0.0.1", "--port", str(server.port), "--workers", "1", "--threads", "8"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -35,8 +35,8 @@ def daily_counts(start: date, end: date, *, region_code: str | None = None) -> d
     evaluations = Evaluation.objects.filter(created_at__gte=lo, created_at__lt=hi)
     records = ServiceRecord.objects.filter(accepted_at__gte=lo, accepted_at__lt=hi)
     if region_code:
-        evaluations = evaluations.filter(region_id__startswith=region_prefix(region_code))
-        records = records.filter(region_id__startswith=region_prefix(region_code))
+        evaluations = evaluations.filter(region__pk__startswith=region_prefix(region_code))
+        records = records.filter(region__pk__startswith=region_prefix(region_code))
     for kind, qs, moment in (("evaluations", evaluations, "created_at"), ("records", records, "accepted_at")):
         rows = (qs.order_by().annotate(day=TruncDate(moment, tzinfo=tz)).values("day", "region_id")
                 .annotate(n=Count("id")))

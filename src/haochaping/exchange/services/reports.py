@@ -27,7 +27,7 @@ def reports_for_node(region_code: str | None):
     """The reports an upper node sends down to a lower node bound to ``region_code`` (all, for an unbound key)."""
     qs = Report.objects.select_related("department").order_by("-period_start", "id")
     if region_code:
-        qs = qs.filter(region_id__startswith=region_prefix(region_code))
+        qs = qs.filter(region__pk__startswith=region_prefix(region_code))
     return qs
 
 
