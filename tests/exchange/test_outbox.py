@@ -317,3 +317,21 @@ def test_a_record_that_no_longer_exists_is_a_dead_letter_not_a_crash(unit, upstr
     result = sender.send_upstream(upstream)
     assert result.refused == 1 and upstream.outbox.get().status == Status.DEAD
     assert ServiceRecord.objects.count() == 1
+
+
+def test_an_administrator_resends_dead_letters_from_the_admin(unit, client):
+    from haochaping.accounts.models import User
+
+    org, item = unit
+    upstream = make_upstream()
+    factories.make_record(org, item)
+    upstream.outbox.update(status=Status.DEAD, last_error="project_no：办件不存在", attempts=3)
+    admin = User.objects.create(username=f"admin-{factories.seq()}", role="administrator", is_active=True, is_staff=True)
+    client.force_login(admin)
+    listing = client.get("/admin/exchange/outboxentry/?status__exact=dead")
+    assert listing.status_code == 200 and "办件不存在" in listing.content.decode()
+    dead = upstream.outbox.get()
+    response = client.post("/admin/exchange/outboxentry/", {"action": "resend", "_selected_action": [dead.pk]}, follow=True)
+    assert "1 条已重新排队报送" in response.content.decode()
+    dead.refresh_from_db()
+    assert (dead.status, dead.attempts, dead.last_error) == (Status.PENDING, 0, "")

@@ -216,3 +216,51 @@ def test_reports_are_sent_down_only_for_the_nodes_region(unit, live_server):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     other = Report.objects.get(region=org.other_county)
     assert httpx.get(f"{live_server.url}/api/v1/exchange/reports/{other.pk}/pdf", headers=headers).status_code == 404
+
+
+def test_the_lower_node_fetches_its_reports_once_and_its_supervisors_read_them(unit, live_server):
+    """The pull the worker does every hour, against a real server; then the pages (scoped like every report)."""
+    from django.test import Client
+
+    from haochaping.exchange.models import ReceivedReport, Upstream
+    from haochaping.exchange.services.reports import fetch_reports
+
+    org, item = unit
+    _, secret = register(org.county)
+    sup = User.objects.create(username=f"sup-{factories.seq()}", role="supervisor", region=org.province, is_active=True)
+    period = periods.last_finished(periods.MONTH, timezone.localdate())
+    made = report_services.generate_report(sup, kind=period.kind, start=period.start, region_code=org.county.code).report
+    upstream = Upstream(name="山东省节点", url=live_server.url, app_id="jinan-node")
+    upstream.set_api_key(secret)
+    upstream.save()
+    assert fetch_reports(upstream) == 1
+    assert fetch_reports(upstream) == 0  # already here
+    received = ReceivedReport.objects.get()
+    assert (received.remote_id, received.title, received.region_code) == (made.pk, made.title, org.county.code)
+
+    mine, other = Client(), Client()
+    mine.force_login(User.objects.create(username=f"s-{factories.seq()}", role="supervisor", region=org.county, is_active=True))
+    other.force_login(User.objects.create(username=f"s-{factories.seq()}", role="supervisor", region=org.other_county,
+                                          is_active=True))
+    assert made.title in mine.get("/exchange/reports/").content.decode()
+    pdf = mine.get(f"/exchange/reports/{received.pk}/pdf/")
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert made.title not in other.get("/exchange/reports/").content.decode()
+    assert other.get(f"/exchange/reports/{received.pk}/pdf/").status_code == 404
+
+
+def test_the_operations_page_is_for_administrators(unit):
+    from django.test import Client
+
+    from haochaping.exchange.models import Upstream
+
+    upstream = Upstream(name="山东省节点", url="https://hcp.example.gov.cn", app_id="jinan")
+    upstream.set_api_key("secret")
+    upstream.save()
+    admin, sup = Client(), Client()
+    admin.force_login(User.objects.create(username=f"a-{factories.seq()}", role="administrator", is_active=True))
+    sup.force_login(User.objects.create(username=f"s-{factories.seq()}", role="supervisor", region=unit[0].county,
+                                        is_active=True))
+    page = admin.get("/exchange/")
+    assert page.status_code == 200 and "山东省节点" in page.content.decode() and "无积压" in page.content.decode()
+    assert sup.get("/exchange/").status_code == 403
