@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/ingest.py` puts bench/, not the checkout, on the path
     sys.path.insert(0, str(ROOT))
 
+from bench.batch import BATCH, batch_phase, copy_phase  # noqa: E402 - after the path fix above
 from bench.common import (  # noqa: E402 - after the path fix above
     DEFAULT_DATABASE_URL,
     RESULTS_DIR,
@@ -168,14 +169,14 @@ def _seed_main(count: int) -> None:
 # Workload
 
 
-def make_payloads(count: int, seed: int) -> list[dict]:
-    """COUNT evaluation bodies, one per seeded 办件: mostly good, exactly every 50th a 差评 (2 %)."""
+def make_payloads(count: int, seed: int, offset: int = 0) -> list[dict]:
+    """COUNT evaluation bodies, one per seeded 办件 from ``offset``: mostly good, exactly every 50th a 差评 (2 %)."""
     rng = random.Random(seed)
     # The channels a platform's API key may claim (kiosk is an activated 评价器's alone: docs/api.md).
     channels = ["qr", "mobile", "pc", "terminal", "sms"]
     run = uuid.uuid4().hex[:8]
     bodies = []
-    for i in range(count):
+    for i in range(offset, offset + count):
         body = {
             "idempotency_key": f"bench-{run}-{i:08d}",
             "project_no": f"{PROJECT_PREFIX}{i:08d}",
@@ -419,7 +420,8 @@ def format_report(result: dict) -> str:
         "",
         f"{'':34}{'count':>7}{'errors':>8}{'per s':>10}{'p50 ms':>9}{'p99 ms':>9}{'wall s':>9}",
     ]
-    for label, ph in (("API POST /api/v1/evaluations", api), ("psycopg INSERT+COMMIT (reference)", ref)):
+    for label, ph in (("API POST /api/v1/evaluations", api), ("psycopg INSERT+COMMIT (reference)", ref),
+                      (f"API batch ({BATCH} a request)", result["batch"]), (f"psycopg COPY ({BATCH} a COPY)", result["copy"])):
         lines.append(
             f"{label:34}{ph['count']:>7}{ph['errors']:>8}{ph['per_s']:>10.1f}{ph['p50_ms']:>9.2f}"
             f"{ph['p99_ms']:>9.2f}{ph['wall_s']:>9.2f}"
@@ -435,6 +437,8 @@ def format_report(result: dict) -> str:
         f"ratio reference/API throughput: {ratio['throughput']:.1f}× "
         f"(the API stores one evaluation per {ratio['throughput']:.1f} bare INSERT+COMMITs' time)",
         f"ratio API/reference latency:    p50 {ratio['p50']:.1f}×, p99 {ratio['p99']:.1f}×",
+        f"ratio batch intake/COPY throughput: {ratio['batch_over_copy']:.3f}× (issue 16 asks ≥ 0.25×); "
+        f"batch/single API: {ratio['batch_over_single']:.2f}×",
         "",
     ]
     for label, ph in (("API", api), ("reference", ref)):
@@ -470,8 +474,10 @@ def run(cfg: Config) -> dict:
     load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews both phases
     recreate_database(cfg.database_url)
     migrate(cfg.database_url)
-    api_key = seed(cfg.database_url, cfg.count)
+    # The first COUNT 办件 are rated one request each, the next COUNT in batches (bench/batch.py).
+    api_key = seed(cfg.database_url, 2 * cfg.count)
     bodies = make_payloads(cfg.count, cfg.seed)
+    batch_bodies = make_payloads(cfg.count, cfg.seed + 1, offset=cfg.count)
     setup_s = time.perf_counter() - t0
 
     ids: dict[int, int] = {}
@@ -491,6 +497,9 @@ def run(cfg: Config) -> dict:
             retry = submit_all(server.url, api_key, bodies, cfg.clients, 200, "API retry",
                                expected_ids=ids, indices=indices, server_pid=server.proc.pid,
                                database_url=cfg.database_url)
+        rows_after_retry = count_evaluations(cfg.database_url)["rows"]
+        batch = batch_phase(Phase("API POST /api/v1/batch/evaluations", count=cfg.count), server.url, api_key,
+                            batch_bodies, cfg.clients, server_pid=server.proc.pid, database_url=cfg.database_url)
         ok_stop = True
     finally:
         server.stop()
@@ -500,8 +509,12 @@ def run(cfg: Config) -> dict:
             print(f"server log kept at {server.log.name}", file=sys.stderr)
 
     check = dict(rows_after_api)
-    check["rows_after_retry"] = count_evaluations(cfg.database_url)["rows"]
+    check["rows_after_retry"] = rows_after_retry
+    check["rows_after_batch"] = count_evaluations(cfg.database_url)["rows"]
     ref, ref_rows = reference_inserts(cfg.database_url, bodies, cfg.clients)
+    copy_rows = [_reference_row(cfg.count + i, b) for i, b in enumerate(batch_bodies)]
+    copied, copy_stored = copy_phase(Phase("psycopg COPY", count=cfg.count), cfg.database_url, copy_rows,
+                                     cfg.clients, REFERENCE_DDL)
 
     problems = []
     if api.errors:
@@ -514,10 +527,17 @@ def run(cfg: Config) -> dict:
         problems.append(f"{retry.errors} retries were not 200 replays, e.g. {retry.error_samples[:2]}")
     if check["rows_after_retry"] != check["rows"]:
         problems.append(f"retries changed the row count from {check['rows']} to {check['rows_after_retry']}")
+    if check["rows_after_batch"] != 2 * cfg.count:
+        problems.append(f"{check['rows_after_batch']} evaluations after the retries and the batch phase, "
+                        f"expected {2 * cfg.count}")
+    if batch.errors:
+        problems.append(f"{batch.errors} batch items not created, e.g. {batch.error_samples[:2]}")
+    if copy_stored != cfg.count:
+        problems.append(f"COPY stored {copy_stored} rows for {cfg.count}")
     if ref.errors or ref_rows != cfg.count:
         problems.append(f"reference stored {ref_rows} rows with {ref.errors} errors")
 
-    api_s, ref_s = api.summary(), ref.summary()
+    api_s, ref_s, batch_s, copy_s = api.summary(), ref.summary(), batch.summary(), copied.summary()
     result = {
         "benchmark": "ingest",
         "started_at": started_at,
@@ -535,7 +555,11 @@ def run(cfg: Config) -> dict:
         "retry": retry.summary() if retry is not None else None,
         "reference": ref_s,
         "reference_rows": ref_rows,
+        "batch": batch_s,
+        "copy": copy_s,
         "ratio": {
+            "batch_over_copy": batch_s["per_s"] / copy_s["per_s"] if copy_s["per_s"] else 0.0,
+            "batch_over_single": batch_s["per_s"] / api_s["per_s"] if api_s["per_s"] else 0.0,
             "throughput": ref_s["per_s"] / api_s["per_s"] if api_s["per_s"] else float("inf"),
             "p50": api_s["p50_ms"] / ref_s["p50_ms"] if ref_s["p50_ms"] else float("inf"),
             "p99": api_s["p99_ms"] / ref_s["p99_ms"] if ref_s["p99_ms"] else float("inf"),
@@ -552,7 +576,7 @@ def write_json(result: dict) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"ingest-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
     doc = dict(result)
-    doc["ratio"] = {k: round(v, 2) for k, v in result["ratio"].items()}
+    doc["ratio"] = {k: round(v, 3) for k, v in result["ratio"].items()}
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     return path
 

@@ -49,6 +49,11 @@ def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
         assert re.search(rf"^ratio reference/API throughput: {number}×", report, re.M), report
         assert re.search(rf"^ratio API/reference latency:\s+p50 {number}×, p99 {number}×", report, re.M), report
         assert re.search(r"^retry: 5 resubmitted, 5 answered 200 with the first id; rows after retry 50$", report, re.M), report
+        # Batch intake beside COPY of the same rows (issue 16 item 6): every item created, every row copied.
+        batch = re.search(rf"^API batch \(1000 a request\)\s+{COUNT}\s+0\s+({number})", report, re.M)
+        copied = re.search(rf"^psycopg COPY \(1000 a COPY\)\s+{COUNT}\s+0\s+({number})", report, re.M)
+        assert batch and copied and float(batch.group(1)) > 0 and float(copied.group(1)) > 0, report
+        assert re.search(rf"^ratio batch intake/COPY throughput: {number}×", report, re.M), report
         assert "RESULT: OK" in report
 
         with psycopg.connect(url) as conn:
@@ -56,8 +61,8 @@ def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
                 "SELECT count(*), count(DISTINCT idempotency_key), count(DISTINCT record_id) FROM evaluation_evaluation"
             ).fetchone()
             bad = conn.execute("SELECT count(*) FROM evaluation_evaluation WHERE is_bad").fetchone()[0]
-        assert (rows, keys, records) == (COUNT, COUNT, COUNT)
-        assert bad == 1  # one 差评 in every 50 submissions
+        assert (rows, keys, records) == (2 * COUNT, 2 * COUNT, 2 * COUNT)  # single submits, then the batch
+        assert bad == 2  # one 差评 in every 50 submissions, in each half
     finally:
         drop_database(url)
 
