@@ -11,7 +11,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haochaping_bench
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run serve migrate demo test test-pg test-browser test-dates date-deps browser-deps bench lint docs messages clean mutation
+.PHONY: install run serve migrate demo test test-pg test-browser test-dates date-deps browser-deps bench bench-import lint docs messages clean mutation
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ test-browser: install browser-deps
 bench: install
 	$(BIN)/python bench/ingest.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 	$(BIN)/python bench/stats.py --database-url $(BENCH_DATABASE_URL) $(BENCH_STATS_ARGS)
+
+# History import speed (issue 16 item 6): COUNT 办件 and COUNT evaluations through `haochaping import` on PostgreSQL.
+bench-import: install
+	$(BIN)/python bench/import_history.py $(BENCH_IMPORT_ARGS)
 
 # Mutation testing of the pure rule modules against their own unit tests (docs/mutation.md): mutmut copies the project
 # into mutants/, then each module in turn, each capped at MUTATION_TIMEOUT seconds; prints killed/total per module

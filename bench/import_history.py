@@ -1,0 +1,108 @@
+"""History import speed (issue 16 item 6: "import of 10^6 evaluations from a file finishes in minutes").
+
+Recreates the bench database on PostgreSQL, seeds one organisation, writes COUNT 办件 and COUNT evaluations (one
+per 办件, original times spread over the past year, 2 % 差评) as JSONL in this system's shape, and times
+`haochaping import` of each file as a real process. Prints rows per second and what 10^6 evaluations would take at
+that rate (an extrapolation, labelled as one), then checks that every row is there once.
+
+    .venv/bin/python bench/import_history.py --count 10000 [--database-url postgres://…/haochaping_bench_import]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import _django_env, _haochaping_command, migrate, recreate_database  # noqa: E402
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/haochaping_bench_import"
+BEIJING = timezone(timedelta(hours=8))
+SEED = """
+import json, django
+django.setup()
+from tests import factories
+org = factories.make_org()
+item = factories.make_item(org)
+print(json.dumps({"region_code": org.county.code, "credit_code": org.department.credit_code,
+                  "agency_code": org.agency.code, "window_code": org.window.code, "staff_no": org.staff.staff_no,
+                  "implementation_code": item.implementation_code}))
+"""
+LABELS = {1: ["110"], 2: ["209"], 3: [], 4: [], 5: ["510"]}
+
+
+def write_files(directory: Path, count: int, seed: dict, rng: random.Random) -> tuple[Path, Path]:
+    records, evaluations = directory / "records.jsonl", directory / "evaluations.jsonl"
+    start = datetime(2025, 12, 1, 9, tzinfo=BEIJING)
+    with records.open("w") as r, evaluations.open("w") as e:
+        for i in range(count):
+            accepted = start + timedelta(minutes=i * 525_600 // max(count, 1) % 525_000)
+            completed = accepted + timedelta(minutes=30)
+            project_no = f"HIST{i:09d}"
+            r.write(json.dumps({
+                "project_no": project_no, "implementation_code": seed["implementation_code"],
+                "region_code": seed["region_code"], "department_credit_code": seed["credit_code"],
+                "agency_code": seed["agency_code"], "window_code": seed["window_code"], "staff_no": seed["staff_no"],
+                "applicant": {"type": 1}, "record_type": "immediate", "status": 3,
+                "accepted_at": accepted.isoformat(), "completed_at": completed.isoformat(),
+            }) + "\n")
+            level = 2 if i % 50 == 25 else rng.choices([5, 4, 3], weights=[70, 22, 8])[0]
+            e.write(json.dumps({
+                "idempotency_key": f"hist-{i:09d}", "project_no": project_no, "stage": "complete",
+                "channel": "mobile", "level": level, "labels": LABELS[level],
+                "comment": "等了很久" if level <= 2 else "", "evaluated_at": (completed + timedelta(minutes=10)).isoformat(),
+            }) + "\n")
+    return records, evaluations
+
+
+def timed_import(path: Path, kind: str, env: dict) -> tuple[float, str]:
+    started = time.perf_counter()
+    out = subprocess.run([*_haochaping_command(), "import", str(path), "--kind", kind, "--name", "旧系统"],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=24 * 3600)
+    if out.returncode != 0:
+        raise SystemExit(out.stdout + out.stderr)
+    return time.perf_counter() - started, out.stdout.strip().splitlines()[-1]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--count", type=int, default=int(os.environ.get("BENCH_IMPORT_COUNT", 10_000)))
+    p.add_argument("--database-url", default=os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_URL))
+    a = p.parse_args(argv)
+    recreate_database(a.database_url)
+    migrate(a.database_url)
+    env = _django_env(a.database_url) | {"PYTHONPATH": str(ROOT)}
+    seed = json.loads(subprocess.run([sys.executable, "-c", SEED], env=env, cwd=ROOT, check=True, capture_output=True,
+                                     text=True).stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory() as tmp:
+        records, evaluations = write_files(Path(tmp), a.count, seed, random.Random(20261206))
+        record_s, record_line = timed_import(records, "records", env)
+        eval_s, eval_line = timed_import(evaluations, "evaluations", env)
+    import psycopg
+
+    with psycopg.connect(a.database_url) as conn:
+        stored = conn.execute("SELECT count(*), count(DISTINCT record_id) FROM evaluation_evaluation").fetchone()
+    per_s = a.count / eval_s
+    print(f"haochaping import — {a.count} 办件 then {a.count} evaluations (JSONL, this system's shape), PostgreSQL, "
+          f"load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"办件:        {record_s:8.1f} s  {a.count / record_s:8.1f} rows/s   ({record_line})")
+    print(f"evaluations: {eval_s:8.1f} s  {per_s:8.1f} rows/s   ({eval_line})")
+    print(f"10^6 evaluations at this rate (extrapolated, not run): {1_000_000 / per_s / 60:.0f} min")
+    ok = stored == (a.count, a.count)
+    print("RESULT: " + ("OK" if ok else f"FAILED — {stored[0]} evaluations stored for {a.count}"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
