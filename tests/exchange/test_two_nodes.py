@@ -145,6 +145,10 @@ def test_a_burst_reaches_the_upper_node_exactly_once_across_its_crash(nodes):
     assert query(upper, "SELECT count(*) FROM records_servicerecord WHERE applicant_phone_index != ''") == [(0,)]
     assert query(upper, "SELECT count(*) FROM rectification_rectificationcase") == [(0,)]
     assert {p for (p,) in query(upper, "SELECT project_no FROM records_servicerecord WHERE source LIKE 'node:%'")} == set(project_nos)
+    # The upper node's figures span the lower node's region: its statistics count the relayed evaluations.
+    with upper.client() as http:
+        total = http.get("/api/v1/stats", params={"region_code": "370100"}).json()["total"]
+    assert total["evaluations"] == BURST and total["bad"] == 2 * BURST // 5
     # The evaluations keep the lower node's times: the same per-day, per-region counts on both sides.
     reconciled = run(lower, "reconcile")
     assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
