@@ -107,6 +107,7 @@ def _start(**env_overrides):
         HAOCHAPING_SECRET_KEY="x" * 60,
         HAOCHAPING_SM4_KEY="00112233445566778899aabbccddeeff",
         HAOCHAPING_INDEX_KEY="ffeeddccbbaa99887766554433221100",
+        HAOCHAPING_SM2_PRIVATE_KEY="3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8",
         HAOCHAPING_ALLOWED_HOSTS="example.gov.cn",
         **env_overrides,
     )

@@ -15,9 +15,12 @@ from haochaping.core.models import ScheduledRun
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, on a slot boundary of every interval below
 EVERY_15 = {"haochaping.rectification.tasks.send_deadline_reminders", "haochaping.rectification.tasks.escalate_overdue_cases"}
-HOURLY = {"haochaping.rectification.tasks.close_unconfirmed_cases", "haochaping.insight.tasks.generate_period_reports"}
-DAILY = {"haochaping.core.tasks.check_calendar_coverage"}
-ALL = EVERY_15 | HOURLY | DAILY
+HOURLY = {"haochaping.rectification.tasks.close_unconfirmed_cases", "haochaping.insight.tasks.generate_period_reports",
+          "haochaping.exchange.tasks.fetch_received_reports"}
+DAILY = {"haochaping.core.tasks.check_calendar_coverage", "haochaping.exchange.tasks.reconcile_with_upstreams"}
+# Reporting upward runs every minute (exchange: the outbox's lag is counted in minutes, not quarter hours).
+EVERY_MINUTE = {"haochaping.exchange.tasks.send_outbox"}
+ALL = EVERY_MINUTE | EVERY_15 | HOURLY | DAILY
 
 
 def queued() -> list[str]:
@@ -29,7 +32,7 @@ def test_the_registered_tasks_and_their_intervals():
     every = {p.name: p.every for p in schedule.registered()}
     assert {n: every[n] for n in ALL} == {
         **dict.fromkeys(EVERY_15, timedelta(minutes=15)), **dict.fromkeys(HOURLY, timedelta(hours=1)),
-        **dict.fromkeys(DAILY, timedelta(days=1)),
+        **dict.fromkeys(DAILY, timedelta(days=1)), **dict.fromkeys(EVERY_MINUTE, timedelta(minutes=1)),
     }
 
 
@@ -44,14 +47,16 @@ def test_a_slot_is_floor_of_time_over_interval():
 def test_each_slot_is_enqueued_once():
     assert set(schedule.enqueue_due(T0)) == ALL
     assert queued() == sorted(ALL)
-    # Later in the same slots: nothing more.
-    assert schedule.enqueue_due(T0 + timedelta(minutes=14)) == []
-    assert len(queued()) == len(ALL)
-    # The next quarter hour: the 15-minute tasks only; the next hour: those and the hourly one.
-    assert set(schedule.enqueue_due(T0 + timedelta(minutes=15))) == EVERY_15
-    assert set(schedule.enqueue_due(T0 + timedelta(hours=1, minutes=1))) == EVERY_15 | HOURLY
+    # Later in the same slots: nothing more (but the every-minute task's next minute).
+    assert schedule.enqueue_due(T0 + timedelta(seconds=59)) == []
+    assert set(schedule.enqueue_due(T0 + timedelta(minutes=14))) == EVERY_MINUTE
+    assert len(queued()) == len(ALL) + len(EVERY_MINUTE)
+    # The next quarter hour: the 15-minute tasks (and the every-minute one); the next hour: those and the hourly.
+    assert set(schedule.enqueue_due(T0 + timedelta(minutes=15))) == EVERY_15 | EVERY_MINUTE
+    assert set(schedule.enqueue_due(T0 + timedelta(hours=1, minutes=1))) == EVERY_15 | HOURLY | EVERY_MINUTE
     assert set(schedule.enqueue_due(T0 + timedelta(days=1))) == ALL
-    assert len(queued()) == len(ALL) + len(EVERY_15) + len(EVERY_15 | HOURLY) + len(ALL)
+    assert len(queued()) == (len(ALL) + len(EVERY_MINUTE) + len(EVERY_15 | EVERY_MINUTE)
+                             + len(EVERY_15 | HOURLY | EVERY_MINUTE) + len(ALL))
     run = ScheduledRun.objects.get(name="haochaping.core.tasks.check_calendar_coverage")
     assert run.slot == int((T0 + timedelta(days=1)).timestamp()) // 86400
     assert DBTaskResult.objects.filter(id=run.task_id).exists()
@@ -60,8 +65,8 @@ def test_each_slot_is_enqueued_once():
 @pytest.mark.django_db
 def test_a_worker_down_for_hours_enqueues_each_task_once_when_back():
     schedule.enqueue_due(T0)
-    assert set(schedule.enqueue_due(T0 + timedelta(hours=5))) == EVERY_15 | HOURLY
-    assert len(queued()) == len(ALL) + len(EVERY_15 | HOURLY)
+    assert set(schedule.enqueue_due(T0 + timedelta(hours=5))) == EVERY_15 | HOURLY | EVERY_MINUTE
+    assert len(queued()) == len(ALL) + len(EVERY_15 | HOURLY | EVERY_MINUTE)
 
 
 @pytest.mark.django_db

@@ -145,6 +145,18 @@ def _report(org, n):
                                  pdf=f"reports/perf/{n}.pdf", generated_at=timezone.now())
 
 
+def _received_report(org, n):
+    from django.utils import timezone
+
+    from haochaping.exchange.models import ReceivedReport, Upstream
+
+    upstream = Upstream.objects.get_or_create(name="上级节点", defaults={"url": "https://hcp.example.gov.cn", "app_id": "perf"})[0]
+    return ReceivedReport.objects.create(
+        upstream=upstream, remote_id=n, title=f"上级下发{n}月报", kind="month", period_start="2026-01-01",
+        period_end="2026-01-31", region_code=_region(org, n).code, pdf=f"received-reports/perf/{n}.pdf",
+        generated_at=timezone.now(), received_at=timezone.now())
+
+
 # model admin URL name → a builder of one more row (org, serial number)
 BUILDERS: dict[str, Callable] = {
     "org_region": _region,
@@ -173,6 +185,7 @@ BUILDERS: dict[str, Callable] = {
     "accounts_user": _user,
     "accounts_personaldataaccess": _access,
     "insight_report": lambda org, n: _report(org, n),
+    "exchange_receivedreport": lambda org, n: _received_report(org, n),
 }
 
 

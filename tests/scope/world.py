@@ -18,6 +18,7 @@ from haochaping.accounts.services import create_api_key
 from haochaping.catalog.models import ServiceGuide, ServiceItem
 from haochaping.core import crypto
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion, ExclusionReason, KioskDevice
+from haochaping.exchange.models import ReceivedReport, Upstream
 from haochaping.insight.models import Report
 from haochaping.org.models import (
     Department,
@@ -190,6 +191,13 @@ def build_world() -> World:
             kind="month", period_start="2026-01-01", period_end="2026-01-31", region=c.region,
             title=f"{c.region.name}政务服务“好差评”2026年1月月报", xlsx=f"reports/test/{c.region.code}.xlsx",
             pdf=f"reports/test/{c.region.code}.pdf", generated_at=timezone.now())])
+        # A report an upper node sent down about the county (exchange), scoped by its region code.
+        upstream = Upstream.objects.get_or_create(name="上级节点", defaults={"url": "https://hcp.example.gov.cn",
+                                                                         "app_id": "world"})[0]
+        put(ReceivedReport, [ReceivedReport.objects.create(
+            upstream=upstream, remote_id=int(c.region.code), title=f"{c.region.name}上级下发2026年1月月报", kind="month",
+            period_start="2026-01-01", period_end="2026-01-31", region_code=c.region.code,
+            pdf=f"received-reports/test/{c.region.code}.pdf", generated_at=timezone.now(), received_at=timezone.now())])
         # Cases of the county's bad reviews (rec1 at window 1, rec2 at window 2), opened as the receiver would.
         cases = [rectification_services.open_case_for_evaluation(ev) for ev in c.evaluations if ev.is_bad]
         put(RectificationCase, cases)
