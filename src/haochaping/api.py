@@ -134,6 +134,9 @@ def _register_routers() -> None:
     from haochaping.exchange.api import router as batch_router
 
     api.add_router("/batch", batch_router)
+    from haochaping.transparency.api import router as log_router
+
+    api.add_router("/log", log_router)
 
 
 _register_routers()

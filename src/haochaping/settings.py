@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "haochaping.records",
     "haochaping.evaluation",
     "haochaping.accounts",
+    "haochaping.transparency",
     "haochaping.rectification",
     "haochaping.insight",
     "haochaping.disclosure",
