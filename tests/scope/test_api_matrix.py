@@ -24,7 +24,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Public by design, and why: the label dictionary and level names are published national standards; a receipt is
 # looked up by its unguessable code, which only the evaluator holds (R8.1).
-PUBLIC = {"/api/v1/labels", "/api/v1/levels", "/api/v1/evaluations/receipt/{code}"}
+PUBLIC = {"/api/v1/labels", "/api/v1/levels", "/api/v1/evaluations/receipt/{code}",
+          # The verifiable log is public by design: leaves carry no personal data (docs/verifiable-log.md).
+          "/api/v1/log/checkpoints", "/api/v1/log/checkpoints/latest", "/api/v1/log/checkpoints/{tree_size}",
+          "/api/v1/log/inclusion-proofs/{leaf_index}", "/api/v1/log/consistency-proofs", "/api/v1/log/leaves"}
 # Figures over many rows (no row identifiers to list or look up): scoped per caller in tests/insight/test_api_scope.py.
 AGGREGATE = {"/api/v1/stats", "/api/v1/stats/rankings", "/api/v1/stats/coverage"}
 

@@ -8,11 +8,18 @@ from datetime import datetime
 
 from ninja import Field, Query, Router
 
+from haochaping.core.problems import PROBLEM_CONTENT_TYPE
 from haochaping.core.schemas import InputSchema, QuerySchema
 
 from . import proofs
 
 router = Router(tags=["可验证评价日志"])
+
+# A query (not a path) can name a checkpoint that does not exist: these operations say so themselves.
+NOT_PUBLISHED = {"responses": {404: {
+    "description": "未找到：尚无检查点、检查点不存在或超出最新检查点，field 指出参数",
+    "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}}}
 
 MAX_SIZE = 2**62  # beyond any log; keeps numbers inside the database's 64-bit integers
 
@@ -84,7 +91,8 @@ def list_checkpoints(request, query: Query[CheckpointQuery]):
     return [proofs.checkpoint_dict(cp) for cp in qs[: query.limit]]
 
 
-@router.get("/checkpoints/latest", response=CheckpointOut, auth=None, summary="最新检查点")
+@router.get("/checkpoints/latest", response=CheckpointOut, auth=None, summary="最新检查点",
+            openapi_extra=NOT_PUBLISHED)
 def latest_checkpoint(request):
     return proofs.checkpoint_dict(proofs.checkpoint(None))
 
@@ -108,7 +116,8 @@ def inclusion_proof_by_receipt(request, payload: ReceiptProofIn):
     return proofs.inclusion_by_receipt(payload.receipt_code, payload.tree_size).as_dict()
 
 
-@router.get("/consistency-proofs", response=ConsistencyOut, auth=None, summary="两个检查点之间的一致性证明")
+@router.get("/consistency-proofs", response=ConsistencyOut, auth=None, summary="两个检查点之间的一致性证明",
+            openapi_extra=NOT_PUBLISHED)
 def consistency_proof(request, query: Query[ConsistencyQuery]):
     return proofs.consistency(query.first, query.second)
 
