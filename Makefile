@@ -77,6 +77,7 @@ test-browser: install browser-deps
 bench: install
 	$(BIN)/python bench/ingest.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 	$(BIN)/python bench/stats.py --database-url $(BENCH_DATABASE_URL) $(BENCH_STATS_ARGS)
+	$(BIN)/python bench/log.py --database-url $(BENCH_DATABASE_URL) $(BENCH_LOG_ARGS)
 
 # Mutation testing of the pure rule modules against their own unit tests (docs/mutation.md): mutmut copies the project
 # into mutants/, then each module in turn, each capped at MUTATION_TIMEOUT seconds; prints killed/total per module

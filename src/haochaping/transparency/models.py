@@ -83,6 +83,9 @@ class LogHead(models.Model):
 
     size = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"sealed {self.size}"
+
 
 def checkpoint_text(checkpoint: Checkpoint) -> str:
     """The exact text the checkpoint's signature covers."""
