@@ -80,3 +80,31 @@ def test_a_proof_that_does_not_reach_the_root_is_refused(page):
     page.wait_for_url("**/r/view/")
     verified, text = status(page)
     assert verified == "no" and "根哈希与检查点公布的不一致" in text
+
+
+def test_the_verified_section_fits_a_small_phone_and_passes_axe(page):
+    from tests.browser.test_public_pages import axe_violations
+
+    ev = evaluations(3)[0]
+    services.seal()
+    page.set_viewport_size({"width": 320, "height": 640})
+    enter_code(page, ev.receipt_code)
+    page.wait_for_url("**/r/view/")
+    assert status(page)[0] == "yes"
+    page.locator("#log-details summary").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe_violations(page) == []
+
+
+def test_the_portal_lists_the_checkpoints_accessibly(page):
+    from tests.browser.test_public_pages import axe_violations
+
+    evaluations(2)
+    checkpoint = services.seal()
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/public/")
+    page.get_by_role("link", name="评价存证检查点").first.click()
+    page.wait_for_url("**/public/log/")
+    assert checkpoint.root_hash in page.locator("#log-checkpoints").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe_violations(page) == []
