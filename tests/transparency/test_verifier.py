@@ -43,6 +43,7 @@ def published(client, rate, tmp_path):
                       ("leaves.jsonl", "/public/opendata/log/leaves.jsonl"),
                       ("figures.json", "/public/opendata/figures.json?by=department"),
                       ("months.json", "/public/opendata/figures.json?by=month"),
+                      ("regions.json", "/public/opendata/figures.json?by=region"),
                       ("rankings.json", "/public/opendata/rankings.json")):
         response = client.get(url)
         assert response.status_code == 200, url
@@ -72,10 +73,13 @@ def test_an_honest_node_passes_every_check(published):
                  ("checkpoints", published["checkpoints.json"], "--leaves", published["leaves.jsonl"]),
                  ("figures", published["checkpoints.json"], published["leaves.jsonl"], published["figures.json"]),
                  ("figures", published["checkpoints.json"], published["leaves.jsonl"], published["months.json"]),
+                 ("figures", published["checkpoints.json"], published["leaves.jsonl"], published["regions.json"]),
                  ("figures", published["checkpoints.json"], published["leaves.jsonl"], published["rankings.json"])):
         result = run(*args)
         assert result.returncode == 0, (args[0], result.stderr)
         assert "OK: everything matched" in result.stdout
+    for name in ("figures.json", "months.json", "regions.json"):  # group rows, not only the total, were recounted
+        assert len(json.loads(published[name].read_text())["rows"]) > 1, name
     figures = json.loads(published["figures.json"].read_text())
     total = figures["rows"][0]
     assert (total["evaluations"], total["excluded"], figures["log_tree_size"]) == (5, 1, 7)
