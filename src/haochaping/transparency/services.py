@@ -28,7 +28,7 @@ EXCLUSION_FIELDS = ("pk", "evaluation_id", "evaluation__leaf_hash", "reason", "s
 
 def origin() -> str:
     """The log's name in every checkpoint: this node's public address (HAOCHAPING_LOG_ORIGIN overrides it)."""
-    return getattr(settings, "HAOCHAPING_LOG_ORIGIN", "") or settings.HAOCHAPING_PUBLIC_URL
+    return settings.HAOCHAPING_LOG_ORIGIN or settings.HAOCHAPING_PUBLIC_URL
 
 
 def iso_utc(moment) -> str:
