@@ -77,6 +77,7 @@ test-browser: install browser-deps
 bench: install
 	$(BIN)/python bench/ingest.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 	$(BIN)/python bench/stats.py --database-url $(BENCH_DATABASE_URL) $(BENCH_STATS_ARGS)
+	$(BIN)/python bench/log.py --database-url $(BENCH_DATABASE_URL) $(BENCH_LOG_ARGS)
 
 # History import speed (issue 16 item 6): COUNT 办件 and COUNT evaluations through `haochaping import` on PostgreSQL.
 bench-import: install

@@ -136,6 +136,9 @@ def _register_routers() -> None:
     api.add_router("/batch", batch_router)
     api.add_router("/exchange", node_router)
     api.add_router("/health", health_router)
+    from haochaping.transparency.api import router as log_router
+
+    api.add_router("/log", log_router)
 
 
 _register_routers()

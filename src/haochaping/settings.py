@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "haochaping.records",
     "haochaping.evaluation",
     "haochaping.accounts",
+    "haochaping.transparency",
     "haochaping.rectification",
     "haochaping.insight",
     "haochaping.disclosure",
@@ -285,6 +286,8 @@ HAOCHAPING_SMS_GATEWAY_TOKEN = os.environ.get("HAOCHAPING_SMS_GATEWAY_TOKEN", ""
 HAOCHAPING_SMS_GATEWAY_TIMEOUT = float(os.environ.get("HAOCHAPING_SMS_GATEWAY_TIMEOUT", "10"))
 # Links in messages are absolute: the public address of this site, without a trailing slash.
 HAOCHAPING_PUBLIC_URL = os.environ.get("HAOCHAPING_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# The verifiable log's name inside every signed checkpoint (docs/verifiable-log.md); the public URL when empty.
+HAOCHAPING_LOG_ORIGIN = os.environ.get("HAOCHAPING_LOG_ORIGIN", "").strip()
 HAOCHAPING_INVITATION_DELAY_MINUTES = int(os.environ.get("HAOCHAPING_INVITATION_DELAY_MINUTES", "0"))
 HAOCHAPING_REMINDER_WORKING_DAYS = int(os.environ.get("HAOCHAPING_REMINDER_WORKING_DAYS", "2"))
 HAOCHAPING_MAX_SMS_PER_RECORD = int(os.environ.get("HAOCHAPING_MAX_SMS_PER_RECORD", "2"))

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Public by design, and why: the label dictionary and level names are published national standards; a receipt is
 # looked up by its unguessable code, which only the evaluator holds (R8.1).
 # The health endpoint says whether the database answers and how far reporting upward lags (numbers, no rows).
-PUBLIC = {"/api/v1/labels", "/api/v1/levels", "/api/v1/evaluations/receipt/{code}", "/api/v1/health"}
+PUBLIC = {"/api/v1/labels", "/api/v1/levels", "/api/v1/evaluations/receipt/{code}", "/api/v1/health",
+          # The verifiable log is public by design: leaves carry no personal data (docs/verifiable-log.md).
+          "/api/v1/log/checkpoints", "/api/v1/log/checkpoints/latest", "/api/v1/log/checkpoints/{tree_size}",
+          "/api/v1/log/inclusion-proofs/{leaf_index}", "/api/v1/log/consistency-proofs", "/api/v1/log/leaves"}
 # An upper node's answers to its lower nodes: only a key registered as a lower node gets them, and only for its own
 # region (tests/exchange/test_upper_node.py: counts and reports of another region are not served).
 NODE_ONLY = {"/api/v1/exchange/counts", "/api/v1/exchange/reports", "/api/v1/exchange/reports/{report_id}/pdf"}

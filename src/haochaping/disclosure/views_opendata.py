@@ -17,10 +17,12 @@ from django.views.decorators.http import require_safe
 
 from haochaping.core.problems import DomainError
 from haochaping.insight import metrics
+from haochaping.transparency import proofs
 
 from . import queries, rules
 from .views import cacheable, cached, not_found, period_from
 
+LOG_CHECKED = ("figures", "rankings")  # counts of evaluation leaves; tools/verify_log.py recounts them
 DEFAULT_BY = {"figures": "total", "rankings": "department", "rectification": "total", "cases": None}
 ALLOWED_BY = {"figures": rules.FIGURE_GROUPS, "rankings": rules.RANKING_BY,
               "rectification": rules.RECTIFICATION_GROUPS, "cases": (None,)}
@@ -127,6 +129,10 @@ def download(request, dataset: str, fmt: str):
             "columns": [{"name": c, "title": n, "description": d} for c, n, d in columns],
             "rows": [{c: _json_value(row.get(c)) for c in names} for row in rows],
         }
+        if dataset in LOG_CHECKED:
+            # The checkpoint the file's counts can be recounted against (docs/verifiable-log.md).
+            newest = proofs.latest()
+            document["log_tree_size"] = newest.tree_size if newest else 0
         response = HttpResponse(json.dumps(document, ensure_ascii=False, indent=1),
                                 content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'

@@ -22,3 +22,8 @@ receipt_progress = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 # Sent inside the transaction that excludes an evaluation from statistics (upheld appeal, confirmed 误评/恶意差评),
 # so rollups kept by higher apps change with it or not at all.
 evaluation_excluded = Signal()  # sender=Evaluation, evaluation=<Evaluation>, exclusion=<EvaluationExclusion>
+
+# Sent by the receipt page (views.receipt.view) to show where the evaluation stands in the verifiable log (R8.1).
+# Receivers return None or {"sealed": bool, "leaf_index": int, "proof_url": str, "script": str (a static path),
+# "checkpoints_url": str}; the page then loads the script, which fetches the proof and verifies it. Read-only.
+receipt_log = Signal()  # sender=Evaluation, evaluation=<Evaluation>

@@ -37,7 +37,7 @@ from haochaping.org import policy
 from .. import rules, services
 from ..models import Channel, Evaluation, EvaluationType
 from ..pages import RatingContext, rate
-from ..signals import receipt_progress
+from ..signals import receipt_log, receipt_progress
 
 SESSION_KEY = "receipt_evaluation_id"
 FAILURE_LIMIT = 10
@@ -168,8 +168,18 @@ def view(request):
         "followups": Evaluation.objects.filter(
             record_id=evaluation.record_id, stage=evaluation.stage, type=EvaluationType.FOLLOWUP
         ).exclude(pk=evaluation.pk).count(),
+        "log": log_state(evaluation),
     }
     return render(request, "evaluation/receipt_view.html", context)
+
+
+def log_state(evaluation: Evaluation) -> dict | None:
+    """Where the evaluation stands in the verifiable log (R8.1), from the first receiver of ``receipt_log`` that
+    answers; None when no app keeps a log."""
+    for _receiver, response in receipt_log.send(sender=Evaluation, evaluation=evaluation):
+        if isinstance(response, dict):
+            return response
+    return None
 
 
 def _online_channel(request) -> str:
