@@ -18,7 +18,7 @@ from django.shortcuts import render
 from haochaping.core.problems import DomainError
 from haochaping.org import policy
 
-from . import rules, services
+from . import fingerprint, rules, services
 from .models import Label
 
 FORM_SALT = "haochaping.evaluation.form"
@@ -133,7 +133,8 @@ def rate(request, ctx: RatingContext):
     )
     try:
         result = services.submit_evaluation(
-            data, source=ctx.source, actor=getattr(request, "user", None), kiosk=ctx.kiosk
+            data, source=ctx.source, actor=getattr(request, "user", None), kiosk=ctx.kiosk,
+            client=fingerprint.of_request(request),
         )
     except DomainError as exc:
         step = "details" if exc.field in ("labels", "comment") or (exc.field or "").startswith("questionnaire") else "level"

@@ -1,0 +1,505 @@
+"""The fraud detectors, pure: each takes plain rows (``Ev``, loaded by fraud.services) and returns ``Signal``s,
+with its threshold as a constant here. docs/fraud-detection.md states each rule and why its threshold is where
+it is. A signal is a lead for a supervisor, never a decision: nothing is excluded until a supervisor confirms.
+
+Phones, addresses and devices appear only as HMAC-SM3 blind indexes; a signal's evidence carries counts, times
+and ids, never a blind index, a phone or comment text beyond a short excerpt of a template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models.enums import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+from .stats import beta_binomial_sf, binomial_sf, overdispersion
+
+
+class Pattern(TextChoices):
+    BURST = "burst", _("短时集中好评")
+    PHONE_MANY = "phone_many", _("同一手机号评价多件办件")
+    STAFF_PHONE = "staff_phone", _("评价人手机号为工作人员本人")
+    OWN_CLIENT = "own_client", _("工作人员本人终端提交评价")
+    TEMPLATE = "template", _("雷同评价内容")
+    OUTLIER = "outlier", _("非常满意占比异常偏高")
+    CLOSED_HOURS = "closed_hours", _("闭厅时段评价器评价")
+    RETALIATION = "retaliation", _("实名差评后打击报复")
+
+
+# Confirming these excludes the evaluations (弄虚作假). A confirmed retaliation finding puts the unit on the
+# accountability list but excludes nothing: the 差评 it rests on was genuine.
+EXCLUDING = frozenset(set(Pattern.values) - {Pattern.RETALIATION})
+
+TOP = 5  # 非常满意/很好
+LOOKBACK_DAYS = 30  # the period each scheduled run reads …
+OUTLIER_LOOKBACK_DAYS = 180  # … except the outlier test, which needs a sample per unit and item
+
+BURST_MIN = 5  # top ratings at one window (or one kiosk) …
+BURST_MINUTES = 10  # … within this many minutes (a window serves one applicant at a time)
+PHONE_MIN_RECORDS = 5  # distinct 办件 rated by one phone in the period …
+PHONE_MIN_TOP_SHARE = 0.8  # … mostly with top ratings …
+PHONE_MIN_SPREAD = 2  # … across at least this many windows/units or days
+STAFF_PHONE_MIN = 1  # evaluations of their own unit from a staff member's own phone
+OWN_DEVICE_MIN = 1  # evaluations of their own work from a device an insider of the unit signed in on
+OWN_ADDRESS_MIN = 3  # evaluations of a staff member's work from the address they sign in from …
+OWN_ADDRESS_SHARE = 0.5  # … that are at least half of that address's evaluations (a shared hall Wi-Fi is not)
+TEMPLATE_MIN = 4  # near-identical comments at one unit …
+TEMPLATE_MIN_CHARS = 8  # … of at least this many characters once normalised …
+TEMPLATE_SIMILARITY = 0.6  # … (Jaccard of character trigrams to the cluster's first comment) …
+TEMPLATE_P = 1e-6  # … far more often than the province's use of the same words predicts (binomial tail)
+OUTLIER_MIN_N = 30  # countable evaluations of the item at a unit to be tested …
+OUTLIER_MIN_PEERS = 3  # … against at least this many other units doing the same item …
+OUTLIER_P = 1e-4  # … one-sided beta-binomial tail of its 非常满意 count …
+OUTLIER_MIN_EXCESS = 0.05  # … and a share at least this much above its peers'
+CLOSED_GRACE_MINUTES = 30  # a kiosk may still rate the last applicant this long after closing …
+CLOSED_MIN = 2  # … ratings outside the hours at one window
+DEFAULT_OPENS, DEFAULT_CLOSES = time(8, 30), time(18, 0)  # a hall without its own hours (HallHours)
+RETALIATION_MIN_ADVERSE = 2  # later 办件 of the evaluator at the unit that went badly …
+RETALIATION_P = 1e-3  # … more often than comparable 办件 (binomial tail at their rate)
+
+
+@dataclass(frozen=True)
+class Ev:
+    """One evaluation as the detectors see it."""
+
+    id: int
+    at: datetime  # aware
+    local: datetime  # naive, the hall's local time
+    level: int
+    channel: str
+    region_id: str
+    department_id: int
+    agency_id: int | None = None
+    window_id: int | None = None
+    staff_id: int | None = None
+    item_id: int | None = None
+    record_id: int | None = None
+    phone_index: str = ""
+    applicant_phone_index: str = ""  # of the rated 办件
+    comment: str = ""
+    address_index: str = ""
+    device_index: str = ""
+    source: str = ""
+    is_bad: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """The unit a finding names (copied onto the finding)."""
+
+    region_id: str
+    department_id: int
+    agency_id: int | None = None
+    window_id: int | None = None
+    staff_id: int | None = None
+    item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    pattern: str
+    subject: str
+    target: Target
+    evaluation_ids: tuple[int, ...]
+    statistic: float
+    threshold: float
+    summary: str
+    evidence: dict = field(default_factory=dict)
+
+
+def unit_key(ev: Ev) -> tuple[int, int | None]:
+    """The handling unit: the department, in the hall where it serves (谁办理、谁负责)."""
+    return (ev.department_id, ev.agency_id)
+
+
+def _target(ev: Ev, *, window: bool = True, staff: bool = True, item: bool = False) -> Target:
+    return Target(ev.region_id, ev.department_id, ev.agency_id, ev.window_id if window else None,
+                  ev.staff_id if staff else None, ev.item_id if item else None)
+
+
+def _span(evs: list[Ev]) -> dict:
+    return {"first": min(e.at for e in evs).isoformat(), "last": max(e.at for e in evs).isoformat(),
+            "evaluations": len(evs)}
+
+
+def _ids(evs: Iterable[Ev]) -> tuple[int, ...]:
+    return tuple(sorted({e.id for e in evs}))
+
+
+# ---- 1. bursts of top ratings at one window or kiosk -----------------------------------------------------
+
+def runs(times: list[datetime], minimum: int, span: timedelta) -> list[tuple[int, int]]:
+    """(start index, size) of greedy runs in sorted ``times``: a run takes every time within ``span`` of its
+    first; one of ``minimum`` or more is a burst and the scan goes on after it, else the scan moves one on."""
+    out, i, j, n = [], 0, 0, len(times)
+    while i < n:
+        j = max(j, i)
+        while j + 1 < n and times[j + 1] - times[i] <= span:
+            j += 1
+        if j - i + 1 >= minimum:
+            out.append((i, j - i + 1))
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def bursts(evs: Iterable[Ev], minimum: int = BURST_MIN, minutes: int = BURST_MINUTES) -> list[Signal]:
+    """Windows (a kiosk is bound to one) where ``minimum`` or more top ratings fall within ``minutes``."""
+    by_window: dict[int, list[Ev]] = defaultdict(list)
+    for e in evs:
+        if e.level == TOP and e.window_id:
+            by_window[e.window_id].append(e)
+    signals = []
+    for window, rows in by_window.items():
+        rows.sort(key=lambda e: (e.at, e.id))
+        found = runs([e.at for e in rows], minimum, timedelta(minutes=minutes))
+        if not found:
+            continue
+        hit = [e for start, size in found for e in rows[start:start + size]]
+        largest = max(size for _s, size in found)
+        kiosks = sorted({e.source.split(":", 1)[1] for e in hit if e.source.startswith("kiosk:")})
+        signals.append(Signal(
+            Pattern.BURST, f"window:{window}", _target(hit[0], staff=False), _ids(hit), largest, minimum,
+            f"{len(found)}次在{minutes}分钟内出现{minimum}条及以上非常满意，单次最多{largest}条",
+            {**_span(hit), "bursts": len(found), "largest": largest, "kiosks": kiosks},
+        ))
+    return signals
+
+
+# ---- 2. one phone rating many 办件 across windows or days --------------------------------------------------
+
+def phone_many(evs: Iterable[Ev], min_records: int = PHONE_MIN_RECORDS, min_top: float = PHONE_MIN_TOP_SHARE,
+               min_spread: int = PHONE_MIN_SPREAD) -> list[Signal]:
+    """One phone (blind index) that rated ``min_records`` or more distinct 办件, mostly top, across at least
+    ``min_spread`` windows/units or days. Named after the unit it rated most."""
+    by_phone: dict[str, list[Ev]] = defaultdict(list)
+    for e in evs:
+        if e.phone_index:
+            by_phone[e.phone_index].append(e)
+    signals = []
+    for phone, rows in by_phone.items():
+        records = {e.record_id for e in rows}
+        if len(records) < min_records:
+            continue
+        top = sum(1 for e in rows if e.level == TOP) / len(rows)
+        places = {(e.window_id,) + unit_key(e) for e in rows}
+        days = {e.local.date() for e in rows}
+        if top < min_top or max(len(places), len(days)) < min_spread:
+            continue
+        main = Counter(unit_key(e) for e in rows).most_common(1)[0][0]
+        anchor = next(e for e in rows if unit_key(e) == main)
+        not_own = sum(1 for e in rows if e.applicant_phone_index and e.applicant_phone_index != phone)
+        signals.append(Signal(
+            Pattern.PHONE_MANY, f"phone:{phone[:24]}", _target(anchor, window=False, staff=False), _ids(rows),
+            len(records), min_records,
+            f"同一手机号（盲索引）评价了{len(records)}件办件，非常满意占{top:.0%}，涉及{len(places)}个窗口/单位、"
+            f"{len(days)}天；其中{not_own}件的申请人手机号与评价人不同",
+            {**_span(rows), "records": len(records), "places": len(places), "days": len(days),
+             "top_share": round(top, 3), "not_applicant": not_own},
+        ))
+    return signals
+
+
+# ---- 3. evaluator phones that are staff's own --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Insider:
+    """An insider (staff member or unit user) as the detectors compare with: whose work counts as theirs."""
+
+    staff_id: int | None
+    department_id: int | None
+    agency_id: int | None
+
+    def owns(self, ev: Ev) -> bool:
+        """The evaluation rates this insider's own work or their own unit's."""
+        if self.staff_id is not None and ev.staff_id == self.staff_id:
+            return True
+        if self.agency_id is not None and self.agency_id == ev.agency_id:
+            return self.department_id is None or self.department_id == ev.department_id
+        return self.department_id is not None and self.agency_id is None and self.department_id == ev.department_id
+
+
+def staff_phones(evs: Iterable[Ev], phones: dict[str, list[Insider]], minimum: int = STAFF_PHONE_MIN) -> list[Signal]:
+    """Evaluations of a unit's work from the phone of a staff member of that unit (their own blind index)."""
+    hits: dict[tuple, list[Ev]] = defaultdict(list)
+    for e in evs:
+        for insider in phones.get(e.phone_index, ()) if e.phone_index else ():
+            if insider.owns(e):
+                hits[(insider.staff_id, unit_key(e))].append(e)
+                break
+    signals = []
+    for (staff, _unit), rows in hits.items():
+        if len(rows) < minimum:
+            continue
+        signals.append(Signal(
+            Pattern.STAFF_PHONE, f"staff-phone:{staff}@{rows[0].department_id}:{rows[0].agency_id}",
+            _target(rows[0], window=False, staff=False), _ids(rows), len(rows), minimum,
+            f"{len(rows)}条评价的评价人手机号是本单位工作人员本人登记的手机号（按盲索引比对）",
+            {**_span(rows), "staff_id": staff},
+        ))
+    return signals
+
+
+# ---- 4. evaluations from the staff member's own device or address ------------------------------------------
+
+def own_client(evs: Iterable[Ev], devices: dict[str, list[Insider]], addresses: dict[str, list[Insider]],
+               device_min: int = OWN_DEVICE_MIN, address_min: int = OWN_ADDRESS_MIN,
+               address_share: float = OWN_ADDRESS_SHARE) -> list[Signal]:
+    """Evaluations submitted from a device (cookie) an insider of the rated unit signed in on, or — many and
+    making up most of that address's evaluations — from the address the rated staff member signs in from."""
+    evs = list(evs)
+    by_unit: dict[tuple, list[tuple[Ev, str]]] = defaultdict(list)
+    for e in evs:
+        if e.device_index and any(i.owns(e) for i in devices.get(e.device_index, ())):
+            by_unit[unit_key(e)].append((e, "device"))
+    per_address = Counter(e.address_index for e in evs if e.address_index)
+    own_address: dict[tuple[str, int], list[Ev]] = defaultdict(list)
+    for e in evs:
+        if e.address_index and e.staff_id and any(i.staff_id == e.staff_id for i in addresses.get(e.address_index, ())):
+            own_address[(e.address_index, e.staff_id)].append(e)
+    for (address, _staff), rows in own_address.items():
+        if len(rows) >= address_min and len(rows) / per_address[address] >= address_share:
+            by_unit[unit_key(rows[0])] += [(e, "address") for e in rows]
+    signals = []
+    for unit, pairs in by_unit.items():
+        device_rows = [e for e, how in pairs if how == "device"]
+        address_rows = [e for e, how in pairs if how == "address"]
+        if len(device_rows) < device_min and not address_rows:
+            continue
+        rows = [e for e, _how in pairs]
+        signals.append(Signal(
+            Pattern.OWN_CLIENT, f"own-client:{unit[0]}:{unit[1]}", _target(rows[0], window=False, staff=False),
+            _ids(rows), len({e.id for e in rows}), device_min,
+            f"{len({e.id for e in device_rows})}条评价来自本单位工作人员登录过的设备，"
+            f"{len({e.id for e in address_rows})}条来自被评工作人员本人的登录地址",
+            {**_span(rows), "device": len({e.id for e in device_rows}), "address": len({e.id for e in address_rows})},
+        ))
+    return signals
+
+
+# ---- 5. identical or templated comments -------------------------------------------------------------------
+
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+_DIGITS = re.compile(r"\d+")
+
+
+def normalise(comment: str) -> str:
+    """Lower case, digits as one 0, no spaces or punctuation: "工号 1024 服务好！" and "工号2048服务好" match."""
+    return _DIGITS.sub("0", _NOISE.sub("", comment.lower()))
+
+
+def trigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i:i + 3] for i in range(max(1, len(text) - 2)))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def clusters(texts: list[tuple[int, str]], similarity: float = TEMPLATE_SIMILARITY) -> list[list[tuple[int, str]]]:
+    """Greedy: each (id, normalised text) joins the first cluster whose first text is ``similarity``-close."""
+    heads: list[tuple[frozenset, list]] = []
+    exact: dict[str, list] = {}
+    for ev_id, text in texts:
+        if text in exact:
+            exact[text].append((ev_id, text))
+            continue
+        grams = trigrams(text)
+        for head, members in heads:
+            if jaccard(head, grams) >= similarity:
+                members.append((ev_id, text))
+                exact[text] = members
+                break
+        else:
+            members = [(ev_id, text)]
+            heads.append((grams, members))
+            exact[text] = members
+    return [members for _h, members in heads]
+
+
+def templates(evs: Iterable[Ev], minimum: int = TEMPLATE_MIN, min_chars: int = TEMPLATE_MIN_CHARS,
+              p_max: float = TEMPLATE_P, similarity: float = TEMPLATE_SIMILARITY) -> list[Signal]:
+    """Units where ``minimum`` or more near-identical comments appear far more often than the same words appear
+    elsewhere in the province: binomial tail P(X >= k | n, p) < ``p_max``, with n the unit's comments and p the
+    share of those texts among all other units' comments (add-one smoothed). Phrases everyone writes are as
+    common elsewhere and never reach the threshold; a template typed in at one unit is."""
+    by_unit: dict[tuple, list[tuple[Ev, str]]] = defaultdict(list)
+    for e in evs:
+        text = normalise(e.comment)
+        if len(text) >= min_chars:
+            by_unit[unit_key(e)].append((e, text))
+    everywhere = Counter(text for rows in by_unit.values() for _e, text in rows)
+    total = sum(everywhere.values())
+    signals = []
+    for unit, rows in by_unit.items():
+        if len(rows) < minimum:
+            continue
+        here = Counter(text for _e, text in rows)
+        ev_by_id = {e.id: e for e, _t in rows}
+        for members in clusters([(e.id, t) for e, t in rows], similarity):
+            k = len(members)
+            if k < minimum:
+                continue
+            texts = {t for _i, t in members}
+            elsewhere = sum(everywhere[t] - here[t] for t in texts)
+            p = (elsewhere + 1) / (total - len(rows) + 2)
+            tail = binomial_sf(k, len(rows), p)
+            if tail >= p_max:
+                continue
+            evs_hit = [ev_by_id[i] for i, _t in members]
+            excerpt = members[0][1][:12]
+            signals.append(Signal(
+                Pattern.TEMPLATE, f"template:{unit[0]}:{unit[1]}:{excerpt}", _target(evs_hit[0], window=False, staff=False),
+                _ids(evs_hit), tail, p_max,
+                f"{k}条评价内容雷同（如“{excerpt}…”），在本单位{len(rows)}条评价中出现的频率远高于全省其他单位"
+                f"（二项分布尾概率{tail:.1e}，阈值{p_max:.0e}）",
+                {**_span(evs_hit), "similar": k, "unit_comments": len(rows), "elsewhere": elsewhere,
+                 "variants": len(texts), "tail": tail},
+            ))
+    return signals
+
+
+# ---- 6. a unit whose share of 非常满意 is an outlier among units doing the same item ------------------------
+
+def outliers(evs: Iterable[Ev], min_n: int = OUTLIER_MIN_N, min_peers: int = OUTLIER_MIN_PEERS,
+             p_max: float = OUTLIER_P, min_excess: float = OUTLIER_MIN_EXCESS) -> list[Signal]:
+    """For each item, each unit with ``min_n`` or more evaluations is tested against the other units doing the
+    item (at least ``min_peers`` with ``min_n``): its count of 非常满意 against a beta-binomial whose mean is the
+    peers' pooled share and whose overdispersion is the peers' own between-unit spread (so items where units
+    honestly differ need more). Flagged when the one-sided tail is below ``p_max`` and the share exceeds the
+    peers' by ``min_excess``."""
+    cells: dict[int, dict[tuple, list[Ev]]] = defaultdict(lambda: defaultdict(list))
+    for e in evs:
+        if e.item_id is not None:
+            cells[e.item_id][unit_key(e)].append(e)
+    signals = []
+    for item, units in cells.items():
+        sized = {u: rows for u, rows in units.items() if len(rows) >= min_n}
+        if len(sized) < min_peers + 1:
+            continue
+        counts = {u: (sum(1 for e in rows if e.level == TOP), len(rows)) for u, rows in sized.items()}
+        for unit, (k, n) in counts.items():
+            peers = [c for u, c in counts.items() if u != unit]
+            peer_k, peer_n = sum(c[0] for c in peers), sum(c[1] for c in peers)
+            p = min(max(peer_k / peer_n, 0.5 / peer_n), 1 - 0.5 / peer_n)
+            if k / n - p < min_excess:
+                continue
+            rho = overdispersion(peers, p)
+            tail = beta_binomial_sf(k, n, p, rho)
+            if tail >= p_max:
+                continue
+            rows = [e for e in sized[unit] if e.level == TOP]
+            signals.append(Signal(
+                Pattern.OUTLIER, f"outlier:{item}:{unit[0]}:{unit[1]}",
+                _target(rows[0], window=False, staff=False, item=True), _ids(rows), tail, p_max,
+                f"本单位该事项非常满意占{k / n:.1%}（{k}/{n}），同事项其他{len(peers)}个单位合计{p:.1%}；"
+                f"贝塔二项分布单侧尾概率{tail:.1e}（阈值{p_max:.0e}，单位间离散度{rho:.3f}）",
+                {**_span(rows), "top": k, "n": n, "peer_share": round(p, 4), "peers": len(peers), "rho": round(rho, 4),
+                 "tail": tail},
+            ))
+    return signals
+
+
+# ---- 7. kiosk ratings at hours the hall is closed -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hours:
+    opens: time = DEFAULT_OPENS
+    closes: time = DEFAULT_CLOSES
+    open_on_rest_days: bool = False
+
+
+def is_open(local: datetime, hours: Hours, workday: bool, grace: int = CLOSED_GRACE_MINUTES) -> bool:
+    """Whether the hall is open at ``local`` (naive local time), closing time plus ``grace`` minutes included."""
+    if not workday and not hours.open_on_rest_days:
+        return False
+    closes = (datetime.combine(local.date(), hours.closes) + timedelta(minutes=grace)).time()
+    if closes < hours.closes:  # the grace ran past midnight
+        return local.time() >= hours.opens
+    return hours.opens <= local.time() <= closes
+
+
+def closed_hours(evs: Iterable[Ev], hours: dict[int, Hours], is_workday: Callable[[date, str], bool],
+                 minimum: int = CLOSED_MIN, grace: int = CLOSED_GRACE_MINUTES) -> list[Signal]:
+    """Windows whose 评价器 rated ``minimum`` or more times while the hall was closed."""
+    by_window: dict[int, list[Ev]] = defaultdict(list)
+    for e in evs:
+        if e.channel != "kiosk" or not e.window_id:
+            continue
+        h = hours.get(e.agency_id, Hours()) if e.agency_id else Hours()
+        if not is_open(e.local, h, is_workday(e.local.date(), e.region_id), grace):
+            by_window[e.window_id].append(e)
+    signals = []
+    for window, rows in by_window.items():
+        if len(rows) < minimum:
+            continue
+        signals.append(Signal(
+            Pattern.CLOSED_HOURS, f"closed:{window}", _target(rows[0], staff=False), _ids(rows), len(rows), minimum,
+            f"评价器在大厅闭厅时段提交了{len(rows)}条评价（首条{min(e.local for e in rows):%Y-%m-%d %H:%M}）",
+            {**_span(rows), "local_times": sorted(e.local.strftime("%Y-%m-%d %H:%M") for e in rows)[:20]},
+        ))
+    return signals
+
+
+# ---- 9. retaliation after a real-name 差评 ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LaterRecord:
+    """A 办件 accepted after the 差评, at the same department, by anyone."""
+
+    id: int
+    phone_index: str
+    department_id: int
+    item_id: int
+    accepted_at: datetime
+    adverse: bool  # refused, returned or overdue (what the records app knows: overdue)
+
+
+def retaliation(bad: Iterable[Ev], later: Iterable[LaterRecord], min_adverse: int = RETALIATION_MIN_ADVERSE,
+                p_max: float = RETALIATION_P) -> list[Signal]:
+    """After a real-name 差评 (a phone given), that evaluator's later 办件 at the same department went badly
+    ``min_adverse`` or more times, improbably often at the rate of the department's other 办件 of the same items
+    accepted in the same time (binomial tail below ``p_max``; rate add-one smoothed)."""
+    later = list(later)
+    base: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for r in later:
+        cell = base[(r.department_id, r.item_id)]
+        cell[0] += r.adverse
+        cell[1] += 1
+    mine: dict[tuple[str, int], list[LaterRecord]] = defaultdict(list)
+    for r in later:
+        if r.phone_index:
+            mine[(r.phone_index, r.department_id)].append(r)
+    signals = []
+    seen: set[tuple[str, int]] = set()
+    for e in sorted(bad, key=lambda e: e.at):
+        key = (e.phone_index, e.department_id)
+        if not e.is_bad or not e.phone_index or key in seen:
+            continue
+        own = [r for r in mine.get(key, ()) if r.accepted_at > e.at]
+        k = sum(r.adverse for r in own)
+        if k < min_adverse:
+            continue
+        rates = []
+        for r in own:
+            adverse, n = base[(r.department_id, r.item_id)]
+            rates.append((adverse - r.adverse + 1) / (n - 1 + 2))
+        p = sum(rates) / len(rates)
+        tail = binomial_sf(k, len(own), p)
+        if tail >= p_max:
+            continue
+        seen.add(key)
+        signals.append(Signal(
+            Pattern.RETALIATION, f"retaliation:{e.id}", _target(e, window=False), (e.id,), tail, p_max,
+            f"实名差评后，该评价人在本部门又办理{len(own)}件，其中{k}件超期或未获受理，"
+            f"同期同事项办件的比例为{p:.1%}（二项分布尾概率{tail:.1e}，阈值{p_max:.0e}）",
+            {"first": e.at.isoformat(), "last": max(r.accepted_at for r in own).isoformat(), "later_records": len(own),
+             "adverse": k, "comparable_rate": round(p, 4), "tail": tail, "record_ids": [r.id for r in own]},
+        ))
+    return signals
