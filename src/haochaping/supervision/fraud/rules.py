@@ -79,6 +79,7 @@ class Ev:
     staff_id: int | None = None
     item_id: int | None = None
     record_id: int | None = None
+    item_code: str = ""  # the item's 基本编码: the same item as each region implements it
     phone_index: str = ""
     applicant_phone_index: str = ""  # of the rated 办件
     comment: str = ""
@@ -369,15 +370,16 @@ def templates(evs: Iterable[Ev], minimum: int = TEMPLATE_MIN, min_chars: int = T
 
 def outliers(evs: Iterable[Ev], min_n: int = OUTLIER_MIN_N, min_peers: int = OUTLIER_MIN_PEERS,
              p_max: float = OUTLIER_P, min_excess: float = OUTLIER_MIN_EXCESS) -> list[Signal]:
-    """For each item, each unit with ``min_n`` or more evaluations is tested against the other units doing the
+    """For each item (基本编码), each unit with ``min_n`` or more evaluations is tested against the other units doing the
     item (at least ``min_peers`` with ``min_n``): its count of 非常满意 against a beta-binomial whose mean is the
     peers' pooled share and whose overdispersion is the peers' own between-unit spread (so items where units
     honestly differ need more). Flagged when the one-sided tail is below ``p_max`` and the share exceeds the
     peers' by ``min_excess``."""
-    cells: dict[int, dict[tuple, list[Ev]]] = defaultdict(lambda: defaultdict(list))
+    cells: dict[object, dict[tuple, list[Ev]]] = defaultdict(lambda: defaultdict(list))
     for e in evs:
-        if e.item_id is not None:
-            cells[e.item_id][unit_key(e)].append(e)
+        # "The same item" is the same 基本编码: each region implements it under its own 实施编码 (item row).
+        if e.item_code or e.item_id is not None:
+            cells[e.item_code or e.item_id][unit_key(e)].append(e)
     signals = []
     for item, units in cells.items():
         sized = {u: rows for u, rows in units.items() if len(rows) >= min_n}
@@ -486,10 +488,16 @@ def retaliation(bad: Iterable[Ev], later: Iterable[LaterRecord], min_adverse: in
         k = sum(r.adverse for r in own)
         if k < min_adverse:
             continue
+        # The comparison: everyone else's 办件 of the same items at the department (the evaluator's own left out).
+        own_cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        for r in mine.get(key, ()):
+            own_cells[(r.department_id, r.item_id)][0] += r.adverse
+            own_cells[(r.department_id, r.item_id)][1] += 1
         rates = []
         for r in own:
-            adverse, n = base[(r.department_id, r.item_id)]
-            rates.append((adverse - r.adverse + 1) / (n - 1 + 2))
+            cell = (r.department_id, r.item_id)
+            adverse, n = base[cell][0] - own_cells[cell][0], base[cell][1] - own_cells[cell][1]
+            rates.append((adverse + 1) / (n + 2))
         p = sum(rates) / len(rates)
         tail = binomial_sf(k, len(own), p)
         if tail >= p_max:

@@ -31,18 +31,18 @@ from .rules import Ev, Hours, Insider, LaterRecord, Signal
 log = logging.getLogger(__name__)
 
 EV_FIELDS = ("id", "created_at", "level", "channel", "region_id", "department_id", "agency_id", "window_id",
-             "staff_id", "item_id", "record_id", "evaluator_phone_index", "record__applicant_phone_index", "comment",
+             "staff_id", "item_id", "record_id", "item__basic_code", "evaluator_phone_index", "record__applicant_phone_index", "comment",
              "client_address_index", "client_device_index", "source", "is_bad")
 
 
 def _rows(qs) -> list[Ev]:
     tz = timezone.get_current_timezone()
     out = []
-    for (pk, at, level, channel, region, dept, agency, window, staff, item, record, phone, applicant, comment,
-         address, device, source, bad) in qs.order_by().values_list(*EV_FIELDS).iterator(chunk_size=5000):
+    for (pk, at, level, channel, region, dept, agency, window, staff, item, record, item_code, phone, applicant,
+         comment, address, device, source, bad) in qs.order_by().values_list(*EV_FIELDS).iterator(chunk_size=5000):
         out.append(Ev(pk, at, timezone.localtime(at, tz).replace(tzinfo=None), level, channel, region, dept, agency,
-                      window, staff, item, record, phone or "", applicant or "", comment or "", address or "",
-                      device or "", source or "", bad))
+                      window, staff, item, record, item_code or "", phone or "", applicant or "", comment or "",
+                      address or "", device or "", source or "", bad))
     return out
 
 
