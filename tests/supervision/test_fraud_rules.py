@@ -10,7 +10,7 @@ from scipy import stats as scipy_stats
 
 from haochaping.supervision.fraud import rules
 from haochaping.supervision.fraud.rules import Ev, Hours, Insider, LaterRecord, Pattern
-from haochaping.supervision.fraud.stats import beta_binomial_sf, binomial_sf, overdispersion
+from haochaping.supervision.fraud.rules.stats import beta_binomial_sf, binomial_sf, overdispersion
 
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, a Tuesday
 _ids = itertools.count(1)
