@@ -75,6 +75,23 @@ def test_pages_get_a_device_cookie_and_api_calls_do_not(client):
     assert DEVICE_COOKIE not in client.get("/api/v1/openapi.json").cookies
 
 
+def test_downloads_any_cache_may_keep_carry_no_device_cookie(client):
+    response = client.get("/public/opendata/")
+    assert DEVICE_COOKIE in response.cookies  # the open-data page is a page …
+    client.cookies.clear()
+    for url in _public_downloads(response.content.decode()):
+        download = client.get(url)
+        assert "public" in download.get("Cache-Control", "") and DEVICE_COOKIE not in download.cookies, url
+
+
+def _public_downloads(page: str) -> list[str]:
+    import re
+
+    links = [u.replace("&amp;", "&") for u in re.findall(r'href="(/public/opendata/[^"]+\.(?:csv|json)[^"]*)"', page)]
+    assert links, "the open-data page lists its files"
+    return links[:3]
+
+
 def test_a_staff_sign_in_keeps_only_blind_indexes_of_address_and_device(client, org):
     from tests.accounts.login_support import PASSWORD, make_user
 

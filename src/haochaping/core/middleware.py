@@ -204,7 +204,10 @@ class DeviceCookieMiddleware:
             value = secrets.token_urlsafe(24)
         request.device_id = value
         response = self.get_response(request)
-        if fresh:
+        # Pages only, and never on a response a shared cache may keep (open-data downloads are public): one
+        # cached Set-Cookie would hand the same device value to everyone behind the cache.
+        page = response.get("Content-Type", "").startswith("text/html")
+        if fresh and page and "public" not in response.get("Cache-Control", ""):
             response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
                                 secure=request.is_secure())
         return response

@@ -9,6 +9,7 @@ and ids, never a blind index, a phone or comment text beyond a short excerpt of 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from hashlib import sha256
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -196,7 +197,8 @@ def phone_many(evs: Iterable[Ev], min_records: int = PHONE_MIN_RECORDS, min_top:
         anchor = next(e for e in rows if unit_key(e) == main)
         not_own = sum(1 for e in rows if e.applicant_phone_index and e.applicant_phone_index != phone)
         signals.append(Signal(
-            Pattern.PHONE_MANY, f"phone:{phone[:24]}", _target(anchor, window=False, staff=False), _ids(rows),
+            # The subject de-duplicates runs; a digest of the blind index, so not even that is stored in it.
+            Pattern.PHONE_MANY, f"phone:{sha256(phone.encode()).hexdigest()[:24]}", _target(anchor, window=False, staff=False), _ids(rows),
             len(records), min_records,
             f"同一手机号（盲索引）评价了{len(records)}件办件，非常满意占{top:.0%}，涉及{len(places)}个窗口/单位、"
             f"{len(days)}天；其中{not_own}件的申请人手机号与评价人不同",
