@@ -9,10 +9,10 @@ and ids, never a blind index, a phone or comment text beyond a short excerpt of 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from hashlib import sha256
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from hashlib import sha256
 
 from django.db.models.enums import TextChoices
 from django.utils.translation import gettext_lazy as _
