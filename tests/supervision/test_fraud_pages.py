@@ -125,3 +125,19 @@ def test_an_evaluation_through_a_page_keeps_blind_indexes_of_its_address_and_dev
     ev = Evaluation.objects.get(record=record)
     assert ev.client_device_index == crypto.blind_index(device, kind="device")
     assert ev.client_address_index == crypto.blind_index("10.7.7.7", kind="address")
+
+
+def test_an_administrator_registers_a_staff_phone_in_the_admin_and_sees_it_masked(client, org):
+    from haochaping.accounts.models import User
+    from haochaping.supervision.fraud.models import StaffPhone
+
+    client.force_login(User.objects.create_superuser("root", "root@example.com", None))
+    add = "/admin/supervision/staffphone/add/"
+    refused = client.post(add, {"staff": org.staff.pk, "phone_number": "12345"})
+    assert refused.status_code == 200 and "手机号应为11位数字" in refused.content.decode()
+    response = client.post(add, {"staff": org.staff.pk, "phone_number": "139 0000 3333"})
+    assert response.status_code == 302
+    row = StaffPhone.objects.get()
+    assert row.phone_index == crypto.blind_index("13900003333", kind="phone")
+    listing = client.get("/admin/supervision/staffphone/").content.decode()
+    assert "139****3333" in listing and "13900003333" not in listing
