@@ -16,7 +16,7 @@ from haochaping.evaluation.models import EvaluationExclusion
 from haochaping.insight import metrics
 from haochaping.insight.reports import lists
 from haochaping.supervision.fraud import services
-from haochaping.supervision.fraud.models import FindingStatus, FraudFinding, StaffFingerprint
+from haochaping.supervision.fraud.models import FindingStatus, FraudFinding, HallHours, StaffFingerprint
 from haochaping.supervision.fraud.rules import Pattern
 from tests import factories
 
@@ -140,22 +140,20 @@ def test_evaluations_from_a_staff_members_registered_phone_are_found(org, item):
 
 
 def test_kiosk_ratings_when_the_hall_is_closed_follow_its_own_hours(org, item):
-    from datetime import time
+    from datetime import datetime, time
 
-    # Two kiosk ratings an hour ago. Whatever the hour now, hours that ended long before make them "closed".
-    an_hour_ago = timezone.localtime() - timedelta(hours=1)
-    for minutes in (0, 3):
-        when = an_hour_ago + timedelta(minutes=minutes)
+    # Two kiosk ratings at 21:30 and 21:45 three days ago: after the default closing time (18:00 + grace) on any day.
+    day = timezone.localdate() - timedelta(days=3)
+    for minutes in (0, 15):
+        when = timezone.make_aware(datetime.combine(day, time(21, 30))) + timedelta(minutes=minutes)
         submit(factories.make_record(org, item, accepted_at=when - timedelta(hours=2)), now=when)
-    services.set_hall_hours(org.agency, opens=time(0, 0), closes=time(23, 59), open_on_rest_days=True)
+    services.set_hall_hours(org.agency, opens=time(8), closes=time(23), open_on_rest_days=True)
     detect()
-    assert not FraudFinding.objects.filter(pattern=Pattern.CLOSED_HOURS).exists()
-    closes = (an_hour_ago - timedelta(hours=2)).time()
-    if closes < time(0, 1) or an_hour_ago.time() < time(2, 0):
-        pytest.skip("the hour does not allow hours that closed before the ratings on the same day")
-    services.set_hall_hours(org.agency, opens=time(0, 0), closes=closes, open_on_rest_days=True)
+    assert not FraudFinding.objects.filter(pattern=Pattern.CLOSED_HOURS).exists()  # a hall open late
+    HallHours.objects.all().delete()  # back to the defaults: 08:30–18:00 on working days
     detect()
-    assert FraudFinding.objects.filter(pattern=Pattern.CLOSED_HOURS).count() == 1
+    finding = FraudFinding.objects.get(pattern=Pattern.CLOSED_HOURS)
+    assert finding.window_id == org.window.pk and finding.evaluations.count() == 2
     with pytest.raises(DomainError):
         services.set_hall_hours(org.agency, opens=time(18), closes=time(9))
 
