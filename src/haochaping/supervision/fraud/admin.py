@@ -26,7 +26,6 @@ class _ReadOnly:
 
 class HallHoursAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("agency", "opens", "closes", "open_on_rest_days")
-    autocomplete_fields = ()
 
 
 class StaffPhoneForm(forms.ModelForm):
@@ -60,6 +59,7 @@ class StaffPhoneAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 class FraudFindingAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "pattern", "department", "agency", "status", "detected_at")
+    list_select_related = ("department", "agency")
     list_filter = ("pattern", "status")
     exclude = ("evaluations",)
 

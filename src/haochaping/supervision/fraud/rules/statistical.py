@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from . import (
+from .base import (
     OUTLIER_MIN_EXCESS,
     OUTLIER_MIN_N,
     OUTLIER_MIN_PEERS,
