@@ -141,3 +141,20 @@ def test_an_administrator_registers_a_staff_phone_in_the_admin_and_sees_it_maske
     assert row.phone_index == crypto.blind_index("13900003333", kind="phone")
     listing = client.get("/admin/supervision/staffphone/").content.decode()
     assert "139****3333" in listing and "13900003333" not in listing
+
+
+def test_a_kiosk_rating_keeps_no_client_fingerprint(org, item):
+    """A 评价器 sits on the hall's network like the staff's own PCs: its address would look like theirs."""
+    from haochaping.evaluation import kiosk
+    from haochaping.evaluation.models import Evaluation
+    from tests import factories
+    from tests.evaluation.test_kiosk_page import activated, rate_good
+
+    dev, secret = kiosk.register_kiosk(org.window, "1号窗口评价器")
+    client = activated(secret)
+    record = factories.make_record(org, item)
+    kiosk.set_current(dev, record, "complete", set_by="test")
+    response, _token = rate_good(client)
+    assert response.status_code == 200
+    ev = Evaluation.objects.get(record=record)
+    assert (ev.channel, ev.client_address_index, ev.client_device_index) == ("kiosk", "", "")
