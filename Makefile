@@ -73,11 +73,13 @@ test-browser: install browser-deps
 	HAOCHAPING_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser -p no:xdist $(PYTEST_ARGS)
 
 # Evaluations/s through the real server on PostgreSQL beside bare INSERT+COMMITs, then the statistics API's latency
-# at 10^5 and 10^6 evaluations (about 10 minutes on 2 cores; BENCH_STATS_ARGS="--sizes …"). See bench/README.md.
+# at 10^5 and 10^6 evaluations (about 10 minutes on 2 cores; BENCH_STATS_ARGS="--sizes …"), then the fraud detectors'
+# recall per planted pattern and false positives on untouched units (BENCH_FRAUD_ARGS="--records …"). See bench/README.md.
 bench: install
 	$(BIN)/python bench/ingest.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 	$(BIN)/python bench/stats.py --database-url $(BENCH_DATABASE_URL) $(BENCH_STATS_ARGS)
 	$(BIN)/python bench/log.py --database-url $(BENCH_DATABASE_URL) $(BENCH_LOG_ARGS)
+	$(BIN)/python bench/fraud.py --database-url $(BENCH_DATABASE_URL) $(BENCH_FRAUD_ARGS)
 
 # History import speed (issue 16 item 6): COUNT 办件 and COUNT evaluations through `haochaping import` on PostgreSQL.
 bench-import: install

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "haochaping.accounts",
     "haochaping.transparency",
     "haochaping.rectification",
+    "haochaping.supervision",
     "haochaping.insight",
     "haochaping.disclosure",
     "haochaping.demo",
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "haochaping.core.middleware.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # A device cookie whose blind index evaluations and staff sign-ins keep (supervision.fraud, R7.1).
+    "haochaping.core.middleware.DeviceCookieMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -6,6 +6,7 @@ from .evaluation import urls as evaluation_urls
 from .evaluation.views.receipt import text_size
 from .insight import urls as insight_urls
 from .rectification import urls as rectification_urls
+from .supervision import urls as supervision_urls
 
 admin.site.site_header = "政务服务“好差评”系统管理"
 admin.site.site_title = "好差评管理"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("r/feedback/", include(rectification_urls.feedback_urls)),
     path("r/", include(evaluation_urls.receipt_urls)),
     path("work/appeals/", include(rectification_urls.appeal_urls)),
+    path("work/fraud/", include(supervision_urls.fraud_urls)),
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),

@@ -17,7 +17,8 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, on a slot bound
 EVERY_15 = {"haochaping.rectification.tasks.send_deadline_reminders", "haochaping.rectification.tasks.escalate_overdue_cases"}
 HOURLY = {"haochaping.rectification.tasks.close_unconfirmed_cases", "haochaping.insight.tasks.generate_period_reports",
           "haochaping.exchange.tasks.fetch_received_reports"}
-DAILY = {"haochaping.core.tasks.check_calendar_coverage", "haochaping.exchange.tasks.reconcile_with_upstreams"}
+DAILY = {"haochaping.core.tasks.check_calendar_coverage", "haochaping.exchange.tasks.reconcile_with_upstreams",
+         "haochaping.supervision.fraud.tasks.detect_fraud"}
 # Reporting upward runs every minute (exchange: the outbox's lag is counted in minutes, not quarter hours).
 EVERY_MINUTE = {"haochaping.exchange.tasks.send_outbox"}
 ALL = EVERY_MINUTE | EVERY_15 | HOURLY | DAILY

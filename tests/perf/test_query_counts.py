@@ -155,6 +155,36 @@ def _received_report(org, n):
         upstream=upstream, remote_id=n, title=f"上级下发{n}月报", kind="month", period_start="2026-01-01",
         period_end="2026-01-31", region_code=_region(org, n).code, pdf=f"received-reports/perf/{n}.pdf",
         generated_at=timezone.now(), received_at=timezone.now())
+def _finding(org, n):
+    from django.utils import timezone
+
+    from haochaping.supervision.fraud.models import FraudFinding
+
+    window = _window(org, n)
+    now = timezone.now()
+    return FraudFinding.objects.create(
+        pattern="burst", subject=f"window:{window.pk}", region=window.agency.region, department=window.department,
+        agency=window.agency, window=window, statistic=5, threshold=5, summary="…", evidence={}, first_at=now,
+        last_at=now, detected_at=now)
+
+
+def _staff_phone(org, n):
+    from haochaping.core import crypto
+    from haochaping.supervision.fraud.models import StaffPhone
+
+    staff = Staff.objects.create(staff_no=f"PERFP{n:04d}", name="钱七", agency=org.agency, department=org.department)
+    phone = f"1390000{n:04d}"
+    return StaffPhone.objects.create(staff=staff, phone=phone, phone_index=crypto.blind_index(phone, kind="phone"))
+
+
+def _fingerprint(org, n):
+    from django.utils import timezone
+
+    from haochaping.supervision.fraud.models import StaffFingerprint
+
+    now = timezone.now()
+    return StaffFingerprint.objects.create(user=_user(org, 3000 + n), address_index=f"a{n}", device_index=f"d{n}",
+                                           first_seen=now, last_seen=now)
 
 
 # model admin URL name → a builder of one more row (org, serial number)
@@ -186,6 +216,11 @@ BUILDERS: dict[str, Callable] = {
     "accounts_personaldataaccess": _access,
     "insight_report": lambda org, n: _report(org, n),
     "exchange_receivedreport": lambda org, n: _received_report(org, n),
+    "supervision_fraudfinding": _finding,
+    "supervision_hallhours": lambda org, n: __import__(
+        "haochaping.supervision.fraud.models", fromlist=["HallHours"]).HallHours.objects.create(agency=_agency(org, n)),
+    "supervision_staffphone": _staff_phone,
+    "supervision_stafffingerprint": _fingerprint,
 }
 
 

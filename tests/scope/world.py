@@ -203,6 +203,8 @@ def build_world() -> World:
         put(RectificationCase, cases)
         for model, objs in _case_rows(c, cases, users["staff_a" if tag == "A" else "handler_b"]).items():
             put(model, objs)
+        for model, objs in _fraud_rows(c, users["staff_a" if tag == "A" else "handler_b"]).items():
+            put(model, objs)
     w.rows[User] = {
         "A": [users[n] for n in ("sup_a", "handler_dept", "handler_agency", "staff_a", "admin_a")],
         "B": [users["sup_b"], users["handler_b"]],
@@ -238,3 +240,23 @@ def _case_rows(c: County, cases: list[RectificationCase], appellant: User) -> di
     )
     return {Appeal: [appeal], CaseAttachment: [attachment], LedgerEntry: [ledger], CaseNotice: [notice],
             EvaluationExclusion: [exclusion]}
+
+
+def _fraud_rows(c: County, insider: User) -> dict[type, list]:
+    """The fraud detectors' rows of a county: a hall's hours, a staff phone, a finding, a sign-in fingerprint."""
+    from haochaping.supervision.fraud.models import FraudFinding, HallHours, StaffFingerprint, StaffPhone
+
+    now = timezone.now()
+    phone = f"1370{c.region.code[-4:]}001"
+    return {
+        HallHours: [HallHours.objects.create(agency=c.agency)],
+        StaffPhone: [StaffPhone.objects.create(staff=c.staff[0], phone=phone,
+                                               phone_index=crypto.blind_index(phone, kind="phone"))],
+        FraudFinding: [FraudFinding.objects.create(
+            pattern="burst", subject=f"window:{c.windows[0].pk}", region=c.region, department=c.departments[0],
+            agency=c.agency, window=c.windows[0], statistic=5, threshold=5, summary=f"{c.region.name}线索",
+            evidence={}, first_at=now, last_at=now, detected_at=now)],
+        StaffFingerprint: [StaffFingerprint.objects.create(
+            user=insider, address_index=crypto.blind_index(c.region.code, kind="address"),
+            device_index=crypto.blind_index(c.region.code, kind="device"), first_seen=now, last_seen=now)],
+    }

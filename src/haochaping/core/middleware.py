@@ -168,3 +168,46 @@ def refuse_non_json(request) -> None:
         raise DomainError(
             415, "不支持的内容类型", STATUS_DETAILS[415], "Content-Type", code="unsupported_media_type"
         )
+
+
+# --- the device cookie (R7.1, R8.2) ---------------------------------------------------------------------------
+# A random, meaningless value a browser keeps for a year. Evaluations store only its blind index, and so do staff
+# sign-ins, so the fraud detectors can tell an evaluation submitted from the rated staff member's own browser. It
+# survives signing out, which a session does not. Not personal data: it names a browser, not a person, and the
+# clear value is never stored.
+DEVICE_COOKIE = "hcp_device"
+DEVICE_COOKIE_AGE = 365 * 24 * 3600
+_DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def device_id(request) -> str:
+    """The browser's device cookie value ("" for clients without one, e.g. API callers)."""
+    return getattr(request, "device_id", "") or ""
+
+
+class DeviceCookieMiddleware:
+    """Gives every page visitor a device cookie, and makes its value available as ``request.device_id``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import secrets
+
+        value = request.COOKIES.get(DEVICE_COOKIE, "")
+        fresh = not _DEVICE_RE.match(value)
+        if request.path.startswith("/api/"):
+            # API clients are systems, not browsers: no cookie for them.
+            request.device_id = "" if fresh else value
+            return self.get_response(request)
+        if fresh:
+            value = secrets.token_urlsafe(24)
+        request.device_id = value
+        response = self.get_response(request)
+        # Pages only, and never on a response a shared cache may keep (open-data downloads are public): one
+        # cached Set-Cookie would hand the same device value to everyone behind the cache.
+        page = response.get("Content-Type", "").startswith("text/html")
+        if fresh and page and "public" not in response.get("Cache-Control", ""):
+            response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+                                secure=request.is_secure())
+        return response

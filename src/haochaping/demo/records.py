@@ -39,6 +39,7 @@ LATER = frozenset({Channel.PHONE, Channel.SMS})  # always after the day of servi
 REAL_NAME_SHARE = {Channel.PC: 0.15, Channel.MOBILE: 0.30, Channel.KIOSK: 0.04, Channel.QR: 0.06,
                    Channel.PAPER: 0.10, Channel.TERMINAL: 0.05}
 
+HALL_CLOSES_SECONDS = 17 * 3600 + 45 * 60  # the demo's halls close at 18:00 (supervision.fraud.rules.DEFAULT_CLOSES)
 P_EVALUATE_COMPLETE = {"hall": 0.86, "pc": 0.80, "mobile": 0.82, "terminal": 0.75}
 P_EVALUATE_ACCEPT = 0.18
 P_OVERDUE = 0.04
@@ -148,7 +149,10 @@ class RecordFactory:
             else:
                 k = round(spec.promised_days * rng.random() ** 1.5)
             if k == 0:
-                completed = min(accepted + timedelta(seconds=rng.randint(1800, 4 * 3600)), end_of(day))
+                # A hall finishes the same day's 办件 before it closes (its 评价器 is rated only while it is open:
+                # supervision.fraud's closed-hours detector); online services run into the night.
+                closing = at(day, HALL_CLOSES_SECONDS) if mode == "hall" else end_of(day)
+                completed = min(accepted + timedelta(seconds=rng.randint(1800, 4 * 3600)), closing)
             else:
                 completed = at(self.wd.add(day, k, region), rng.randint(9 * 3600, 17 * 3600))
         status = RecordStatus.COMPLETED

@@ -95,6 +95,10 @@ class Evaluation(models.Model):
     receipt_code = models.CharField(_("评价回执码"), max_length=20, unique=True)
     leaf_hash = models.CharField(_("存证摘要(SM3)"), max_length=64, editable=False)
     source = models.CharField(_("提交来源"), max_length=100, blank=True)
+    # Blind indexes of the submitting client's address and device cookie (evaluation.fingerprint): the fraud
+    # detectors compare them with staff's own sign-ins (R7.1). Not in the leaf hash: they are not the evaluation.
+    client_address_index = models.CharField(max_length=64, blank=True, default="", editable=False)
+    client_device_index = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("评价时间"), db_index=True)
 
     objects = EvaluationQuerySet.as_manager()
@@ -130,6 +134,8 @@ class ExclusionReason(models.TextChoices):
     APPEAL_UPHELD = "appeal_upheld", _("申诉成立")
     MISTAKEN = "mistaken", _("误评")
     MALICIOUS = "malicious", _("恶意差评")
+    # A supervisor confirmed a fraud finding (supervision.fraud): manufactured or coerced (R8.2, §四(四)).
+    FRAUD = "fraud", _("弄虚作假")
 
 
 class EvaluationExclusion(models.Model):

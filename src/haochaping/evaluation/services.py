@@ -20,6 +20,7 @@ from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
 
 from . import rules
+from .fingerprint import ClientFingerprint
 from .models import (
     Channel,
     Evaluation,
@@ -176,6 +177,7 @@ def _refuse_other_window(kiosk: KioskDevice | None, window_id) -> None:
 def submit_evaluation(
     data: EvaluationInput, *, source: str, now=None, region_scope: Region | None = None, actor=None,
     kiosk: KioskDevice | None = None, paper_entry: bool = False, by_api_key: bool = False, imported: bool = False,
+    client: ClientFingerprint | None = None,
 ) -> SubmitResult:
     """Record one evaluation of a 办件 stage.
 
@@ -191,6 +193,8 @@ def submit_evaluation(
     ``imported``: history brought over from a former system (`haochaping import`): ``now`` is the evaluation's
     original time (the 补充评价 period is checked against it), channel ``system_default`` is accepted and kept
     apart, and receivers know it by ``source`` (``import:…``).
+    ``client``: blind indexes of the evaluator's address and device cookie (evaluation.fingerprint), kept for the
+    fraud detectors.
     """
     _refuse_insider(actor, paper_entry=paper_entry)
     if paper_entry and data.channel != Channel.PAPER:
@@ -257,6 +261,8 @@ def submit_evaluation(
         request_hash=digest,
         receipt_code=new_receipt_code(),
         source=source,
+        client_address_index=client.address_index if client else "",
+        client_device_index=client.device_index if client else "",
         created_at=now,
     )
     ev.leaf_hash = crypto.sm3_hex(canonical_bytes(ev, data.labels))

@@ -27,7 +27,7 @@ from ..models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCou
 from . import names
 
 # The cases' figures live in metrics/cases.py (the same entry point: metrics.case_figures …).
-from .cases import OutcomeCount, case_figures, case_outcomes, complaint_counts  # noqa: F401
+from .cases import OutcomeCount, case_figures, case_outcomes, complaint_counts, fraud_counts  # noqa: F401
 from .filters import (  # noqa: F401 (one entry point: metrics.StatsFilter, metrics.DIMENSIONS …)
     _COUNTER_COLUMN,
     _RECORD_COLUMN,

@@ -64,3 +64,27 @@ def complaint_counts(actor, filters: StatsFilter, by: str) -> dict[str, tuple[st
     counts = dict(cases.exclude(**{f"{column}__isnull": True}).order_by().values_list(column).annotate(n=Count("pk")))
     labels = names.names_for(by, counts)
     return {labels[unit][0]: (labels[unit][1], n) for unit, n in counts.items() if unit in labels}
+
+
+FRAUD_UNITS = {"department": "department_id", "agency": "agency_id", "window": "window_id", "staff": "staff_id"}
+
+
+def fraud_counts(actor, filters: StatsFilter, by: str) -> dict[str, tuple[str, int]]:
+    """Confirmed 弄虚作假 findings per unit (R5.4 "evidence of 弄虚作假 such as manufactured good reviews"): the
+    fraud findings a supervisor confirmed in the period (supervision.fraud), in the caller's scope — group key as
+    the figures show it → (name, findings)."""
+    from haochaping.supervision.fraud.models import FindingStatus, FraudFinding
+
+    if by not in FRAUD_UNITS:
+        raise invalid("分组维度应为 department、agency、window 或 staff", "by")
+    column = FRAUD_UNITS[by]
+    if filters.platforms is not None:
+        return {}  # a finding is about a hall unit or a department, never a platform
+    qs = scope(FraudFinding.objects.filter(status=FindingStatus.CONFIRMED), actor)
+    qs = filters._moments(qs.filter(filters._units({"region": "region__pk", "department": "department_id",
+                                                    "agency": "agency_id", "window": "window_id",
+                                                    "staff": "staff_id", "item": "item_id"})),
+                          "decided_at")
+    counts = dict(qs.exclude(**{f"{column}__isnull": True}).order_by().values_list(column).annotate(n=Count("pk")))
+    labels = names.names_for(by, counts)
+    return {labels[unit][0]: (labels[unit][1], n) for unit, n in counts.items() if unit in labels}

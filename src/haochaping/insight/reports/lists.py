@@ -47,15 +47,18 @@ def commendation(rankings: dict[str, metrics.Rankings]) -> list[list]:
 
 
 def accountability(rankings: dict[str, metrics.Rankings], figures: dict[str, metrics.Stats],
-                   complaints: dict[str, dict[str, tuple[str, int]]] | None = None) -> list[list]:
+                   complaints: dict[str, dict[str, tuple[str, int]]] | None = None,
+                   fraud: dict[str, dict[str, tuple[str, int]]] | None = None) -> list[list]:
     """(类别, 编码, 名称, 差评数, 有效评价数, 差评率, 排名, 投诉数, 理由) of the units and staff members with at least
     ACCOUNT_MIN_BAD 差评 or ACCOUNT_MIN_COMPLAINTS 投诉 in the period, or ranked in the bottom ACCOUNT_BOTTOM_SHARE.
     ``figures`` holds, per dimension of ``rankings``, ``metrics.figures(…, group_by=dimension)`` of the same scope
-    and period; ``complaints`` the matching ``metrics.complaint_counts``."""
+    and period; ``complaints`` the matching ``metrics.complaint_counts``; ``fraud`` the matching
+    ``metrics.fraud_counts`` (findings of 弄虚作假 a supervisor confirmed: one is enough)."""
     rows = []
     for dim, r in rankings.items():
         groups = {g.key: g for g in figures[dim].groups if g.key}
         complained = (complaints or {}).get(dim, {})
+        falsified = (fraud or {}).get(dim, {})
         bottom: dict[str, int] = {}
         if len(r.ranked) >= ACCOUNT_MIN_RANKED:
             last = max(1, round(len(r.ranked) * ACCOUNT_BOTTOM_SHARE))
@@ -63,7 +66,7 @@ def accountability(rankings: dict[str, metrics.Rankings], figures: dict[str, met
             bottom = {row.key: row.rank for row in r.ranked if row.rank >= cut}
         ranks = {row.key: row.rank for row in r.ranked}
         dim_rows = []
-        for key in set(groups) | set(complained):
+        for key in set(groups) | set(complained) | set(falsified):
             g = groups.get(key)
             bad = g.tally.bad if g else 0
             name, complaint_count = complained.get(key, (g.name if g else key, 0))
@@ -72,6 +75,9 @@ def accountability(rankings: dict[str, metrics.Rankings], figures: dict[str, met
                 reasons.append(f"期间内差评{bad}条（不少于{ACCOUNT_MIN_BAD}条）")
             if complaint_count >= ACCOUNT_MIN_COMPLAINTS:
                 reasons.append(f"期间内被投诉{complaint_count}件（不少于{ACCOUNT_MIN_COMPLAINTS}件）")
+            if key in falsified:
+                reasons.append(f"经核查确认弄虚作假{falsified[key][1]}起（刷好评、代评或打击报复）")
+                name = name if g or key in complained else falsified[key][0]
             if key in bottom:
                 reasons.append(f"排名第{bottom[key]}，位于末位{ACCOUNT_BOTTOM_SHARE:.0%}（共{len(r.ranked)}个参与排名）")
             if reasons:
@@ -127,6 +133,7 @@ def suspected(actor, filters: metrics.StatsFilter) -> list[list]:
 def sections(actor, filters: metrics.StatsFilter, rankings: dict[str, metrics.Rankings],
              figures: dict[str, metrics.Stats]) -> list:
     complaints = {dim: metrics.complaint_counts(actor, filters, dim) for dim in rankings}
+    fraud = {dim: metrics.fraud_counts(actor, filters, dim) for dim in rankings}
     return [
         Section("表扬名单", "表扬名单（满意度高的单位和工作人员）",
                 _cols(("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("排名", INT), ("有效评价数", INT),
@@ -136,9 +143,10 @@ def sections(actor, filters: metrics.StatsFilter, rankings: dict[str, metrics.Ra
         Section("问责名单", "问责名单（差评、投诉集中的单位和工作人员）",
                 _cols(("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("差评数", INT), ("有效评价数", INT),
                       ("差评率", RATE), ("排名", INT), ("投诉数", INT), ("理由", TEXT)),
-                accountability(rankings, figures, complaints),
+                accountability(rankings, figures, complaints, fraud),
                 note=f"期间内差评不少于{ACCOUNT_MIN_BAD}条、被投诉不少于{ACCOUNT_MIN_COMPLAINTS}件，或参与排名的不少于"
-                     f"{ACCOUNT_MIN_RANKED}个时排名位于末位{ACCOUNT_BOTTOM_SHARE:.0%}的单位和工作人员。"),
+                     f"{ACCOUNT_MIN_RANKED}个时排名位于末位{ACCOUNT_BOTTOM_SHARE:.0%}的单位和工作人员，以及期间内经核查确认"
+                     "弄虚作假的单位和工作人员。"),
         Section("疑似刷好评", "疑似刷好评线索",
                 _cols(("线索", TEXT), ("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("涉及评价数", INT),
                       ("涉及评价人数", INT), ("集中时段数", INT), ("说明", TEXT)),

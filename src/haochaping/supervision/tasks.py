@@ -1,0 +1,3 @@
+"""supervision's background tasks, run by ``haochaping worker`` on a schedule (core.schedule)."""
+
+from haochaping.supervision.fraud.tasks import detect_fraud  # noqa: F401
