@@ -280,6 +280,9 @@ HAOCHAPING_SMS_GATEWAY_URL = os.environ.get("HAOCHAPING_SMS_GATEWAY_URL", "")
 HAOCHAPING_SMS_GATEWAY_TOKEN = os.environ.get("HAOCHAPING_SMS_GATEWAY_TOKEN", "")
 HAOCHAPING_SMS_GATEWAY_TIMEOUT = float(os.environ.get("HAOCHAPING_SMS_GATEWAY_TIMEOUT", "10"))
 # Links in messages are absolute: the public address of this site, without a trailing slash.
+# The public portal's top region (a 行政区划代码, e.g. 370000): where /public/ opens. Empty: the one province that
+# has departments (the demo's 山东省), or the whole country when several have (disclosure.queries.root_region).
+HAOCHAPING_ROOT_REGION = os.environ.get("HAOCHAPING_ROOT_REGION", "").strip()
 HAOCHAPING_PUBLIC_URL = os.environ.get("HAOCHAPING_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 HAOCHAPING_INVITATION_DELAY_MINUTES = int(os.environ.get("HAOCHAPING_INVITATION_DELAY_MINUTES", "0"))
 HAOCHAPING_REMINDER_WORKING_DAYS = int(os.environ.get("HAOCHAPING_REMINDER_WORKING_DAYS", "2"))
