@@ -169,7 +169,7 @@ def _ranking(r: metrics.Rankings) -> Section:
     )
 
 
-_COVERAGE_NAMES = {"window": "窗口", "staff": "工作人员", "item": "事项"}
+_COVERAGE_NAMES = {"agency": "政务服务机构", "window": "窗口", "staff": "工作人员", "item": "事项", "platform": "平台"}
 
 
 def _coverage(actor, filters) -> list[Section]:
