@@ -39,14 +39,15 @@ INSTALLED_APPS = [
     # Listed so the API docs serve Swagger UI from local static files, not from a CDN.
     "ninja",
     "django_htmx",
-    "axes",
+    # axes and django_tasks_db through configs that name them in Chinese in the admin (core/thirdparty.py).
+    "haochaping.core.thirdparty.AxesConfig",
     "csp",
     # Before import_export, whose own `import` command would otherwise answer `haochaping import` (an earlier
     # app's command wins): ours is the history import (docs/exchange.md).
     "haochaping.exchange",
     "import_export",
     "django_tasks",
-    "django_tasks_db",
+    "haochaping.core.thirdparty.TasksDatabaseConfig",
     "haochaping.core",
     "haochaping.org",
     "haochaping.catalog",
@@ -189,7 +190,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only: the project's own texts are written in Chinese and have no English catalogue, so offering English
+# (an English browser's Accept-Language) would mix Django's English with our Chinese on one page. Every page, the
+# admin included, is Chinese whatever the browser asks for.
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
