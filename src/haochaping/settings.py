@@ -39,14 +39,15 @@ INSTALLED_APPS = [
     # Listed so the API docs serve Swagger UI from local static files, not from a CDN.
     "ninja",
     "django_htmx",
-    "axes",
+    # axes and django_tasks_db through configs that name them in Chinese in the admin (core/thirdparty.py).
+    "haochaping.core.thirdparty.AxesConfig",
     "csp",
     # Before import_export, whose own `import` command would otherwise answer `haochaping import` (an earlier
     # app's command wins): ours is the history import (docs/exchange.md).
     "haochaping.exchange",
     "import_export",
     "django_tasks",
-    "django_tasks_db",
+    "haochaping.core.thirdparty.TasksDatabaseConfig",
     "haochaping.core",
     "haochaping.org",
     "haochaping.catalog",
@@ -193,7 +194,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only: the project's own texts are written in Chinese and have no English catalogue, so offering English
+# (an English browser's Accept-Language) would mix Django's English with our Chinese on one page. Every page, the
+# admin included, is Chinese whatever the browser asks for.
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -288,6 +292,9 @@ HAOCHAPING_SMS_GATEWAY_URL = os.environ.get("HAOCHAPING_SMS_GATEWAY_URL", "")
 HAOCHAPING_SMS_GATEWAY_TOKEN = os.environ.get("HAOCHAPING_SMS_GATEWAY_TOKEN", "")
 HAOCHAPING_SMS_GATEWAY_TIMEOUT = float(os.environ.get("HAOCHAPING_SMS_GATEWAY_TIMEOUT", "10"))
 # Links in messages are absolute: the public address of this site, without a trailing slash.
+# The public portal's top region (a 行政区划代码, e.g. 370000): where /public/ opens. Empty: the one province that
+# has departments (the demo's 山东省), or the whole country when several have (disclosure.queries.root_region).
+HAOCHAPING_ROOT_REGION = os.environ.get("HAOCHAPING_ROOT_REGION", "").strip()
 HAOCHAPING_PUBLIC_URL = os.environ.get("HAOCHAPING_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # The verifiable log's name inside every signed checkpoint (docs/verifiable-log.md); the public URL when empty.
 HAOCHAPING_LOG_ORIGIN = os.environ.get("HAOCHAPING_LOG_ORIGIN", "").strip()

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .api import api
+from .core.views import favicon
 from .evaluation import urls as evaluation_urls
 from .evaluation.views.receipt import text_size
 from .insight import urls as insight_urls
@@ -13,6 +14,7 @@ admin.site.site_title = "好差评管理"
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("haochaping.accounts.urls")),

@@ -249,8 +249,8 @@ def test_supervisor_sees_the_unusual_volume_flag(org, item, sup_a, settings):
     access(calm, mine, 4)
     page = client_for(sup_a).get(LOG_URL)
     html = body(page)
-    assert "查看量异常：handler-busy，24小时内查看12次" in html
-    assert "handler-calm，24小时内" not in html
+    assert "（账号 handler-busy），24小时内查看12次" in html  # named by role and unit, not by login name alone
+    assert "（账号 handler-calm），24小时内" not in html
     flags = {a.user.username: page.context["cl"].model_admin.unusual(a) for a in page.context["cl"].result_list}
     assert flags == {"handler-busy": True, "handler-calm": False}
     only = client_for(sup_a).get(LOG_URL, {"unusual": "yes"})

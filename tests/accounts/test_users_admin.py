@@ -92,8 +92,21 @@ def test_superusers_are_out_of_reach_of_regional_administrators(admin_client, or
 def test_choices_are_limited_to_the_region_and_the_grantable_roles(admin_client, org, neighbour):
     body = admin_client.get(ADD).content.decode()
     assert 'name="is_superuser"' not in body
-    assert org.department.name in body and neighbour.department.name not in body
-    assert f'value="{org.county.pk}"' in body and f'value="{org.other_county.pk}"' not in body
+    # Region and unit pickers search as the administrator types (3,211 regions are no dropdown), offering only
+    # what lies in the administrator's region.
+    assert 'data-field-name="department"' in body and 'data-field-name="region"' in body
+
+    def offered(field, term=""):
+        answer = admin_client.get("/admin/autocomplete/", {"app_label": "accounts", "model_name": "user",
+                                                            "field_name": field, "term": term})
+        assert answer.status_code == 200
+        return {r["text"] for r in answer.json()["results"]}
+
+    departments = offered("department")
+    assert any(org.department.name in t for t in departments)
+    assert not any(neighbour.department.name in t for t in departments)
+    regions = offered("region", "区")
+    assert any(org.county.name in t for t in regions) and not any(org.other_county.name in t for t in regions)
 
 
 def test_roles_above_ones_own_cannot_be_granted():

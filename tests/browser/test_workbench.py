@@ -89,7 +89,8 @@ def test_a_kiosk_bad_review_is_handled_and_the_evaluator_reads_the_answer(page, 
     expect(page.locator("main")).to_contain_text("未在承诺时间内办结")
 
     assign = step(page, "指派承办人")
-    assign.get_by_label("承办人").select_option(label="handler-lixia")
+    # People are offered by name, role and unit, not by login name.
+    assign.get_by_label("承办人").select_option(label=f"王经办（经办人，{org.department.name}）")
     assign.get_by_role("button", name="指派").click()
     expect(page.get_by_role("status")).to_contain_text("已指派承办人")
 

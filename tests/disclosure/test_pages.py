@@ -96,19 +96,44 @@ def test_department_page_figures_equal_metrics(client, world):
     assert figure(text, "rectify_rate") == percent(cases.rectify_rate)
 
 
-def test_navigation_from_the_country_down_to_a_department(client, world):
+def test_navigation_from_the_province_down_to_a_department(client, world):
+    """The portal opens at the deployment's own province (the one whose regions hold departments), not at 全国."""
     org = world.org
     text = page(client, "/public/")
-    assert f"/public/regions/{org.province.code}/" in links(text)
-    text = page(client, f"/public/regions/{org.province.code}/")
+    assert "山东省政务服务“好差评”结果公开" in text and "各省（自治区、直辖市）" not in text
     assert f"/public/regions/{org.city.code}/" in links(text)
+    assert f"/public/regions/{org.province.code}/" not in links(text)
     text = page(client, f"/public/regions/{org.city.code}/")
     assert f"/public/regions/{org.county.code}/" in links(text)
-    # Breadcrumbs lead back up.
+    # Breadcrumbs lead back up to the portal's root, which is the home page.
     text = page(client, f"/public/regions/{org.county.code}/")
-    for code in (org.province.code, org.city.code):
-        assert f"/public/regions/{code}/" in links(text)
+    assert f"/public/regions/{org.city.code}/" in links(text) and "/public/" in links(text)
+    assert ">全国<" not in text
     assert f"/public/regions/{org.county.code}/departments/{org.department.credit_code}/" in links(text)
+
+
+def test_the_configured_root_region_is_where_the_portal_opens(client, world, settings):
+    from haochaping.org.models import Region
+
+    settings.HAOCHAPING_ROOT_REGION = world.org.city.code
+    text = page(client, "/public/")
+    assert "济南市政务服务“好差评”结果公开" in text
+    assert f"/public/regions/{world.org.county.code}/" in links(text)
+    # A region outside the root is not this portal's: the same 404 as an unknown code.
+    Region.objects.create(code="370200", name="青岛市", level=Region.Level.CITY, parent=world.org.province)
+    assert client.get("/public/regions/370200/").status_code == 404
+    assert client.get(f"/public/opendata/figures.csv?region={world.org.province.code}").status_code == 400
+
+
+def test_with_departments_in_two_provinces_the_portal_opens_at_the_whole_country(client, world):
+    from haochaping.org.models import Department, Region
+
+    beijing = Region.objects.create(code="110000", name="北京市", level=Region.Level.PROVINCE)
+    Department.objects.create(region=beijing, credit_code="11110000000000000X", name="北京市人社局")
+    text = page(client, "/public/")
+    assert "全国政务服务“好差评”结果公开" in text
+    assert f"/public/regions/{world.org.province.code}/" in links(text)
+    assert "/public/regions/110000/" in links(text)
 
 
 def test_a_region_without_data_shows_dashes_not_zero_percent(client, world):

@@ -17,6 +17,7 @@ from haochaping.evaluation import services
 from haochaping.evaluation.models import Evaluation, PaperForm
 from haochaping.org.models import ServiceAgency, Staff
 from tests import factories
+from tests.pdf_fonts import assert_fonts_embedded
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,7 @@ def test_printing_creates_numbered_forms_and_one_pdf_page_each(org, colleague):
     assert numbers == [f"{org.agency.code}-00000{n}" for n in (1, 2, 3)]
     reader = pypdf.PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 3
+    assert_fonts_embedded(response.content)  # prints the same on a machine without Chinese fonts
     for page_obj, number in zip(reader.pages, numbers, strict=True):
         text = page_obj.extract_text()
         assert number in text

@@ -18,6 +18,7 @@ from haochaping.evaluation.models import Evaluation
 from haochaping.org.models import Window
 from haochaping.records import verification as record_verification
 from tests import factories
+from tests.pdf_fonts import assert_fonts_embedded
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,7 @@ def test_sign_pdf_opens_and_names_window_and_agency(org, supervisor):
     text = reader.pages[0].extract_text()
     assert org.window.name in text and org.agency.name in text
     assert "政务服务“好差评”" in text
+    assert_fonts_embedded(response.content)
 
 
 def test_sign_is_404_out_of_scope_and_needs_a_sign_in(org):

@@ -18,11 +18,12 @@ BAD_LABEL = {1: ["110"], 2: ["209"]}
 
 
 def rate(record, level: int, *, channel: str = "pc", type_: str = EvaluationType.ACTIVE, phone: str = "",
-         now: datetime | None = None) -> Evaluation:
+         now: datetime | None = None, questionnaire: dict | None = None) -> Evaluation:
     """Submit an evaluation of ``record``'s 办结 stage through the evaluation service."""
     data = evaluation_services.EvaluationInput(
         idempotency_key=uuid.uuid4().hex, project_no=record.project_no, stage="complete", channel=channel,
         level=level, type=type_, labels=BAD_LABEL.get(level, []), evaluator_phone=phone,
+        questionnaire=questionnaire or {},
     )
     return evaluation_services.submit_evaluation(data, source="test", now=now).evaluation
 

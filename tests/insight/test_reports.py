@@ -20,6 +20,7 @@ from haochaping.insight.models import Report
 from haochaping.insight.reports import periods, services
 from haochaping.org.models import ManagementAgency
 from tests import factories
+from tests.pdf_fonts import assert_fonts_embedded, fonts
 
 from .helpers import exclude, import_default
 from .reports_fixtures import (
@@ -175,6 +176,16 @@ def test_the_pdf_is_chinese_with_title_region_period_and_figures(org, data, peri
     for words in ("主要指标", "好评率", "部门排名", "差评整改情况", "表扬名单", "问责名单", "疑似刷好评线索"):
         assert words in text
     assert "评价数 9" in text.replace("\n", " ")
+
+
+def test_the_pdf_embeds_its_fonts_and_cites_no_repository_path(org, data, period):
+    """A report travels to other offices: it must render where no Chinese font is installed, and must not send its
+    reader to a file of this repository."""
+    data_pdf = read(make(supervisor(org.county), period, region_code=org.county.code).pdf)
+    assert_fonts_embedded(data_pdf)
+    assert not any("STSong" in name for name in fonts(data_pdf))
+    text = pdf_text(data_pdf)
+    assert "docs/" not in text and ".md" not in text
 
 
 def test_no_evaluator_personal_data_in_either_file(org, data, period):

@@ -17,13 +17,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haochaping.core.admin_scoping import ScopedAdminMixin, scope_registered_admins
+from haochaping.core.admin_scoping import (
+    RelatedOnlyFieldListFilter,
+    ScopedAdminMixin,
+    scope_registered_admins,
+)
 from haochaping.org.rules import region_prefix
 
 from . import login as login_flow
 from . import privacy, services
 from . import views as account_views
-from .models import ApiKey, PersonalDataAccess, Scope, User
+from .models import ApiKey, PersonalDataAccess, Scope, User, display_related
 from .roles import SECOND_FACTOR_REQUIRED, Role
 
 
@@ -179,10 +183,10 @@ class PersonalDataAccessAdmin(ScopedAdminMixin, admin.ModelAdmin):
     users whose volume in the last 24 hours is unusual flagged (accounts.rules.volume_flag)."""
 
     list_display = ["at", "user", "unusual", "subject", "field_label", "reason", "region_code", "ip_address"]
-    list_filter = [_UnusualVolumeFilter, ("user", admin.RelatedOnlyFieldListFilter), _RevealedFieldFilter, "at"]
+    list_filter = [_UnusualVolumeFilter, ("user", RelatedOnlyFieldListFilter), _RevealedFieldFilter, "at"]
     date_hierarchy = "at"
     search_fields = ["user__username", "subject_id"]
-    list_select_related = ["user"]
+    list_select_related = display_related("user")
     fields = ["at", "user", "unusual", "subject", "field_label", "reason", "region_code", "ip_address"]
     readonly_fields = fields
     show_full_result_count = False
@@ -197,9 +201,9 @@ class PersonalDataAccessAdmin(ScopedAdminMixin, admin.ModelAdmin):
         shown = set(self.get_queryset(request).filter(_unusual=True).values_list("user_id", flat=True).distinct())
         flags = [flag for flag in _reveal_flags(request).values() if flag.user_id in shown]
         # One query for all the flagged users' names, not one per warning.
-        users = User.objects.in_bulk([flag.user_id for flag in flags])
+        users = User.objects.select_related(*User.label_related).in_bulk([flag.user_id for flag in flags])
         for flag in flags:
-            messages.warning(request, _("查看量异常：%(user)s，%(detail)s") % {"user": users[flag.user_id].get_username(), "detail": flag.description})
+            messages.warning(request, _("查看量异常：%(user)s，%(detail)s") % {"user": users[flag.user_id], "detail": flag.description})
         return super().changelist_view(request, extra_context)
 
     @admin.display(description=gettext_lazy("查看量异常"), boolean=True, ordering="_unusual")

@@ -9,10 +9,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from haochaping.core.fields import PersonalDataField
+from haochaping.core.masking import mask_name
 from haochaping.core.scoping import EVERYTHING, NOTHING, ScopePaths, Visibility
 from haochaping.org.rules import region_prefix
 
 from .roles import NEEDS_REGION, NEEDS_STAFF, NEEDS_UNIT, Role
+
+# How a role is named after a person's name: 张三（经办人，历下区人社局）.
+ROLE_SHORT = {
+    Role.EVALUATOR: _("评价人"), Role.STAFF: _("窗口工作人员"), Role.HANDLER: _("经办人"), Role.SUPERVISOR: _("监督人员"),
+    Role.ASSESSOR: _("第三方评估"), Role.HOTLINE: _("12345话务员"), Role.ADMINISTRATOR: _("系统管理员"),
+}
+
+
+LABEL_RELATED = ("department", "agency", "region", "staff")
+
+
+def display_related(path: str) -> tuple[str, ...]:
+    """What ``select_related`` needs so that showing the user at ``path`` (``str(user)``: name, role, unit) costs no
+    further query per row."""
+    return tuple(f"{path}__{r}" for r in LABEL_RELATED)
 
 
 class User(AbstractUser):
@@ -42,6 +58,7 @@ class User(AbstractUser):
     is_demo = models.BooleanField(_("演示账号"), default=False)
 
     objects = UserManager()
+    label_related = LABEL_RELATED  # what str() reads: core.admin_scoping's filters load it with the choices
 
     class Meta:
         verbose_name = _("用户")
@@ -74,6 +91,36 @@ class User(AbstractUser):
         if role == Role.STAFF and self.staff_id:
             return Visibility(staff_id=self.staff_id)
         return NOTHING
+
+    @property
+    def person_name(self) -> str:
+        """The person's name as Chinese writes it (姓 then 名, no space), else their staff record's name; "" if none."""
+        name = f"{self.last_name}{self.first_name}".strip()
+        if not name and self.staff_id:
+            name = self.staff.name
+        return name
+
+    @property
+    def place(self) -> str:
+        """The unit (department or hall) the person works for, else their region's name."""
+        for unit in (self.department_id and self.department, self.agency_id and self.agency,
+                     self.region_id and self.region):
+            if unit:
+                return unit.name
+        return ""
+
+    def __str__(self) -> str:
+        """张三（经办人，历下区人社局）: people are shown by name, role and unit, never by a login name such as
+        handler-11370; without a name on file, the role and unit with the login name in brackets. An evaluator's
+        name is personal data: masked (张*)."""
+        role = ROLE_SHORT.get(self.role, str(self.get_role_display()))
+        details = "，".join(str(x) for x in (role, self.place) if x)
+        name = self.person_name
+        if name and self.role == Role.EVALUATOR:
+            name = mask_name(name)
+        if not name:
+            return f"{details}（账号 {self.username}）" if details else self.username
+        return f"{name}（{details}）"
 
     @property
     def is_insider(self) -> bool:

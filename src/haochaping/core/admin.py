@@ -271,3 +271,28 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- third-party admins in Chinese (core/thirdparty.py names the apps) ------------------------------------------------
+
+def _tasks_admin_in_chinese() -> None:
+    """django-tasks-db's result admin titles two columns with plain English strings (not translatable): re-register it
+    with Chinese titles, the rest unchanged."""
+    from django_tasks_db.admin import DBTaskResultAdmin
+    from django_tasks_db.models import DBTaskResult
+
+    class TaskResultAdmin(DBTaskResultAdmin):
+        @admin.display(description=gettext_lazy("错误堆栈"))
+        def formatted_traceback(self, obj):
+            return super().formatted_traceback(obj)
+
+        @admin.display(description=gettext_lazy("最早执行时间"))
+        def display_run_after(self, obj):
+            return super().display_run_after(obj)
+
+    if admin.site.is_registered(DBTaskResult):
+        admin.site.unregister(DBTaskResult)
+    admin.site.register(DBTaskResult, TaskResultAdmin)
+
+
+_tasks_admin_in_chinese()

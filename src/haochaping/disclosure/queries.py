@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -23,17 +24,37 @@ from . import rules
 from .rules import Period
 
 
+def root_region() -> Region | None:
+    """The deployment's own top region, where the portal opens: ``HAOCHAPING_ROOT_REGION`` when set; else the one
+    province whose regions hold departments (a province's deployment loads the whole country's regions but only
+    its own units); None — the whole country — when several do or none does. A province's portal should not open
+    on 32 provinces of zeros."""
+    code = getattr(settings, "HAOCHAPING_ROOT_REGION", "")
+    if code:
+        return Region.objects.filter(code=code).first()
+    provinces = {c[:2] for c in Department.objects.order_by().values_list("region_id", flat=True).distinct()[:1000]}
+    if len(provinces) != 1:
+        return None
+    return Region.objects.filter(code=f"{provinces.pop()}0000").first()
+
+
+def in_root(region: Region, root: Region | None) -> bool:
+    return root is None or region.code.startswith(region_prefix(root.code))
+
+
 def find_region(code: str) -> Region | None:
+    """The region of a code, when it lies under the portal's root (another province's page is not this portal's)."""
     if not is_region_code(code or ""):
         return None
-    return Region.objects.filter(code=code).first()
+    found = Region.objects.filter(code=code).first()
+    return found if found is not None and in_root(found, root_region()) else None
 
 
-def ancestors(region: Region | None) -> list[Region]:
-    """The region's ancestors, the province first (for the breadcrumbs)."""
+def ancestors(region: Region | None, root: Region | None = None) -> list[Region]:
+    """The region's ancestors below the portal's root, the highest first (for the breadcrumbs)."""
     chain = []
     current = region.parent if region else None
-    while current is not None:
+    while current is not None and (root is None or current.code != root.code):
         chain.append(current)
         current = current.parent
     return chain[::-1]

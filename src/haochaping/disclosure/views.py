@@ -83,8 +83,10 @@ def downloads(region, period: rules.Period, department=None) -> list[dict]:
 
 
 def _common(request, region, period, errors, department=None) -> dict:
+    root = queries.root_region()
     return {
-        "region": region, "ancestors": queries.ancestors(region), "period": period, "errors": errors,
+        "region": region, "root": root, "at_root": region is not None and root is not None and region.code == root.code,
+        "ancestors": queries.ancestors(region, root), "period": period, "errors": errors,
         "period_choices": rules.period_choices(timezone.localdate()), "downloads": downloads(region, period, department),
         "min_sample": metrics.min_sample(),
     }
@@ -100,8 +102,8 @@ def _render(request, template: str, context: dict):
 
 @require_safe
 def home(request):
-    """The whole country: provinces, and everything a region page has."""
-    return _region_page(request, None)
+    """The portal's root (queries.root_region: the deployment's province), or the whole country without one."""
+    return _region_page(request, queries.root_region())
 
 
 @require_safe
@@ -178,7 +180,7 @@ def department(request, code: str, credit_code: str):
 def cases(request):
     """Every anonymised case of a region (or a department in it) opened in the period, newest first."""
     code = request.GET.get("region", "").strip()
-    region = queries.find_region(code) if code else None
+    region = queries.find_region(code) if code else queries.root_region()
     if code and region is None:
         return not_found(request, "没有这个行政区划，请从上级地区进入。")
     credit_code = request.GET.get("department", "").strip()

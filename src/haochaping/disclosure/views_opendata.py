@@ -89,7 +89,7 @@ def download(request, dataset: str, fmt: str):
     if dataset not in rules.DATASETS or fmt not in ("csv", "json"):
         return not_found(request, "没有这个数据文件，请从开放数据页面选择。")
     code = request.GET.get("region", "").strip()
-    region = queries.find_region(code) if code else None
+    region = queries.find_region(code) if code else queries.root_region()
     if code and region is None:
         return bad_request(request, "参数 region（行政区划代码）不正确：没有这个行政区划。")
     credit_code = request.GET.get("department", "").strip()

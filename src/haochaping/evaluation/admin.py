@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from haochaping.accounts.admin_reveal import REVEAL_CHANGE_FORM_TEMPLATE, reveal_context, reveal_urls
+from haochaping.accounts.models import display_related
 from haochaping.core.admin_scoping import ScopedAdminMixin
 from haochaping.core.scoping import scope
 from haochaping.org.models import Window
@@ -72,7 +73,7 @@ class EvaluationExclusionAdmin(ReadOnlyAdmin):
     list_filter = ["reason"]
     search_fields = ["evaluation__receipt_code", "source"]
     date_hierarchy = "at"
-    list_select_related = ["evaluation", "actor"]
+    list_select_related = ["evaluation", *display_related("actor")]
     show_full_result_count = False
     fields = readonly_fields = ["evaluation", "reason", "source", "note", "actor", "at"]
 

@@ -1,7 +1,7 @@
 """Printed matter: the QR sign at each window (SVG and PDF) and the numbered paper evaluation forms (PDF).
 
-Pure rendering: data in, bytes out. PDFs use reportlab's built-in CID font STSong-Light, which every PDF reader
-has, so Chinese renders without shipping a font file.
+Pure rendering: data in, bytes out. PDFs are set in the system's CJK font, embedded in the file (core.pdf_fonts),
+so a sign or form prints the same on any machine.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from xml.sax.saxutils import escape
 
 import segno
 
+from haochaping.core.pdf_fonts import CJK_FONT, register_cjk_font
+
 from . import rules
 
 SIGN_INSTRUCTIONS = "请用手机扫描二维码，输入办件回执上的办件编号和验证码，对本次服务作出评价"
 SIGN_TITLE = "政务服务“好差评”"
-CJK_FONT = "STSong-Light"
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,10 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def _canvas(buffer, title: str):
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    register_cjk_font()
+    c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=CJK_FONT)
     c.setTitle(title)
     c.setAuthor("政务服务“好差评”系统")
     return c, A4

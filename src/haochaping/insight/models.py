@@ -179,6 +179,77 @@ class UnitDayCounter(WideCounter):
         indexes = [models.Index(fields=["region", "day"], name="unit_day_counter_region_day")]
 
 
+# The yes/no questions of the online questionnaire (evaluation.rules.QUESTIONNAIRE, without the free text).
+QUESTIONS = ("guide_clear", "process_convenient", "materials_simplified", "interface_friendly")
+QUESTIONNAIRE_KEY_FIELDS = ("day", "region", "department", "agency", "item", "platform")
+QUESTIONNAIRE_VALUES = ("answered", *(f"{q}_{a}" for q in QUESTIONS for a in ("yes", "no")), "suggestions")
+
+
+class QuestionnaireCounter(models.Model):
+    """Per day and unit (department, hall, item, platform), how many valid evaluations answered the online
+    questionnaire, how many answered 是/否 to each of its four questions (服务指引、办事程序、材料手续、操作界面), and
+    how many left an improvement suggestion. Kept in step by the same writes as DailyCounter (rollups.questionnaire):
+    an excluded evaluation (appeal upheld, 恶意差评) leaves these counts too; ``rebuild_rollups`` recomputes them."""
+
+    scope_paths = ScopePaths(region=("region",), department=("department",), agency=("agency",))
+
+    day = models.DateField(_("日期"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("部门"))
+    agency = models.PositiveIntegerField(_("政务服务机构"), default=0)
+    item = models.PositiveIntegerField(_("事项"))
+    platform = models.PositiveIntegerField(_("平台"), default=0)
+    answered = models.IntegerField(_("答卷数"), default=0)
+    guide_clear_yes = models.IntegerField(default=0)
+    guide_clear_no = models.IntegerField(default=0)
+    process_convenient_yes = models.IntegerField(default=0)
+    process_convenient_no = models.IntegerField(default=0)
+    materials_simplified_yes = models.IntegerField(default=0)
+    materials_simplified_no = models.IntegerField(default=0)
+    interface_friendly_yes = models.IntegerField(default=0)
+    interface_friendly_no = models.IntegerField(default=0)
+    suggestions = models.IntegerField(_("改进意见数"), default=0)
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("每日问卷计数")
+        verbose_name_plural = _("每日问卷计数")
+        constraints = [models.UniqueConstraint(fields=list(QUESTIONNAIRE_KEY_FIELDS), name="questionnaire_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="questionnaire_counter_region")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region} {self.item}: {self.answered}"
+
+
+class Suggestion(models.Model):
+    """An improvement suggestion (问卷“有何改进意见”) of a valid evaluation, copied at write time with contact details
+    typed into it redacted, beside the units it is about: the questionnaire summary lists these rows, never the
+    evaluations. No evaluator data; removed again when its evaluation is excluded."""
+
+    scope_paths = ScopePaths(region=("region",), department=("department",), agency=("agency",))
+
+    evaluation_id = models.BigIntegerField(_("评价"), unique=True)
+    created_at = models.DateTimeField(_("评价时间"))
+    day = models.DateField(_("日期"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("部门"))
+    agency = models.PositiveIntegerField(_("政务服务机构"), default=0)
+    item = models.PositiveIntegerField(_("事项"))
+    platform = models.PositiveIntegerField(_("平台"), default=0)
+    text = models.CharField(_("改进意见"), max_length=600)
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("改进意见")
+        verbose_name_plural = _("改进意见")
+        indexes = [models.Index(fields=["region", "day"], name="suggestion_region_day")]
+
+    def __str__(self) -> str:
+        return self.text[:30]
+
+
 class Report(models.Model):
     """A monthly, quarterly or yearly report (R5.2) of one region's subtree or one department, as an Excel workbook
     and a PDF under MEDIA_ROOT. One row per (subject, kind, period start): the worker makes the previous period's

@@ -3,12 +3,16 @@
 
 from django.urls import path
 
-from .views import dashboard, dashboard_evaluations, painpoints, reports
+from .views import analysis, dashboard, dashboard_evaluations, painpoints, reports
 
 app_name = "insight"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("evaluations/", dashboard_evaluations.evaluations, name="dashboard_evaluations"),
+    path("items/", analysis.items, name="items"),
+    path("platforms/", analysis.platforms, name="platforms"),
+    path("questionnaire/", analysis.questionnaire, name="questionnaire"),
+    path("coverage/", analysis.coverage, name="coverage"),
     path("painpoints/", painpoints.painpoints, name="painpoints"),
     path("painpoints/focus-issues/", painpoints.focus_issue, name="focus_issue"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from haochaping.accounts.models import display_related
 from haochaping.core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from haochaping.rectification.models import (
     Appeal,
@@ -48,7 +49,7 @@ class RectificationCaseAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
                     "rectify_due", "outcome"]
     list_filter = ["state", "kind", "outcome", "is_real_name"]
     date_hierarchy = "opened_at"
-    list_select_related = ["department", "assignee"]
+    list_select_related = ["department", *display_related("assignee")]
     show_full_result_count = False
     fields = readonly_fields = [
         "kind", "state", "evaluation", "record", "summary", "region", "department", "agency", "platform", "assignee",
@@ -88,7 +89,7 @@ class AppealAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["case", "state", "party", "appellant", "submitted_at", "review_due", "reviewer", "decided_at"]
     list_filter = ["state", "party"]
     date_hierarchy = "submitted_at"
-    list_select_related = ["case", "appellant", "reviewer"]
+    list_select_related = ["case", *display_related("appellant"), *display_related("reviewer")]
     show_full_result_count = False
     fields = readonly_fields = [
         "case", "evaluation", "appellant", "party", "explanation", "state", "submitted_at", "review_due", "reviewer",
@@ -112,7 +113,7 @@ class CaseAttachmentAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["original_name", "case", "purpose", "size", "uploaded_by", "uploaded_at"]
     list_filter = ["purpose"]
     date_hierarchy = "uploaded_at"
-    list_select_related = ["case", "uploaded_by"]
+    list_select_related = ["case", *display_related("uploaded_by")]
     show_full_result_count = False
     # No "file" field: its widget would link the public media URL.
     fields = readonly_fields = ["case", "appeal", "purpose", "original_name", "size", "uploaded_by", "uploaded_at"]

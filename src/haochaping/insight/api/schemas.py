@@ -14,7 +14,7 @@ from ..metrics import StatsFilter
 
 GroupBy = Literal["region", "department", "agency", "window", "staff", "item", "platform", "channel", "day", "month", "level"]
 UnitDimension = Literal["region", "department", "agency", "window", "staff", "item", "platform"]
-CoverageOf = Literal["window", "staff", "item"]
+CoverageOf = Literal["agency", "window", "staff", "item", "platform"]
 ChannelCode = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 
 
@@ -50,7 +50,7 @@ class RankingQuery(StatsFilters):
 
 
 class CoverageQuery(StatsFilters):
-    of: CoverageOf = Field("window", description="覆盖对象：window 窗口、staff 工作人员、item 事项")
+    of: CoverageOf = Field("window", description="覆盖对象：agency 政务服务机构（大厅）、window 窗口、staff 工作人员、item 事项、platform 平台")
 
 
 class FiguresOut(Schema):

@@ -20,7 +20,6 @@ from haochaping.core.problems import invalid
 from haochaping.core.scoping import EVERYTHING, Visibility, scope, visibility_for
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 from haochaping.org.rules import region_prefix
-from haochaping.records.models import RecordStatus, ServiceRecord
 
 from .. import rules
 from ..models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
@@ -227,7 +226,7 @@ def _participation(actor, filters: StatsFilter, group_by: str | None, fold) -> t
 
 @dataclass
 class Coverage:
-    of: str  # window | staff | item
+    of: str  # agency | window | staff | item | platform
     active: int  # objects with completed 办件 in the period
     evaluated: int  # of those, objects with at least one evaluation (not a system default) in the period
     missing: list[tuple[str, str]]  # (key, name) of the active objects without any evaluation
@@ -238,10 +237,12 @@ class Coverage:
 
 
 def coverage(actor, filters: StatsFilter, of: str = "window") -> Coverage:
-    """覆盖情况: which windows, staff members or items had completed 办件 in the period but no evaluation at all."""
+    """覆盖情况 (R1.3): which halls, windows, staff members, items or platforms had completed 办件 in the period but
+    no evaluation at all. Both sets come from the rollups: the 参评率 counters (completed 办件 per completion day and
+    unit) and the evaluation counters, O(groups)."""
     _check_dimension(of, COVERAGE_OF, "of")
-    qs = filters.records(scope(ServiceRecord.objects.filter(status=RecordStatus.COMPLETED), actor))
-    active = set(qs.exclude(**{f"{of}_id": None}).order_by().values_list(f"{of}_id", flat=True).distinct())
+    completed = filters.participation(scope(DailyParticipation.objects.all(), actor)).filter(channel="", completed__gt=0)
+    active = set(completed.exclude(**{of: 0}).order_by().values_list(of, flat=True).distinct())
     evaluated = set(
         counted(actor, filters).exclude(channel=Channel.SYSTEM_DEFAULT).exclude(**{of: 0}).filter(count__gt=0)
         .order_by().values_list(of, flat=True).distinct()

@@ -17,7 +17,7 @@ from . import names
 
 DIMENSIONS = ("region", "department", "agency", "window", "staff", "item", "platform", "channel", "day", "month", "level")
 UNIT_DIMENSIONS = ("region", "department", "agency", "window", "staff", "item", "platform")
-COVERAGE_OF = ("window", "staff", "item")
+COVERAGE_OF = ("agency", "window", "staff", "item", "platform")
 
 # Where each dimension lives on a counter and on a 办件 (None: a 办件 has no channel or level).
 _COUNTER_COLUMN = {d: d for d in DIMENSIONS} | {"month": "day"}

@@ -143,7 +143,7 @@ def _headline(total: metrics.Figures) -> Section:
     kinds = {"好评率": RATE, "差评率": RATE, "参评率": RATE, "满意度": SCORE}
     return Section("概况", "主要指标", [Column("指标"), Column("数值", "mixed"), Column("口径")],
                    [[r[0], (kinds.get(r[0], INT), r[1]), r[2]] for r in rows],
-                   note="指标定义见《统计口径》（docs/metrics.md），与统计接口同源。")
+                   note="各项指标的口径见上表“口径”一列；与数据看板、统计接口和公开数据同源计算。")
 
 
 def _grouped(stats: metrics.Stats, dim: str, name: str) -> Section:
@@ -169,7 +169,7 @@ def _ranking(r: metrics.Rankings) -> Section:
     )
 
 
-_COVERAGE_NAMES = {"window": "窗口", "staff": "工作人员", "item": "事项"}
+_COVERAGE_NAMES = {"agency": "政务服务机构", "window": "窗口", "staff": "工作人员", "item": "事项", "platform": "平台"}
 
 
 def _coverage(actor, filters) -> list[Section]:

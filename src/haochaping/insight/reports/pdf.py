@@ -1,5 +1,5 @@
-"""A report as a PDF: title, period and region, then each section as a titled table. Chinese is set in reportlab's
-built-in CID font STSong-Light (as evaluation/printing.py), which every PDF reader has, so no font file ships.
+"""A report as a PDF: title, period and region, then each section as a titled table. Text is set in the system's
+CJK font, embedded in the file (core.pdf_fonts), so the report renders the same on any machine it is sent to.
 Long tables stop at ``MAX_ROWS`` rows with a note that the workbook has them all. Pure: content in, bytes out."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
+from haochaping.core.pdf_fonts import CJK_FONT, register_cjk_font
+
 from .content import ReportContent
 from .sections import INT, RATE, SCORE, Section
 
-CJK_FONT = "STSong-Light"
 MAX_ROWS = 40
 NONE = "—"
 
@@ -27,14 +28,6 @@ def _text(kind: str, value) -> str:
     if kind == INT:
         return f"{value:d}" if isinstance(value, int) else str(value)
     return str(value)
-
-
-def _register_font() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 
 def _styles():
@@ -72,6 +65,7 @@ def _table(section: Section, styles, width: float):
     total = sum(weights)
     table = Table(rows, colWidths=[width * w / total for w in weights], repeatRows=1)
     table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), CJK_FONT),  # plain-string cells too, or reportlab names Helvetica
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde5f0")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -86,13 +80,14 @@ def render(content: ReportContent) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-    _register_font()
+    register_cjk_font()
     styles = _styles()
     buffer = io.BytesIO()
     # Landscape: the figure tables have up to 13 columns.
     page = landscape(A4)
     doc = SimpleDocTemplate(buffer, pagesize=page, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=content.title, author="政务服务“好差评”系统")
+                            bottomMargin=15 * mm, initialFontName=CJK_FONT, title=content.title,
+                            author="政务服务“好差评”系统")
     generated = timezone.localtime(content.generated_at).strftime("%Y-%m-%d %H:%M")
     story = [
         Paragraph(escape(content.title), styles["title"]),

@@ -24,7 +24,7 @@ from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusio
 
 from ..metrics.filters import day_start
 from ..models import KEY_FIELDS, DailyCounter
-from . import participation, wide
+from . import participation, questionnaire, wide
 
 Key = tuple  # values of KEY_FIELDS, in order
 
@@ -76,6 +76,7 @@ def count_written(ev: Evaluation) -> None:
     On PostgreSQL the upserts and the 办件's row lock are one statement, the conditional participation upserts a
     second: an evaluation costs two statements here, one more than the counter alone did."""
     changes = statements([(key_of(ev, excluded=False), 1)])
+    questionnaire.count_written(ev)  # a statement more only for an evaluation with questionnaire answers
     if ev.channel == Channel.SYSTEM_DEFAULT:
         wide.run(changes)  # never rates a 办件
         return
@@ -91,6 +92,7 @@ def count_written(ev: Evaluation) -> None:
 def count_excluded(ev: Evaluation) -> None:
     """An evaluation left statistics: move its 1 from the counted bucket to the excluded bucket of its key."""
     bump([(key_of(ev, excluded=False), -1), (key_of(ev, excluded=True), 1)])
+    questionnaire.count_excluded(ev)
 
 
 # --- rebuild ------------------------------------------------------------------------------------------------------
@@ -170,7 +172,8 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
                 if snapshot:  # must be the transaction's first statement, hence only when this one opened it
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 else:
-                    for model in (DailyCounter, participation.DailyParticipation, *wide.MODELS):
+                    for model in (DailyCounter, participation.DailyParticipation, *wide.MODELS,
+                                  questionnaire.QuestionnaireCounter, questionnaire.Suggestion):
                         cursor.execute(
                             f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
                         )
@@ -187,6 +190,7 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
             insert_rows(DailyCounter, (*KEY_FIELDS, "count"), ((*k, n) for k, n in want.items() if n))
             participation.replace(date_from, date_to, want_p)
             wide.replace(date_from, date_to, want_w)
+            questionnaire.replace(date_from, date_to)
             AuditEntry.objects.create(
                 actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",
                 data={"from": str(date_from or ""), "to": str(date_to or ""), "differing": len(diff),

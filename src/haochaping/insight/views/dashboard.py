@@ -32,6 +32,7 @@ MAX_STACKED = 15  # bars of a composition chart
 
 DIMENSION_TITLES = {
     "region": "下级地区", "department": "部门", "agency": "政务服务机构", "window": "窗口", "staff": "工作人员",
+    "item": "事项", "platform": "平台",
 }
 # The units listed below each position, and the dimension ranked there.
 CHILDREN = {"department": ("window",), "agency": ("window",), "window": ("staff",), "staff": ()}
@@ -232,7 +233,8 @@ def _crumbs(user, pos: Position, data: dict, root_name: str, root_code: str | No
         for region in sorted(ancestors, key=lambda r: len(r.code.rstrip("0"))):
             crumbs.append({"name": region.name, "query": query(data, {"region": region.code})})
         crumbs.append({"name": pos.region.name, "query": query(data, {"region": code})})
-    params: dict[str, str] = {k: v for k, v in pos.params.items() if k == "region"}
+    # 事项 and 平台 filter the whole path, so every crumb keeps them.
+    params: dict[str, str] = {k: v for k, v in pos.params.items() if k in ("region", "item", "platform")}
     for name in ("department", "agency", "window", "staff"):
         obj = getattr(pos, name)
         if obj is None:
@@ -241,6 +243,13 @@ def _crumbs(user, pos: Position, data: dict, root_name: str, root_code: str | No
         label = f"{obj.agency.name} {obj.name}" if name == "window" else obj.name
         crumbs.append({"name": f"{DIMENSION_TITLES[name]}：{label}", "query": query(data, dict(params))})
     return crumbs
+
+
+def across(pos: Position, data: dict) -> list[dict]:
+    """The 事项/平台 filters in force, each with the query that drops it."""
+    return [{"title": DIMENSION_TITLES[name], "name": getattr(pos, name).name,
+             "query": query(data, {k: v for k, v in pos.params.items() if k != name})}
+            for name in ("item", "platform") if getattr(pos, name) is not None]
 
 
 def _page_context(user, form: DashboardFilter, data: dict, pos: Position) -> dict:
@@ -257,7 +266,8 @@ def _page_context(user, form: DashboardFilter, data: dict, pos: Position) -> dic
         "trend": _trend(user, flt, data["from"], data["to"]),
         "levels": _levels(total), "channels": _channels(by_channel), "labels": _labels(user, flt, total),
         "units": _units(user, flt, pos, data, root_code), "rankings": _rankings(user, flt, pos, data),
-        "crumbs": _crumbs(user, pos, data, root_name, root_code), "position": pos,
+        "crumbs": _crumbs(user, pos, data, root_name, root_code), "position": pos, "across": across(pos, data),
+        "nav_query": query(data, {k: v for k, v in pos.params.items() if k in ("region", "department", "agency")}),
         "evaluations_url": f"{reverse('insight:dashboard_evaluations')}?{query(data, pos.params)}",
         "quick": [{"value": v, "label": label, "query": query({**data, "period": v}, pos.params),
                    "current": data.get("period") == v} for v, label in DashboardFilter.base_fields["period"].choices if v],

@@ -21,9 +21,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from haochaping.catalog.models import ServiceItem
 from haochaping.core.scoping import scope, visibility_for
 from haochaping.evaluation.models import Channel
-from haochaping.org.models import Department, Region, ServiceAgency, Staff, Window, validate_region_code
+from haochaping.org.models import (
+    Department,
+    Platform,
+    Region,
+    ServiceAgency,
+    Staff,
+    Window,
+    validate_region_code,
+)
 from haochaping.org.rules import region_prefix
 
 from ..metrics import StatsFilter
@@ -34,7 +43,7 @@ QUICK_PERIODS = (
     ("month", gettext_lazy("本月")), ("last_month", gettext_lazy("上月")),
     ("quarter", gettext_lazy("本季度")), ("year", gettext_lazy("本年")),
 )
-POSITION_PARAMS = ("region", "department", "agency", "window", "staff")
+POSITION_PARAMS = ("region", "department", "agency", "window", "staff", "item", "platform")
 
 
 def quick_period(name: str, today: date) -> tuple[date, date]:
@@ -79,9 +88,15 @@ class DashboardFilter(forms.Form):
                              error_messages={"max_length": gettext_lazy("窗口应写作“机构编码/窗口编号”")})
     staff = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput,
                             error_messages={"max_length": gettext_lazy("工号过长")})
+    # Not steps of the drill-down but filters across it: one 事项 (实施编码) or one 平台 (平台编码).
+    item = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput,
+                           error_messages={"max_length": gettext_lazy("实施编码过长")})
+    platform = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput,
+                               error_messages={"max_length": gettext_lazy("平台编码过长")})
 
     field_labels = {"region": gettext_lazy("行政区划"), "department": gettext_lazy("部门"),
-                    "agency": gettext_lazy("政务服务机构"), "window": gettext_lazy("窗口"), "staff": gettext_lazy("工作人员")}
+                    "agency": gettext_lazy("政务服务机构"), "window": gettext_lazy("窗口"), "staff": gettext_lazy("工作人员"),
+                    "item": gettext_lazy("事项"), "platform": gettext_lazy("平台")}
 
     def __init__(self, *args, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,6 +152,8 @@ class Position:
     agency: ServiceAgency | None = None
     window: Window | None = None
     staff: Staff | None = None
+    item: ServiceItem | None = None  # a filter across the path (the catalog is public: looked up unscoped)
+    platform: Platform | None = None
     params: dict[str, str] = field(default_factory=dict)  # the codes, as in the URL
 
     @property
@@ -179,6 +196,16 @@ def position(user, data: dict) -> Position:
         pos.window = _lookup(Window.objects.select_related("agency"), user, agency__code=agency_code, code=window_code)
     if data.get("staff"):
         pos.staff = _lookup(Staff.objects.all(), user, staff_no=data["staff"])
+    # Items and platforms are public (办事指南, the platforms' own pages), so they are found unscoped; the figures
+    # under them are still only the caller's.
+    if data.get("item"):
+        pos.item = ServiceItem.objects.filter(implementation_code=data["item"].strip()).first()
+        if pos.item is None:
+            raise Http404(_("没有找到这个事项"))
+    if data.get("platform"):
+        pos.platform = Platform.objects.filter(code=data["platform"].strip()).first()
+        if pos.platform is None:
+            raise Http404(_("没有找到这个平台"))
     pos.params = {
         name: value for name, value in (
             ("region", pos.region.code if pos.region else ""),
@@ -186,6 +213,8 @@ def position(user, data: dict) -> Position:
             ("agency", pos.agency.code if pos.agency else ""),
             ("window", f"{pos.window.agency.code}/{pos.window.code}" if pos.window else ""),
             ("staff", pos.staff.staff_no if pos.staff else ""),
+            ("item", pos.item.implementation_code if pos.item else ""),
+            ("platform", pos.platform.code if pos.platform else ""),
         ) if value
     }
     return pos
@@ -201,6 +230,7 @@ def stats_filter(pos: Position, data: dict) -> StatsFilter:
         region_prefix=region_prefix(pos.region.code) if pos.region else None,
         region_code=pos.region.code if pos.region else None,
         departments=one(pos.department), agencies=one(pos.agency), windows=one(pos.window), staff=one(pos.staff),
+        items=one(pos.item), platforms=one(pos.platform),
         channel=data.get("channel") or None, date_from=data.get("from"), date_to=data.get("to"),
     )
 

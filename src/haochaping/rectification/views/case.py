@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from haochaping.accounts.models import display_related
 from haochaping.core.problems import DomainError
 from haochaping.rectification import rules, services
 from haochaping.rectification.downloads import attachment_response
@@ -173,10 +174,10 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         "deadlines": [due_view(row) for row in services.case_deadlines(case)],
         "timeline": [
             {"t": t, "label": ACTION_LABELS.get(t.action, t.action)}
-            for t in CaseTransition.objects.filter(case=case).select_related("actor")
+            for t in CaseTransition.objects.filter(case=case).select_related(*display_related("actor"))
         ],
         "ledger": ledger,
-        "progress": list(LedgerProgress.objects.filter(entry=ledger).select_related("actor")) if ledger else [],
+        "progress": list(LedgerProgress.objects.filter(entry=ledger).select_related(*display_related("actor"))) if ledger else [],
         "attachments": list(CaseAttachment.objects.filter(case=case).select_related("uploaded_by")),
         # Whether the evaluator opened the answer SMS's link (the latest answer's; reply_links).
         "reply_link": case.reply_links.order_by("-created_at").first() if case.answered_at else None,

@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from haochaping.accounts.models import display_related
 from haochaping.accounts.roles import Role
 from haochaping.core.scoping import scope
 from haochaping.rectification import rules, services
@@ -24,7 +25,7 @@ from haochaping.rectification.models import RectificationCase
 from haochaping.rectification.rules import DeadlineKind, State
 
 # Everything a list row shows, in one query (the evaluation's labels come by prefetch).
-LIST_RELATED = ("department", "agency", "assignee", "record__item", "evaluation", "ledger", "appeal")
+LIST_RELATED = ("department", "agency", *display_related("assignee"), "record__item", "evaluation", "ledger", "appeal")
 
 
 def is_supervisor(user) -> bool:

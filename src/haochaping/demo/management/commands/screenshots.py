@@ -28,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 from haochaping.evaluation import online
 
 MAX_BYTES = 300 * 1024
+DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SIGN = {"width": 560, "height": 794}  # the A5 sign (148 × 210 mm) at 96 dpi
 KIOSK = {"width": 1024, "height": 768}
@@ -130,7 +131,12 @@ forms = services.create_paper_forms(on_paper.agency, 3)
 # Printing a window's QR sign takes a role that may view windows; an assessor of the region, no second factor.
 printer, _ = User.objects.get_or_create(username="assessor-demo", defaults={"role": Role.ASSESSOR, "region_id": by_qr.region_id})
 
+# A supervisor of the demo's province for the analysis pages (by item, by platform, questionnaire, coverage).
+analyst, _ = User.objects.get_or_create(username="analysis-demo", defaults={
+    "role": Role.SUPERVISOR, "region_id": second.region_id[:2] + "0000", "last_name": "周", "first_name": "敏"})
+
 print(json.dumps({
+    "analysis_session": session_of(analyst),
     "receipt_code": ev.receipt_code, "project_no": second.project_no, "session_cookie": settings.SESSION_COOKIE_NAME,
     "session": session_of(operator),
     "kiosk_secret": shows_secret, "kiosk_idle_secret": idle_secret,
@@ -350,6 +356,20 @@ class Command(BaseCommand):
                     page.get_by_text("服务指引是否清晰").wait_for()
                     shot(page, "online-questionnaire")
                 ctx.close()
+
+                if has_route("insight:coverage"):
+                    ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=DESKTOP, device_scale_factor=1)
+                    ctx.add_cookies([{"name": seed["session_cookie"], "value": seed["analysis_session"], "url": base}])
+                    page = ctx.new_page()
+                    for route, name in (("insight:items", "insight-items"), ("insight:platforms", "insight-platforms"),
+                                        ("insight:questionnaire", "insight-questionnaire"),
+                                        ("insight:coverage", "insight-coverage")):
+                        page.goto(reverse(route) + "?period=year")
+                        page.get_by_role("navigation", name="统计分析").wait_for()
+                        shot(page, name, full_page=False)  # the head of a long page: the files stay small
+                    page.goto(reverse("disclosure:home"))
+                    shot(page, "portal-home", full_page=False)
+                    ctx.close()
 
                 if has_route("paper:enter"):
                     ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=PHONE, device_scale_factor=1)

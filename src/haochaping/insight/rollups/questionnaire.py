@@ -1,0 +1,137 @@
+"""The questionnaire counters (QuestionnaireCounter) and the improvement suggestions (Suggestion): written with
+the evaluation in its transaction, taken out again when it is excluded, rebuilt from the evaluations.
+
+Only valid evaluations count (not imported system defaults, not excluded ones), like every other figure. One
+``INSERT … ON CONFLICT … DO UPDATE SET col = col + excluded.col`` per change, as rollups/__init__.py does."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from haochaping.core.bulk import insert_rows
+from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
+
+from ..metrics.filters import day_start
+from ..models import (
+    QUESTIONNAIRE_KEY_FIELDS,
+    QUESTIONNAIRE_VALUES,
+    QUESTIONS,
+    QuestionnaireCounter,
+    Suggestion,
+)
+from ..painpoints.text import redact
+
+_SQL: dict[str, str] = {}
+
+
+def _sql() -> str:
+    if connection.vendor not in _SQL:
+        q = connection.ops.quote_name
+        table = q(QuestionnaireCounter._meta.db_table)
+        columns = (*QUESTIONNAIRE_KEY_FIELDS, *QUESTIONNAIRE_VALUES)
+        sets = ", ".join(f"{q(c)} = {table}.{q(c)} + EXCLUDED.{q(c)}" for c in QUESTIONNAIRE_VALUES)
+        _SQL[connection.vendor] = (
+            f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT ({', '.join(q(c) for c in QUESTIONNAIRE_KEY_FIELDS)}) DO UPDATE SET {sets}"
+        )
+    return _SQL[connection.vendor]
+
+
+def key_of(ev: Evaluation) -> tuple:
+    return (timezone.localtime(ev.created_at).date(), ev.region_id, ev.department_id, ev.agency_id or 0, ev.item_id,
+            ev.platform_id or 0)
+
+
+def values_of(answers: dict) -> dict[str, int]:
+    """The counter columns one questionnaire adds 1 to (empty: nothing answered)."""
+    out = {f"{q}_{'yes' if answers[q] else 'no'}": 1 for q in QUESTIONS if isinstance(answers.get(q), bool)}
+    if (answers.get("suggestions") or "").strip():
+        out["suggestions"] = 1
+    if out:
+        out["answered"] = 1
+    return out
+
+
+def _counts(ev: Evaluation) -> dict[str, int]:
+    if ev.channel == Channel.SYSTEM_DEFAULT or not ev.questionnaire:
+        return {}
+    return values_of(ev.questionnaire)
+
+
+def _bump(ev: Evaluation, values: dict[str, int], sign: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(), [*key_of(ev), *(sign * values.get(c, 0) for c in QUESTIONNAIRE_VALUES)])
+
+
+def _suggestion(ev: Evaluation) -> Suggestion:
+    day, region, department, agency, item, platform = key_of(ev)
+    return Suggestion(evaluation_id=ev.pk, created_at=ev.created_at, day=day, region=region, department=department,
+                      agency=agency, item=item, platform=platform,
+                      text=redact(ev.questionnaire["suggestions"].strip())[:600])
+
+
+def count_written(ev: Evaluation) -> None:
+    """A new valid evaluation with questionnaire answers: count them, keep its suggestion (redacted)."""
+    values = _counts(ev)
+    if not values:
+        return
+    _bump(ev, values, 1)
+    if values.get("suggestions"):
+        _suggestion(ev).save(force_insert=True)
+
+
+def count_excluded(ev: Evaluation) -> None:
+    """An evaluation left statistics: its answers and its suggestion leave the summary too."""
+    values = _counts(ev)
+    if not values:
+        return
+    _bump(ev, values, -1)
+    Suggestion.objects.filter(evaluation_id=ev.pk).delete()
+
+
+def _evaluations(date_from: date | None, date_to: date | None):
+    qs = Evaluation.objects.exclude(channel=Channel.SYSTEM_DEFAULT).exclude(questionnaire={})
+    qs = qs.exclude(Exists(EvaluationExclusion.objects.filter(evaluation=OuterRef("pk"))))
+    if date_from:
+        qs = qs.filter(created_at__gte=day_start(date_from))
+    if date_to:
+        qs = qs.filter(created_at__lt=day_start(date_to + timedelta(days=1)))
+    return qs.order_by()
+
+
+def expected(date_from: date | None = None, date_to: date | None = None) -> Counter:
+    """(key, column) → count as the evaluations say."""
+    out: Counter = Counter()
+    fields = ("pk", "created_at", "region_id", "department_id", "agency_id", "item_id", "platform_id", "channel",
+              "questionnaire")
+    for ev in _evaluations(date_from, date_to).only(*fields).iterator(chunk_size=2000):
+        key = key_of(ev)
+        for column, n in values_of(ev.questionnaire).items():
+            out[(key, column)] += n
+    return out
+
+
+def replace(date_from: date | None = None, date_to: date | None = None) -> int:
+    """Recompute the counters and suggestions of [date_from, date_to] from the evaluations (inside the caller's
+    transaction); returns the number of counter rows written."""
+    want = expected(date_from, date_to)
+    rows: dict[tuple, dict[str, int]] = {}
+    for (key, column), n in want.items():
+        rows.setdefault(key, {})[column] = n
+    QuestionnaireCounter.objects.in_days(date_from, date_to).delete()
+    insert_rows(QuestionnaireCounter, (*QUESTIONNAIRE_KEY_FIELDS, *QUESTIONNAIRE_VALUES),
+                ((*key, *(values.get(c, 0) for c in QUESTIONNAIRE_VALUES)) for key, values in rows.items()))
+    Suggestion.objects.in_days(date_from, date_to).delete()
+    suggestions = _evaluations(date_from, date_to).filter(questionnaire__has_key="suggestions")
+    batch = []
+    for ev in suggestions.only("pk", "created_at", "region_id", "department_id", "agency_id", "item_id",
+                               "platform_id", "questionnaire").iterator(chunk_size=2000):
+        if (ev.questionnaire.get("suggestions") or "").strip():
+            batch.append(_suggestion(ev))
+    Suggestion.objects.bulk_create(batch, batch_size=1000)
+    return len(rows)
