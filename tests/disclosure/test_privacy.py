@@ -27,7 +27,9 @@ def crawl(client, start: str = "/public/") -> dict[str, str]:
         assert len(seen) < MAX_PAGES, "the crawl does not end"
         response = client.get(url)
         assert response.status_code in (200, 404), (url, response.status_code)
-        body = response.content.decode("utf-8")
+        # Large open-data files (the log's leaves) stream: they are read whole all the same.
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode("utf-8")
         seen[url] = body
         if not response["Content-Type"].startswith("text/html"):
             continue

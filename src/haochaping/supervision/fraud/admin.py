@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from haochaping.accounts.models import display_related
 from haochaping.core.admin_scoping import ScopedAdminMixin
 from haochaping.core.problems import DomainError
 
@@ -66,6 +67,7 @@ class FraudFindingAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
 
 class StaffFingerprintAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "first_seen", "last_seen")
+    list_select_related = display_related("user")  # str(user) shows name, role and unit
 
 
 def register_fraud_admin() -> None:
