@@ -14,7 +14,8 @@ from haochaping.core import schedule
 from haochaping.core.models import ScheduledRun
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, on a slot boundary of every interval below
-EVERY_15 = {"haochaping.rectification.tasks.send_deadline_reminders", "haochaping.rectification.tasks.escalate_overdue_cases"}
+EVERY_15 = {"haochaping.rectification.tasks.send_deadline_reminders", "haochaping.rectification.tasks.escalate_overdue_cases",
+            "haochaping.transparency.tasks.seal_log"}
 HOURLY = {"haochaping.rectification.tasks.close_unconfirmed_cases", "haochaping.insight.tasks.generate_period_reports"}
 DAILY = {"haochaping.core.tasks.check_calendar_coverage"}
 ALL = EVERY_15 | HOURLY | DAILY
