@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from haochaping.evaluation.models import Evaluation
+from haochaping.transparency import services as log_services
+
 from . import world as world_module
 from .pages import links
 
@@ -57,6 +60,7 @@ def leaks(pages: dict[str, str], strings: list[str]) -> list[tuple[str, str]]:
 
 def test_no_page_or_download_carries_personal_data_or_free_text(client, db):
     world = world_module.build()
+    log_services.seal()  # the verifiable log's leaves are published too (docs/verifiable-log.md)
     pages = crawl(client)
     downloads = [u for u in pages if u.startswith("/public/opendata/") and u != "/public/opendata/"]
     # The crawl really reached every kind of page and file.
@@ -64,12 +68,19 @@ def test_no_page_or_download_carries_personal_data_or_free_text(client, db):
     assert {u.split("?")[0] for u in downloads} >= {f"/public/opendata/{d}.{f}" for d in
                                                     ("figures", "rankings", "rectification", "cases")
                                                     for f in ("csv", "json")}
+    assert {"/public/opendata/log/checkpoints.json", "/public/opendata/log/leaves.jsonl"} <= set(downloads)
+    assert '"kind":"evaluation"' in pages["/public/opendata/log/leaves.jsonl"]
     assert any("/items/" in u for u in pages)
     # Cases are published (structured), so the scan would see a leak if there were one.
     assert "立行立改" in pages[f"/public/cases/?region={world.org.county.code}"]
 
     private = world.private_strings() + [world_module.STAFF_NAME, world_module.STAFF_NO, "MKA", "****"]
-    assert leaks(pages, private) == []
+    # The 存证摘要 (leaf_hash) is each log leaf's digest by design — salted by the receipt code it covers, so it
+    # confirms nothing to a guesser (docs/verifiable-log.md §2): in the leaves file, and nowhere else.
+    digests = set(Evaluation.objects.values_list("leaf_hash", flat=True))
+    found = leaks(pages, private)
+    assert {s for u, s in found if u.startswith("/public/opendata/log/leaves.jsonl")} == digests
+    assert [(u, s) for u, s in found if not u.startswith("/public/opendata/log/leaves.jsonl")] == []
 
 
 def test_staff_results_are_published_only_where_the_policy_says(client, db):

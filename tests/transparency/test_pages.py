@@ -36,6 +36,18 @@ def test_receipt_page_before_and_after_sealing(client, rate):
     assert ev.receipt_code not in html.split('data-proof-url="')[1].split('"')[0]
 
 
+def test_receipt_page_says_the_exclusion_is_in_the_log_too(client, rate):
+    from haochaping.evaluation import services as evaluation_services
+
+    ev = rate(level=1)
+    services.seal()
+    evaluation_services.exclude_evaluation(ev.pk, reason="malicious", source="case:1", actor=None)
+    assert "log-exclusion" not in receipt_page(client, ev)  # decided, not sealed yet
+    services.seal()
+    html = receipt_page(client, ev)
+    assert "不计入统计的决定及其原因也已记入公开日志（叶子序号 1）" in html
+
+
 def test_portal_lists_signed_checkpoints(client, rate):
     assert "尚未封存检查点" in client.get("/public/log/").content.decode()
     rate(level=5)

@@ -25,5 +25,6 @@ evaluation_excluded = Signal()  # sender=Evaluation, evaluation=<Evaluation>, ex
 
 # Sent by the receipt page (views.receipt.view) to show where the evaluation stands in the verifiable log (R8.1).
 # Receivers return None or {"sealed": bool, "leaf_index": int, "proof_url": str, "script": str (a static path),
-# "checkpoints_url": str}; the page then loads the script, which fetches the proof and verifies it. Read-only.
+# "checkpoints_url": str, "exclusion_index": int | None (the leaf recording that it was set aside)}; the page then
+# loads the script, which fetches the proof and verifies it. Read-only.
 receipt_log = Signal()  # sender=Evaluation, evaluation=<Evaluation>
