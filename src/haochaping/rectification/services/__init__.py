@@ -48,6 +48,10 @@ from haochaping.rectification.services.common import (  # noqa: F401 - re-export
     save_files,
     step,
 )
+from haochaping.rectification.services.contact import (  # noqa: E402,F401 - re-exported
+    contact_fields,
+    reveal_contact,
+)
 from haochaping.rectification.services.supervision import (  # noqa: F401 - re-exported: the whole case contract is in this package
     NOT_ADOPTED_OUTCOMES,
     add_supervision_note,
@@ -59,6 +63,10 @@ from haochaping.rectification.services.supervision import (  # noqa: F401 - re-e
     reject_not_adopted,
     send_back,
     supervising_agency,
+)
+from haochaping.rectification.services.transfer import (  # noqa: E402,F401 - re-exported
+    transfer,
+    transfer_choices,
 )
 
 log = logging.getLogger(__name__)
@@ -86,7 +94,8 @@ def _add_working_days(start: date, n: int, *, region_code: str) -> date:
     return calendar.add_working_days(start, n, region_code)
 
 
-def _units(record) -> rules.RecordUnits:
+def record_units(record) -> rules.RecordUnits:
+    """The units ``record`` names, as the routing rules take them (select_related window and platform)."""
     window = record.window
     platform = record.platform
     return rules.RecordUnits(
@@ -127,7 +136,9 @@ def open_case_for_evaluation(evaluation) -> RectificationCase:
         raise invalid(_("只有差评需要整改"), "level")
     with transaction.atomic():
         record = ServiceRecord.objects.select_related("window", "platform").get(pk=evaluation.record_id)
-        return _open(kind=Kind.BAD_REVIEW, record=record, responsible=rules.route(_units(record)),
+        responsible = rules.route(record_units(record), label_texts=[label.text for label in evaluation.labels.all()],
+                                  comment=evaluation.comment)
+        return _open(kind=Kind.BAD_REVIEW, record=record, responsible=responsible,
                      is_real_name=evaluation.is_real_name, actor=None, now=evaluation.created_at,
                      evaluation=evaluation)
 
@@ -156,7 +167,7 @@ def open_complaint(*, summary: str, actor, record=None, department=None, is_real
     with transaction.atomic():
         if record is not None:
             record = ServiceRecord.objects.select_related("window", "platform").get(pk=record.pk)
-            responsible = rules.route(_units(record))
+            responsible = rules.route(record_units(record), comment=summary)
         else:
             responsible = rules.Responsible(department.region_id, department.pk, None, None)
         return _open(kind=Kind.COMPLAINT, record=record, responsible=responsible, is_real_name=is_real_name,
