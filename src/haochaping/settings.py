@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from haochaping.core.addresses import default_public_url
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("HAOCHAPING_VAR_DIR", Path.cwd() / "var"))
 
@@ -280,7 +282,12 @@ HAOCHAPING_SMS_GATEWAY_URL = os.environ.get("HAOCHAPING_SMS_GATEWAY_URL", "")
 HAOCHAPING_SMS_GATEWAY_TOKEN = os.environ.get("HAOCHAPING_SMS_GATEWAY_TOKEN", "")
 HAOCHAPING_SMS_GATEWAY_TIMEOUT = float(os.environ.get("HAOCHAPING_SMS_GATEWAY_TIMEOUT", "10"))
 # Links in messages are absolute: the public address of this site, without a trailing slash.
-HAOCHAPING_PUBLIC_URL = os.environ.get("HAOCHAPING_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows the address `haochaping serve` listens on (HAOCHAPING_HOST/HAOCHAPING_PORT, which serve sets
+# from --host/--port), so `PORT=8101 make run` sends working links.
+HAOCHAPING_PUBLIC_URL = (
+    os.environ.get("HAOCHAPING_PUBLIC_URL")
+    or default_public_url(os.environ.get("HAOCHAPING_HOST"), os.environ.get("HAOCHAPING_PORT"))
+).rstrip("/")
 HAOCHAPING_INVITATION_DELAY_MINUTES = int(os.environ.get("HAOCHAPING_INVITATION_DELAY_MINUTES", "0"))
 HAOCHAPING_REMINDER_WORKING_DAYS = int(os.environ.get("HAOCHAPING_REMINDER_WORKING_DAYS", "2"))
 HAOCHAPING_MAX_SMS_PER_RECORD = int(os.environ.get("HAOCHAPING_MAX_SMS_PER_RECORD", "2"))

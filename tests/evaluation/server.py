@@ -99,14 +99,18 @@ def migrate(var_dir: Path) -> Path:
     return db
 
 
-def start(var_dir: Path, template: Path) -> ServerProcess:
+def start(var_dir: Path, template: Path, *, worker: bool = False, port: int | None = None, env_extra: dict | None = None) -> ServerProcess:
+    """``haochaping serve`` on a copy of ``template``; without the worker unless asked (``serve`` runs it by default
+    on SQLite: these tests look at the web process alone)."""
     env = environment(var_dir)
+    env.update(env_extra or {})
     shutil.copyfile(template, var_dir / "haochaping.sqlite3")
     out = subprocess.run([sys.executable, "-c", SEED], env=env, cwd=ROOT, check=True, timeout=60, capture_output=True, text=True)
-    server = ServerProcess(var_dir, free_port(), json.loads(out.stdout.strip().splitlines()[-1]))
+    server = ServerProcess(var_dir, port or free_port(), json.loads(out.stdout.strip().splitlines()[-1]))
     log = open(server.log_path, "wb")  # noqa: SIM115 - closed with the process
     server.process = subprocess.Popen(
-        [BIN / "haochaping", "serve", "--host", "127.0.0.1", "--port", str(server.port), "--workers", "1", "--threads", "8"],
+        [BIN / "haochaping", "serve", "--host", "127.0.0.1", "--port", str(server.port), "--workers", "1", "--threads", "8",
+         "--worker" if worker else "--no-worker"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30

@@ -182,7 +182,7 @@ class Command(BaseCommand):
             port = _free_port()
             log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
             server = subprocess.Popen([bin_dir / "haochaping", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                       "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+                                       "--workers", "1", "--no-worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
             base = f"http://127.0.0.1:{port}"
             self._wait(base, server)
             written = self._shoot(chromium, base, seed, out_dir)
