@@ -95,11 +95,12 @@ def paths_of(model) -> ScopePaths | None:
                       agency=own.agency + extra.agency, staff=own.staff)
 
 
-def condition(model, visibility: Visibility) -> Q | None:
-    """The filter for ``model`` under ``visibility``; None means "no rows"."""
+def condition(model, visibility: Visibility, *, widened: bool = True) -> Q | None:
+    """The filter for ``model`` under ``visibility``; None means "no rows". ``widened=False`` leaves out the paths
+    higher apps added (widen()): for figures, which count a unit's own rows only."""
     if visibility.everything:
         return Q()
-    paths = paths_of(model)
+    paths = paths_of(model) if widened else getattr(model, "scope_paths", None)
     if paths is None or visibility.nothing:
         return None
     if visibility.region_prefix:
@@ -116,9 +117,9 @@ def condition(model, visibility: Visibility) -> Q | None:
     return q
 
 
-def scope(queryset: QuerySet, actor) -> QuerySet:
-    """``queryset`` narrowed to what ``actor`` may see."""
-    q = condition(queryset.model, visibility_for(actor))
+def scope(queryset: QuerySet, actor, *, widened: bool = True) -> QuerySet:
+    """``queryset`` narrowed to what ``actor`` may see (``widened``: see condition())."""
+    q = condition(queryset.model, visibility_for(actor), widened=widened)
     if q is None:
         return queryset.none()
     return queryset.filter(q).distinct() if _spans_many(queryset.model) else queryset.filter(q)

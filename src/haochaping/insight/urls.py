@@ -3,12 +3,13 @@
 
 from django.urls import path
 
-from .views import dashboard, dashboard_evaluations, painpoints, reports
+from .views import dashboard, dashboard_evaluations, mine, painpoints, reports
 
 app_name = "insight"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("evaluations/", dashboard_evaluations.evaluations, name="dashboard_evaluations"),
+    path("mine/", mine.mine, name="mine"),
     path("painpoints/", painpoints.painpoints, name="painpoints"),
     path("painpoints/focus-issues/", painpoints.focus_issue, name="focus_issue"),
 ]

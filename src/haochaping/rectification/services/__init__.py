@@ -43,6 +43,7 @@ from haochaping.rectification.services.common import (  # noqa: F401 - re-export
     locked,
     move,
     need_text,
+    record_units,
     refuse,
     require,
     save_files,
@@ -92,21 +93,6 @@ def _deadlines(region_code: str, opened_on: date) -> rules.Deadlines:
 
 def _add_working_days(start: date, n: int, *, region_code: str) -> date:
     return calendar.add_working_days(start, n, region_code)
-
-
-def record_units(record) -> rules.RecordUnits:
-    """The units ``record`` names, as the routing rules take them (select_related window and platform)."""
-    window = record.window
-    platform = record.platform
-    return rules.RecordUnits(
-        region_id=record.region_id,
-        department_id=record.department_id,
-        agency_id=record.agency_id,
-        window_id=record.window_id,
-        window_department_id=window.department_id if window is not None else None,
-        platform_id=record.platform_id,
-        platform_operator_id=platform.operator_id if platform is not None else None,
-    )
 
 
 def _open(*, kind: str, record, responsible: rules.Responsible, is_real_name: bool, actor, now, evaluation=None,

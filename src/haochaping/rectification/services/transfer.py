@@ -16,15 +16,13 @@ from haochaping.org.models import Department
 from haochaping.records.models import ServiceRecord
 from haochaping.rectification import rules
 from haochaping.rectification.models import RectificationCase
-from haochaping.rectification.services.common import locked, refuse, require, step
+from haochaping.rectification.services.common import locked, record_units, refuse, require, step
 
 
 def case_units(case: RectificationCase) -> rules.RecordUnits | None:
     """The units of the case's 办件 (None for a complaint made directly about a department)."""
     if case.record_id is None:
         return None
-    from haochaping.rectification.services import record_units
-
     record = ServiceRecord.objects.select_related("window", "platform").get(pk=case.record_id)
     return record_units(record)
 
