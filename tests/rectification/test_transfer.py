@@ -213,7 +213,7 @@ def test_the_transfer_form_on_the_case_page(org, item, units, client):
     assert bad.status_code == 422 and "请填写转办理由" in bad.content.decode()
     done = client.post(f"/work/cases/{case.pk}/steps/transfer/",
                        {"transfer-department": org.department.pk, "transfer-reason": "回访核实系材料问题"})
-    assert done.status_code == 302
+    assert done.status_code == 302 and done["Location"] == "/work/"  # no longer theirs: back to the queue
     assert RectificationCase.objects.get(pk=case.pk).department_id == org.department.pk
     # Transferred away: the approval bureau no longer sees the case.
     assert client.get(f"/work/cases/{case.pk}/").status_code == 404

@@ -29,6 +29,7 @@ from haochaping.rectification.views.common import (
     get_case,
     is_handler,
     is_supervisor,
+    visible_cases,
     workbench_view,
 )
 
@@ -246,6 +247,8 @@ def case_step(request, case_id: int, step: str):
         # The case as it is now (a concurrent step may have moved it), with nothing of this request written.
         return _render(request, get_case(request.user, case_id), bound=(spec.name, form), status=exc.status)
     messages.success(request, spec.done)
+    if not visible_cases(request.user).filter(pk=case.pk).exists():
+        return redirect("rectification:queue")  # transferred to a unit this user does not see: back to the queue
     return redirect("rectification:case", case_id=case.pk)
 
 
