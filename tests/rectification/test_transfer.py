@@ -217,3 +217,20 @@ def test_the_transfer_form_on_the_case_page(org, item, units, client):
     assert RectificationCase.objects.get(pk=case.pk).department_id == org.department.pk
     # Transferred away: the approval bureau no longer sees the case.
     assert client.get(f"/work/cases/{case.pk}/").status_code == 404
+
+
+def test_the_api_transfers_by_credit_code_with_problem_details(org, item, units, client):
+    case = open_case(factories.make_record(org, item), comment="工作人员态度生硬")
+    client.force_login(units["approval_handler"])
+    url = f"/api/v1/cases/{case.pk}/transfer"
+    bad = client.post(url, {"department": units["bigdata"].credit_code, "reason": "转错了单位"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["field"] == "department"
+    missing = client.post(url, {"department": org.department.credit_code, "reason": " "}, content_type="application/json")
+    assert missing.status_code == 422 and missing.json()["field"] == "reason"
+    done = client.post(url, {"department": org.department.credit_code, "reason": "回访核实系材料问题"},
+                       content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert RectificationCase.objects.get(pk=case.pk).department_id == org.department.pk
+    # Now the approval bureau's no more: the same 404 as any case it does not hold.
+    again = client.post(url, {"department": units["approval"].credit_code, "reason": "再转回来"}, content_type="application/json")
+    assert again.status_code == 404
