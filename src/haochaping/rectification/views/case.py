@@ -164,12 +164,12 @@ def _step_context(step: Step, case, form):
     }
 
 
-def _contact(request, case, bound=None, revealed=None) -> dict | None:
+def _contact(request, case) -> dict | None:
     """The 查看联系方式 box for the case's assignee (services.contact_fields), or None."""
     fields = services.contact_fields(case, request.user)
     if not fields:
         return None
-    return {"form": bound or f.ContactForm(fields=fields, prefix="contact"), "revealed": revealed,
+    return {"form": f.ContactForm(fields=fields, prefix="contact"), "revealed": None,
             "action": reverse("rectification:contact", args=[case.pk])}
 
 
