@@ -234,3 +234,16 @@ def test_the_api_transfers_by_credit_code_with_problem_details(org, item, units,
     # Now the approval bureau's no more: the same 404 as any case it does not hold.
     again = client.post(url, {"department": units["approval"].credit_code, "reason": "再转回来"}, content_type="application/json")
     assert again.status_code == 404
+
+
+def test_figures_and_dashboard_lists_do_not_widen(org, item, units):
+    # The window's department holds the case and sees its evaluation, but counts only its own evaluations.
+    from haochaping.core.scoping import scope
+    from haochaping.evaluation.models import Evaluation
+    from haochaping.insight import metrics
+
+    case = open_case(factories.make_record(org, item), comment="工作人员态度生硬")
+    handler = units["approval_handler"]
+    assert list(scope(Evaluation.objects.all(), handler).values_list("pk", flat=True)) == [case.evaluation_id]
+    assert not scope(Evaluation.objects.all(), handler, widened=False).exists()
+    assert not metrics.evaluations(handler, metrics.StatsFilter()).exists()
