@@ -1,6 +1,8 @@
 """The ``haochaping`` command.
 
-    haochaping serve [--host H] [--port P] [--workers N]   production server (gunicorn)
+    haochaping serve [--host H] [--port P] [--workers N] [--worker|--no-worker]
+                                                           server (gunicorn); on the embedded SQLite database
+                                                           it runs the worker too
     haochaping demo [--records N]                          load demo data once
     haochaping worker                                      background tasks
     haochaping apikey create --name N --scopes a,b         print a new API key alone on stdout
@@ -14,6 +16,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 
 from gunicorn import util as _gunicorn_util
@@ -90,6 +93,58 @@ def _django_setup() -> None:
     django.setup()
 
 
+def embedded_database(database_url: str | None) -> bool:
+    """Whether the site runs on the embedded SQLite database (no DATABASE_URL, or a sqlite: one)."""
+    return not database_url or database_url.strip().lower().startswith("sqlite")
+
+
+def wants_worker(flag: bool | None, env_value: str | None, database_url: str | None) -> bool:
+    """Whether ``haochaping serve`` runs the worker beside the web server: ``--worker``/``--no-worker`` decide;
+    else HAOCHAPING_SERVE_WORKER (1/0); else yes on the embedded database (one node: `make run` is the whole
+    system) and no on PostgreSQL, where production runs ``haochaping worker`` as its own service."""
+    if flag is not None:
+        return flag
+    value = (env_value or "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return embedded_database(database_url)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # Linux: the worker gets SIGTERM if the server process dies without stopping it (kill -9), so no worker is
+    # left behind holding the database.
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: the server still stops the worker on every normal exit
+        pass
+
+
+def start_worker():
+    """``haochaping worker`` as a child process (its own django-tasks signal handling needs a main thread)."""
+    import subprocess
+
+    print("后台任务进程已随服务一同启动（定时提醒、逾期上报、短信邀请、定期报告）", file=sys.stderr)
+    return subprocess.Popen([sys.executable, "-m", "haochaping", "worker"], preexec_fn=_die_with_parent)  # noqa: S603,PLW1509
+
+
+def stop_worker(process, timeout: float = 20) -> None:
+    """Stop the worker child: SIGTERM (it finishes the task in hand), then SIGKILL after ``timeout`` seconds."""
+    import subprocess
+
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def serve(argv: list[str]) -> int:
     import argparse
 
@@ -98,8 +153,16 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("HAOCHAPING_PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("HAOCHAPING_WORKERS", "2")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("HAOCHAPING_THREADS", "4")))
+    parser.add_argument(
+        "--worker", action=argparse.BooleanOptionalAction, default=None,
+        help="also run the background and scheduled work (default: yes on the embedded SQLite database, "
+             "no on PostgreSQL, where `haochaping worker` runs as its own service; HAOCHAPING_SERVE_WORKER=1/0)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haochaping.settings")
+    # Settings (in the gunicorn workers and the worker child alike) read the address from here: links in SMS
+    # follow --host/--port unless HAOCHAPING_PUBLIC_URL says otherwise.
+    os.environ["HAOCHAPING_HOST"], os.environ["HAOCHAPING_PORT"] = args.host, str(args.port)
     from gunicorn.app.wsgiapp import run
 
     sys.argv = [
@@ -118,7 +181,14 @@ def serve(argv: list[str]) -> int:
         "--timeout", "60",
     ]
     print(f"好差评系统已启动： http://{args.host}:{args.port}/", file=sys.stderr)
-    return run() or 0
+    worker = None
+    if wants_worker(args.worker, os.environ.get("HAOCHAPING_SERVE_WORKER"), os.environ.get("DATABASE_URL")):
+        worker = start_worker()
+    try:
+        return run() or 0
+    finally:
+        # gunicorn exits through sys.exit on Ctrl-C or SIGTERM: the worker stops with it (one command, one Ctrl-C).
+        stop_worker(worker)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from haochaping.core.addresses import default_public_url
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("HAOCHAPING_VAR_DIR", Path.cwd() / "var"))
 
@@ -295,7 +297,12 @@ HAOCHAPING_SMS_GATEWAY_TIMEOUT = float(os.environ.get("HAOCHAPING_SMS_GATEWAY_TI
 # The public portal's top region (a 行政区划代码, e.g. 370000): where /public/ opens. Empty: the one province that
 # has departments (the demo's 山东省), or the whole country when several have (disclosure.queries.root_region).
 HAOCHAPING_ROOT_REGION = os.environ.get("HAOCHAPING_ROOT_REGION", "").strip()
-HAOCHAPING_PUBLIC_URL = os.environ.get("HAOCHAPING_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows the address `haochaping serve` listens on (HAOCHAPING_HOST/HAOCHAPING_PORT, which serve sets
+# from --host/--port), so `PORT=8101 make run` sends working links.
+HAOCHAPING_PUBLIC_URL = (
+    os.environ.get("HAOCHAPING_PUBLIC_URL")
+    or default_public_url(os.environ.get("HAOCHAPING_HOST"), os.environ.get("HAOCHAPING_PORT"))
+).rstrip("/")
 # The verifiable log's name inside every signed checkpoint (docs/verifiable-log.md); the public URL when empty.
 HAOCHAPING_LOG_ORIGIN = os.environ.get("HAOCHAPING_LOG_ORIGIN", "").strip()
 HAOCHAPING_INVITATION_DELAY_MINUTES = int(os.environ.get("HAOCHAPING_INVITATION_DELAY_MINUTES", "0"))

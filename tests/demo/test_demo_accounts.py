@@ -78,8 +78,26 @@ def test_command_prints_a_table_with_the_password(demo):
     staff_count = Staff.objects.count()
     assert f"共 {staff_count} 个窗口工作人员账号" in demo
     # Hundreds of staff: only the first few are listed one by one.
-    staff_lines = [line for line in lines if "窗口工作人员" in line and not line.startswith("……")]
+    staff_lines = [line for line in lines if "窗口工作人员" in line and not line.startswith("……")
+                   and demo_accounts.CLERK_ROLE not in line]
     assert 0 < len(staff_lines) <= 5
+    # Each county center's paper-form clerk is listed by name, whatever the cut.
+    clerks = [line for line in lines if demo_accounts.CLERK_ROLE in line]
+    assert len(clerks) == len(data.COUNTIES)
+    assert any(line.startswith("hotline-370100") for line in lines)
+    assert any(line.startswith("assessor-370000") for line in lines)
+
+
+def test_hotline_operators_assessor_and_clerks_have_accounts(demo):
+    for code, _name in data.CITIES:
+        operator = User.objects.get(username=f"hotline-{code}")
+        assert (operator.role, operator.region_id, operator.is_demo) == (Role.HOTLINE, code, True)
+    assessor = User.objects.get(username="assessor-370000")
+    assert (assessor.role, assessor.region_id) == (Role.ASSESSOR, "370000")
+    clerks = User.objects.filter(role=Role.STAFF, staff__window__code=demo_accounts.CLERK_WINDOW)
+    assert clerks.count() == len(data.COUNTIES)
+    for clerk in clerks:
+        assert clerk.has_perm("evaluation.enter_paper_form")
 
 
 def test_handler_signs_in_with_the_demo_password(demo, monkeypatch):

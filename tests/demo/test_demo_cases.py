@@ -17,13 +17,13 @@ from haochaping.rectification import rules
 from haochaping.rectification.figures import case_figures
 from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, LedgerEntry, RectificationCase
 from haochaping.rectification.rules import State
-from haochaping.rectification.services import _units
+from haochaping.rectification.services import record_units
 from haochaping.rectification.services.deadlines import deadline_rows
 from tests.demo.building import demo_built
 
 RECORDS = 6000
 NON_MOVING = {"assign", "propose", "reject_proposal", "extension", "progress", "escalate", "supervise",
-              "appeal_submitted", "appeal_review", "appeal_rejected"}
+              "appeal_submitted", "appeal_review", "appeal_rejected", "transfer"}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,17 @@ def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
     assert not bad.filter(case__isnull=True).exists()
     assert f"整改案件 {bad.count()} 件" in demo
     records = ServiceRecord.objects.select_related("window", "platform").in_bulk()
-    for case in RectificationCase.objects.select_related("evaluation"):
-        who = rules.route(_units(records[case.record_id]))
+    transferred = set(CaseTransition.objects.filter(action="transfer").values_list("case_id", flat=True))
+    routed_away = 0
+    for case in RectificationCase.objects.select_related("evaluation").prefetch_related("evaluation__labels"):
+        units = record_units(records[case.record_id])
+        # The routing rule on the evaluation's own labels and comment, as services.open_case_for_evaluation.
+        who = rules.route(units, label_texts=[label.text for label in case.evaluation.labels.all()],
+                          comment=case.evaluation.comment)
+        routed_away += who.department_id != units.department_id
+        if case.pk in transferred:
+            # Transferred back by the unit the rule chose: the 办件's department holds it now.
+            who = rules.responsible_for(units, units.department_id)
         assert (case.region_id, case.department_id, case.agency_id, case.platform_id) == (
             who.region_id, who.department_id, who.agency_id, who.platform_id)
         opened_on = timezone.localdate(case.opened_at)
@@ -55,6 +64,10 @@ def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
         assert (case.callback_due, case.fix_now_due, case.rectify_due, case.appeal_due) == tuple(
             calendar.add_working_days(opened_on, policy.period_days(region, name), region)
             for name in ("callback_days", "fix_now_days", "rectify_days", "appeal_days"))
+    # The demo shows the routing: some cases at a platform's operator or a window's department, not all of them,
+    # and a transfer back to the 办件's department.
+    assert 0 < routed_away < RectificationCase.objects.count() / 2
+    assert transferred
 
 
 def test_transitions_chain_through_allowed_steps_in_time_order(demo):

@@ -50,6 +50,7 @@ class ServerProcess:
     seed: dict
     process: subprocess.Popen | None = None
     extra_env: dict = field(default_factory=dict)
+    worker: bool = False
     log_path: Path = field(init=False)
 
     def __post_init__(self):
@@ -107,11 +108,16 @@ def migrate(var_dir: Path) -> Path:
     return db
 
 
-def start(var_dir: Path, template: Path, extra_env: dict | None = None) -> ServerProcess:
-    env = environment(var_dir, extra_env)
+def start(var_dir: Path, template: Path, extra_env: dict | None = None, *, worker: bool = False,
+          port: int | None = None, env_extra: dict | None = None) -> ServerProcess:
+    """``haochaping serve`` on a copy of ``template``; without the worker unless asked (``serve`` runs it by default
+    on SQLite: these tests look at the web process alone). ``extra_env`` stays with the server across restarts."""
+    extra = {**(extra_env or {}), **(env_extra or {})}
+    env = environment(var_dir, extra)
     shutil.copyfile(template, var_dir / "haochaping.sqlite3")
     out = subprocess.run([sys.executable, "-c", SEED], env=env, cwd=ROOT, check=True, timeout=60, capture_output=True, text=True)
-    server = ServerProcess(var_dir, free_port(), json.loads(out.stdout.strip().splitlines()[-1]), extra_env=extra_env or {})
+    server = ServerProcess(var_dir, port or free_port(), json.loads(out.stdout.strip().splitlines()[-1]), extra_env=extra,
+                           worker=worker)
     return serve(server)
 
 
@@ -120,7 +126,8 @@ def serve(server: ServerProcess) -> ServerProcess:
     env = environment(server.var_dir, server.extra_env)
     log = open(server.log_path, "ab")  # noqa: SIM115 - closed with the process
     server.process = subprocess.Popen(
-        [BIN / "haochaping", "serve", "--host", "127.0.0.1", "--port", str(server.port), "--workers", "1", "--threads", "8"],
+        [BIN / "haochaping", "serve", "--host", "127.0.0.1", "--port", str(server.port), "--workers", "1", "--threads", "8",
+         "--worker" if server.worker else "--no-worker"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 30

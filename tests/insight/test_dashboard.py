@@ -202,11 +202,18 @@ def test_superuser_sees_everything(world, org):
     assert "山东省" in links(response)
 
 
-@pytest.mark.parametrize("role", [Role.STAFF, Role.HOTLINE, Role.ASSESSOR, Role.ADMINISTRATOR, Role.EVALUATOR])
+@pytest.mark.parametrize("role", [Role.HOTLINE, Role.ASSESSOR, Role.ADMINISTRATOR, Role.EVALUATOR])
 def test_other_roles_are_refused(world, org, role):
     user = make(role, region=org.county, staff=org.staff if role == Role.STAFF else None)
     for url in ("/insight/", "/insight/evaluations/"):
         assert client_for(user).get(url).status_code == 403
+
+
+def test_window_staff_are_sent_to_their_own_results(world, org):
+    user = make(Role.STAFF, region=org.county, staff=org.staff)
+    response = client_for(user).get("/insight/")
+    assert response.status_code == 302 and response["Location"] == "/insight/mine/"
+    assert client_for(user).get("/insight/evaluations/").status_code == 403
 
 
 def test_anonymous_goes_to_login(db):

@@ -68,10 +68,10 @@ def test_a_supervisor_landing_on_the_queue_goes_to_the_supervision_list(as_user,
     assert response.status_code == 302 and response["Location"] == "/work/supervision/"
 
 
-def test_window_staff_land_on_their_appeals(as_user, org):
+def test_window_staff_land_on_their_own_results(as_user, org):
     staff_user = User.objects.create(username="S1", role=Role.STAFF, staff=org.staff, region=org.county)
     response = as_user(staff_user).get("/work/")
-    assert response.status_code == 302 and response["Location"] == "/work/appeals/mine/"
+    assert response.status_code == 302 and response["Location"] == "/insight/mine/"
 
 
 def test_the_site_header_links_signed_in_insiders_to_the_workbench(as_user, client, people, org):

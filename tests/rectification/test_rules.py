@@ -104,39 +104,7 @@ def test_assignable_and_in_hand_states():
     assert rules.MAX_REOPENS == 1
 
 
-# --- routing ------------------------------------------------------------------------------------------------
-
-
-def test_window_routes_to_the_department_at_that_window():
-    units = rules.RecordUnits("370102", department_id=1, agency_id=7, window_id=3, window_department_id=2)
-    assert rules.route(units) == rules.Responsible("370102", 2, 7, None)
-
-
-def test_window_without_stationed_department_routes_to_the_record_department():
-    units = rules.RecordUnits("370102", department_id=1, agency_id=7, window_id=3, window_department_id=None)
-    assert rules.route(units) == rules.Responsible("370102", 1, 7, None)
-
-
-def test_online_routes_to_the_platform_operator():
-    units = rules.RecordUnits("370102", department_id=1, platform_id=9, platform_operator_id=5)
-    assert rules.route(units) == rules.Responsible("370102", 5, None, 9)
-
-
-def test_online_without_operator_routes_to_the_record_department():
-    units = rules.RecordUnits("370102", department_id=1, platform_id=9, platform_operator_id=None)
-    assert rules.route(units) == rules.Responsible("370102", 1, None, 9)
-
-
-def test_window_wins_over_platform():
-    # Accepted at a window of a hall although the business system is a platform: the window handled it.
-    units = rules.RecordUnits("370102", department_id=1, agency_id=7, window_id=3, window_department_id=2,
-                              platform_id=9, platform_operator_id=5)
-    assert rules.route(units) == rules.Responsible("370102", 2, 7, None)
-
-
-def test_neither_window_nor_platform_routes_to_the_record_department():
-    assert rules.route(rules.RecordUnits("370102", department_id=1, agency_id=7)) == rules.Responsible("370102", 1, 7, None)
-    assert rules.route(rules.RecordUnits("370102", department_id=1)) == rules.Responsible("370102", 1, None, None)
+# --- routing: tests/rectification/test_routing.py ------------------------------------------------------------
 
 
 # --- deadlines ----------------------------------------------------------------------------------------------

@@ -65,8 +65,19 @@ def test_an_online_record_goes_to_the_platform_operator(org, item):
     platform.operator = operator
     platform.save()
     record = factories.make_record(org, item, agency=None, window=None, staff=None, platform=platform)
-    case = RectificationCase.objects.get(pk=submit(record).case_id)
+    case = RectificationCase.objects.get(pk=submit(record, comment="网上申报系统登录总是失败，页面报错").case_id)
     assert (case.department_id, case.platform_id, case.agency_id) == (operator.pk, platform.pk, None)
+
+
+def test_an_online_record_about_the_service_goes_to_its_department(org, item):
+    # 谁办理、谁负责: materials asked for beyond the guide are the department's, whichever channel it came through.
+    operator = factories.department(org.county, "历下区大数据局")
+    platform = org.platform
+    platform.operator = operator
+    platform.save()
+    record = factories.make_record(org, item, agency=None, window=None, staff=None, platform=platform)
+    case = RectificationCase.objects.get(pk=submit(record, labels=["109"], comment="").case_id)
+    assert (case.department_id, case.platform_id, case.agency_id) == (record.department_id, platform.pk, None)
 
 
 def test_deadlines_count_working_days_across_national_day(org, record):

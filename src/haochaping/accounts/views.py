@@ -30,18 +30,26 @@ def _safe_next(request, url: str) -> str:
     return ""
 
 
-# People who handle and supervise cases start at the workbench (rectification's /work/, which sends each role on
-# to its own queue); administrators and superusers at the admin.
+# Where each role starts (README "Demo accounts"): people who handle and supervise cases at the workbench
+# (rectification's /work/, which sends each role on to its own page: handlers their queue, supervisors the
+# supervision list, window staff their own results); 12345 operators at the hotline page; third-party assessors,
+# administrators and superusers at the admin (assessors read the organisation and the catalog there).
 WORKBENCH_URL = "/work/"
+HOTLINE_URL = "/hotline/"
 WORKBENCH_ROLES = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR}
 
 
-def _landing(user, next_url: str) -> str:
-    if next_url:
-        return next_url
+def landing_url(user) -> str:
+    """The page ``user`` lands on after signing in, when they were not on their way somewhere."""
     if not user.is_superuser and user.role in WORKBENCH_ROLES:
         return WORKBENCH_URL
+    if not user.is_superuser and user.role == Role.HOTLINE:
+        return HOTLINE_URL
     return reverse("admin:index") if user.is_staff else "/"
+
+
+def _landing(user, next_url: str) -> str:
+    return next_url or landing_url(user)
 
 
 def _advance(request, pending: flow.Pending):

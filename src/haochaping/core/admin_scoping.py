@@ -18,11 +18,11 @@ from django.contrib import admin
 from django.db.models import Manager
 from django.utils.translation import gettext as _
 
-from .scoping import ScopePaths, Visibility, scope, visibility_for
+from .scoping import ScopePaths, Visibility, paths_of, scope, visibility_for
 
 
 def _paths(model) -> ScopePaths | None:
-    return getattr(model, "scope_paths", None)
+    return paths_of(model)
 
 
 def _values(obj, path: str) -> list:

@@ -66,11 +66,41 @@ def _text_path(path: str) -> str:
     return f"{path[:-3]}__pk" if path.endswith("_id") else path
 
 
-def condition(model, visibility: Visibility) -> Q | None:
-    """The filter for ``model`` under ``visibility``; None means "no rows"."""
+# Paths a higher app adds to a lower app's model (see widen()), by model label.
+_widened: dict[str, ScopePaths] = {}
+
+
+def widen(model, *, department: tuple[str, ...] = (), agency: tuple[str, ...] = ()) -> None:
+    """Let the units that hold something of a higher app see ``model``'s rows through it.
+
+    A lower app's model cannot name a higher app's relation in its own ``scope_paths`` without knowing about that
+    app; the higher app calls this from its ``AppConfig.ready()`` instead (rectification: the unit a case was
+    routed or transferred to sees the evaluation the case is about). Only unit paths can be added: regions and
+    staff are what the model itself says. Calling it again with the same paths changes nothing."""
+    label = model._meta.label_lower
+    current = _widened.get(label, ScopePaths())
+    _widened[label] = ScopePaths(
+        department=tuple(dict.fromkeys(current.department + department)),
+        agency=tuple(dict.fromkeys(current.agency + agency)),
+    )
+
+
+def paths_of(model) -> ScopePaths | None:
+    """``model.scope_paths`` with the unit paths higher apps added (widen())."""
+    own: ScopePaths | None = getattr(model, "scope_paths", None)
+    extra = _widened.get(model._meta.label_lower) if own is not None else None
+    if extra is None:
+        return own
+    return ScopePaths(region=own.region, department=own.department + extra.department,
+                      agency=own.agency + extra.agency, staff=own.staff)
+
+
+def condition(model, visibility: Visibility, *, widened: bool = True) -> Q | None:
+    """The filter for ``model`` under ``visibility``; None means "no rows". ``widened=False`` leaves out the paths
+    higher apps added (widen()): for figures, which count a unit's own rows only."""
     if visibility.everything:
         return Q()
-    paths: ScopePaths | None = getattr(model, "scope_paths", None)
+    paths = paths_of(model) if widened else getattr(model, "scope_paths", None)
     if paths is None or visibility.nothing:
         return None
     if visibility.region_prefix:
@@ -87,9 +117,9 @@ def condition(model, visibility: Visibility) -> Q | None:
     return q
 
 
-def scope(queryset: QuerySet, actor) -> QuerySet:
-    """``queryset`` narrowed to what ``actor`` may see."""
-    q = condition(queryset.model, visibility_for(actor))
+def scope(queryset: QuerySet, actor, *, widened: bool = True) -> QuerySet:
+    """``queryset`` narrowed to what ``actor`` may see (``widened``: see condition())."""
+    q = condition(queryset.model, visibility_for(actor), widened=widened)
     if q is None:
         return queryset.none()
     return queryset.filter(q).distinct() if _spans_many(queryset.model) else queryset.filter(q)

@@ -3,7 +3,9 @@
 - ``admin``: superuser;
 - ``sup-<region code>``: supervisor of 370000 and of every demo city and county;
 - ``handler-<unit code>``: handler of every demo department (统一社会信用代码) and service agency (机构编码);
-- staff by 工号 (username = staff_no), linked to their Staff row.
+- ``hotline-<city code>``: 12345 operators of each demo city; ``assessor-370000``: a third-party assessor;
+- staff by 工号 (username = staff_no), linked to their Staff row; the staff member of each hall's 统一出件窗口 is
+  that hall's paper-form clerk (listed as such).
 
 All are ``is_demo``: their TOTP step is waived only while HAOCHAPING_DEMO=1. The password comes from
 HAOCHAPING_DEMO_PASSWORD or :data:`DEFAULT_PASSWORD`. It is hashed once and the hash reused, so several hundred
@@ -30,6 +32,9 @@ DEFAULT_PASSWORD = "Haochaping-Demo-2026"
 PASSWORD_ENV = "HAOCHAPING_DEMO_PASSWORD"
 STAFF_PREFIX = "YS"  # demo 工号 (generator.build_org)
 AGENCY_PREFIX = "DEMO-"
+# The window whose staff member is the hall's paper-form clerk (data.CENTER_WINDOWS: 统一出件窗口, no department).
+CLERK_WINDOW = "D01"
+CLERK_ROLE = "书面评价表录入"
 
 
 @dataclass
@@ -65,11 +70,20 @@ def _planned() -> list[tuple[dict, str]]:
     for agency in agencies:
         plans.append(({"username": f"handler-{agency.code}", "role": Role.HANDLER, "region_id": agency.region_id,
                        "agency_id": agency.pk}, agency.name))
+    # 12345 operators of each city's hotline, and a commissioned third-party assessor for the province.
+    for code, name in data.CITIES:
+        plans.append(({"username": f"hotline-{code}", "role": Role.HOTLINE, "region_id": code}, f"{name}12345热线"))
+    plans.append(({"username": f"assessor-{data.PROVINCE[0]}", "role": Role.ASSESSOR, "region_id": data.PROVINCE[0]},
+                  f"{data.PROVINCE[1]}（{_('受委托的第三方评估机构')}）"))
     staff = (Staff.objects.filter(staff_no__startswith=STAFF_PREFIX, agency__code__startswith=AGENCY_PREFIX)
-             .select_related("agency").order_by("staff_no"))
+             .select_related("agency", "window").order_by("staff_no"))
     for member in staff:
+        place = member.agency.name
+        if member.window is not None and member.window.code == CLERK_WINDOW:
+            # The hall's 统一出件 staff enter their colleagues' paper forms (never their own: R3.2, R7.1).
+            place = f"{place} {member.window.name}（{CLERK_ROLE}）"
         plans.append(({"username": member.staff_no, "role": Role.STAFF, "region_id": member.agency.region_id,
-                       "staff_id": member.pk}, member.agency.name))
+                       "staff_id": member.pk}, place))
     return plans
 
 
@@ -118,7 +132,8 @@ def table(accounts: list[DemoAccount], *, staff_shown: int = 5) -> list[str]:
     lines = [line(_("用户名"), _("角色"), _("地区/单位"))]
     staff = [a for a in accounts if a.role == Role.STAFF]
     others = [a for a in accounts if a.role != Role.STAFF]
-    for account in [*others, *staff[:staff_shown]]:
+    clerks = [a for a in staff[staff_shown:] if CLERK_ROLE in a.place]
+    for account in [*others, *staff[:staff_shown], *clerks]:
         lines.append(line(account.username, str(labels[account.role]), account.place))
     if len(staff) > staff_shown:
         lines.append(_("……共 %(n)d 个窗口工作人员账号（用户名为工号，%(first)s 至 %(last)s）")

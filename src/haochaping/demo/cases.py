@@ -18,25 +18,22 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 
-from haochaping.core.bulk import Inserter
-from haochaping.evaluation.models import Evaluation, EvaluationExclusion, ExclusionReason
+from haochaping.evaluation.models import Evaluation, ExclusionReason
 from haochaping.org import policy
-from haochaping.org.models import ManagementAgency
+from haochaping.org.models import Department
 from haochaping.rectification import rules
 from haochaping.rectification.models import (
     Appeal,
     CaseNotice,
-    CaseTransition,
     LedgerEntry,
-    LedgerProgress,
     RectificationCase,
 )
 from haochaping.rectification.rules import AppealState, CallbackMethod, DeadlineKind, Kind, Outcome, State
 
+from .case_rows import save
 from .common import SEED, SOURCE, WorkingDays, at, end_of, local_day
 
 FACTS = ("评价人反映窗口要求提交办事指南以外的材料，经调取窗口录像核实属实。", "评价人反映等候时间较长，经核查当日取号量较大、开放窗口不足。",
@@ -58,6 +55,13 @@ APPEALS = ("该差评针对的是法定材料要求，非工作人员服务问�
 FORCED_APPEAL_AGE_DAYS = 45
 DECISIONS = {True: "经审核，申诉理由成立，该差评不计入统计。", False: "经审核，申诉理由不成立，差评计入统计，请继续整改。"}
 REACHED = ("评价人本人", "评价人家属（代为接听）")
+# Of the cases routed away from the 办件's department, every TRANSFER_EVERY-th (the first included, so a small demo
+# shows one too) is transferred back to it by the unit that received it.
+TRANSFER_EVERY = 6
+TRANSFER_REASONS = {
+    True: "经核查平台运行正常，评价人反映的是审批环节的问题，转办理部门处理",
+    False: "经核实窗口仅代为受理，评价人反映的是审批事项本身的问题，转办理部门处理",
+}
 NOT_REACHED = "电话三次未接通，已发送短信告知回访事项"
 
 
@@ -89,6 +93,7 @@ class _People:
 
     def __init__(self):
         self.department, self.agency, self.region, self.staff = {}, {}, {}, {}
+        self.department_names = dict(Department.objects.values_list("pk", "name"))
         rows = get_user_model().objects.filter(is_demo=True).order_by("pk").values_list(
             "pk", "role", "region_id", "department_id", "agency_id", "staff_id")
         for pk, role, region_id, department_id, agency_id, staff_id in rows:
@@ -108,6 +113,7 @@ class _Life:
         # Decided appeals so far, by outcome (upheld?): the demo shows both on any date, not only when the dice
         # happen to fall that way on the day it is loaded.
         self.decided: Counter = Counter()
+        self.routed_away = 0
 
     def missing_decision(self) -> bool | None:
         """The appeal outcome (upheld?) the demo has not shown yet, or None once it has both."""
@@ -129,7 +135,7 @@ class _Life:
             window_department_id=ev["record__window__department_id"], platform_id=ev["record__platform_id"],
             platform_operator_id=ev["record__platform__operator_id"],
         )
-        who = rules.route(units)
+        who = rules.route(units, label_texts=ev["labels"], comment=ev["comment"])
         region = who.region_id
         t0 = ev["created_at"]
         opened_on = local_day(t0)
@@ -143,8 +149,23 @@ class _Life:
             rectify_due=due.rectify_due, appeal_due=add(opened_on, appeal_days),
         )
         plan = _Plan(case, staff_id=ev["staff_id"])
-        handler = self.people.department.get(who.department_id) or self.people.agency.get(who.agency_id)
         supervisor = self.people.region.get(region)
+        # 转办: now and then the unit the rule chose finds on checking that the problem is the 办件 department's
+        # (the platform runs normally; the window only accepted the application) and transfers the case, before
+        # the callback. Its own dice, so every other case's life stays as it was.
+        transfer = None
+        if who.department_id != units.department_id:
+            self.routed_away += 1
+            if self.routed_away % TRANSFER_EVERY == 1:
+                transfer = t0 + timedelta(minutes=random.Random(f"{SEED}:transfer-at:{ev['pk']}").randint(30, 240))
+                if transfer >= self.anchor:
+                    transfer = None
+        first_unit = who.department_id
+        if transfer is not None:
+            moved = rules.responsible_for(units, units.department_id)
+            case.department_id, case.agency_id, case.platform_id = moved.department_id, moved.agency_id, moved.platform_id
+            who = moved
+        handler = self.people.department.get(who.department_id) or self.people.agency.get(who.agency_id)
 
         # An appeal (about 1 in 20) is decided before the rest of the case's life is played out: an upheld one
         # closes the case, so nothing after its decision happens.
@@ -175,7 +196,12 @@ class _Life:
                 case.escalated_at = min(case.escalated_at or when, when)
 
         step(t0, "open", "", State.OPEN)
-        assigned = t0 + timedelta(minutes=rng.randint(5, 19))  # before the earliest callback
+        if transfer is not None:
+            names = self.people.department_names
+            reason = TRANSFER_REASONS[units.online]
+            step(transfer, "transfer", State.OPEN, State.OPEN, self.people.department.get(first_unit),
+                 f"由{names.get(first_unit, '')}转至{names.get(units.department_id, '')}：{reason}")
+        assigned = (transfer or t0) + timedelta(minutes=rng.randint(5, 19))  # before the earliest callback
         if handler and rng.random() < 0.8 and assigned < stop:
             step(assigned, "assign", State.OPEN, State.OPEN, handler)
             case.assignee_id = handler
@@ -188,6 +214,8 @@ class _Life:
             called = self.between(end_of(due.callback_due) + timedelta(hours=2), end_of(due.callback_due) + timedelta(days=3))
         else:
             called = None
+        if called is not None and transfer is not None and called < transfer + timedelta(minutes=30):
+            called = transfer + timedelta(minutes=30)  # the unit it was transferred to assigns, then calls back
         if called is not None and called >= stop:
             called = None
         escalate(DeadlineKind.CALLBACK, due.callback_due, called, State.OPEN)
@@ -303,6 +331,8 @@ class _Life:
             done = self.between(end_of(effective) + timedelta(hours=3), end_of(effective) + timedelta(days=5))
         else:
             done = None
+        if done is not None and entry.extension_decided_at is not None and done <= entry.extension_decided_at:
+            done = entry.extension_decided_at + timedelta(hours=1)  # the 台账 is completed after the extension decision
         if done is not None and done >= stop:
             done = None
         last = done or stop
@@ -379,11 +409,18 @@ def build(today: date, *, progress=None) -> CaseSummary:
         Evaluation.objects.filter(is_bad=True, source=SOURCE, case__isnull=True).order_by("created_at", "pk").values(
             "pk", "created_at", "is_real_name", "staff_id", "record_id", "record__region_id", "record__department_id",
             "record__agency_id", "record__window_id", "record__window__department_id", "record__platform_id",
-            "record__platform__operator_id")
+            "record__platform__operator_id", "comment")
     )
     summary = CaseSummary()
     if not evaluations:
         return summary
+    # The routing rule reads the labels' texts and the comment, as services.open_case_for_evaluation does.
+    texts: dict[int, list[str]] = {}
+    through = Evaluation.labels.through.objects.filter(evaluation__source=SOURCE, evaluation__is_bad=True)
+    for evaluation_id, text in through.order_by("evaluation_id", "label_id").values_list("evaluation_id", "label__text"):
+        texts.setdefault(evaluation_id, []).append(text)
+    for ev in evaluations:
+        ev["labels"] = texts.get(ev["pk"], [])
     say(f"正在为{len(evaluations)}条演示差评建立整改案件…")
     life = _Life(random.Random(f"{SEED}:cases"), anchor, WorkingDays(), _People())
     periods: dict[str, tuple[int, int, int]] = {}
@@ -396,7 +433,7 @@ def build(today: date, *, progress=None) -> CaseSummary:
         plan = life.live(ev, appeal_days=appeal_days, review_days=review_days, satisfaction_days=satisfaction_days)
         plans.append(plan)
     _show_every_state(plans, evaluations, lambda seed: _Life(random.Random(seed), anchor, life.wd, life.people), periods)
-    _save(plans, summary)
+    save(plans, summary)
     return summary
 
 
@@ -431,59 +468,3 @@ def _show_every_state(plans: list[_Plan], evaluations: list[dict], new_life, per
                 ends[current] -= 1
                 ends[wanted] += 1
                 break
-
-
-def _save(plans: list[_Plan], summary: CaseSummary) -> None:
-    """Inserts in dependency order: cases, then what refers to them. The big tables (cases, steps, progress,
-    notices) go through core.bulk's executemany Inserter; the ORM's per-row cost would dominate."""
-    for plan in plans:
-        plan.case.state = plan.steps[-1][3]
-    Inserter(RectificationCase).insert([p.case for p in plans])
-    ids = dict(RectificationCase.objects.filter(evaluation__source=SOURCE).values_list("evaluation_id", "pk"))
-    for p in plans:
-        p.case.pk = ids[p.case.evaluation_id]
-    Inserter(CaseTransition).insert([
-        SimpleNamespace(case_id=p.case.pk, at=when, actor_id=actor, action=action, from_state=frm, to_state=to,
-                        note=str(note))  # labels are lazy strings
-        for p in plans for when, action, frm, to, actor, note in p.steps])
-    with_ledger = [p for p in plans if p.ledger is not None]
-    for p in with_ledger:
-        p.ledger.case_id = p.case.pk
-    LedgerEntry.objects.bulk_create([p.ledger for p in with_ledger], batch_size=1000)
-    Inserter(LedgerProgress).insert([SimpleNamespace(entry_id=p.ledger.pk, at=when, actor_id=actor, note=note)
-                                     for p in with_ledger for when, actor, note in p.progress])
-    with_appeal = [p for p in plans if p.appeal is not None]
-    for p in with_appeal:
-        p.appeal.case_id = p.case.pk
-    Appeal.objects.bulk_create([p.appeal for p in with_appeal], batch_size=1000)
-    regions = {p.case.region_id for p in plans}
-    above = {r: _parent(r) for r in regions}
-    agencies = dict(ManagementAgency.objects.filter(region_id__in=regions | set(above.values())).values_list("region_id", "pk"))
-    notices = []
-    for p in plans:
-        for kind, deadline, due, when, where in p.notices:
-            region = above[p.case.region_id] if where == "above" else p.case.region_id
-            notices.append(SimpleNamespace(case_id=p.case.pk, kind=kind, deadline=deadline, due=due, created_at=when,
-                                           agency_id=agencies.get(region) or agencies.get(p.case.region_id)))
-    Inserter(CaseNotice).insert(notices)
-    exclusions = []
-    for p in plans:
-        if p.exclusion is None:
-            continue
-        reason, source, when, actor = p.exclusion
-        ref = p.appeal.pk if source == "appeal" else p.case.pk
-        exclusions.append(EvaluationExclusion(evaluation_id=p.case.evaluation_id, reason=reason, source=f"{source}:{ref}",
-                                              actor_id=actor, at=when))
-    EvaluationExclusion.objects.bulk_create(exclusions, batch_size=1000)
-    summary.cases = len(plans)
-    summary.states = Counter(p.case.state for p in plans)
-    summary.escalated = sum(p.case.escalated_at is not None for p in plans)
-    summary.appeals = Counter(p.appeal.state for p in with_appeal)
-    summary.excluded = len(exclusions)
-
-
-def _parent(code: str) -> str:
-    from haochaping.org.policy import ancestor_codes
-
-    chain = ancestor_codes(code)
-    return chain[1] if len(chain) > 1 else code

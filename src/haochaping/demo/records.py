@@ -53,6 +53,9 @@ P_FOLLOWUP = {True: 0.35, False: 0.01}  # after a bad / another active evaluatio
 # base rates already give more, and nothing changes.
 FRESH_DAYS = 14
 FRESH_BAD = 8
+# 一窗受理: a hall accepts some of other departments' items at its 综合受理 windows (stationed by the 行政审批服务局),
+# so a window's department differs from the 办件's and the routing rule has both to choose from (docs/routing.md).
+P_ONE_WINDOW = 0.2
 
 
 # ---- 办件 and evaluations --------------------------------------------------------------------------------
@@ -81,6 +84,8 @@ class RecordFactory:
         self.summary = summary
         self.wd = WorkingDays()
         self.seq = itertools.count(1)
+        # Its own stream, so the choice of a 综合受理 window leaves every other draw of the demo as it was.
+        self.window_rng = random.Random(f"{SEED}:one-window")
         labels = Label.objects.filter(is_active=True).order_by("code").values_list("code", "level")
         self.labels: dict[int, list[str]] = {}
         for code, level in labels:
@@ -117,7 +122,10 @@ class RecordFactory:
             if info.scope == "county" and info.dept_key in data.STATION_DEPTS and rng.random() < 0.25:
                 agency = rng.choice(self.org.stations[info.region])
             by_dept = self.org.windows[agency.pk]
-            window = rng.choice(by_dept.get(info.dept_key) or by_dept.get("approval") or [w for ws in by_dept.values() for w in ws])
+            own = by_dept.get(info.dept_key)
+            if own and info.dept_key != "approval" and by_dept.get("approval") and self.window_rng.random() < P_ONE_WINDOW:
+                own = by_dept["approval"]
+            window = rng.choice(own or by_dept.get("approval") or [w for ws in by_dept.values() for w in ws])
             staff = rng.choice(self.org.staff[window.pk])
             accepted = at(day, rng.randint(9 * 3600, 11 * 3600 + 2700) if rng.random() < 0.55 else rng.randint(13 * 3600 + 1800, 17 * 3600))
         else:

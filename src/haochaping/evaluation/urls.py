@@ -34,6 +34,7 @@ qr_urls = ([
 ], "qr")
 
 paper_urls = ([
+    path("", paper.index, name="index"),
     path("print/<int:agency_id>/", paper.print_forms, name="print"),
     path("enter/", paper.enter_form, name="enter"),
 ], "paper")

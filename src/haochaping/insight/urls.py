@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views import analysis, dashboard, dashboard_evaluations, painpoints, reports
+from .views import analysis, dashboard, dashboard_evaluations, mine, painpoints, reports
 
 app_name = "insight"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("platforms/", analysis.platforms, name="platforms"),
     path("questionnaire/", analysis.questionnaire, name="questionnaire"),
     path("coverage/", analysis.coverage, name="coverage"),
+    path("mine/", mine.mine, name="mine"),
     path("painpoints/", painpoints.painpoints, name="painpoints"),
     path("painpoints/focus-issues/", painpoints.focus_issue, name="focus_issue"),
 ]

@@ -7,4 +7,10 @@ class RectificationConfig(AppConfig):
     verbose_name = _("差评整改")
 
     def ready(self) -> None:
+        from haochaping.core.scoping import widen
+        from haochaping.evaluation.models import Evaluation
         from haochaping.rectification import receivers  # noqa: F401  (connects the evaluation signals)
+
+        # The unit a case was routed or transferred to (a window's stationed department, a platform's operator)
+        # sees the evaluation the case is about, and nothing more of that 办件's evaluations (R4.1, R4.2).
+        widen(Evaluation, department=("case__department_id",))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", queue.queue, name="queue"),
     path("cases/<int:case_id>/", case.case_detail, name="case"),
     path("cases/<int:case_id>/steps/<slug:step>/", case.case_step, name="step"),
+    path("cases/<int:case_id>/contact/", case.contact, name="contact"),
     path("cases/<int:case_id>/files/<int:file_id>/", case.attachment, name="attachment"),
     path("supervision/", supervision.case_list, name="supervision"),
     path("supervision/cases.csv", supervision.case_csv, name="supervision_csv"),

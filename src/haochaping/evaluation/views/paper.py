@@ -51,12 +51,35 @@ def _forbidden(request):
     return render(request, "evaluation/paper_forbidden.html", status=403)
 
 
+# A supervisor's region may hold hundreds of halls; the index lists the first ones by code.
+INDEX_LIMIT = 200
+
+
+def may_print(user) -> bool:
+    return user.has_perm(ENTER_PERMISSION) or user.has_perm("org.view_serviceagency")
+
+
+@login_required
+@require_http_methods(["GET"])
+def index(request):
+    """书面评价表 (/paper/): print forms for each hall the user may print for, and enter filled ones (linked from the
+    workbench)."""
+    user = request.user
+    if not may_print(user):
+        return _forbidden(request)
+    agencies = list(visible_agencies(user).filter(is_active=True).order_by("code")[: INDEX_LIMIT + 1])
+    return render(request, "evaluation/paper_index.html", {
+        "agencies": agencies[:INDEX_LIMIT], "more": len(agencies) > INDEX_LIMIT,
+        "may_enter": user.has_perm(ENTER_PERMISSION), "workbench_section": "paper",
+    })
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def print_forms(request, agency_id: int):
     """GET: choose how many forms to print. POST: create that many numbered forms and return them as a PDF."""
     user = request.user
-    if not (user.has_perm(ENTER_PERMISSION) or user.has_perm("org.view_serviceagency")):
+    if not may_print(user):
         return _forbidden(request)
     agency = visible_agencies(user).filter(pk=agency_id, is_active=True).first()
     if agency is None:

@@ -328,7 +328,9 @@ def evaluations(actor, filters: StatsFilter) -> QuerySet:
     """The caller's evaluations under ``filters`` — every part (valid, excluded, system default), counted on the day
     they were made — i.e. the rows the counters count, for the list a dashboard figure drills into."""
     columns = {"region": "region__pk"} | {d: f"{d}_id" for d in UNIT_DIMENSIONS if d != "region"}
-    qs = scope(Evaluation.objects.all(), actor).filter(filters._units(columns))
+    # Not widened: the unit a case was routed to sees that case's evaluation, but the figures (and so the list
+    # behind them) count the unit's own evaluations only.
+    qs = scope(Evaluation.objects.all(), actor, widened=False).filter(filters._units(columns))
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     return filters._moments(qs, "created_at")

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from haochaping.accounts.roles import Role
 from haochaping.core.scoping import scope, visibility_for
 from haochaping.evaluation.rules import level_text
 from haochaping.org.models import Region
-from haochaping.rectification.views.common import workbench_view
+from haochaping.rectification.views.common import may_use_workbench, workbench_view
 
 from .. import charts, metrics
 from .dashboard_filters import DashboardFilter, Position, position, query, sees_regions, stats_filter
@@ -285,9 +286,15 @@ def read_filters(request) -> tuple[DashboardFilter, dict | None]:
     return form, data
 
 
-@workbench_view()
+def _dashboard_or_own_results(user) -> bool:
+    return may_use_workbench(user) or (user.is_active and getattr(user, "role", None) == Role.STAFF)
+
+
+@workbench_view(allow=_dashboard_or_own_results)
 @require_GET
 def dashboard(request):
+    if request.user.role == Role.STAFF and not request.user.is_superuser:
+        return redirect("insight:mine")  # a window staff member's figures are their own results
     form, data = read_filters(request)
     context = {"form": form, "workbench_section": "dashboard", "data": data}
     if data is None:

@@ -35,6 +35,7 @@ from haochaping.org.models import (
 )
 from haochaping.org.rules import region_prefix
 
+from .. import metrics
 from ..metrics import StatsFilter
 
 DEFAULT_DAYS = 30
@@ -174,8 +175,16 @@ class Position:
         return obj.name
 
 
-def _lookup(qs, user, **where):
+def _lookup(qs, user, *, counted_as: str | None = None, **where):
     obj = scope(qs, user).filter(**where).first()
+    if obj is None and counted_as is not None:
+        # A unit the caller cannot open as such, but whose evaluations lie in the caller's scope: the departments
+        # serving at a hall handler's hall, the halls and 综合受理 windows (and their staff) where a department
+        # handler's 办件 were handled. The page's
+        # unit tables list them, so they can be drilled into; every figure stays within the caller's own scope.
+        candidate = qs.filter(**where).first()
+        if candidate is not None and metrics.counted(user, StatsFilter()).filter(**{counted_as: candidate.pk}).exists():
+            obj = candidate
     if obj is None:
         raise Http404(_("没有找到这个地区或单位"))
     return obj
@@ -188,14 +197,16 @@ def position(user, data: dict) -> Position:
     if code:
         pos.region = _lookup(Region.objects.all(), user, code=code)
     if data.get("department"):
-        pos.department = _lookup(Department.objects.all(), user, credit_code=data["department"].strip().upper())
+        pos.department = _lookup(Department.objects.all(), user, counted_as="department",
+                                 credit_code=data["department"].strip().upper())
     if data.get("agency"):
-        pos.agency = _lookup(ServiceAgency.objects.all(), user, code=data["agency"])
+        pos.agency = _lookup(ServiceAgency.objects.all(), user, counted_as="agency", code=data["agency"])
     if data.get("window"):
         agency_code, _sep, window_code = data["window"].partition("/")
-        pos.window = _lookup(Window.objects.select_related("agency"), user, agency__code=agency_code, code=window_code)
+        pos.window = _lookup(Window.objects.select_related("agency"), user, counted_as="window", agency__code=agency_code,
+                             code=window_code)
     if data.get("staff"):
-        pos.staff = _lookup(Staff.objects.all(), user, staff_no=data["staff"])
+        pos.staff = _lookup(Staff.objects.all(), user, counted_as="staff", staff_no=data["staff"])
     # Items and platforms are public (办事指南, the platforms' own pages), so they are found unscoped; the figures
     # under them are still only the caller's.
     if data.get("item"):

@@ -48,6 +48,7 @@ from haochaping.rectification.api.schemas import (
     OutcomeIn,
     RequiredNoteIn,
     StateCode,
+    TransferIn,
     case_detail_out,
     case_out,
 )
@@ -263,6 +264,18 @@ def assign(request, case_id: int, payload: AssignIn):
     assignee = User.objects.filter(username=payload.assignee).first()
     services.assign(case_id, assignee, actor=request.auth)
     return _detail(request, case_id)
+
+
+@router.post("/{int:case_id}/transfer", summary="转办", **_STEP,
+             description="收到案件的单位核实后发现问题属于另一单位的，在确定处理结果前转给该办件的办理部门、窗口入驻部门或"
+                         "平台运营单位（谁办理、谁负责，docs/routing.md）。记入办理记录，办理期限和状态不变，承办人清空。")
+def transfer(request, case_id: int, payload: TransferIn):
+    target = Department.objects.filter(credit_code=payload.department.strip().upper()).values_list("pk", flat=True).first()
+    services.transfer(case_id, target, reason=payload.reason, actor=request.auth)
+    # The case as the transfer left it: the caller's unit may no longer see it, but this answer is their own step's.
+    case = (RectificationCase.objects.select_related("proposed_by", "confirmed_by", "ledger__extension_decided_by", "appeal")
+            .get(pk=case_id))
+    return case_detail_out(case, deadline_rows(case, timezone.localdate()))
 
 
 @router.post("/{int:case_id}/callback", summary="记录回访核实", **_STEP,

@@ -69,6 +69,12 @@ class AssignIn(_In):
     assignee: str = Field(..., min_length=1, max_length=150, description="承办人的用户名（责任单位在岗的经办人员）")
 
 
+class TransferIn(_In):
+    department: str = Field(..., min_length=1, max_length=18,
+                            description="转至单位的统一社会信用代码：该办件的办理部门、窗口入驻部门或平台运营单位")
+    reason: str = Field(..., max_length=TEXT, description="转办理由（核实后发现问题属于哪个单位）")
+
+
 class CallbackIn(_In):
     at: AwareDatetime = Field(..., description="回访时间，ISO 8601 带时区，不能晚于现在")
     method: MethodCode = Field(..., description=f"回访方式：{_choices(CallbackMethod)}")

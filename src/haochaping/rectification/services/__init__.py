@@ -43,10 +43,15 @@ from haochaping.rectification.services.common import (  # noqa: F401 - re-export
     locked,
     move,
     need_text,
+    record_units,
     refuse,
     require,
     save_files,
     step,
+)
+from haochaping.rectification.services.contact import (  # noqa: E402,F401 - re-exported
+    contact_fields,
+    reveal_contact,
 )
 from haochaping.rectification.services.supervision import (  # noqa: F401 - re-exported: the whole case contract is in this package
     NOT_ADOPTED_OUTCOMES,
@@ -59,6 +64,10 @@ from haochaping.rectification.services.supervision import (  # noqa: F401 - re-e
     reject_not_adopted,
     send_back,
     supervising_agency,
+)
+from haochaping.rectification.services.transfer import (  # noqa: E402,F401 - re-exported
+    transfer,
+    transfer_choices,
 )
 
 log = logging.getLogger(__name__)
@@ -84,20 +93,6 @@ def _deadlines(region_code: str, opened_on: date) -> rules.Deadlines:
 
 def _add_working_days(start: date, n: int, *, region_code: str) -> date:
     return calendar.add_working_days(start, n, region_code)
-
-
-def _units(record) -> rules.RecordUnits:
-    window = record.window
-    platform = record.platform
-    return rules.RecordUnits(
-        region_id=record.region_id,
-        department_id=record.department_id,
-        agency_id=record.agency_id,
-        window_id=record.window_id,
-        window_department_id=window.department_id if window is not None else None,
-        platform_id=record.platform_id,
-        platform_operator_id=platform.operator_id if platform is not None else None,
-    )
 
 
 def _open(*, kind: str, record, responsible: rules.Responsible, is_real_name: bool, actor, now, evaluation=None,
@@ -127,7 +122,9 @@ def open_case_for_evaluation(evaluation) -> RectificationCase:
         raise invalid(_("只有差评需要整改"), "level")
     with transaction.atomic():
         record = ServiceRecord.objects.select_related("window", "platform").get(pk=evaluation.record_id)
-        return _open(kind=Kind.BAD_REVIEW, record=record, responsible=rules.route(_units(record)),
+        responsible = rules.route(record_units(record), label_texts=[label.text for label in evaluation.labels.all()],
+                                  comment=evaluation.comment)
+        return _open(kind=Kind.BAD_REVIEW, record=record, responsible=responsible,
                      is_real_name=evaluation.is_real_name, actor=None, now=evaluation.created_at,
                      evaluation=evaluation)
 
@@ -156,7 +153,7 @@ def open_complaint(*, summary: str, actor, record=None, department=None, is_real
     with transaction.atomic():
         if record is not None:
             record = ServiceRecord.objects.select_related("window", "platform").get(pk=record.pk)
-            responsible = rules.route(_units(record))
+            responsible = rules.route(record_units(record), comment=summary)
         else:
             responsible = rules.Responsible(department.region_id, department.pk, None, None)
         return _open(kind=Kind.COMPLAINT, record=record, responsible=responsible, is_real_name=is_real_name,

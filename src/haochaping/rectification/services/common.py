@@ -163,3 +163,21 @@ def save_files(case: RectificationCase, checked: list, *, purpose: str, actor, n
         attachment.save()
         saved.append(attachment)
     return saved
+
+
+# --- routing ---------------------------------------------------------------------------------------------------
+
+
+def record_units(record) -> rules.RecordUnits:
+    """The units ``record`` names, as the routing rules take them (select_related window and platform)."""
+    window = record.window
+    platform = record.platform
+    return rules.RecordUnits(
+        region_id=record.region_id,
+        department_id=record.department_id,
+        agency_id=record.agency_id,
+        window_id=record.window_id,
+        window_department_id=window.department_id if window is not None else None,
+        platform_id=record.platform_id,
+        platform_operator_id=platform.operator_id if platform is not None else None,
+    )

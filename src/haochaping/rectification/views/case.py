@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +30,7 @@ from haochaping.rectification.views.common import (
     get_case,
     is_handler,
     is_supervisor,
+    visible_cases,
     workbench_view,
 )
 
@@ -42,7 +45,7 @@ ACTION_LABELS = {
     "send_back": gettext_lazy("监督退回重办"), "supervise": gettext_lazy("督办意见"),
     "appeal_submitted": gettext_lazy("提出申诉"), "appeal_review": gettext_lazy("申诉审核中"),
     "appeal_upheld": gettext_lazy("申诉成立"), "appeal_rejected": gettext_lazy("申诉不成立"),
-    "escalate": gettext_lazy("逾期上报"),
+    "escalate": gettext_lazy("逾期上报"), "transfer": gettext_lazy("转办"),
 }
 
 
@@ -97,6 +100,12 @@ STEPS: dict[str, Step] = {s.name: s for s in [
     Step("assign", gettext_lazy("指派承办人"), gettext_lazy("指派"), f.AssignForm,
          lambda u, c: (_handler(u) or is_supervisor(u)) and c.state in rules.ASSIGNABLE,
          lambda c, d, files, u: services.assign(c.pk, d["assignee"], actor=u), gettext_lazy("已指派承办人")),
+    Step("transfer", gettext_lazy("转办"), gettext_lazy("转办"), f.TransferForm,
+         lambda u, c: (_handler(u) or is_supervisor(u)) and bool(services.transfer_choices(c)),
+         lambda c, d, files, u: services.transfer(c.pk, d["department"], reason=d["reason"], actor=u),
+         gettext_lazy("已转办，办理期限不变"),
+         intro=gettext_lazy("核实后发现问题不属于本单位的（如平台故障、审批事项本身的问题），转给负责的单位办理。"
+                            "转办记入办理记录，办理期限和已做的回访核实不变。")),
     Step("callback", gettext_lazy("记录回访核实"), gettext_lazy("保存回访记录"), f.CallbackForm,
          lambda u, c: _handler(u) and _in("callback")(c),
          lambda c, d, files, u: services.record_callback(c.pk, _callback_input(d), actor=u), gettext_lazy("已记录回访核实")),
@@ -144,7 +153,7 @@ STEPS: dict[str, Step] = {s.name: s for s in [
 
 def _make_form(step: Step, case, data=None, files=None):
     kwargs = {"prefix": step.name}
-    if step.form is f.AssignForm:
+    if step.form in (f.AssignForm, f.TransferForm):
         kwargs["case"] = case
     return step.form(data, files, **kwargs)
 
@@ -156,7 +165,16 @@ def _step_context(step: Step, case, form):
     }
 
 
-def _render(request, case, *, bound: tuple[str, object] | None = None, status: int = 200):
+def _contact(request, case) -> dict | None:
+    """The 查看联系方式 box for the case's assignee (services.contact_fields), or None."""
+    fields = services.contact_fields(case, request.user)
+    if not fields:
+        return None
+    return {"form": f.ContactForm(fields=fields, prefix="contact"), "revealed": None,
+            "action": reverse("rectification:contact", args=[case.pk])}
+
+
+def _render(request, case, *, bound: tuple[str, object] | None = None, status: int = 200, contact=None):
     user = request.user
     steps = []
     for step in STEPS.values():
@@ -185,6 +203,7 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         "appeal_open": appeal is not None and appeal.state in rules.APPEAL_OPEN,
         "notices": list(CaseNotice.objects.filter(case=case).select_related("agency")) if is_supervisor(user) else [],
         "steps": steps,
+        "contact": contact if contact is not None else _contact(request, case),
         "is_supervisor": is_supervisor(user),
         "workbench_section": "supervision" if is_supervisor(user) else "queue",
         "AppealState": AppealState,
@@ -229,12 +248,46 @@ def case_step(request, case_id: int, step: str):
         # The case as it is now (a concurrent step may have moved it), with nothing of this request written.
         return _render(request, get_case(request.user, case_id), bound=(spec.name, form), status=exc.status)
     messages.success(request, spec.done)
+    if not visible_cases(request.user).filter(pk=case.pk).exists():
+        return redirect("rectification:queue")  # transferred to a unit this user does not see: back to the queue
     return redirect("rectification:case", case_id=case.pk)
+
+
+@workbench_view()
+@require_POST
+def contact(request, case_id: int):
+    """查看联系方式: the evaluator's phone or name, once, in this response (never cached, never in a URL or a
+    message cookie); services.reveal_contact writes the access-log row with the reason (accounts.privacy)."""
+    case = get_case(request.user, case_id)
+    fields = services.contact_fields(case, request.user)
+    form = f.ContactForm(request.POST, fields=fields, prefix="contact")
+    form.is_valid()  # the service decides; the form carries the values and the service's message back
+    try:
+        value = services.reveal_contact(case.pk, request.POST.get("contact-field", ""),
+                                        request.POST.get("contact-reason", ""), actor=request.user,
+                                        ip=get_client_ip_address(request))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404(exc.detail) from exc
+        if exc.status == 403:
+            return render(request, "rectification/forbidden.html", {"step": _("查看联系方式")}, status=403)
+        form.errors.clear()
+        f.show_error(form, exc)
+        box = {"form": form, "revealed": None, "action": request.path} if fields else None
+        response = _render(request, case, status=exc.status, contact=box)
+        add_never_cache_headers(response)
+        return response
+    label = dict(fields).get(request.POST.get("contact-field", ""), "")
+    box = {"form": f.ContactForm(fields=fields, prefix="contact"), "action": request.path,
+           "revealed": {"label": label, "value": value}}
+    response = _render(request, case, contact=box)
+    add_never_cache_headers(response)  # the clear value must not stay in a browser or proxy cache
+    return response
 
 
 # Which role may take each step at all (whatever the state): a handler's steps and a supervisor's.
 SUPERVISOR_STEPS = {"confirm", "reject", "extension", "send_back", "note"}
-SHARED_STEPS = {"assign", "close"}
+SHARED_STEPS = {"assign", "close", "transfer"}
 
 
 def _role_may(spec: Step, user, case) -> bool:

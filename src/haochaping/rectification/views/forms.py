@@ -74,6 +74,38 @@ class AssignForm(WorkbenchForm):
         self.fields["assignee"].queryset = User.objects.filter(unit, role=Role.HANDLER, is_active=True).order_by("username")
 
 
+class TransferForm(WorkbenchForm):
+    """转办: to one of the units the 办件 names (services.transfer_choices); the service re-checks everything."""
+
+    department = forms.TypedChoiceField(
+        label=_("转至单位"), coerce=int, choices=(),
+        error_messages={"required": _("请选择转至的单位"), "invalid_choice": _("只能转给该办件的办理部门、窗口入驻部门或平台运营单位")},
+    )
+    reason = _text(_("转办理由"), rows=2, help_text=_("写明核实后发现问题属于哪个单位，例如“经核实系网上申报系统登录故障”。转办不改变办理期限。"))
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from haochaping.rectification import services
+
+        choices = [(d.pk, d.name) for d in services.transfer_choices(case)] if case is not None else []
+        self.fields["department"].choices = [("", _("请选择"))] + choices
+
+
+class ContactForm(WorkbenchForm):
+    """查看联系方式 (R7.2): which field and why; accounts.privacy.reveal logs the access with the reason."""
+
+    field = forms.ChoiceField(label=_("要查看的信息"), choices=(), error_messages={"required": _("请选择要查看的信息")})
+    reason = forms.CharField(
+        label=_("查看理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("至少5个字，例如“差评回访，电话联系评价人核实情况”。理由与查看记录一并保存，供监督人员审查。"),
+        error_messages={"required": _("请写明查看理由")},
+    )
+
+    def __init__(self, *args, fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = list(fields)
+
+
 class CallbackForm(WorkbenchForm):
     # Seconds too (step=1) and "now" to start with: a callback made right after the case opened, in the same
     # minute, must not read as earlier than the opening.

@@ -48,8 +48,8 @@ def queue(request):
     if is_supervisor(user):
         return redirect("rectification:supervision")
     if user.role == Role.STAFF:
-        # Window staff have no cases to handle; what they do here is appeal a bad review of their own.
-        return redirect("appeals:mine")
+        # Window staff have no cases to handle: they start at their own results (and appeal a bad review there).
+        return redirect("insight:mine")
     cases = visible_cases(user).filter(state__in=QUEUE_STATES)
     mine = list_rows(ordered_by_due(cases.filter(assignee=user)))
     # Unassigned first: they wait on someone to take them.

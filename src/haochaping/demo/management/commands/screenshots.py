@@ -32,6 +32,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SIGN = {"width": 560, "height": 794}  # the A5 sign (148 × 210 mm) at 96 dpi
 KIOSK = {"width": 1024, "height": 768}
+DESKTOP = {"width": 1280, "height": 1100}  # the workbench
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -135,8 +136,21 @@ printer, _ = User.objects.get_or_create(username="assessor-demo", defaults={"rol
 analyst, _ = User.objects.get_or_create(username="analysis-demo", defaults={
     "role": Role.SUPERVISOR, "region_id": second.region_id[:2] + "0000", "last_name": "周", "first_name": "敏"})
 
+# 谁办理、谁负责 (docs/routing.md): a real-name bad review about the window, at a 综合受理 window stationed by another
+# department, goes to that department; its handler, assigned, sees 转办 and 查看联系方式 on the case page.
+from haochaping.rectification import services as case_services
+one_window = take(lambda r: r.window_id is not None and r.window.department_id not in (None, r.department_id),
+                  "一窗受理办件")
+routed = services.submit_evaluation(services.EvaluationInput(
+    idempotency_key=uuid.uuid4().hex, project_no=one_window.project_no, stage="complete", channel="kiosk", level=1,
+    comment="工作人员态度生硬，问两句就不耐烦。", evaluator_name="张三", evaluator_phone="13912345678"),
+    source="screenshots")
+window_handler = User.objects.get(username=f"handler-{one_window.window.department.credit_code}")
+case_services.assign(routed.case_id, window_handler, actor=window_handler)
+
 print(json.dumps({
     "analysis_session": session_of(analyst),
+    "case_id": routed.case_id, "case_session": session_of(window_handler),
     "receipt_code": ev.receipt_code, "project_no": second.project_no, "session_cookie": settings.SESSION_COOKIE_NAME,
     "session": session_of(operator),
     "kiosk_secret": shows_secret, "kiosk_idle_secret": idle_secret,
@@ -188,7 +202,7 @@ class Command(BaseCommand):
             port = _free_port()
             log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
             server = subprocess.Popen([bin_dir / "haochaping", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                       "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+                                       "--workers", "1", "--no-worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
             base = f"http://127.0.0.1:{port}"
             self._wait(base, server)
             written = self._shoot(chromium, base, seed, out_dir)
@@ -381,6 +395,32 @@ class Command(BaseCommand):
                     page.get_by_label("办件编号").fill(seed["paper_project_no"])
                     shot(page, "paper-enter")
                     ctx.close()
+                # The workbench (1280 px): a case routed to a window's department, with 转办 and 查看联系方式; a window
+                # staff member's own results; the paper forms page.
+                ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=DESKTOP, device_scale_factor=1)
+                ctx.add_cookies([{"name": seed["session_cookie"], "value": seed["case_session"], "url": base}])
+                page = ctx.new_page()
+                page.goto(f"/work/cases/{seed['case_id']}/")
+                page.get_by_role("heading", name="转办", exact=True).wait_for()
+                shot(page, "case-transfer", full_page=False)  # the step forms beside the case; the page is long
+                box = page.locator("#contact")
+                box.get_by_label("要查看的信息").select_option(label="评价人手机号")
+                box.get_by_label("查看理由").fill("差评回访，电话联系评价人核实情况")
+                box.get_by_role("button", name="查看联系方式").click()
+                page.locator(".revealed-value").wait_for()
+                page.locator("#contact").scroll_into_view_if_needed()
+                shot(page, "case-contact-revealed", full_page=False)
+                ctx.close()
+                ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=DESKTOP, device_scale_factor=1)
+                ctx.add_cookies([{"name": seed["session_cookie"], "value": seed["paper_session"], "url": base}])
+                page = ctx.new_page()
+                page.goto("/insight/mine/")
+                page.get_by_role("heading", name="我的评价结果").wait_for()
+                shot(page, "staff-results")
+                page.goto("/paper/")
+                page.get_by_role("heading", name="书面评价表", exact=True).wait_for()
+                shot(page, "paper-index")
+                ctx.close()
             finally:
                 browser.close()
         return written

@@ -121,46 +121,19 @@ def allowed_actions(state: str) -> set[str]:
     return {a for a, f, _t in TRANSITIONS if f == state}
 
 
-# --- routing (谁办理、谁负责) ------------------------------------------------------------------------------
+# --- routing (谁办理、谁负责): in .routing, re-exported so callers keep one import -------------------------
 
-
-@dataclass(frozen=True)
-class RecordUnits:
-    """The units a 办件 names, as ids (``None`` when absent)."""
-
-    region_id: str
-    department_id: int
-    agency_id: int | None = None
-    window_id: int | None = None
-    window_department_id: int | None = None
-    platform_id: int | None = None
-    platform_operator_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Responsible:
-    region_id: str
-    department_id: int
-    agency_id: int | None
-    platform_id: int | None
-
-
-def route(units: RecordUnits) -> Responsible:
-    """Who handles the case: the unit that handled the service (谁办理、谁负责).
-
-    - Handled at a window: the department stationed at that window (入驻部门), else the 办件's department; the
-      hall (agency) is kept so the hall's handlers see the case too.
-    - Handled online (a platform and no window): the platform's operator (运营单位), else the 办件's department;
-      the platform is kept.
-    - Otherwise: the 办件's department (and its agency, if it names one).
-    The region is always the 办件's region: its management agency supervises the case.
-    """
-    if units.window_id is not None:
-        return Responsible(units.region_id, units.window_department_id or units.department_id, units.agency_id, None)
-    if units.platform_id is not None:
-        return Responsible(units.region_id, units.platform_operator_id or units.department_id, None, units.platform_id)
-    return Responsible(units.region_id, units.department_id, units.agency_id, None)
-
+from .routing import (  # noqa: E402,F401 - re-exported
+    TRANSFERABLE,
+    Concern,
+    RecordUnits,
+    Responsible,
+    concerns,
+    responsible_for,
+    route,
+    transfer_problems,
+    transfer_targets,
+)
 
 # --- deadlines (R4.2, R4.3, R4.6) ---------------------------------------------------------------------------
 
