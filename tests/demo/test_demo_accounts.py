@@ -137,3 +137,13 @@ def test_existing_demo_database_gets_missing_accounts(demo, monkeypatch):
     again = io.StringIO()
     call_command("demo", records=RECORDS, stdout=again)
     assert "演示账号" not in again.getvalue()
+
+
+def test_demo_people_are_shown_by_name_role_and_unit_never_by_login_name(demo):
+    """Issue 17 item 7: pages show 张三（经办人，历下区人社局）; the demo's people have (generated) names too."""
+    for user in User.objects.filter(is_demo=True).select_related("department", "agency", "region", "staff"):
+        shown = str(user)
+        assert user.username not in shown, shown
+        assert user.person_name and shown.startswith(user.person_name), shown
+    handler = User.objects.filter(role=Role.HANDLER, department__isnull=False).select_related("department").first()
+    assert str(handler) == f"{handler.person_name}（经办人，{handler.department.name}）"

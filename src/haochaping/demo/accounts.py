@@ -15,6 +15,7 @@ accounts take one Argon2 run, not hundreds (they share a salt — acceptable for
 from __future__ import annotations
 
 import os
+import random
 import unicodedata
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from haochaping.accounts.roles import Role
 from haochaping.org.models import Department, ServiceAgency, Staff
 
 from . import data
+from .common import Fake
 
 DEFAULT_PASSWORD = "Haochaping-Demo-2026"
 PASSWORD_ENV = "HAOCHAPING_DEMO_PASSWORD"
@@ -109,11 +111,22 @@ def create_demo_accounts(password: str | None = None) -> tuple[list[DemoAccount]
         everyone.append(account)
         if fields["username"] in existing or fields.get("staff_id") in taken_staff:
             continue
-        new_users.append(User(**fields, password=hashed, is_staff=True, is_active=True, is_demo=True))
+        last, first = _demo_name(fields["username"]) if not fields.get("staff_id") else ("", "")
+        new_users.append(User(**fields, last_name=last, first_name=first, password=hashed, is_staff=True,
+                              is_active=True, is_demo=True))
         created.append(account)
     with transaction.atomic():
         User.objects.bulk_create(new_users, batch_size=500)
     return created, everyone
+
+
+def _demo_name(username: str) -> tuple[str, str]:
+    """A generated (never real) person's name for a demo account, the same for the same account on every load, so
+    pages show 张三（经办人，历下区人社局） as they would for real people, not the login name. Staff accounts take
+    their staff record's name instead."""
+    name = Fake(random.Random(f"demo-account:{username}")).person()
+    surname = name[:2] if name[:2] in data.SURNAMES else name[:1]
+    return surname, name[len(surname):]
 
 
 def _pad(text: str, width: int) -> str:
