@@ -10,6 +10,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
@@ -151,8 +152,17 @@ def test_the_questionnaire_rollups_equal_a_rebuild_from_the_evaluations(world, o
 
     live = snapshot()
     assert len(live[1]) == 3
+    assert rollups.rebuild(apply=False).agrees  # the live counters already equal a recount
     rollups.rebuild()
     assert snapshot() == live
+    # A counter cell or a suggestion gone wrong behind the system's back is what `rebuild_rollups --check` finds.
+    QuestionnaireCounter.objects.filter(answered__gt=0).update(guide_clear_yes=F("guide_clear_yes") + 1)
+    Suggestion.objects.filter(pk=Suggestion.objects.first().pk).delete()
+    report = rollups.rebuild(apply=False)
+    assert not report.agrees
+    assert report.questionnaire_differing == QuestionnaireCounter.objects.filter(answered__gt=0).count() + 1
+    assert rollups.rebuild().questionnaire_differing == report.questionnaire_differing
+    assert rollups.rebuild(apply=False).agrees and snapshot() == live
 
 
 def test_coverage_page_lists_zero_evaluation_units_and_participation_per_unit(world, org, item):

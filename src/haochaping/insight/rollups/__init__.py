@@ -141,10 +141,12 @@ class RebuildReport:
     participation_differing: int = 0  # of those (or of the stored ones), keys whose (completed, rated) differed
     completed: int = 0  # completed 办件 they count
     wide_differing: int = 0  # wide counters (RegionDayCounter, UnitDayCounter) that differed
+    questionnaire_differing: int = 0  # questionnaire counter cells and suggestion rows that differed
 
     @property
     def agrees(self) -> bool:
-        return not (self.differing or self.participation_differing or self.wide_differing)
+        return not (self.differing or self.participation_differing or self.wide_differing
+                    or self.questionnaire_differing)
 
 
 def differences(want: Counter, have: Counter) -> dict[Key, int]:
@@ -185,6 +187,8 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
         diff_p = [k for k in set(want_p) | set(have_p) if want_p.get(k, (0, 0)) != have_p.get(k, (0, 0))]
         want_w = wide.expected(want, want_p)
         diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
+        diff_q = len(differences(questionnaire.expected(date_from, date_to), questionnaire.stored(date_from, date_to)))
+        diff_q += questionnaire.suggestions_differ(date_from, date_to)
         if apply:
             DailyCounter.objects.in_days(date_from, date_to).delete()
             insert_rows(DailyCounter, (*KEY_FIELDS, "count"), ((*k, n) for k, n in want.items() if n))
@@ -194,11 +198,13 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
             AuditEntry.objects.create(
                 actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",
                 data={"from": str(date_from or ""), "to": str(date_to or ""), "differing": len(diff),
-                      "participation_differing": len(diff_p), "wide_differing": diff_w},
+                      "participation_differing": len(diff_p), "wide_differing": diff_w,
+                      "questionnaire_differing": diff_q},
             )
     return RebuildReport(
         counters=sum(1 for n in want.values() if n), evaluations=sum(want.values()), differing=len(diff),
         missing=sum(d for d in diff.values() if d > 0), surplus=-sum(d for d in diff.values() if d < 0), applied=apply,
         participation_rows=len(want_p), participation_differing=len(diff_p), wide_differing=diff_w,
+        questionnaire_differing=diff_q,
         completed=sum(c for c, _r in want_p.values()),
     )

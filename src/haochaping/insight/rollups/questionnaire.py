@@ -116,6 +116,27 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
     return out
 
 
+def stored(date_from: date | None = None, date_to: date | None = None) -> Counter:
+    """(key, column) → count as the stored counters say (zero columns left out, as in :func:`expected`)."""
+    out: Counter = Counter()
+    for row in QuestionnaireCounter.objects.in_days(date_from, date_to).values(*QUESTIONNAIRE_KEY_FIELDS,
+                                                                                *QUESTIONNAIRE_VALUES).iterator():
+        key = tuple(row[f] for f in QUESTIONNAIRE_KEY_FIELDS)
+        for column in QUESTIONNAIRE_VALUES:
+            if row[column]:
+                out[(key, column)] += row[column]
+    return out
+
+
+def suggestions_differ(date_from: date | None = None, date_to: date | None = None) -> int:
+    """How many evaluations are in the stored suggestions but should not be, or should be but are not."""
+    want = {ev.pk for ev in _evaluations(date_from, date_to).filter(questionnaire__has_key="suggestions")
+            .only("pk", "questionnaire").iterator(chunk_size=2000)
+            if (ev.questionnaire.get("suggestions") or "").strip()}
+    have = set(Suggestion.objects.in_days(date_from, date_to).values_list("evaluation_id", flat=True))
+    return len(want ^ have)
+
+
 def replace(date_from: date | None = None, date_to: date | None = None) -> int:
     """Recompute the counters and suggestions of [date_from, date_to] from the evaluations (inside the caller's
     transaction); returns the number of counter rows written."""
