@@ -114,11 +114,12 @@ def _seed_main(template_records: int) -> None:
 SYSTEM_DEFAULTS_SQL = """
 INSERT INTO evaluation_evaluation (stage, type, channel, level, is_bad, is_supplementary, comment, questionnaire,
     evaluator_phone_index, is_real_name, idempotency_key, request_hash, receipt_code, leaf_hash, source, created_at,
-    agency_id, department_id, item_id, platform_id, record_id, region_id, staff_id, window_id)
+    agency_id, department_id, item_id, platform_id, record_id, region_id, staff_id, window_id, client_address_index,
+    client_device_index)
 SELECT 'complete', 'active', 'system_default', 5, false, false, '', '{}', '', false, 'bench-default-' || r.id,
     md5(r.project_no) || md5(r.id::text), 'BD' || lpad(r.id::text, 10, '0'), md5(r.project_no || 'leaf') || md5('x'),
     'bench', r.completed_at + interval '15 days', r.agency_id, r.department_id, r.item_id, r.platform_id, r.id,
-    r.region_id, r.staff_id, r.window_id
+    r.region_id, r.staff_id, r.window_id, '', ''
 FROM records_servicerecord r
 WHERE r.status = 3 AND r.id % 3 = 0 AND r.completed_at + interval '15 days' < now()
   AND NOT EXISTS (SELECT 1 FROM evaluation_evaluation e WHERE e.record_id = r.id AND e.stage = 'complete')
@@ -162,12 +163,12 @@ COPY_EVALUATIONS_SQL = f"""
 INSERT INTO evaluation_evaluation (id, stage, type, channel, level, is_bad, is_supplementary, comment, questionnaire,
     evaluator_name, evaluator_phone, evaluator_phone_index, is_real_name, idempotency_key, request_hash,
     receipt_code, leaf_hash, source, created_at, agency_id, department_id, item_id, platform_id, record_id,
-    region_id, staff_id, window_id)
+    region_id, staff_id, window_id, client_address_index, client_device_index)
 SELECT k * {STRIDE} + e.id, e.stage, e.type, e.channel, e.level, e.is_bad, e.is_supplementary, e.comment,
     e.questionnaire, e.evaluator_name, e.evaluator_phone, e.evaluator_phone_index, e.is_real_name,
     e.idempotency_key || '-' || k, e.request_hash, e.receipt_code || k, e.leaf_hash, e.source,
     e.created_at + s.shift, e.agency_id, e.department_id, e.item_id, e.platform_id, k * {STRIDE} + e.record_id,
-    e.region_id, e.staff_id, e.window_id
+    e.region_id, e.staff_id, e.window_id, e.client_address_index, e.client_device_index
 FROM generate_series(%(k1)s::bigint, %(k2)s::bigint) k CROSS JOIN bench_tpl_r r CROSS JOIN LATERAL (SELECT {_SHIFT} AS shift) s
 JOIN bench_tpl_e e ON e.record_id = r.id
 WHERE k * %(t)s::bigint + r.idx >= %(lo)s::bigint AND k * %(t)s::bigint + r.idx < %(hi)s::bigint

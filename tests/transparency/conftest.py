@@ -9,6 +9,9 @@ import pytest
 from haochaping.evaluation import services as evaluation_services
 from tests import factories
 
+# Transactional tests (the concurrency ones) flush the label dictionary a migration seeded: put it back first.
+from tests.evaluation.conftest import national_labels  # noqa: F401 - an autouse fixture, shared
+
 
 def submit(record, level: int = 5, *, stage: str = "complete", channel: str = "kiosk", comment: str = "", labels=None):
     labels = labels if labels is not None else ({1: ["108"], 2: ["209"]}.get(level, []))
