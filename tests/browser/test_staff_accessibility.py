@@ -100,6 +100,10 @@ def test_admin_pages_at_390px(page, live_server, world, path):
     login_cookie(page, live_server, make_user("admin-a11y", Role.ADMINISTRATOR, is_superuser=True))
     page.set_viewport_size({"width": WIDTH, "height": 800})
     assert page.goto(path).status == 200
+    # Select2 draws the autocomplete boxes from jQuery's (asynchronous) ready handlers: check them once drawn.
+    page.wait_for_function("""() => [...document.querySelectorAll('select.admin-autocomplete')]
+        .filter((s) => !s.name.includes('__prefix__'))
+        .every((s) => s.nextElementSibling && s.nextElementSibling.classList.contains('select2-container'))""")
     # Django's admin lays out its own tables at this width; what it must not do is hide content from the keyboard
     # or fail the rules below.
     assert axe_violations_phone(page) == [], path

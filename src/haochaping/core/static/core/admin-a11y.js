@@ -22,6 +22,17 @@
             });
         });
     }
-    window.addEventListener("load", nameComboboxes);
+    // Select2 draws its boxes from jQuery's ready handlers, which jQuery 3 runs asynchronously: on a busy machine
+    // that can be after the load event. So name whatever is there at load, and every box drawn afterwards.
+    window.addEventListener("load", () => {
+        nameComboboxes();
+        new MutationObserver((changes) => {
+            if (changes.some((c) => [...c.addedNodes].some((n) => n.nodeType === 1 &&
+                    (n.matches(".select2-container") || n.querySelector(".select2-container"))))) {
+                nameComboboxes();
+            }
+        }).observe(document.body, {childList: true, subtree: true});
+    });
+    document.addEventListener("DOMContentLoaded", () => setTimeout(nameComboboxes, 0));
     document.addEventListener("formset:added", () => setTimeout(nameComboboxes, 0));
 }
