@@ -87,6 +87,9 @@ class Planter:
         self.seq = itertools.count(1)
         self.used: set[tuple] = set()
         self.codes: set[str] = set()  # items (基本编码) an outlier is planted on
+        # The units an outlier plant is measured against: other patterns are not planted there, or their extra top
+        # ratings would raise the peers' share and spread and hide the outlier (seen on some dates).
+        self.outlier_peers: set[tuple] = set()
 
     # -- the units the plants go to ----------------------------------------------------------------------
     def hall_units(self, since: datetime) -> list[dict]:
@@ -104,7 +107,7 @@ class Planter:
 
     def take(self, candidates: list[dict], pick=None) -> dict:
         for c in (pick or (lambda cs: cs))(candidates):
-            if c["unit"] not in self.used:
+            if c["unit"] not in self.used and c["unit"] not in self.outlier_peers:
                 self.used.add(c["unit"])
                 return c
         raise RuntimeError("no untouched unit left to plant in")
@@ -264,6 +267,7 @@ def _outlier_unit(planter: Planter, since: datetime) -> tuple[tuple, int]:
                 continue
             planter.used.add(unit)
             planter.codes.add(code)
+            planter.outlier_peers |= {u for u, n in units.items() if u != unit and n >= rules.OUTLIER_MIN_N}
             return unit, item_id
     raise RuntimeError("the province has no item done by enough units to plant an outlier")
 
