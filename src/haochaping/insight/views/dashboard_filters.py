@@ -37,6 +37,7 @@ from haochaping.org.rules import region_prefix
 
 from .. import metrics
 from ..metrics import StatsFilter
+from ..models import DailyParticipation
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366  # three years at most at once
@@ -182,8 +183,11 @@ def _lookup(qs, user, *, counted_as: str | None = None, **where):
         # serving at a hall handler's hall, the halls and 综合受理 windows (and their staff) where a department
         # handler's 办件 were handled. The page's
         # unit tables list them, so they can be drilled into; every figure stays within the caller's own scope.
+        # A unit may be listed for its completed 办件 alone (参评率), before any of them is rated.
         candidate = qs.filter(**where).first()
-        if candidate is not None and metrics.counted(user, StatsFilter()).filter(**{counted_as: candidate.pk}).exists():
+        if candidate is not None and (
+                metrics.counted(user, StatsFilter()).filter(**{counted_as: candidate.pk}).exists()
+                or scope(DailyParticipation.objects.all(), user).filter(**{counted_as: candidate.pk}).exists()):
             obj = candidate
     if obj is None:
         raise Http404(_("没有找到这个地区或单位"))
