@@ -23,6 +23,8 @@ urlpatterns = [
     path("r/", include(evaluation_urls.receipt_urls)),
     path("work/appeals/", include(rectification_urls.appeal_urls)),
     path("work/fraud/", include(supervision_urls.fraud_urls)),
+    path("work/surveys/", include(supervision_urls.survey_urls)),
+    path("work/callbacks/", include(supervision_urls.callback_urls)),
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),
@@ -34,6 +36,7 @@ urlpatterns = [
     path("i/", include(evaluation_urls.invite_urls)),
     path("a/", include(rectification_urls.reply_urls)),
     path("e/", include(evaluation_urls.online_urls)),
+    path("s/", include(supervision_urls.survey_public_urls)),
     # The header's 大字版/标准版 toggle (适老化).
     path("text-size/", text_size, name="text_size"),
     path("", include("haochaping.catalog.urls")),

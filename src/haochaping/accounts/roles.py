@@ -61,10 +61,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_VIEW_ORG, "records.view_servicerecord", "evaluation.view_evaluation", REVEAL_PERMISSION,
         "accounts.view_personaldataaccess", "evaluation.view_kioskdevice", *_VIEW_CASES,
         "rectification.view_casenotice", "evaluation.view_evaluationexclusion", "exchange.view_receivedreport",
+        "supervision.record_callback",
     },
     Role.ASSESSOR: {*_VIEW_ORG},
     # Operators record a caller's evaluation (channel phone) with consent; they are not the rated party.
-    Role.HOTLINE: {"evaluation.record_phone_evaluation", "records.view_servicerecord"},
+    # They also call back the evaluations drawn for 回访调查 (supervision.sampling), seeing only those phones.
+    Role.HOTLINE: {"evaluation.record_phone_evaluation", "records.view_servicerecord", "supervision.record_callback"},
     Role.ADMINISTRATOR: {
         *_MANAGE_ORG, "records.view_servicerecord", "evaluation.view_evaluation",
         "accounts.view_user", "accounts.add_user", "accounts.change_user",

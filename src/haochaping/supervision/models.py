@@ -1,4 +1,7 @@
 """supervision's tables. Each concept keeps its models in its own package (``fraud/`` for the detectors of
-manufactured and coerced reviews); this module only makes Django find them."""
+manufactured and coerced reviews, ``surveys/`` for 监督查评 questionnaires, ``sampling/`` for callback sampling);
+this module only makes Django find them."""
 
 from .fraud.models import FraudFinding, HallHours, StaffFingerprint, StaffPhone  # noqa: F401
+from .sampling.models import CallbackCall, CallbackItem, CallbackSample  # noqa: F401
+from .surveys.models import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse  # noqa: F401
