@@ -20,7 +20,7 @@ from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError, conflict, invalid, not_found
 from haochaping.core.scoping import scope
 from haochaping.evaluation.models import Evaluation
-from haochaping.org.models import Department
+from haochaping.org.models import Department, Region
 
 from . import rules
 from .models import CallbackCall, CallbackItem, CallbackSample, CallStatus
@@ -103,10 +103,14 @@ def draw_sample(department_id: int, start: date, end: date, *, actor=None, now=N
     return Drawn(sample, True)
 
 
-def draw_period(start: date, end: date, *, now=None) -> list[Drawn]:
-    """Every unit's sample of the period (units with at least one callable evaluation)."""
+def draw_period(start: date, end: date, *, now=None, region: str | None = None) -> list[Drawn]:
+    """Every unit's sample of the period (units with at least one callable evaluation), or only those of the
+    ``region`` subtree."""
     since, until = _bounds(start, end)
-    units = (Evaluation.objects.countable().filter(created_at__gte=since, created_at__lt=until)
+    evaluations = Evaluation.objects.countable()
+    if region:
+        evaluations = evaluations.filter(region__in=Region.objects.subtree(region))
+    units = (evaluations.filter(created_at__gte=since, created_at__lt=until)
              .filter(~Q(evaluator_phone_index="") | ~Q(record__applicant_phone_index=""))
              .order_by().values_list("department_id", flat=True).distinct())
     return [draw_sample(unit, start, end, now=now) for unit in sorted(set(units))]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from haochaping.demo import accounts as demo_accounts
 from haochaping.demo import cases as demo_cases
 from haochaping.demo import generator
+from haochaping.demo import surveys as demo_surveys
 from haochaping.evaluation.models import Channel
 from haochaping.insight import rollups
 from haochaping.rectification.rules import AppealState, State
@@ -46,6 +47,7 @@ class Command(BaseCommand):
                 self._create_accounts(verbosity)
             with transaction.atomic():
                 cases = demo_cases.build(today)
+                demo_surveys.build(today)
                 if cases.cases:
                     rollups.rebuild(actor="demo")  # cases may have excluded evaluations
             if cases.cases and verbosity >= 1:
@@ -59,6 +61,7 @@ class Command(BaseCommand):
             s = generator.build(records, today=today, progress=progress)
             accounts = self._make_accounts()
             cases = demo_cases.build(today, progress=progress)
+            supervision = demo_surveys.build(today)
         # The loader bulk-inserts evaluations past the receivers (and cases exclude some): count them now.
         rollups.rebuild(actor="demo")
         s.seconds = time.perf_counter() - started
@@ -85,6 +88,11 @@ class Command(BaseCommand):
             _("评价渠道：%(channels)s") % {"channels": channels},
         ]
         lines.append(self._cases_line(cases))
+        lines.append(_("监督查评问卷 %(surveys)d 份（答卷 %(responses)d 份）；回访抽样 %(samples)d 个单位 %(drawn)d 条，"
+                       "已回访 %(calls)d 条，评价不实 %(mismatches)d 条")
+                     % {"surveys": supervision.surveys, "responses": supervision.responses,
+                        "samples": supervision.samples, "drawn": supervision.drawn, "calls": supervision.calls,
+                        "mismatches": supervision.mismatches})
         for line in lines:
             self.stdout.write(line)
         self._print_accounts(*accounts)
