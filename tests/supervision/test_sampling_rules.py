@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from haochaping.supervision.sampling import rules
-from haochaping.supervision.sampling.rules import Answer, Candidate, CallOutcome, Mismatch
+from haochaping.supervision.sampling.rules import Answer, CallOutcome, Candidate, Mismatch
 
 
 def pool(counts: dict[int, int], start: int = 1) -> list[Candidate]:

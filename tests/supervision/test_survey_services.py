@@ -16,8 +16,13 @@ from haochaping.core import crypto
 from haochaping.core.problems import DomainError
 from haochaping.evaluation import sms
 from haochaping.supervision.surveys import results, services
-from haochaping.supervision.surveys.models import (Survey, SurveyAnswer, SurveyInvitation, SurveyResponse,
-                                                   SurveyStatus)
+from haochaping.supervision.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyStatus,
+)
 from haochaping.supervision.surveys.rules import Kind, Theme
 from tests import factories
 
