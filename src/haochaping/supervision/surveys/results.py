@@ -99,7 +99,7 @@ def summary(survey: Survey, filters: Filters | None = None) -> tuple[int, list[Q
 
 def bar_chart(title: str, rows: list[tuple[str, int]]) -> SafeString:
     """A horizontal bar chart as inline SVG: one bar per row with its count, titled for screen readers."""
-    label_w, bar_w, row_h = 120, 160, 26
+    label_w, bar_w, row_h = 160, 160, 26
     top = max((n for _label, n in rows), default=0) or 1
     height = row_h * len(rows) + 4
     parts = [f'<svg class="survey-chart" viewBox="0 0 {label_w + bar_w + 60} {height}" role="img" '
@@ -107,7 +107,7 @@ def bar_chart(title: str, rows: list[tuple[str, int]]) -> SafeString:
     for n, (label, count) in enumerate(rows):
         y = n * row_h + 2
         width = round(bar_w * count / top, 1)
-        short = label if len(label) <= 9 else label[:8] + "…"
+        short = label if len(label) <= 10 else label[:9] + "…"
         parts.append(f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="13">{escape(short)}</text>'
                      f'<rect x="{label_w}" y="{y + 4}" width="{width}" height="{row_h - 8}" fill="#1d5fa8"/>'
                      f'<text x="{label_w + width + 6}" y="{y + 17}" font-size="13">{count}</text>')

@@ -148,7 +148,22 @@ routed = services.submit_evaluation(services.EvaluationInput(
 window_handler = User.objects.get(username=f"handler-{one_window.window.department.credit_code}")
 case_services.assign(routed.case_id, window_handler, actor=window_handler)
 
+# 监督查评 and 回访调查 (demo.surveys): a fresh personal link to the demo survey, and 历下区's 12345 operator.
+import secrets as _secrets
+from haochaping.supervision.surveys import services as survey_services
+from haochaping.supervision.surveys.models import Survey, SurveyInvitation
+survey = Survey.objects.filter(status="launched").first()
+survey_token = ""
+if survey is not None:
+    survey_token = _secrets.token_urlsafe(24)
+    SurveyInvitation.objects.create(survey=survey, token_hash=survey_services.token_hash(survey_token),
+                                    phone_index="screenshots", sent_ok=True, sent_at=now,
+                                    region_id=survey.target_region_id, item_id=survey.target_item_id)
+callback_operator = User.objects.filter(username="hotline-370100").first()
+
 print(json.dumps({
+    "survey_token": survey_token,
+    "callback_session": session_of(callback_operator) if callback_operator else "",
     "analysis_session": session_of(analyst),
     "case_id": routed.case_id, "case_session": session_of(window_handler),
     "receipt_code": ev.receipt_code, "project_no": second.project_no, "session_cookie": settings.SESSION_COOKIE_NAME,
@@ -421,6 +436,23 @@ class Command(BaseCommand):
                 page.get_by_role("heading", name="书面评价表", exact=True).wait_for()
                 shot(page, "paper-index")
                 ctx.close()
+                # 回访清单 (desktop) and the 监督查评 answering page on a 320 px phone.
+                if seed.get("callback_session") and has_route("callbacks:list"):
+                    ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=DESKTOP, device_scale_factor=1)
+                    ctx.add_cookies([{"name": seed["session_cookie"], "value": seed["callback_session"], "url": base}])
+                    page = ctx.new_page()
+                    page.goto("/work/callbacks/")
+                    page.get_by_role("heading", name="回访清单", exact=True).wait_for()
+                    shot(page, "callback-list", full_page=False)
+                    ctx.close()
+                if seed.get("survey_token"):
+                    ctx = browser.new_context(base_url=base, locale="zh-CN", viewport={"width": 320, "height": 640},
+                                              device_scale_factor=1)
+                    page = ctx.new_page()
+                    page.goto(f"/s/t/{seed['survey_token']}/")
+                    page.get_by_role("button", name="提交问卷").wait_for()
+                    shot(page, "survey-phone")
+                    ctx.close()
             finally:
                 browser.close()
         return written
