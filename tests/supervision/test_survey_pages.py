@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -18,6 +19,13 @@ from haochaping.supervision.surveys.models import Survey, SurveyResponse
 from tests.supervision.test_survey_services import answers, build, record
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    cache.clear()  # the SMS code limits count in the cache
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -146,3 +154,14 @@ def test_drafts_are_not_public_and_closed_surveys_say_so(supervisor, org):
     services.close(survey.pk, actor=supervisor)
     r = Client().get(f"/s/{survey.link_key}/")
     assert r.status_code == 410 and "这份问卷已结束" in text(r)
+
+
+def test_codes_are_limited_per_phone(supervisor, org, sms_file):
+    survey = build(supervisor, org)
+    link = f"/s/{survey.link_key}/"
+    for _ in range(3):
+        assert Client().post(link, {"action": "code", "phone": "13900000005"}).status_code == 200
+    r = Client().post(link, {"action": "code", "phone": "13900000005"})
+    assert r.status_code == 429 and "获取验证码过于频繁，请稍后再试" in text(r)
+    assert len(sms.read_file_messages(sms_file)) == 3
+    assert Client().post(link, {"action": "code", "phone": "13900000006"}).status_code == 200

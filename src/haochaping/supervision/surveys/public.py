@@ -11,13 +11,18 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from haochaping.accounts import ratelimit
 from haochaping.core import crypto
+from haochaping.core.client_ip import client_ip
 from haochaping.core.problems import DomainError
 
 from . import services
 from .models import Channel, Survey, SurveyResponse, SurveyStatus
 
 TEMPLATE = "supervision/surveys/answer.html"
+# Codes are text messages someone pays for and a phone receives: a few per phone, a few dozen per address.
+CODES_PER_PHONE, PHONE_WINDOW = 3, 600
+CODES_PER_ADDRESS, ADDRESS_WINDOW = 20, 3600
 
 
 def _session_key(survey: Survey) -> str:
@@ -58,6 +63,15 @@ def _answer(request, survey, *, channel, invitation=None, phone=""):
     return _page(request, survey, step="answer", questions=_questions(survey))
 
 
+def _limit_codes(request, phone: str) -> None:
+    """Refuse (429) a code for a phone or from an address that asked too often; counted before sending."""
+    by_phone = ratelimit.hit(f"survey-code-phone:{crypto.blind_index(phone, kind='phone')}", CODES_PER_PHONE,
+                             window=PHONE_WINDOW)
+    by_address = ratelimit.hit(f"survey-code-ip:{client_ip(request)}", CODES_PER_ADDRESS, window=ADDRESS_WINDOW)
+    if not (by_phone.allowed and by_address.allowed):
+        raise DomainError(429, _("请求过于频繁"), _("获取验证码过于频繁，请稍后再试"), "phone", code="rate_limited")
+
+
 def invited(request, token: str):
     invitation = services.invitation_for(token)
     if invitation is None:
@@ -87,9 +101,10 @@ def open_link(request, key: str):
         entered = request.POST.get("phone", "")
         try:
             phone = services.normalise_phone(entered)
+            _limit_codes(request, phone)
             digest = services.send_code(survey, phone)
         except DomainError as exc:
-            status = 409 if exc.status == 409 else 422
+            status = exc.status if exc.status in (409, 429) else 422
             return _page(request, survey, step="phone", status=status, errors={"phone": exc.detail}, phone=entered)
         request.session[_session_key(survey)] = {"pending": crypto.sm4_encrypt(phone).hex(), "digest": digest,
                                                  "until": time.time() + services.CODE_TTL.total_seconds(), "tries": 0}
