@@ -64,7 +64,7 @@ class QuestionResult:
     @property
     def chart(self) -> SafeString:
         rows = self.options or self.distribution
-        return bar_chart(self.question.text, rows) if rows else mark_safe("")
+        return bar_chart(self.question.text, rows, f"chart-q{self.question.pk}") if rows else mark_safe("")
 
 
 def summary(survey: Survey, filters: Filters | None = None) -> tuple[int, list[QuestionResult]]:
@@ -97,13 +97,13 @@ def summary(survey: Survey, filters: Filters | None = None) -> tuple[int, list[Q
     return total, out
 
 
-def bar_chart(title: str, rows: list[tuple[str, int]]) -> SafeString:
+def bar_chart(title: str, rows: list[tuple[str, int]], ident: str = "chart") -> SafeString:
     """A horizontal bar chart as inline SVG: one bar per row with its count, titled for screen readers."""
     label_w, bar_w, row_h = 160, 160, 26
     top = max((n for _label, n in rows), default=0) or 1
     height = row_h * len(rows) + 4
     parts = [f'<svg class="survey-chart" viewBox="0 0 {label_w + bar_w + 60} {height}" role="img" '
-             f'aria-labelledby="c{id(rows)}"><title id="c{id(rows)}">{escape(title)}</title>']
+             f'aria-labelledby="{escape(ident)}"><title id="{escape(ident)}">{escape(title)}</title>']
     for n, (label, count) in enumerate(rows):
         y = n * row_h + 2
         width = round(bar_w * count / top, 1)
