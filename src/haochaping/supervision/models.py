@@ -1,4 +1,13 @@
 """supervision's tables. Each concept keeps its models in its own package (``fraud/`` for the detectors of
-manufactured and coerced reviews); this module only makes Django find them."""
+manufactured and coerced reviews, ``assessments/`` for third-party assessments, ``appraisal/`` for the indicator
+system and the units' appraisal); this module only makes Django find them."""
 
+from .appraisal.models import Appraisal, Indicator, ManualScore  # noqa: F401
+from .assessments.models import (  # noqa: F401
+    Assessment,
+    AssessmentEvidence,
+    AssessmentScore,
+    AssessorOrganisation,
+    Commission,
+)
 from .fraud.models import FraudFinding, HallHours, StaffFingerprint, StaffPhone  # noqa: F401
