@@ -178,7 +178,7 @@ def compute(*, region: Region, start: date, end: date, actor=None, now=None) -> 
         raise not_found("没有这个行政区划", "region")
     rules.check_period(start, end)
     now = now or timezone.now()
-    units = list(Department.objects.filter(region_id__startswith=region_prefix(region.code), is_active=True)
+    units = list(Department.objects.filter(region__pk__startswith=region_prefix(region.code), is_active=True)
                  .order_by("pk").values_list("pk", "region_id"))
     values = raw_values(units, start, end, all_definitions())
     saved = []
