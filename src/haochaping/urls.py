@@ -23,6 +23,8 @@ urlpatterns = [
     path("r/", include(evaluation_urls.receipt_urls)),
     path("work/appeals/", include(rectification_urls.appeal_urls)),
     path("work/fraud/", include(supervision_urls.fraud_urls)),
+    path("work/assessments/", include(supervision_urls.assessment_urls)),
+    path("work/appraisal/", include(supervision_urls.appraisal_urls)),
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),
