@@ -36,13 +36,13 @@ def submit(record, level=5, *, now=None, channel="qr"):
 
 
 @pytest.fixture
-def media(settings, tmp_path):
+def assessment_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 
 
 @pytest.fixture
-def cast(org, media):
+def cast(org, assessment_media):
     """A supervisor of the county (whose agency commissions), one of another county, a handler, and two members
     of an assessor organisation (one of them not a member)."""
     def user(name, role, region=org.county, **kw):

@@ -7,7 +7,7 @@ from haochaping.supervision.appraisal import rules
 from haochaping.supervision.appraisal.models import Appraisal, Indicator, ManualScore
 from tests import factories
 
-from .appraisal_helpers import cast, media, submit  # noqa: F401
+from .appraisal_helpers import submit
 
 pytestmark = pytest.mark.django_db
 

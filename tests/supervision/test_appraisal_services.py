@@ -9,15 +9,15 @@ from django.utils import timezone
 
 from haochaping.core.problems import DomainError
 from haochaping.evaluation.models import Evaluation
-from haochaping.rectification.models import RectificationCase
 from haochaping.records.models import ServiceRecord
+from haochaping.rectification.models import RectificationCase
 from haochaping.supervision.appraisal import services, sources
 from haochaping.supervision.appraisal.models import Appraisal, Indicator, ManualScore
 from haochaping.supervision.assessments import services as assessments
 from haochaping.supervision.assessments.rules import ScoreInput
 from tests import factories
 
-from .appraisal_helpers import cast, commission, media, pdf, second_department, submit, this_period  # noqa: F401
+from .appraisal_helpers import pdf, second_department, submit, this_period
 
 pytestmark = pytest.mark.django_db
 

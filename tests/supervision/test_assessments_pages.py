@@ -9,7 +9,7 @@ import pytest
 from haochaping.rectification.models import RectificationCase
 from haochaping.supervision.assessments.models import Assessment, AssessmentEvidence, Commission
 
-from .appraisal_helpers import cast, commission, media, pdf, png, this_period  # noqa: F401
+from .appraisal_helpers import pdf, png, this_period
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,16 @@ from haochaping.core.problems import DomainError
 from haochaping.rectification.models import RectificationCase
 from haochaping.rectification.rules import Kind
 from haochaping.supervision.assessments import services
-from haochaping.supervision.assessments.models import Assessment, AssessmentEvidence, AssessmentScore, Commission
+from haochaping.supervision.assessments.models import (
+    Assessment,
+    AssessmentEvidence,
+    AssessmentScore,
+    Commission,
+)
 from haochaping.supervision.assessments.rules import ScoreInput, State
 from tests import factories
 
-from .appraisal_helpers import cast, commission, media, pdf, png, this_period  # noqa: F401
+from .appraisal_helpers import pdf, png, this_period
 
 pytestmark = pytest.mark.django_db
 
