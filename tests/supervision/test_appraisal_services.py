@@ -196,3 +196,13 @@ def test_sources_follow_the_documented_interface(org, item):
         assert set(out) <= {org.department.pk}
         assert all(0 <= v <= 100 for v in out.values())
     assert sources.REGISTRY["satisfaction"].fn([org.department.pk], start, end) == {org.department.pk: 50.0}
+
+
+def test_the_daily_task_appraises_last_month(org):
+    from haochaping.supervision.appraisal import rules
+    from haochaping.supervision.appraisal.tasks import compute_appraisal
+
+    today = timezone.localdate()
+    start, end = rules.last_month(today)
+    assert compute_appraisal.call() == 1  # the fixture's one department, in the province's subtree
+    assert Appraisal.objects.filter(department=org.department, period_start=start, period_end=end).exists()
