@@ -71,3 +71,20 @@ def test_hand_scores_on_the_page(client, org, cast):
     assert ManualScore.objects.get().period_start == start
     client.force_login(cast["handler"])
     assert client.get("/work/appraisal/manual/").status_code == 403
+
+
+def test_the_dashboard_shows_the_latest_appraisal_and_reports_have_the_section(client, org, item, cast):
+    from haochaping.insight.reports.content import Subject, build
+    from haochaping.insight.reports.periods import ReportPeriod
+    from haochaping.supervision.appraisal import services
+
+    submit(factories.make_record(org, item), 5)
+    start, end, _month = month_of_today()
+    client.force_login(cast["supervisor"])
+    assert "尚未计算绩效评价" in client.get("/insight/").content.decode()
+    [row] = services.compute(region=org.county, start=start, end=end)
+    page = client.get("/insight/").content.decode()
+    assert "绩效评价" in page and f"/work/appraisal/{row.pk}/" in page and f"{row.score:.2f}" in page
+    report = build(Subject(org.county), ReportPeriod("month", start))
+    section = report.section("绩效评价")
+    assert section.rows[0][0] == org.department.name and section.rows[0][1] == pytest.approx(row.score)

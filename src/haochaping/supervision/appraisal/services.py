@@ -217,3 +217,30 @@ def periods(actor) -> list[tuple[date, date]]:
     """The periods that have results in the actor's scope, latest first."""
     return list(scope(Appraisal.objects.all(), actor).order_by("-period_start", "-period_end")
                 .values_list("period_start", "period_end").distinct())
+
+
+def appraise_live(region_code: str, start: date, end: date, *, department_id: int | None = None) -> list[dict]:
+    """The appraisal of the active departments of ``region_code``'s subtree (or of one department) for any period,
+    computed now and not stored (reports of quarters and years; the same formula as :func:`compute`). Rows are
+    ``{"department_id", "department", "region_id", "score", "lines"}``, best first, units without a score last."""
+    units_qs = Department.objects.filter(region__pk__startswith=region_prefix(region_code), is_active=True)
+    if department_id is not None:
+        units_qs = units_qs.filter(pk=department_id)
+    units = list(units_qs.order_by("pk").values_list("pk", "region_id", "name"))
+    values = raw_values([(u, r) for u, r, _n in units], start, end, all_definitions())
+    rows = []
+    for unit, region, name in units:
+        indicators, raw = values[unit]
+        score, lines = rules.appraise(indicators, raw)
+        rows.append({"department_id": unit, "department": name, "region_id": region, "score": score,
+                     "lines": lines})
+    return sorted(rows, key=lambda r: (r["score"] is None, -(r["score"] or 0), r["department"]))
+
+
+def latest_results(actor, *, limit: int = 10) -> tuple[tuple[date, date] | None, list[Appraisal]]:
+    """The latest computed period in the actor's scope and its best units (the dashboard's panel)."""
+    found = periods(actor)
+    if not found:
+        return None, []
+    start, end = found[0]
+    return (start, end), list(results(actor, start, end)[:limit])
