@@ -114,7 +114,7 @@ def test_next_is_followed_but_not_to_other_sites(client, org):
     assert response.url == "/admin/org/department/"
     client.post("/accounts/logout/")
     response = post_login(client, "pinggu", next="https://evil.example/steal")
-    assert response.url == "/admin/"  # assessors start at the admin
+    assert response.url == "/work/assessments/"  # assessors start at their commissions
 
 
 # --- lockout -------------------------------------------------------------------------------------------------
