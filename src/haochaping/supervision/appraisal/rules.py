@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models.enums import TextChoices
 from django.utils.translation import gettext_lazy as _
@@ -231,12 +232,8 @@ def month_of(day):
     """The calendar month containing ``day``: (first day, last day)."""
     first = day.replace(day=1)
     nxt = (first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1))
-    from datetime import timedelta
-
     return first, nxt - timedelta(days=1)
 
 
 def last_month(today):
-    from datetime import timedelta
-
     return month_of(today.replace(day=1) - timedelta(days=1))
