@@ -68,6 +68,9 @@ def test_the_whole_flow_on_the_pages(client, org, cast, commission):
 
     client.force_login(cast["supervisor"])
     assert client.post(f"/work/assessments/{a.pk}/", {"action": "decide", "decision": "accept"}).status_code == 302
+    again = client.post(f"/work/assessments/{a.pk}/", {"action": "decide", "decision": "return", "reason": "x"},
+                        follow=True)
+    assert "这份评估报告已审核过" in again.content.decode()
     score = a.scores.get(indicator__code="STD-ASSESS")
     response = client.post(f"/work/assessments/{a.pk}/", {"action": "open_cases", "score": [score.pk]})
     assert response.status_code == 302

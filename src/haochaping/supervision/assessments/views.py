@@ -248,7 +248,10 @@ def detail(request, assessment_id: int):
                 opened = services.open_cases(a.pk, request.POST.getlist("score"), actor=request.user)
                 messages.success(request, _("已立案整改 %(n)d 件") % {"n": len(opened)})
                 return redirect("assessments:detail", assessment_id=a.pk)
-            if form is not None and form.is_valid():
+            if form is None:
+                messages.error(request, _("这份评估报告已审核过"))
+                return redirect("assessments:detail", assessment_id=a.pk)
+            if form.is_valid():
                 if form.cleaned_data["decision"] == "accept":
                     services.accept(a.pk, actor=request.user)
                     messages.success(request, _("评估报告已采纳"))
