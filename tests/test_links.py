@@ -129,7 +129,7 @@ def test_every_role_lands_on_a_page_and_finds_no_broken_link(demo, db, label):
     ("staff", "/insight/mine/"),
     ("paper-form clerk", "/insight/mine/"),
     ("hotline operator", "/hotline/"),
-    ("third-party assessor", "/admin/"),
+    ("third-party assessor", "/work/assessments/"),
     ("administrator", "/admin/"),
 ])
 def test_each_role_lands_where_it_works(demo, db, label, lands):

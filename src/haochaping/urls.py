@@ -25,6 +25,8 @@ urlpatterns = [
     path("work/fraud/", include(supervision_urls.fraud_urls)),
     path("work/surveys/", include(supervision_urls.survey_urls)),
     path("work/callbacks/", include(supervision_urls.callback_urls)),
+    path("work/assessments/", include(supervision_urls.assessment_urls)),
+    path("work/appraisal/", include(supervision_urls.appraisal_urls)),
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),

@@ -93,8 +93,9 @@ def test_empty_fields_are_named(client, db):
 def test_roles_that_cannot_reveal_personal_data_sign_in_without_a_second_factor(client, org, role):
     make_user("renyuan", role, org)
     response = post_login(client, "renyuan")
-    # Each lands where it works (accounts.views.landing_url): staff the workbench, operators the hotline page.
-    expected = {Role.STAFF: "/work/", Role.ASSESSOR: "/admin/", Role.HOTLINE: "/hotline/"}[role]
+    # Each lands where it works (accounts.views.landing_url): staff the workbench, operators the hotline page,
+    # assessors their commissions.
+    expected = {Role.STAFF: "/work/", Role.ASSESSOR: "/work/assessments/", Role.HOTLINE: "/hotline/"}[role]
     assert response.status_code == 302 and response.url == expected
     assert signed_in(client)
 
@@ -114,7 +115,7 @@ def test_next_is_followed_but_not_to_other_sites(client, org):
     assert response.url == "/admin/org/department/"
     client.post("/accounts/logout/")
     response = post_login(client, "pinggu", next="https://evil.example/steal")
-    assert response.url == "/admin/"  # assessors start at the admin
+    assert response.url == "/work/assessments/"  # assessors start at their commissions
 
 
 # --- lockout -------------------------------------------------------------------------------------------------

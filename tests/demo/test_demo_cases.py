@@ -16,7 +16,7 @@ from haochaping.records.models import ServiceRecord
 from haochaping.rectification import rules
 from haochaping.rectification.figures import case_figures
 from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, LedgerEntry, RectificationCase
-from haochaping.rectification.rules import State
+from haochaping.rectification.rules import Kind, State
 from haochaping.rectification.services import record_units
 from haochaping.rectification.services.deadlines import deadline_rows
 from tests.demo.building import demo_built
@@ -40,13 +40,16 @@ def demo(demo_output, db):
 def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
     bad = Evaluation.objects.filter(is_bad=True)
     assert bad.count() > 50
-    assert RectificationCase.objects.count() == bad.count()
+    # Every other demo case is a complaint (the third-party assessment's finding, demo.appraisal).
+    reviews = RectificationCase.objects.filter(kind=Kind.BAD_REVIEW)
+    assert reviews.count() == bad.count()
+    assert RectificationCase.objects.exclude(kind=Kind.BAD_REVIEW).count() == 1
     assert not bad.filter(case__isnull=True).exists()
     assert f"整改案件 {bad.count()} 件" in demo
     records = ServiceRecord.objects.select_related("window", "platform").in_bulk()
     transferred = set(CaseTransition.objects.filter(action="transfer").values_list("case_id", flat=True))
     routed_away = 0
-    for case in RectificationCase.objects.select_related("evaluation").prefetch_related("evaluation__labels"):
+    for case in reviews.select_related("evaluation").prefetch_related("evaluation__labels"):
         units = record_units(records[case.record_id])
         # The routing rule on the evaluation's own labels and comment, as services.open_case_for_evaluation.
         who = rules.route(units, label_texts=[label.text for label in case.evaluation.labels.all()],
@@ -66,7 +69,7 @@ def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
             for name in ("callback_days", "fix_now_days", "rectify_days", "appeal_days"))
     # The demo shows the routing: some cases at a platform's operator or a window's department, not all of them,
     # and a transfer back to the 办件's department.
-    assert 0 < routed_away < RectificationCase.objects.count() / 2
+    assert 0 < routed_away < reviews.count() / 2
     assert transferred
 
 

@@ -205,6 +205,8 @@ def build_world() -> World:
             put(model, objs)
         for model, objs in _fraud_rows(c, users["staff_a" if tag == "A" else "handler_b"]).items():
             put(model, objs)
+        for model, objs in _assessment_rows(c).items():
+            put(model, objs)
     w.rows[User] = {
         "A": [users[n] for n in ("sup_a", "handler_dept", "handler_agency", "staff_a", "admin_a")],
         "B": [users["sup_b"], users["handler_b"]],
@@ -240,6 +242,13 @@ def _case_rows(c: County, cases: list[RectificationCase], appellant: User) -> di
     )
     return {Appeal: [appeal], CaseAttachment: [attachment], LedgerEntry: [ledger], CaseNotice: [notice],
             EvaluationExclusion: [exclusion]}
+
+
+def _assessment_rows(c: County) -> dict[type, list]:
+    """A county's third-party assessor organisation (supervision.assessments)."""
+    from haochaping.supervision.assessments.models import AssessorOrganisation
+
+    return {AssessorOrganisation: [AssessorOrganisation.objects.create(name=f"{c.region.name}评估中心", region=c.region)]}
 
 
 def _fraud_rows(c: County, insider: User) -> dict[type, list]:

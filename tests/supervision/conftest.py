@@ -37,3 +37,7 @@ def people(org):
         "supervisor": user("sup-1", Role.SUPERVISOR),
         "far_supervisor": User.objects.create(username="sup-2", role=Role.SUPERVISOR, region=org.other_county),
     }
+
+
+# Assessments and appraisal (tests/supervision/test_assessments_*.py, test_appraisal_*.py).
+from .appraisal_helpers import assessment_media, cast, commission  # noqa: E402,F401

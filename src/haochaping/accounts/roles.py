@@ -75,6 +75,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "exchange.view_lowernode", "exchange.add_lowernode", "exchange.change_lowernode",
         "exchange.view_outboxentry", "exchange.change_outboxentry", "exchange.view_reconciliation",
         "exchange.view_receivedreport", "exchange.view_reportedcaseoutcome",
+        # Third-party assessor organisations and their members (supervision.assessments).
+        "supervision.view_assessororganisation", "supervision.add_assessororganisation",
+        "supervision.change_assessororganisation",
     },
 }
 

@@ -32,10 +32,11 @@ def _safe_next(request, url: str) -> str:
 
 # Where each role starts (README "Demo accounts"): people who handle and supervise cases at the workbench
 # (rectification's /work/, which sends each role on to its own page: handlers their queue, supervisors the
-# supervision list, window staff their own results); 12345 operators at the hotline page; third-party assessors,
-# administrators and superusers at the admin (assessors read the organisation and the catalog there).
+# supervision list, window staff their own results); 12345 operators at the hotline page; third-party assessors at
+# their commissions (supervision.assessments); administrators and superusers at the admin.
 WORKBENCH_URL = "/work/"
 HOTLINE_URL = "/hotline/"
+ASSESSOR_URL = "/work/assessments/"
 WORKBENCH_ROLES = {Role.STAFF, Role.HANDLER, Role.SUPERVISOR}
 
 
@@ -45,6 +46,8 @@ def landing_url(user) -> str:
         return WORKBENCH_URL
     if not user.is_superuser and user.role == Role.HOTLINE:
         return HOTLINE_URL
+    if not user.is_superuser and user.role == Role.ASSESSOR:
+        return ASSESSOR_URL
     return reverse("admin:index") if user.is_staff else "/"
 
 

@@ -1,9 +1,12 @@
 """supervision's pages: the fraud findings queue at /work/fraud/ (namespace ``fraud``), 监督查评 surveys at
-/work/surveys/ (``surveys``) with their answering page at /s/ (``survey``), and callback sampling at
-/work/callbacks/ (``callbacks``)."""
+/work/surveys/ (``surveys``) with their answering page at /s/ (``survey``), callback sampling at
+/work/callbacks/ (``callbacks``), third-party assessments at /work/assessments/ (``assessments``) and the appraisal
+at /work/appraisal/ (``appraisal``)."""
 
 from django.urls import path
 
+from haochaping.supervision.appraisal import views as appraisal_views
+from haochaping.supervision.assessments import views as assessment_views
 from haochaping.supervision.fraud import views as fraud_views
 from haochaping.supervision.sampling import views as sampling_views
 from haochaping.supervision.surveys import public as survey_public
@@ -38,3 +41,19 @@ callback_urls = ([
     path("supervision/", sampling_views.supervision_page, name="supervision"),
     path("<int:item_id>/", sampling_views.callback_detail, name="detail"),
 ], "callbacks")
+assessment_urls = ([
+    path("", assessment_views.overview, name="overview"),
+    path("commissions/new/", assessment_views.commission_new, name="commission_new"),
+    path("commissions/<int:commission_id>/", assessment_views.commission_detail, name="commission"),
+    path("commissions/<int:commission_id>/submit/", assessment_views.submit, name="submit"),
+    path("<int:assessment_id>/", assessment_views.detail, name="detail"),
+    path("<int:assessment_id>/report/", assessment_views.report, name="report"),
+    path("<int:assessment_id>/files/<int:file_id>/", assessment_views.evidence, name="evidence"),
+], "assessments")
+
+appraisal_urls = ([
+    path("", appraisal_views.appraisal_list, name="list"),
+    path("indicators/", appraisal_views.indicator_list, name="indicators"),
+    path("manual/", appraisal_views.manual_score, name="manual"),
+    path("<int:appraisal_id>/", appraisal_views.appraisal_detail, name="detail"),
+], "appraisal")

@@ -88,6 +88,7 @@ def build(subject: Subject, period: ReportPeriod, *, now: datetime | None = None
     sections += _coverage(actor, filters)
     sections += _cases(actor, filters, by=None if subject.department else "department")
     sections += _pain_points(actor, period, subject)
+    sections += _appraisal(period, subject)
     sections += lists.sections(actor, filters, rankings, {dim: figures_by(dim) for dim in unit_dims})
     return ReportContent(
         title=title_for(subject, period), subject=subject.name, region_name=subject.region.name,
@@ -206,6 +207,25 @@ def _cases(actor, filters, by: str | None) -> list[Section]:
     outcomes = Section("处理方式", "案件按处理方式", [Column("处理方式"), Column("案件数", INT)],
                        [[o.name, o.cases] for o in metrics.case_outcomes(actor, filters)])
     return [figures, outcomes]
+
+
+def _appraisal(period: ReportPeriod, subject: Subject) -> list[Section]:
+    """绩效评价 (supervision.appraisal): each department's score for the period, the formula of docs/metrics.md
+    "绩效评价", computed for the report's period (a month's equals the stored monthly result)."""
+    from haochaping.supervision.appraisal.services import appraise_live
+
+    rows = appraise_live(subject.region.code, period.start, period.end,
+                         department_id=subject.department.pk if subject.department else None)
+    out = []
+    for r in rows:
+        valued = [line for line in r["lines"] if line.score is not None]
+        weakest = min(valued, key=lambda line: line.score, default=None)
+        out.append([r["department"], r["score"], len(valued), len(r["lines"]),
+                    f"{weakest.name}（{weakest.score:.1f}）" if weakest else ""])
+    return [Section("绩效评价", "绩效评价得分（按指标体系计算）",
+                    [Column("部门"), Column("绩效评价得分", SCORE), Column("有数据的指标", INT), Column("适用指标", INT),
+                     Column("得分最低的指标")], out,
+                    note="得分 = Σ 权重 × 指标得分，定义见《统计口径》“绩效评价”；没有数据的指标不计入，权重在其余指标间重新归一。")]
 
 
 def _pain_points(actor, period: ReportPeriod, subject: Subject) -> list[Section]:

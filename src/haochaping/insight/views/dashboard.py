@@ -20,6 +20,7 @@ from haochaping.core.scoping import scope, visibility_for
 from haochaping.evaluation.rules import level_text
 from haochaping.org.models import Region
 from haochaping.rectification.views.common import may_use_workbench, workbench_view
+from haochaping.supervision.appraisal import services as appraisal_services
 
 from .. import charts, metrics
 from .dashboard_filters import DashboardFilter, Position, position, query, sees_regions, stats_filter
@@ -261,7 +262,9 @@ def _page_context(user, form: DashboardFilter, data: dict, pos: Position) -> dic
     total = by_channel.total
     root_name, root_code = _root(user)
     cases = metrics.case_figures(user, flt)[0]
+    appraisal_period, appraisal_rows = appraisal_services.latest_results(user)
     return {
+        "appraisal_period": appraisal_period, "appraisal_rows": appraisal_rows,
         "channel_name": dict(DashboardFilter.base_fields["channel"].choices)[data.get("channel") or ""],
         "total": total, "headline": headline(total), "cases": case_rows(cases),
         "trend": _trend(user, flt, data["from"], data["to"]),

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from haochaping.demo import accounts as demo_accounts
+from haochaping.demo import appraisal as demo_appraisal
 from haochaping.demo import cases as demo_cases
 from haochaping.demo import generator
 from haochaping.demo import surveys as demo_surveys
@@ -52,6 +53,8 @@ class Command(BaseCommand):
                     rollups.rebuild(actor="demo")  # cases may have excluded evaluations
             if cases.cases and verbosity >= 1:
                 self.stdout.write(self._cases_line(cases))
+            with transaction.atomic():
+                self._appraisal(today, verbosity)
             self._seal(verbosity)
             return
         progress = self.stdout.write if verbosity >= 1 else None
@@ -64,6 +67,8 @@ class Command(BaseCommand):
             supervision = demo_surveys.build(today)
         # The loader bulk-inserts evaluations past the receivers (and cases exclude some): count them now.
         rollups.rebuild(actor="demo")
+        with transaction.atomic():
+            appraised = demo_appraisal.build(today)
         s.seconds = time.perf_counter() - started
         self._seal(verbosity)
         if verbosity < 1:
@@ -93,6 +98,8 @@ class Command(BaseCommand):
                      % {"surveys": supervision.surveys, "responses": supervision.responses,
                         "samples": supervision.samples, "drawn": supervision.drawn, "calls": supervision.calls,
                         "mismatches": supervision.mismatches})
+        if appraised:
+            lines.append(self._appraisal_line(appraised))
         for line in lines:
             self.stdout.write(line)
         self._print_accounts(*accounts)
@@ -105,6 +112,16 @@ class Command(BaseCommand):
                   "不计入统计的差评 %(excluded)d 条")
                 % {"cases": c.cases, "states": states or "—", "escalated": c.escalated, "appeals": appeals,
                    "excluded": c.excluded})
+
+    @staticmethod
+    def _appraisal_line(units: int) -> str:
+        return _("第三方评估：评估委托1项（评估报告已采纳1份、已退回1份）；上月绩效评价已计算 %(units)d 个部门") % {
+            "units": units}
+
+    def _appraisal(self, today, verbosity: int) -> None:
+        units = demo_appraisal.build(today)
+        if units and verbosity >= 1:
+            self.stdout.write(self._appraisal_line(units))
 
     def _make_accounts(self):
         password, is_default = demo_accounts.demo_password()
