@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 REPLICA = "replica"
 PRIMARY_COOKIE = "hcp_primary"
 # Whose rows a page must see as they are now, whatever it reads otherwise.
-PRIMARY_ONLY_APPS = frozenset({"sessions", "axes", "django_tasks_db", "admin"})
+PRIMARY_ONLY_APPS = frozenset({"sessions", "axes", "django_tasks_database", "admin"})
 READ_HEADER = "X-Haochaping-Read-From"
 
 
