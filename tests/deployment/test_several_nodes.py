@@ -18,6 +18,7 @@ import sys
 import httpx
 import pytest
 
+from tests.accounts.login_support import PASSWORD
 from tests.evaluation import server
 
 from . import redisserver
@@ -36,11 +37,11 @@ from haochaping.accounts.models import Scope
 from tests import factories
 from tests.accounts.login_support import make_user, enrol
 org = factories.make_org()
-_key, secret = create_api_key(name="测试平台", scopes=list(Scope.values), rate_limit_per_minute=%d)
+_key, secret = create_api_key(name="测试平台", scopes=list(Scope.values), rate_limit_per_minute=RATE_LIMIT)
 totp = enrol(make_user("jiandu", Role.SUPERVISOR, org))
 make_user("jiandu-2", Role.SUPERVISOR, org)
 print(json.dumps({"secret": secret, "totp": totp}))
-""" % RATE_LIMIT
+""".replace("RATE_LIMIT", str(RATE_LIMIT))
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_a_session_opened_on_one_node_is_used_on_the_other(nodes, redis_server):
     a, b = nodes
     with httpx.Client(timeout=30) as browser:
         # Password on A, the TOTP step on B: even the half-finished login travels.
-        r = login(browser, a.url, "jiandu", server_password(), a.seed["totp"], otp_base=b.url)
+        r = login(browser, a.url, "jiandu", PASSWORD, a.seed["totp"], otp_base=b.url)
         assert r.headers["location"] != "/accounts/login/"
         for node in (a, b, a, b):
             r = browser.get(f"{node.url}/insight/")
@@ -128,7 +129,7 @@ def test_failed_logins_on_both_nodes_lock_the_account(nodes):
         for node in (a, b):
             token = csrf(browser, f"{node.url}/accounts/login/")
             r = browser.post(f"{node.url}/accounts/login/", data={
-                "username": "jiandu-2", "password": server_password(), "csrfmiddlewaretoken": token})
+                "username": "jiandu-2", "password": PASSWORD, "csrfmiddlewaretoken": token})
             assert r.status_code == 429, (node.port, r.status_code)
 
 
@@ -161,9 +162,3 @@ def test_two_workers_started_for_the_same_period_run_each_periodic_task_once(tmp
     for task_path, enqueued, runs, statuses in results:
         assert (enqueued, runs) == (1, 1), (task_path, enqueued, runs)
         assert statuses in ("SUCCESSFUL", "FAILED"), (task_path, statuses)
-
-
-def server_password() -> str:
-    from tests.accounts.login_support import PASSWORD
-
-    return PASSWORD
