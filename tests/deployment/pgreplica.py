@@ -13,8 +13,11 @@ What the primary must allow (checked first; changed only when missing, idempoten
   (``host replication all 127.0.0.1/32 trust``, the same trust the test cluster gives every loopback connection)
   followed by ``pg_reload_conf()``. Needs write access to the hba file (CI runs as root).
 
-Nothing else about the primary changes: no replication slot is made (a forgotten slot would keep WAL forever), so
-a replica stopped for long would need a new base backup — these replicas live for one test module.
+The replica streams through a physical replication slot (``hcp_test_replica_<pid>_<port>``) made by
+``pg_basebackup -C -S``: without one, a primary that other test legs keep busy recycles WAL before the new replica
+has caught up (seen: "requested WAL segment … has already been removed"). A forgotten slot would keep WAL on the
+primary forever, so ``destroy()`` drops it, and ``start()`` first drops inactive slots of this prefix whose
+process is gone (a test run that was killed).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import psycopg
 
 PG_BIN = Path(os.environ.get("HAOCHAPING_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PORTS = range(19600, 19650)
+SLOT_PREFIX = "hcp_test_replica_"
 HBA_LINE = "host replication all 127.0.0.1/32 trust  # haochaping tests: streaming replicas (tests/deployment)"
 
 
@@ -101,12 +105,35 @@ HOT_STANDBY_MINIMUMS = ("max_connections", "max_worker_processes", "max_wal_send
                         "max_locks_per_transaction")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drop_stale_slots(dsn: str) -> None:
+    """Drop inactive test replica slots whose process is gone."""
+    with _admin(dsn) as conn:
+        slots = conn.execute("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE %s AND NOT active",
+                             [SLOT_PREFIX + "%"]).fetchall()
+        for (name,) in slots:
+            pid = name[len(SLOT_PREFIX):].split("_")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                conn.execute("SELECT pg_drop_replication_slot(%s)", [name])
+
+
 @dataclass
 class Replica:
     directory: Path
     port: int
     log: Path
     settings: str = ""
+    primary: str = ""
+    slot: str = ""
 
     def dsn(self, dbname: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -118,9 +145,12 @@ class Replica:
         return _as_postgres([PG_BIN / "pg_ctl", "status", "-D", self.directory]).returncode == 0
 
     def start(self) -> None:
-        out = _as_postgres([PG_BIN / "pg_ctl", "start", "-w", "-t", "60", "-D", self.directory, "-l", self.log,
+        # fsync=off: a throw-away replica; it also skips the start-up fsync of the whole copied data directory,
+        # which takes minutes on a loaded machine.
+        out = _as_postgres([PG_BIN / "pg_ctl", "start", "-w", "-t", "600", "-D", self.directory, "-l", self.log,
                             "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory}"
-                                  " -c hot_standby=on -c shared_buffers=16MB" + self.settings])
+                                  " -c hot_standby=on -c shared_buffers=16MB -c fsync=off" + self.settings],
+                           timeout=900)
         if out.returncode != 0:
             raise RuntimeError(f"replica did not start: {out.stdout}{out.stderr}\n{self.log_text()}")
 
@@ -132,7 +162,13 @@ class Replica:
         try:
             self.stop()
         finally:
-            shutil.rmtree(self.directory.parent, ignore_errors=True)
+            try:
+                if self.primary and self.slot:
+                    with _admin(self.primary) as conn:
+                        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                                     " WHERE slot_name = %s", [self.slot])
+            finally:
+                shutil.rmtree(self.directory.parent, ignore_errors=True)
 
     def log_text(self) -> str:
         try:
@@ -140,7 +176,7 @@ class Replica:
         except OSError:
             return ""
 
-    def wait_until_replayed(self, primary_dsn: str, dbname: str, timeout: float = 60) -> None:
+    def wait_until_replayed(self, primary_dsn: str, dbname: str, timeout: float = 600) -> None:
         """Until the replica has replayed everything the primary has written so far."""
         with _admin(primary_dsn) as conn:
             lsn = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
@@ -159,6 +195,7 @@ def start(primary_dsn: str) -> Replica:
         if not (PG_BIN / tool).exists():
             raise RuntimeError(f"{PG_BIN / tool} is missing: install postgresql-15 (or set HAOCHAPING_PG_BIN)")
     prepare_primary(primary_dsn)
+    drop_stale_slots(primary_dsn)
     with _admin(primary_dsn) as conn:
         minimums = "".join(f" -c {name}={conn.execute(f'SHOW {name}').fetchone()[0]}" for name in HOT_STANDBY_MINIMUMS)
     parts = urlsplit(primary_dsn)
@@ -167,10 +204,11 @@ def start(primary_dsn: str) -> Replica:
     postgres = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
     if postgres:
         os.chown(base, postgres.pw_uid, postgres.pw_gid)
-    replica = Replica(data, free_port(), base / "replica.log", minimums)
+    port = free_port()
+    replica = Replica(data, port, base / "replica.log", minimums, primary_dsn, f"{SLOT_PREFIX}{os.getpid()}_{port}")
     try:
         out = _as_postgres([PG_BIN / "pg_basebackup", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-                            "-U", parts.username or "postgres", "-D", data, "-R", "-X", "stream", "-c", "fast",
+                            "-U", parts.username or "postgres", "-D", data, "-R", "-X", "stream", "-c", "fast", "-C", "-S", replica.slot,
                             "--no-sync"], timeout=300)
         if out.returncode != 0:
             raise RuntimeError(f"pg_basebackup failed: {out.stderr}")

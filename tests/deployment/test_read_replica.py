@@ -47,17 +47,31 @@ def same_keys() -> dict:
             for n in names if getattr(settings, n if n == "SECRET_KEY" else f"HAOCHAPING_{n}")}
 
 
+@pytest.fixture(scope="module")
+def streaming_replica(django_db_setup, django_db_blocker):
+    """One base backup per module (it copies the whole test cluster): the tests share the replica."""
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg): run with DATABASE_URL=postgres://…")
+        dsn = primary_dsn("postgres")
+    replica = pgreplica.start(dsn)
+    try:
+        yield replica
+    finally:
+        replica.destroy()
+
+
 @pytest.fixture
-def deployment(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg): run with DATABASE_URL=postgres://…")
+def deployment(tmp_path, streaming_replica):
+    replica = streaming_replica
+    if not replica.running():
+        replica.start()
     org = factories.make_org()
     item = factories.make_item(org)
     _key, secret = factories.make_api_key()
     user = make_user("jiandu-fuben", Role.SUPERVISOR, org)
     totp = enrol(user)
     dbname = connection.settings_dict["NAME"]
-    replica = pgreplica.start(primary_dsn("postgres"))
     node = None
     try:
         seed = {"secret": secret, "org": org, "item": item, "username": user.username, "totp": totp}
@@ -69,11 +83,12 @@ def deployment(tmp_path):
         server.serve(node)
         yield node, replica, dbname
     finally:
-        try:
-            if node is not None:
-                node.stop()
-        finally:
-            replica.destroy()
+        if node is not None:
+            node.stop()
+        if replica.running():
+            with replica.connect("postgres") as conn:  # a test that failed while replay was paused
+                if conn.execute("SELECT pg_is_wal_replay_paused()").fetchone()[0]:
+                    conn.execute("SELECT pg_wal_replay_resume()")
 
 
 def submit(node) -> str:
