@@ -189,8 +189,24 @@ class Replica:
         raise TimeoutError(f"replica did not replay up to {lsn} in {timeout} s")
 
 
-def start(primary_dsn: str) -> Replica:
-    """A streaming replica of the primary at ``primary_dsn`` (its host, port and user), running."""
+def start(primary_dsn: str, attempts: int = 3) -> Replica:
+    """A streaming replica of the primary at ``primary_dsn`` (its host, port and user), running. A base backup that
+    the primary cut off (a busy primary: e.g. a checkpoint forced by CREATE DATABASE elsewhere invalidating the new
+    slot) is taken again, up to ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start(primary_dsn)
+        except BackupFailed:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+class BackupFailed(RuntimeError):
+    pass
+
+
+def _start(primary_dsn: str) -> Replica:
     for tool in ("pg_basebackup", "pg_ctl"):
         if not (PG_BIN / tool).exists():
             raise RuntimeError(f"{PG_BIN / tool} is missing: install postgresql-15 (or set HAOCHAPING_PG_BIN)")
@@ -211,7 +227,7 @@ def start(primary_dsn: str) -> Replica:
                             "-U", parts.username or "postgres", "-D", data, "-R", "-X", "stream", "-c", "fast", "-C", "-S", replica.slot,
                             "--no-sync"], timeout=300)
         if out.returncode != 0:
-            raise RuntimeError(f"pg_basebackup failed: {out.stderr}")
+            raise BackupFailed(f"pg_basebackup failed: {out.stderr}")
         # Debian keeps postgresql.conf and pg_hba.conf in /etc, outside the data directory the backup copies.
         for name, text in (("postgresql.conf", "# haochaping test replica: settings on the pg_ctl command line\n"),
                            ("pg_hba.conf", "local all all trust\nhost all all 127.0.0.1/32 trust\n"),
