@@ -147,12 +147,31 @@ class Replica:
     def start(self) -> None:
         # fsync=off: a throw-away replica; it also skips the start-up fsync of the whole copied data directory,
         # which takes minutes on a loaded machine.
-        out = _as_postgres([PG_BIN / "pg_ctl", "start", "-w", "-t", "600", "-D", self.directory, "-l", self.log,
+        out = _as_postgres([PG_BIN / "pg_ctl", "start", "-W", "-D", self.directory, "-l", self.log,
                             "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory}"
                                   " -c hot_standby=on -c shared_buffers=16MB -c fsync=off" + self.settings],
-                           timeout=900)
+                           timeout=120)
         if out.returncode != 0:
             raise RuntimeError(f"replica did not start: {out.stdout}{out.stderr}\n{self.log_text()}")
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 900) -> None:
+        """Until the replica accepts connections (it has replayed up to a consistent state). Fails early when it
+        stopped, or when the primary dropped the WAL it still needs (its slot "lost": a new base backup is due)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if subprocess.run([PG_BIN / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port)]).returncode == 0:
+                return
+            if self.primary and self.slot:
+                with _admin(self.primary) as conn:
+                    row = conn.execute("SELECT wal_status FROM pg_replication_slots WHERE slot_name = %s",
+                                       [self.slot]).fetchone()
+                if row is None or row[0] == "lost":
+                    raise BackupFailed(f"the primary dropped WAL the replica needs (slot {self.slot}: {row})")
+            time.sleep(0.5)
+            if not self.running():
+                raise RuntimeError(f"replica stopped while starting:\n{self.log_text()}")
+        raise RuntimeError(f"replica is not accepting connections after {timeout} s:\n{self.log_text()}")
 
     def stop(self, mode: str = "immediate") -> None:
         if self.directory.exists() and self.running():
@@ -225,7 +244,7 @@ def _start(primary_dsn: str) -> Replica:
     try:
         out = _as_postgres([PG_BIN / "pg_basebackup", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
                             "-U", parts.username or "postgres", "-D", data, "-R", "-X", "stream", "-c", "fast", "-C", "-S", replica.slot,
-                            "--no-sync"], timeout=300)
+                            "--no-sync"], timeout=1200)
         if out.returncode != 0:
             raise BackupFailed(f"pg_basebackup failed: {out.stderr}")
         # Debian keeps postgresql.conf and pg_hba.conf in /etc, outside the data directory the backup copies.
@@ -238,11 +257,7 @@ def _start(primary_dsn: str) -> Replica:
                 if postgres:
                     os.chown(path, postgres.pw_uid, postgres.pw_gid)
         replica.start()
-        for _ in range(300):
-            if subprocess.run([PG_BIN / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(replica.port)]).returncode == 0:
-                return replica
-            time.sleep(0.2)
-        raise RuntimeError(f"replica is not accepting connections:\n{replica.log_text()}")
+        return replica
     except BaseException:
         replica.destroy()
         raise
