@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
+    # After every other middleware's process_view: it may answer a read-only page from the replica
+    # (core.replicas; does nothing without DATABASE_REPLICA_URL).
+    "haochaping.core.replicas.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "haochaping.urls"
@@ -123,6 +126,31 @@ else:
         # saved nothing (EXPLAIN ANALYZE, bench/stats.py): off for this application's connections only.
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
+# A streaming replica (issue 14; docs/operations.md "只读副本"): dashboards, reports, their downloads and the public
+# portal read from it; everything else uses the primary (core.replicas).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+HAOCHAPING_REPLICA_NAMESPACES = [
+    n for n in os.environ.get("HAOCHAPING_REPLICA_NAMESPACES", "insight,reports,disclosure").split(",") if n
+]
+# After a write, the browser reads from the primary this long (it sees its own write whatever the replica's lag).
+HAOCHAPING_REPLICA_STICKY_SECONDS = int(os.environ.get("HAOCHAPING_REPLICA_STICKY_SECONDS", "10"))
+# An unreachable replica is tried again after this long; meanwhile the primary answers.
+HAOCHAPING_REPLICA_RETRY_SECONDS = float(os.environ.get("HAOCHAPING_REPLICA_RETRY_SECONDS", "30"))
+# A replica further behind than this makes the health endpoint say "degraded".
+HAOCHAPING_REPLICA_LAG_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_REPLICA_LAG_ALERT_SECONDS", "60"))
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name the same kind of database as DATABASE_URL")
+    _replica["CONN_HEALTH_CHECKS"] = True
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica.setdefault("OPTIONS", {}).update(
+            options="-c jit=off", connect_timeout=int(os.environ.get("HAOCHAPING_REPLICA_CONNECT_TIMEOUT", "2")),
+        )
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["haochaping.core.replicas.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -161,10 +189,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Shared state for rate limits: per process by default (one node); set CACHE_URL=redis://… for several nodes.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                "KEY_PREFIX": os.environ.get("HAOCHAPING_CACHE_PREFIX", "hcp")}
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "haochaping"}
 }
+if CACHE_URL:
+    # Several nodes: a session is read from the shared cache on whichever node a request lands on, and kept in
+    # the database too, so a restarted or flushed Redis logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Strict Content-Security-Policy: no inline script, nothing from other origins (django-csp 4).
 # The Django admin and the API docs (ninja's Swagger UI, served from local static files, its settings in a

@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
+from haochaping.core import replicas
 from haochaping.core.problems import DomainError, not_found
 from haochaping.core.schemas import QuerySchema
 
@@ -148,27 +149,43 @@ class UpstreamHealth(Schema):
     lag_seconds: int
 
 
+class ReplicaHealth(Schema):
+    status: Literal["ok", "down"] = Field(description="只读副本是否可用")
+    reads: Literal["replica", "primary"] = Field(description="看板、报表、导出和公开门户当前从哪里读：副本不可用时改读主库")
+    lag_seconds: float | None = Field(None, description="副本滞后秒数（已收到的日志全部回放时为 0）")
+    lag_bytes: int | None = Field(None, description="主库已写、副本尚未回放的 WAL 字节数")
+    replay_paused: bool = Field(False, description="副本回放是否暂停")
+    in_recovery: bool | None = Field(None, description="副本是否处于备库（恢复）状态")
+
+
 class HealthOut(Schema):
     status: Literal["ok", "degraded"]
     database: Literal["ok"]
+    replica: ReplicaHealth | None = Field(None, description="只读副本（未配置 DATABASE_REPLICA_URL 时为空）")
     outbox: list[UpstreamHealth]
     problems: list[str]
 
 
 @health_router.get("", response=HealthOut, auth=None, summary="运行状态",
-                   description="数据库可用即 200；报送积压（最早一条待报送的时长）超过阈值或有报送失败待处理时 status 为 degraded。")
+                   description="数据库可用即 200；报送积压（最早一条待报送的时长）超过阈值、有报送失败待处理、只读副本不可用"
+                               "（改读主库）或滞后超过阈值时 status 为 degraded。")
 def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     lag = outbox.lag()
     problems = []
+    replica = replicas.status()
+    if replica and replica["status"] == "down":
+        problems.append("只读副本不可用，看板、报表和公开门户已改从主库读取")
+    elif replica and (replica["lag_seconds"] or 0) > settings.HAOCHAPING_REPLICA_LAG_ALERT_SECONDS:
+        problems.append(f"只读副本滞后 {replica['lag_seconds']:.0f} 秒")
     for name, row in lag.items():
         if row["lag_seconds"] > settings.HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS:
             problems.append(f"向“{name}”报送积压 {row['lag_seconds']} 秒")
         if row["dead"]:
             problems.append(f"向“{name}”报送失败 {row['dead']} 条，待人工处理")
     return {
-        "status": "degraded" if problems else "ok", "database": "ok", "problems": problems,
+        "status": "degraded" if problems else "ok", "database": "ok", "problems": problems, "replica": replica,
         "outbox": [{"upstream": name, "pending": r["pending"], "dead": r["dead"], "lag_seconds": r["lag_seconds"]}
                    for name, r in lag.items()],
     }
