@@ -26,7 +26,8 @@ TABLE = {
     "ITEM-GUIDE": ("items", 1, 0, 100), "PROC-OVERDUE": ("process", 1, 10, 0), "STD-ASSESS": ("standards", 1, 0, 100),
     "QUAL-SATIS": ("quality", 2, 50, 100), "QUAL-BAD": ("quality", 1, 10, 0),
     "RECT-ONTIME": ("rectification", 1, 60, 100), "RECT-CALLBACK": ("rectification", 1, 60, 100),
-    "SUP-WORK": ("supervision", 1, 0, 100),
+    "SUP-WORK": ("supervision", 1, 0, 100), "SUP-SURVEY": ("supervision", 1, 60, 100),
+    "SUP-SAMPLING": ("supervision", 1, 10, 0),
 }
 DIMENSIONS = {"items": 10, "process": 15, "standards": 15, "quality": 30, "rectification": 20, "supervision": 10}
 
@@ -109,7 +110,7 @@ def test_score_equals_an_independent_computation_from_raw_rows(org, item, cast, 
             "RECT-CALLBACK": (100 * sum(1 for c in dept_cases if c.callback_at) / len(dept_cases)) if dept_cases else None,
             "STD-ASSESS": (70 + 90) / 2 if dept == org.department else None,
             "SUP-WORK": 85 if dept == org.department else None,
-            "ITEM-GUIDE": None,
+            "ITEM-GUIDE": None, "SUP-SURVEY": None, "SUP-SAMPLING": None,
         }
         got = results[dept.pk]
         assert got.score == pytest.approx(expected_score(raw), abs=1e-9)
@@ -206,3 +207,33 @@ def test_the_daily_task_appraises_last_month(org):
     start, end = rules.last_month(today)
     assert compute_appraisal.call() == 1  # the fixture's one department, in the province's subtree
     assert Appraisal.objects.filter(department=org.department, period_start=start, period_end=end).exists()
+
+
+def test_callback_sampling_mismatches_lower_the_appraisal(org, item, cast):
+    """SUP-SAMPLING: of the reached callbacks of the unit's sample, the share whose evaluator said they never rated
+    or were pressured, counted here from the call rows themselves."""
+    from haochaping.accounts.models import Role, User
+    from haochaping.supervision.sampling import services as sampling
+    from haochaping.supervision.sampling.models import CallbackItem, CallStatus
+    from haochaping.supervision.sampling.rules import Answer, CallOutcome
+    from tests.supervision.sampling_world import last_month, rate
+
+    operator = User.objects.create(username="hotline-9", role=Role.HOTLINE, region=org.city)
+    for n, level in enumerate([5, 5, 4, 1]):
+        rate(org, item, level, phone=f"1390000{n:04d}", day=3 + n)
+    start, end = last_month()
+    entries = list(sampling.draw_sample(org.department.pk, start, end, ratio_=1.0).sample.items.order_by("pk"))
+    outcomes = [CallOutcome(True, Answer.NO, Answer.NO, 2), CallOutcome(True, Answer.YES, Answer.NO, 5),
+                CallOutcome(True, Answer.YES, Answer.YES, 4), CallOutcome(False)]
+    for entry, outcome in zip(entries, outcomes, strict=True):
+        sampling.record_call(entry.pk, outcome, actor=operator)
+
+    reached = CallbackItem.objects.filter(sample__department=org.department, status=CallStatus.DONE)
+    expected = 100 * reached.filter(mismatch=True).count() / reached.count()
+    assert expected == pytest.approx(100 * 2 / 3)
+    result = {r.department_id: r for r in services.compute(region=org.county, start=start, end=end,
+                                                           actor=cast["supervisor"])}[org.department.pk]
+    line = {x["code"]: x for x in result.breakdown}["SUP-SAMPLING"]
+    assert line["raw"] == pytest.approx(expected)
+    # 10 % or more mismatches scores 0 (floor 10, target 0).
+    assert line["score"] == 0

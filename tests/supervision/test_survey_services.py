@@ -256,4 +256,9 @@ def test_survey_scores_are_the_mean_satisfaction_per_unit_on_0_to_100(supervisor
     assert scores == {org.department.pk: pytest.approx(62.5), other.pk: None}
     assert services.survey_scores([org.department.pk], today - timedelta(days=30), today - timedelta(days=2)) == {
         org.department.pk: None}
+    # The appraisal reads the same figure through its source registry (units without answers left out).
+    from haochaping.supervision.appraisal import sources
+
+    assert sources.REGISTRY["survey_scores"].fn([org.department.pk, other.pk], today - timedelta(days=1), today) == {
+        org.department.pk: pytest.approx(62.5)}
     assert survey.pk

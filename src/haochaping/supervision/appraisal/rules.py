@@ -74,6 +74,8 @@ NATIONAL_DEFAULTS: tuple[IndicatorDef, ...] = (
     IndicatorDef("RECT-ONTIME", "整改按时率（%）", Dimension.RECTIFICATION, "rectify_on_time_rate", 1, 60, 100),
     IndicatorDef("RECT-CALLBACK", "回访率（%）", Dimension.RECTIFICATION, "callback_rate", 1, 60, 100),
     IndicatorDef("SUP-WORK", "监督管理工作落实（人工评分）", Dimension.SUPERVISION, MANUAL, 1, 0, 100),
+    IndicatorDef("SUP-SURVEY", "监督查评问卷得分（0–100）", Dimension.SUPERVISION, "survey_scores", 1, 60, 100),
+    IndicatorDef("SUP-SAMPLING", "回访抽查不一致率（%）", Dimension.SUPERVISION, "sampling_mismatch_rate", 1, 10, 0),
 )
 
 

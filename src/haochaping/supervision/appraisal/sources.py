@@ -5,10 +5,8 @@ days ``start``..``end`` (inclusive, on the site's calendar), the raw value of ea
 scale (a rate in per cent, a score out of 100). A unit without data is left out (the indicator then has no value
 for it and its weight goes to the others; rules.effective_weights).
 
-Other packages add sources with :func:`register` at import time. At merge, the 监督查评 surveys register
-``survey_scores`` (the unit's mean survey score, 0–100) and callback sampling registers
-``sampling_mismatch_rate`` (mismatches per 100 calls; an indicator on it sets ``target < floor``, lower is better);
-an indicator names them as its source. docs/appraisal.md lists every source with its definition.
+Sources are added with :func:`register`; ``survey_scores`` and ``sampling_mismatch_rate`` (at the end) read the
+监督查评 surveys and callback sampling. docs/appraisal.md lists every source with its definition.
 """
 
 from __future__ import annotations
@@ -129,3 +127,22 @@ def assessment_score(unit_ids, start, end):
                                       period_start__lte=end, period_end__gte=start, score__isnull=False)
             .order_by().values("department_id").annotate(m=Avg("score")))
     return {r["department_id"]: float(r["m"]) for r in rows}
+
+
+@register("survey_scores", "监督查评问卷得分：期间内关于该部门的问卷中“服务满意度”量表题得分的平均值（0–100）")
+def survey_scores(unit_ids, start, end):
+    from haochaping.supervision.surveys.results import survey_scores as scores
+
+    return {unit: value for unit, value in scores(list(unit_ids), start, end).items() if value is not None}
+
+
+@register("sampling_mismatch_rate", "回访抽查不一致率：期间抽查回访接通的评价中，评价人称“未评价”或“被要求给出该评价”的百分比")
+def sampling_mismatch_rate(unit_ids, start, end):
+    from haochaping.supervision.sampling.models import CallbackItem, CallStatus
+
+    # Per 100 reached calls: an unreached call says nothing about the rating, so it is not in the denominator.
+    rows = (CallbackItem.objects.filter(sample__department_id__in=list(unit_ids), sample__period_start__gte=start,
+                                        sample__period_end__lte=end, status=CallStatus.DONE)
+            .order_by().values("sample__department_id")
+            .annotate(n=Count("pk"), flagged=Count("pk", filter=Q(mismatch=True))))
+    return {r["sample__department_id"]: _pct(r["flagged"], r["n"]) for r in rows}
