@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/stats.py` puts bench/, not the checkout, on the path
     sys.path.insert(0, str(ROOT))
 
-from bench.common import (  # noqa: E402 - after the path fix above
+from bench import pages  # noqa: E402 - after the path fix above
+from bench.common import (  # noqa: E402
     DEFAULT_DATABASE_URL,
     RESULTS_DIR,
     Server,
@@ -66,6 +67,7 @@ class Config:
     threads: int = 4
     database_url: str = DEFAULT_DATABASE_URL
     write_json: bool = True
+    pages: bool = True
 
 
 def queries(today: date, county: str) -> list[tuple[str, str, dict]]:
@@ -283,7 +285,8 @@ def measure(base_url: str, api_key: str, plan: list[tuple[str, str, dict]], requ
     return out
 
 
-def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_slots: int, say=print) -> tuple[dict, int]:
+def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_slots: int, say=print,
+             county: str = "") -> tuple[dict, int]:
     want_slots = max(t, round(size / e_t * t))
     started = time.perf_counter()
     if want_slots > have_slots:
@@ -300,6 +303,9 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
     try:
         server.wait_ready()
         results = measure(server.url, api_key, plan, cfg.requests, cfg.warmup)
+        if cfg.pages:  # the dashboard pages, over HTTP with a signed-in supervisor (bench/pages.py)
+            results |= pages.measure(server.url, pages.session(cfg.database_url), pages.plan(county),
+                                     cfg.requests, cfg.warmup)
         ok = True
     finally:
         server.stop()
@@ -362,7 +368,7 @@ def format_report(result: dict) -> str:
         )
         lines.append(f"  {'query':34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'groups':>8}{'errors':>8}")
         for name, q in run["queries"].items():
-            lines.append(f"  {name:34}{q['p50_ms']:>9.1f}{q['p95_ms']:>9.1f}{q['max_ms']:>9.1f}{q['groups']:>8}"
+            lines.append(f"  {name:34}{q['p50_ms']:>9.1f}{q['p95_ms']:>9.1f}{q['max_ms']:>9.1f}{q.get('groups', ''):>8}"
                          f"{q['errors']:>8}")
         lines.append("")
     for r in result["ratios"]:
@@ -388,7 +394,7 @@ def run(cfg: Config, say=print) -> dict:
     runs, slots = [], t
     for size in cfg.sizes:
         say(f"size {size}:")
-        entry, slots = one_size(cfg, size, seeded["api_key"], plan, t, e_t, slots, say)
+        entry, slots = one_size(cfg, size, seeded["api_key"], plan, t, e_t, slots, say, seeded["county"])
         runs.append(entry)
     result = {
         "benchmark": "stats",
@@ -426,6 +432,7 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--database-url", default=env.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
                    help="PostgreSQL URL of the bench database; it is dropped and recreated")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/stats-*.json")
+    p.add_argument("--no-pages", action="store_true", help="measure only the stats API, not the dashboard pages")
     a = p.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
@@ -436,7 +443,8 @@ def parse_args(argv: list[str]) -> Config:
     if not a.database_url.startswith(("postgres://", "postgresql://")):
         p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
     return Config(sizes=sizes, requests=a.requests, warmup=a.warmup, template_records=a.template_records,
-                  workers=a.workers, database_url=a.database_url, write_json=not a.no_json)
+                  workers=a.workers, database_url=a.database_url, write_json=not a.no_json,
+                  pages=not a.no_pages)
 
 
 def main(argv: list[str] | None = None) -> int:
