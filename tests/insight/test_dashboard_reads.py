@@ -83,3 +83,15 @@ def test_the_check_sees_a_scan_when_there_is_one(org, world):  # noqa: F811
     read = _tables_read(client_for(handler), "/insight/?period=month")
     assert any("insight_dailycounter" in sql for sql in read)
     assert any("evaluation_evaluation_labels" in sql for sql in read)
+
+
+def test_pain_points_page_reads_only_counters_and_the_cache_until_a_bad_review_arrives(org, item, world):  # noqa: F811
+    from .helpers import completed_record, rate
+
+    supervisor = make(Role.SUPERVISOR, region=org.province)
+    client = client_for(supervisor)
+    client.get("/insight/painpoints/")  # fills the cache
+    assert _tables_read(client, "/insight/painpoints/") == []
+    rate(completed_record(org, item), 1, channel="pc")  # a new 差评 changes the counters, so the analysis reruns
+    assert any("evaluation_evaluation" in sql for sql in _tables_read(client, "/insight/painpoints/"))
+    assert _tables_read(client, "/insight/painpoints/") == []
