@@ -128,7 +128,7 @@ WHERE r.status = 3 AND r.id % 3 = 0 AND r.completed_at + interval '15 days' < no
 """
 
 TEMPLATE_SQL = [
-    "DROP TABLE IF EXISTS bench_tpl_r, bench_tpl_e",
+    "DROP TABLE IF EXISTS bench_tpl_r, bench_tpl_e, bench_tpl_l",
     # latest: the last moment of the 办件 or any of its evaluations; a copy is moved back a year when it would end
     # in the future.
     """CREATE TABLE bench_tpl_r AS
@@ -137,9 +137,11 @@ TEMPLATE_SQL = [
                        (SELECT max(e.created_at) FROM evaluation_evaluation e WHERE e.record_id = r.id)) AS latest
        FROM records_servicerecord r""",
     "CREATE TABLE bench_tpl_e AS SELECT * FROM evaluation_evaluation",
+    "CREATE TABLE bench_tpl_l AS SELECT evaluation_id, label_id FROM evaluation_evaluation_labels",
     "CREATE UNIQUE INDEX ON bench_tpl_r (id)",
     "ANALYZE bench_tpl_r",
     "ANALYZE bench_tpl_e",
+    "ANALYZE bench_tpl_l",
 ]
 
 # The same pseudo-random shift (whole days) for a copied 办件 and its evaluations.
@@ -173,6 +175,15 @@ SELECT k * {STRIDE} + e.id, e.stage, e.type, e.channel, e.level, e.is_bad, e.is_
     e.region_id, e.staff_id, e.window_id, e.client_address_index, e.client_device_index
 FROM generate_series(%(k1)s::bigint, %(k2)s::bigint) k CROSS JOIN bench_tpl_r r CROSS JOIN LATERAL (SELECT {_SHIFT} AS shift) s
 JOIN bench_tpl_e e ON e.record_id = r.id
+WHERE k * %(t)s::bigint + r.idx >= %(lo)s::bigint AND k * %(t)s::bigint + r.idx < %(hi)s::bigint
+"""
+
+# The 差评 labels of the copied evaluations (the dashboard's 差评标签 chart and the pain points read them).
+COPY_LABELS_SQL = f"""
+INSERT INTO evaluation_evaluation_labels (evaluation_id, label_id)
+SELECT k * {STRIDE} + l.evaluation_id, l.label_id
+FROM generate_series(%(k1)s::bigint, %(k2)s::bigint) k CROSS JOIN bench_tpl_r r
+JOIN bench_tpl_e e ON e.record_id = r.id JOIN bench_tpl_l l ON l.evaluation_id = e.id
 WHERE k * %(t)s::bigint + r.idx >= %(lo)s::bigint AND k * %(t)s::bigint + r.idx < %(hi)s::bigint
 """
 
@@ -213,6 +224,7 @@ def grow(database_url: str, t: int, have_slots: int, want_slots: int, say=print)
             with conn.transaction():
                 conn.execute(COPY_RECORDS_SQL, params)
                 conn.execute(COPY_EVALUATIONS_SQL, params)
+                conn.execute(COPY_LABELS_SQL, params)
             say(f"  copies {k1}–{k2} of {k_last} written")
 
 
@@ -227,6 +239,13 @@ def finish(database_url: str) -> None:
         conn.execute("ANALYZE")
 
 
+def analyze(database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def database_facts(database_url: str) -> dict:
     import psycopg
 
@@ -237,6 +256,7 @@ def database_facts(database_url: str) -> dict:
             "completed": one("SELECT count(*) FROM records_servicerecord WHERE status = 3"),
             "evaluations": one("SELECT count(*) FROM evaluation_evaluation"),
             "excluded": one("SELECT count(*) FROM evaluation_evaluationexclusion"),
+            "labels": one("SELECT count(*) FROM evaluation_evaluation_labels"),
             "system_default": one("SELECT count(*) FROM evaluation_evaluation WHERE channel = 'system_default'"),
             "counters": one("SELECT count(*) FROM insight_dailycounter"),
             "counted": one("SELECT coalesce(sum(count), 0) FROM insight_dailycounter"),
@@ -295,6 +315,7 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
     grow_s = time.perf_counter() - started
     say(f"  data written in {grow_s:.1f} s; rebuild_rollups …")
     rebuild_s = rebuild_rollups(cfg.database_url)
+    analyze(cfg.database_url)  # the rebuilt counter tables too, as autovacuum would soon after
     facts = database_facts(cfg.database_url)
     say(f"  {facts['evaluations']} evaluations, {facts['counters']} counters; rebuild_rollups {rebuild_s:.1f} s")
     load = [round(x, 2) for x in os.getloadavg()]
