@@ -13,7 +13,8 @@ as the data grows).
    items, channels and levels keep the demo's spread while the per-day counters grow as they would. One 差评 in
    twenty is excluded (appeal upheld). Then ANALYZE and ``haochaping rebuild_rollups`` (timed).
 3. Starts ``haochaping serve`` (gunicorn, as deployed) and measures typical dashboard queries: after a warm-up,
-   REQUESTS sequential requests each from one keep-alive client; p50/p95 per query.
+   REQUESTS sequential requests each from one keep-alive client; p50/p95 per query. Then the dashboard pages with
+   a signed-in supervisor's session (bench/pages.py; ``--no-pages`` skips them).
 4. Prints a table per size and the ratio of each query's p50 (p95) between consecutive sizes, and writes
    bench/results/stats-<timestamp>.json. Ratios are measured in one run and never asserted; the exit status is
    non-zero only when a request failed or the figures disagree with the database.
