@@ -13,7 +13,8 @@ as the data grows).
    items, channels and levels keep the demo's spread while the per-day counters grow as they would. One 差评 in
    twenty is excluded (appeal upheld). Then ANALYZE and ``haochaping rebuild_rollups`` (timed).
 3. Starts ``haochaping serve`` (gunicorn, as deployed) and measures typical dashboard queries: after a warm-up,
-   REQUESTS sequential requests each from one keep-alive client; p50/p95 per query.
+   REQUESTS sequential requests each from one keep-alive client; p50/p95 per query. Then the dashboard pages with
+   a signed-in supervisor's session (bench/pages.py; ``--no-pages`` skips them).
 4. Prints a table per size and the ratio of each query's p50 (p95) between consecutive sizes, and writes
    bench/results/stats-<timestamp>.json. Ratios are measured in one run and never asserted; the exit status is
    non-zero only when a request failed or the figures disagree with the database.
@@ -37,7 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/stats.py` puts bench/, not the checkout, on the path
     sys.path.insert(0, str(ROOT))
 
-from bench.common import (  # noqa: E402 - after the path fix above
+from bench import pages  # noqa: E402 - after the path fix above
+from bench.common import (  # noqa: E402
     DEFAULT_DATABASE_URL,
     RESULTS_DIR,
     Server,
@@ -66,6 +68,7 @@ class Config:
     threads: int = 4
     database_url: str = DEFAULT_DATABASE_URL
     write_json: bool = True
+    pages: bool = True
 
 
 def queries(today: date, county: str) -> list[tuple[str, str, dict]]:
@@ -126,7 +129,7 @@ WHERE r.status = 3 AND r.id % 3 = 0 AND r.completed_at + interval '15 days' < no
 """
 
 TEMPLATE_SQL = [
-    "DROP TABLE IF EXISTS bench_tpl_r, bench_tpl_e",
+    "DROP TABLE IF EXISTS bench_tpl_r, bench_tpl_e, bench_tpl_l",
     # latest: the last moment of the 办件 or any of its evaluations; a copy is moved back a year when it would end
     # in the future.
     """CREATE TABLE bench_tpl_r AS
@@ -135,9 +138,11 @@ TEMPLATE_SQL = [
                        (SELECT max(e.created_at) FROM evaluation_evaluation e WHERE e.record_id = r.id)) AS latest
        FROM records_servicerecord r""",
     "CREATE TABLE bench_tpl_e AS SELECT * FROM evaluation_evaluation",
+    "CREATE TABLE bench_tpl_l AS SELECT evaluation_id, label_id FROM evaluation_evaluation_labels",
     "CREATE UNIQUE INDEX ON bench_tpl_r (id)",
     "ANALYZE bench_tpl_r",
     "ANALYZE bench_tpl_e",
+    "ANALYZE bench_tpl_l",
 ]
 
 # The same pseudo-random shift (whole days) for a copied 办件 and its evaluations.
@@ -171,6 +176,15 @@ SELECT k * {STRIDE} + e.id, e.stage, e.type, e.channel, e.level, e.is_bad, e.is_
     e.region_id, e.staff_id, e.window_id, e.client_address_index, e.client_device_index
 FROM generate_series(%(k1)s::bigint, %(k2)s::bigint) k CROSS JOIN bench_tpl_r r CROSS JOIN LATERAL (SELECT {_SHIFT} AS shift) s
 JOIN bench_tpl_e e ON e.record_id = r.id
+WHERE k * %(t)s::bigint + r.idx >= %(lo)s::bigint AND k * %(t)s::bigint + r.idx < %(hi)s::bigint
+"""
+
+# The 差评 labels of the copied evaluations (the dashboard's 差评标签 chart and the pain points read them).
+COPY_LABELS_SQL = f"""
+INSERT INTO evaluation_evaluation_labels (evaluation_id, label_id)
+SELECT k * {STRIDE} + l.evaluation_id, l.label_id
+FROM generate_series(%(k1)s::bigint, %(k2)s::bigint) k CROSS JOIN bench_tpl_r r
+JOIN bench_tpl_e e ON e.record_id = r.id JOIN bench_tpl_l l ON l.evaluation_id = e.id
 WHERE k * %(t)s::bigint + r.idx >= %(lo)s::bigint AND k * %(t)s::bigint + r.idx < %(hi)s::bigint
 """
 
@@ -211,6 +225,7 @@ def grow(database_url: str, t: int, have_slots: int, want_slots: int, say=print)
             with conn.transaction():
                 conn.execute(COPY_RECORDS_SQL, params)
                 conn.execute(COPY_EVALUATIONS_SQL, params)
+                conn.execute(COPY_LABELS_SQL, params)
             say(f"  copies {k1}–{k2} of {k_last} written")
 
 
@@ -225,6 +240,13 @@ def finish(database_url: str) -> None:
         conn.execute("ANALYZE")
 
 
+def analyze(database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def database_facts(database_url: str) -> dict:
     import psycopg
 
@@ -235,6 +257,7 @@ def database_facts(database_url: str) -> dict:
             "completed": one("SELECT count(*) FROM records_servicerecord WHERE status = 3"),
             "evaluations": one("SELECT count(*) FROM evaluation_evaluation"),
             "excluded": one("SELECT count(*) FROM evaluation_evaluationexclusion"),
+            "labels": one("SELECT count(*) FROM evaluation_evaluation_labels"),
             "system_default": one("SELECT count(*) FROM evaluation_evaluation WHERE channel = 'system_default'"),
             "counters": one("SELECT count(*) FROM insight_dailycounter"),
             "counted": one("SELECT coalesce(sum(count), 0) FROM insight_dailycounter"),
@@ -283,7 +306,8 @@ def measure(base_url: str, api_key: str, plan: list[tuple[str, str, dict]], requ
     return out
 
 
-def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_slots: int, say=print) -> tuple[dict, int]:
+def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_slots: int, say=print,
+             county: str = "") -> tuple[dict, int]:
     want_slots = max(t, round(size / e_t * t))
     started = time.perf_counter()
     if want_slots > have_slots:
@@ -292,6 +316,7 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
     grow_s = time.perf_counter() - started
     say(f"  data written in {grow_s:.1f} s; rebuild_rollups …")
     rebuild_s = rebuild_rollups(cfg.database_url)
+    analyze(cfg.database_url)  # the rebuilt counter tables too, as autovacuum would soon after
     facts = database_facts(cfg.database_url)
     say(f"  {facts['evaluations']} evaluations, {facts['counters']} counters; rebuild_rollups {rebuild_s:.1f} s")
     load = [round(x, 2) for x in os.getloadavg()]
@@ -300,6 +325,9 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
     try:
         server.wait_ready()
         results = measure(server.url, api_key, plan, cfg.requests, cfg.warmup)
+        if cfg.pages:  # the dashboard pages, over HTTP with a signed-in supervisor (bench/pages.py)
+            results |= pages.measure(server.url, pages.session(cfg.database_url), pages.plan(county),
+                                     cfg.requests, cfg.warmup)
         ok = True
     finally:
         server.stop()
@@ -362,7 +390,7 @@ def format_report(result: dict) -> str:
         )
         lines.append(f"  {'query':34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'groups':>8}{'errors':>8}")
         for name, q in run["queries"].items():
-            lines.append(f"  {name:34}{q['p50_ms']:>9.1f}{q['p95_ms']:>9.1f}{q['max_ms']:>9.1f}{q['groups']:>8}"
+            lines.append(f"  {name:34}{q['p50_ms']:>9.1f}{q['p95_ms']:>9.1f}{q['max_ms']:>9.1f}{q.get('groups', ''):>8}"
                          f"{q['errors']:>8}")
         lines.append("")
     for r in result["ratios"]:
@@ -388,7 +416,7 @@ def run(cfg: Config, say=print) -> dict:
     runs, slots = [], t
     for size in cfg.sizes:
         say(f"size {size}:")
-        entry, slots = one_size(cfg, size, seeded["api_key"], plan, t, e_t, slots, say)
+        entry, slots = one_size(cfg, size, seeded["api_key"], plan, t, e_t, slots, say, seeded["county"])
         runs.append(entry)
     result = {
         "benchmark": "stats",
@@ -426,6 +454,7 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--database-url", default=env.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
                    help="PostgreSQL URL of the bench database; it is dropped and recreated")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/stats-*.json")
+    p.add_argument("--no-pages", action="store_true", help="measure only the stats API, not the dashboard pages")
     a = p.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
@@ -436,7 +465,8 @@ def parse_args(argv: list[str]) -> Config:
     if not a.database_url.startswith(("postgres://", "postgresql://")):
         p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
     return Config(sizes=sizes, requests=a.requests, warmup=a.warmup, template_records=a.template_records,
-                  workers=a.workers, database_url=a.database_url, write_json=not a.no_json)
+                  workers=a.workers, database_url=a.database_url, write_json=not a.no_json,
+                  pages=not a.no_pages)
 
 
 def main(argv: list[str] | None = None) -> int:

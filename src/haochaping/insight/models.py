@@ -179,6 +179,37 @@ class UnitDayCounter(WideCounter):
         indexes = [models.Index(fields=["region", "day"], name="unit_day_counter_region_day")]
 
 
+class RegionDayMix(models.Model):
+    """Per day (北京时间), region and department: valid evaluations per channel (``kind`` "channel", ``key`` the
+    channel) and valid 差评 per label (``kind`` "label", ``key`` the label code; a 差评 with two labels counts once in
+    each). Valid = not excluded, not an imported system default — the same evaluations as the wide counters' levels
+    and the dashboard's 差评. The dashboard's channel and 差评标签 charts read these rows (rollups.mix), never the
+    evaluations, so their cost stops growing with traffic. Kept in step by the evaluation and exclusion writes,
+    rebuilt by ``rebuild_rollups``."""
+
+    scope_paths = ScopePaths(region=("region",), department=("department",))
+    key_fields = ("day", "region", "department", "kind", "key")
+
+    day = models.DateField(_("日期"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("部门"))
+    kind = models.CharField(_("分类"), max_length=10)
+    key = models.CharField(_("渠道或标签"), max_length=20)
+    count = models.IntegerField(_("评价数"), default=0)
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("每日渠道与差评标签汇总")
+        verbose_name_plural = _("每日渠道与差评标签汇总")
+        constraints = [models.UniqueConstraint(fields=["day", "region", "department", "kind", "key"],
+                                               name="region_day_mix_key")]
+        indexes = [models.Index(fields=["kind", "region", "day"], name="region_day_mix_kind_region_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region} {self.department} {self.kind} {self.key}: {self.count}"
+
+
 # The yes/no questions of the online questionnaire (evaluation.rules.QUESTIONNAIRE, without the free text).
 QUESTIONS = ("guide_clear", "process_convenient", "materials_simplified", "interface_friendly")
 QUESTIONNAIRE_KEY_FIELDS = ("day", "region", "department", "agency", "item", "platform")

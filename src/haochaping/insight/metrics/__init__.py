@@ -22,7 +22,14 @@ from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 from haochaping.org.rules import region_prefix
 
 from .. import rules
-from ..models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
+from ..models import (
+    WIDE_VALUES,
+    DailyCounter,
+    DailyParticipation,
+    RegionDayCounter,
+    RegionDayMix,
+    UnitDayCounter,
+)
 from . import names
 
 # The cases' figures live in metrics/cases.py (the same entry point: metrics.case_figures …).
@@ -343,9 +350,38 @@ class LabelCount:
     count: int  # valid 差评 that chose this label (one 差评 may choose several)
 
 
+def _mix(actor, filters: StatsFilter, kind: str) -> QuerySet | None:
+    """The RegionDayMix cells of ``kind`` ("channel" or "label") under ``filters``, when that table can answer —
+    exactly when RegionDayCounter can answer the ungrouped figures (region-wide callers, no hall, window, staff,
+    item, platform or channel filter) — else None."""
+    if _wide_table(actor, filters, None) is not RegionDayCounter:
+        return None
+    return filters.counters(scope(RegionDayMix.objects.filter(kind=kind), actor))
+
+
+def channel_counts(actor, filters: StatsFilter) -> list[LabelCount]:
+    """Valid evaluations per channel under ``filters`` (channels without any left out): from RegionDayMix when it
+    can answer, else from the fine counters. Equal to figures(actor, filters, group_by="channel")'s valid."""
+    qs = _mix(actor, filters, "channel")
+    if qs is None:
+        counts = {g.key: g.tally.valid for g in figures(actor, filters, group_by="channel").groups}
+    else:
+        counts = dict(qs.order_by().values_list("key").annotate(n=Sum("count")))
+    labels = names.names_for("channel", counts)
+    return [LabelCount(k, labels[k][1], n) for k, n in counts.items() if n]
+
+
 def bad_review_labels(actor, filters: StatsFilter, limit: int = 10) -> list[LabelCount]:
     """The labels chosen most often with valid 差评 (not excluded, not system default) under ``filters``, most
-    first: the same 差评 as the ``bad`` figure. One grouped query."""
+    first: the same 差评 as the ``bad`` figure. From RegionDayMix when it can answer (never reading the 差评), else
+    one grouped query over the 差评 and their labels."""
+    qs = _mix(actor, filters, "label")
+    if qs is not None:
+        rows = list(qs.order_by().values_list("key").annotate(n=Sum("count")).filter(n__gt=0)
+                    .order_by("-n", "key")[:limit])
+        texts = dict(Evaluation.labels.field.related_model.objects.filter(pk__in=[k for k, _n in rows])
+                     .values_list("pk", "text"))
+        return [LabelCount(k, texts.get(k, k), n) for k, n in rows]
     bad = evaluations(actor, filters).countable().filter(is_bad=True)
     through = Evaluation.labels.through
     rows = (through.objects.filter(evaluation__in=bad.values("pk")).values("label_id", "label__text")

@@ -309,10 +309,10 @@ def pain_points(actor, period: Period, *, item_id=None, department_id=None) -> P
     """The pain points ``actor`` may see. Cached for a few minutes per scope and filter; any new or excluded bad
     review changes the key."""
     qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id)
-    fingerprint = qs.aggregate(n=Count("pk"), last=Max("pk"))
     v = visibility_for(actor)
     raw = repr((v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, item_id,
-                department_id, fingerprint["n"], fingerprint["last"], topics.VERSION))
+                department_id, fingerprint(actor, period, qs, item_id=item_id, department_id=department_id),
+                topics.VERSION))
     key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
     result = cache.get(key)
     if result is None:
@@ -322,8 +322,39 @@ def pain_points(actor, period: Period, *, item_id=None, department_id=None) -> P
     return result
 
 
+def fingerprint(actor, period: Period, qs, *, item_id=None, department_id=None) -> tuple:
+    """What changes whenever a bad review of ``qs`` is written or excluded. For callers who see whole regions, from
+    the counters (issue 14: no request reads the 差评 to find out): (valid 差评, excluded 差评) of the period —
+    a new 差评 raises the first, an exclusion moves one to the second, and neither is ever undone. Others (their
+    scope may include evaluations routed to them, which the counters count elsewhere): count and last id of qs."""
+    from .. import metrics
+
+    v = visibility_for(actor)
+    if v.everything or v.region_prefix:
+        flt = metrics.StatsFilter(
+            date_from=period.start, date_to=period.end, items=frozenset({int(item_id)}) if item_id else None,
+            departments=frozenset({int(department_id)}) if department_id else None)
+        tally = metrics.figures(actor, flt).total.tally
+        return ("counters", tally.bad, tally.excluded_bad)
+    found = qs.aggregate(n=Count("pk"), last=Max("pk"))
+    return ("rows", found["n"], found["last"])
+
+
 def filter_choices(actor, period: Period, limit: int = 300) -> tuple[list[Named], list[Named]]:
-    """The items and units with bad reviews in ``period`` that ``actor`` may see, most reviews first."""
+    """The items and units with bad reviews in ``period`` that ``actor`` may see, most reviews first. Cached like
+    :func:`pain_points`, under the same fingerprint."""
+    v = visibility_for(actor)
+    raw = repr(("choices", v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, limit,
+                fingerprint(actor, period, bad_reviews_queryset(actor, period))))
+    key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = _filter_choices(actor, period, limit)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _filter_choices(actor, period: Period, limit: int) -> tuple[list[Named], list[Named]]:
     from haochaping.catalog.models import ServiceItem
     from haochaping.org.models import Department
 

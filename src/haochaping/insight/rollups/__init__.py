@@ -24,7 +24,7 @@ from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusio
 
 from ..metrics.filters import day_start
 from ..models import KEY_FIELDS, DailyCounter
-from . import participation, questionnaire, wide
+from . import mix, participation, questionnaire, wide
 
 Key = tuple  # values of KEY_FIELDS, in order
 
@@ -75,7 +75,7 @@ def count_written(ev: Evaluation) -> None:
 
     On PostgreSQL the upserts and the 办件's row lock are one statement, the conditional participation upserts a
     second: an evaluation costs two statements here, one more than the counter alone did."""
-    changes = statements([(key_of(ev, excluded=False), 1)])
+    changes = [*statements([(key_of(ev, excluded=False), 1)]), *mix.written(ev)]
     questionnaire.count_written(ev)  # a statement more only for an evaluation with questionnaire answers
     if ev.channel == Channel.SYSTEM_DEFAULT:
         wide.run(changes)  # never rates a 办件
@@ -91,7 +91,7 @@ def count_written(ev: Evaluation) -> None:
 
 def count_excluded(ev: Evaluation) -> None:
     """An evaluation left statistics: move its 1 from the counted bucket to the excluded bucket of its key."""
-    bump([(key_of(ev, excluded=False), -1), (key_of(ev, excluded=True), 1)])
+    wide.run([*statements([(key_of(ev, excluded=False), -1), (key_of(ev, excluded=True), 1)]), *mix.excluded(ev)])
     questionnaire.count_excluded(ev)
 
 
@@ -140,7 +140,7 @@ class RebuildReport:
     participation_rows: int = 0  # 参评率 counters (DailyParticipation) after the rebuild
     participation_differing: int = 0  # of those (or of the stored ones), keys whose (completed, rated) differed
     completed: int = 0  # completed 办件 they count
-    wide_differing: int = 0  # wide counters (RegionDayCounter, UnitDayCounter) that differed
+    wide_differing: int = 0  # wide counters (RegionDayCounter, UnitDayCounter) and RegionDayMix cells that differed
     questionnaire_differing: int = 0  # questionnaire counter cells and suggestion rows that differed
 
     @property
@@ -175,7 +175,7 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 else:
                     for model in (DailyCounter, participation.DailyParticipation, *wide.MODELS,
-                                  questionnaire.QuestionnaireCounter, questionnaire.Suggestion):
+                                  questionnaire.QuestionnaireCounter, questionnaire.Suggestion, mix.RegionDayMix):
                         cursor.execute(
                             f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
                         )
@@ -187,6 +187,8 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
         diff_p = [k for k in set(want_p) | set(have_p) if want_p.get(k, (0, 0)) != have_p.get(k, (0, 0))]
         want_w = wide.expected(want, want_p)
         diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
+        want_m = mix.expected(date_from, date_to)
+        diff_w += mix.differing(want_m, mix.stored(date_from, date_to))
         diff_q = len(differences(questionnaire.expected(date_from, date_to), questionnaire.stored(date_from, date_to)))
         diff_q += questionnaire.suggestions_differ(date_from, date_to)
         if apply:
@@ -194,6 +196,7 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
             insert_rows(DailyCounter, (*KEY_FIELDS, "count"), ((*k, n) for k, n in want.items() if n))
             participation.replace(date_from, date_to, want_p)
             wide.replace(date_from, date_to, want_w)
+            mix.replace(date_from, date_to, want_m)
             questionnaire.replace(date_from, date_to)
             AuditEntry.objects.create(
                 actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",

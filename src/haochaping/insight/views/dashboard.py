@@ -88,11 +88,10 @@ def _levels(total: metrics.Figures) -> charts.Chart:
     )
 
 
-def _channels(by_channel: metrics.Stats) -> charts.Chart:
-    total = by_channel.total
-    groups = sorted((g for g in by_channel.groups if g.tally.valid), key=lambda g: (-g.tally.valid, g.key))
+def _channels(user, flt, total: metrics.Figures) -> charts.Chart:
+    rows = sorted(metrics.channel_counts(user, flt), key=lambda r: (-r.count, r.code))
     return charts.hbar_chart(
-        "chart-channels", _("评价渠道构成（有效评价）"), [g.name for g in groups], [g.tally.valid for g in groups],
+        "chart-channels", _("评价渠道构成（有效评价）"), [r.text for r in rows], [r.count for r in rows],
         name=_("有效评价数"), x_name=_("评价渠道"), share_of=total.tally.valid,
     )
 
@@ -256,10 +255,9 @@ def across(pos: Position, data: dict) -> list[dict]:
 
 def _page_context(user, form: DashboardFilter, data: dict, pos: Position) -> dict:
     flt = stats_filter(pos, data)
-    # Grouped by channel, the total is exactly figures(user, flt).total (a 办件 has no channel, so 参评率 is
-    # counted once, ungrouped): one call gives the headline and the channel mix.
-    by_channel = metrics.figures(user, flt, group_by="channel")
-    total = by_channel.total
+    # The headline from the wide counters when they can answer, the channel mix from RegionDayMix (metrics):
+    # neither reads the fine counters or the evaluations for a region-wide view.
+    total = metrics.figures(user, flt).total
     root_name, root_code = _root(user)
     cases = metrics.case_figures(user, flt)[0]
     appraisal_period, appraisal_rows = appraisal_services.latest_results(user)
@@ -268,7 +266,7 @@ def _page_context(user, form: DashboardFilter, data: dict, pos: Position) -> dic
         "channel_name": dict(DashboardFilter.base_fields["channel"].choices)[data.get("channel") or ""],
         "total": total, "headline": headline(total), "cases": case_rows(cases),
         "trend": _trend(user, flt, data["from"], data["to"]),
-        "levels": _levels(total), "channels": _channels(by_channel), "labels": _labels(user, flt, total),
+        "levels": _levels(total), "channels": _channels(user, flt, total), "labels": _labels(user, flt, total),
         "units": _units(user, flt, pos, data, root_code), "rankings": _rankings(user, flt, pos, data),
         "crumbs": _crumbs(user, pos, data, root_name, root_code), "position": pos, "across": across(pos, data),
         "nav_query": query(data, {k: v for k, v in pos.params.items() if k in ("region", "department", "agency")}),
