@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
