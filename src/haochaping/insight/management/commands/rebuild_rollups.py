@@ -1,5 +1,6 @@
 """``haochaping rebuild_rollups [--from D] [--to D] [--check]``: recompute the per-day counters from the
-evaluations in one transaction and report how they differed (DESIGN.md "Rollups": they must agree exactly)."""
+evaluations, one transaction per month (rollups.rebuild: memory bounded by a month's counters; a run stopped
+halfway converges when run again), and report how they differed (DESIGN.md "Rollups": they must agree exactly)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def _day(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "按评价和办件重新计算每日评价计数和参评计数（统计汇总），在一个事务内替换指定期间（默认全部）的计数，并报告与原计数的差异。"
+        "按评价和办件重新计算每日评价计数和参评计数（统计汇总），逐月（每月一个事务）替换指定期间（默认全部）的计数，中途中断后重新运行即可，并报告与原计数的差异。"
         "--check 只比较不修改，有差异时以非零状态退出（可用于定时核对）。"
     )
 
