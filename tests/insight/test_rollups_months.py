@@ -51,6 +51,9 @@ def test_the_period_is_cut_at_month_boundaries(three_months):
     bounded = rollups.periods(date(first.year, first.month, 20), last)
     assert bounded[0] == (date(first.year, first.month, 20), bounded[0][1])
     assert bounded[0][1].day in (28, 29, 30, 31) and bounded[-1][1] == last
+    weekly = rollups.periods(date(first.year, first.month, 1), last, days=7)
+    assert [s.day for s, _e in weekly[:4]] == [1, 8, 15, 22] and weekly[4][0].day in (29, 1)  # 1: February
+    assert all((e - s).days < 7 for s, e in weekly) and weekly[-1][1] == last
 
 
 def test_a_rebuild_stopped_after_its_first_month_converges_when_run_again(three_months):
@@ -77,3 +80,4 @@ def test_a_rebuild_stopped_after_its_first_month_converges_when_run_again(three_
     assert rollups.participation.stored() == want_participation
     check = rollups.rebuild(apply=False)
     assert check.agrees and check.evaluations == 6 and check.completed == 6
+    assert rollups.rebuild(apply=False, days=3).agrees

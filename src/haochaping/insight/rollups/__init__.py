@@ -159,7 +159,7 @@ def differences(want: Counter, have: Counter) -> dict[Key, int]:
 
 
 def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply: bool = True,
-            actor: str = "system", after_period=None) -> RebuildReport:
+            actor: str = "system", after_period=None, days: int | None = None) -> RebuildReport:
     """Recompute the counters of [date_from, date_to] (everything when both are None) month by month: one
     :func:`rebuild_period` (one transaction) per calendar month (北京时间) of the period, so memory is bounded by one
     month's counters, not by the data, and a lock is held for one month at a time. The reports are summed.
@@ -167,11 +167,12 @@ def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply
     A rebuild stopped halfway (killed, or ``after_period`` raising: it is called with (start, end, report) after
     each month is committed) leaves the months done rebuilt and the others as they were; running it again converges,
     since each month is replaced whole. The first period is open towards the past and the last towards the future
-    when the bounds are None, so counters left on days without data are rebuilt (emptied) too."""
+    when the bounds are None, so counters left on days without data are rebuilt (emptied) too. ``days`` cuts each
+    month further into periods of at most that many days (a province whose month does not fit in memory)."""
     if date_from and date_to and date_from > date_to:
         raise ValueError("date_from after date_to")
     total = RebuildReport(counters=0, evaluations=0, differing=0, missing=0, surplus=0, applied=apply)
-    for start, end in periods(date_from, date_to):
+    for start, end in periods(date_from, date_to, days=days):
         report = rebuild_period(start, end, apply=apply, actor=actor)
         for f in fields(RebuildReport):
             if f.name != "applied":
@@ -191,8 +192,10 @@ def _data_days() -> tuple[date, date] | None:
     return (min(days), max(days)) if days else None
 
 
-def periods(date_from: date | None, date_to: date | None) -> list[tuple[date | None, date | None]]:
-    """[date_from, date_to] cut at month boundaries; None bounds stay open at the two ends."""
+def periods(date_from: date | None, date_to: date | None, *, days: int | None = None
+            ) -> list[tuple[date | None, date | None]]:
+    """[date_from, date_to] cut at month boundaries (and every ``days`` days within a month); None bounds stay open
+    at the two ends."""
     data = _data_days()
     lo = date_from or (data[0] if data else None)
     hi = date_to or (data[1] if data else None)
@@ -202,7 +205,11 @@ def periods(date_from: date | None, date_to: date | None) -> list[tuple[date | N
     month = lo.replace(day=1)
     while month <= hi:
         following = (month + timedelta(days=32)).replace(day=1)
-        out.append((max(lo, month), min(hi, following - timedelta(days=1))))
+        start, end = max(lo, month), min(hi, following - timedelta(days=1))
+        step = timedelta(days=days or 31)
+        while start <= end:
+            out.append((start, min(end, start + step - timedelta(days=1))))
+            start += step
         month = following
     out[0] = (date_from, out[0][1])
     out[-1] = (out[-1][0], date_to)

@@ -28,13 +28,16 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="date_from", help="起始日期（含），YYYY-MM-DD，按北京时间")
         parser.add_argument("--to", dest="date_to", help="截止日期（含），YYYY-MM-DD，按北京时间")
         parser.add_argument("--check", action="store_true", help="只比较，不修改计数")
+        parser.add_argument("--days", type=int, help="每月再按不超过该天数分段处理（数据量特别大时降低内存占用），默认按整月")
 
-    def handle(self, *args, date_from=None, date_to=None, check=False, verbosity=1, **options):
+    def handle(self, *args, date_from=None, date_to=None, check=False, days=None, verbosity=1, **options):
         start = _day(date_from) if date_from else None
         end = _day(date_to) if date_to else None
         if start and end and start > end:
             raise CommandError("起始日期不能晚于截止日期")
-        report = rollups.rebuild(start, end, apply=not check, actor="rebuild_rollups")
+        if days is not None and days < 1:
+            raise CommandError("--days 应为正整数")
+        report = rollups.rebuild(start, end, apply=not check, actor="rebuild_rollups", days=days)
         period = f"{start or '最早'} 至 {end or '最新'}"
         if verbosity >= 1:
             self.stdout.write(
