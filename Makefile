@@ -11,7 +11,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haochaping_bench
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run serve migrate demo test test-pg test-browser test-dates date-deps browser-deps bench bench-large bench-import lint docs messages clean mutation
+.PHONY: install run serve migrate demo test test-pg test-browser test-dates date-deps browser-deps bench bench-large bench-import bench-rebuild lint docs messages clean mutation
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -90,6 +90,12 @@ bench-large: install
 # History import speed (issue 16 item 6): COUNT 办件 and COUNT evaluations through `haochaping import` on PostgreSQL.
 bench-import: install
 	$(BIN)/python bench/import_history.py $(BENCH_IMPORT_ARGS)
+
+# rebuild_rollups and rebuild_rollups --check: wall time and peak RSS at 10^5 and 10^6 evaluations on PostgreSQL with the
+# monthly partitions (BENCH_REBUILD_ARGS="--sizes 100000,1000000,10000000" for 10^7). See bench/README.md.
+BENCH_REBUILD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haochaping_bench_rebuild
+bench-rebuild: install
+	$(BIN)/python bench/rebuild.py --database-url $(BENCH_REBUILD_DATABASE_URL) $(BENCH_REBUILD_ARGS)
 
 # Mutation testing of the pure rule modules against their own unit tests (docs/mutation.md): mutmut copies the project
 # into mutants/, then each module in turn, each capped at MUTATION_TIMEOUT seconds; prints killed/total per module

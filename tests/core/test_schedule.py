@@ -18,8 +18,9 @@ EVERY_15 = {"haochaping.rectification.tasks.send_deadline_reminders", "haochapin
             "haochaping.transparency.tasks.seal_log"}
 HOURLY = {"haochaping.rectification.tasks.close_unconfirmed_cases", "haochaping.insight.tasks.generate_period_reports",
           "haochaping.exchange.tasks.fetch_received_reports"}
-DAILY = {"haochaping.core.tasks.check_calendar_coverage", "haochaping.exchange.tasks.reconcile_with_upstreams",
-         "haochaping.supervision.fraud.tasks.detect_fraud", "haochaping.supervision.sampling.tasks.draw_callback_samples",
+DAILY = {"haochaping.core.tasks.check_calendar_coverage", "haochaping.core.tasks.maintain_partitions",
+         "haochaping.exchange.tasks.reconcile_with_upstreams", "haochaping.supervision.fraud.tasks.detect_fraud",
+         "haochaping.supervision.sampling.tasks.draw_callback_samples",
          "haochaping.supervision.appraisal.tasks.compute_appraisal"}
 # Reporting upward runs every minute (exchange: the outbox's lag is counted in minutes, not quarter hours).
 EVERY_MINUTE = {"haochaping.exchange.tasks.send_outbox"}

@@ -67,11 +67,14 @@ def registered() -> list[Periodic]:
 def autodiscover() -> None:
     """Import every installed app's ``tasks`` module, where periodic tasks register themselves."""
     autodiscover_modules("tasks")
-    from .tasks import check_calendar_coverage
+    from .tasks import check_calendar_coverage, maintain_partitions
 
     # Operators learn about a missing holiday arrangement the day it matters, not when a deadline is wrong.
     if check_calendar_coverage.module_path not in _registry:
         register(check_calendar_coverage, timedelta(days=1))
+    # PostgreSQL: next months' partitions of 办件 and evaluations exist before their first row (core.partitions).
+    if maintain_partitions.module_path not in _registry:
+        register(maintain_partitions, timedelta(days=1))
 
 
 def enqueue_due(now: datetime | None = None) -> list[str]:

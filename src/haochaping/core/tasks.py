@@ -23,3 +23,15 @@ def check_calendar_coverage(years_ahead: int = 1) -> list[int]:
     for year in missing:
         log.warning("holiday arrangement for %s not entered: deadlines count Monday-Friday only", year)
     return missing
+
+
+@task()
+def maintain_partitions() -> dict:
+    """PostgreSQL: create the monthly partitions of 办件 and evaluations ahead, and move rows that a missing
+    partition sent to the DEFAULT partition into their month's own (core.partitions; a no-op on SQLite)."""
+    from . import partitions
+
+    done = partitions.maintain()
+    if done.created:
+        log.info("partitions created: %s; rows moved out of DEFAULT partitions: %s", ", ".join(done.created), done.moved)
+    return {"created": done.created, "moved": done.moved}

@@ -10,23 +10,25 @@ value (it overwrites it), hence the one raw statement.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, Max, Min, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haochaping.core.bulk import insert_rows
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
+from haochaping.records.models import RecordStatus, ServiceRecord
 
 from ..metrics.filters import day_start
 from ..models import KEY_FIELDS, DailyCounter
 from . import mix, participation, questionnaire, wide
 
 Key = tuple  # values of KEY_FIELDS, in order
+CHUNK = 5000  # rows fetched at a time by the rebuild's reads (a server-side cursor on PostgreSQL)
 
 
 def _sql() -> str:
@@ -115,7 +117,8 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
         .annotate(n=Count("pk"))
     )
     out: Counter = Counter()
-    for d, region, dept, agency, window, staff, item, platform, channel, level, type_, real, ex, n in rows:
+    for d, region, dept, agency, window, staff, item, platform, channel, level, type_, real, ex, n in rows.iterator(
+            chunk_size=CHUNK):
         out[(d, region, dept, agency or 0, window or 0, staff or 0, item, platform or 0, channel, level, type_,
              bool(real), bool(ex))] += n
     return out
@@ -124,7 +127,8 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
 def stored(date_from: date | None = None, date_to: date | None = None) -> Counter:
     """The counters as they are now (zero counters, left behind by exclusions, are the same as none)."""
     out: Counter = Counter()
-    for row in DailyCounter.objects.in_days(date_from, date_to).exclude(count=0).values_list(*KEY_FIELDS, "count"):
+    for row in DailyCounter.objects.in_days(date_from, date_to).exclude(count=0).values_list(*KEY_FIELDS, "count").iterator(
+            chunk_size=CHUNK):
         out[tuple(row[:-1])] += row[-1]
     return out
 
@@ -155,10 +159,69 @@ def differences(want: Counter, have: Counter) -> dict[Key, int]:
 
 
 def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply: bool = True,
-            actor: str = "system") -> RebuildReport:
-    """Recompute the counters of [date_from, date_to] (everything when both are None) from the evaluations, and
+            actor: str = "system", after_period=None, days: int | None = None) -> RebuildReport:
+    """Recompute the counters of [date_from, date_to] (everything when both are None) month by month: one
+    :func:`rebuild_period` (one transaction) per calendar month (北京时间) of the period, so memory is bounded by one
+    month's counters, not by the data, and a lock is held for one month at a time. The reports are summed.
+
+    A rebuild stopped halfway (killed, or ``after_period`` raising: it is called with (start, end, report) after
+    each month is committed) leaves the months done rebuilt and the others as they were; running it again converges,
+    since each month is replaced whole. The first period is open towards the past and the last towards the future
+    when the bounds are None, so counters left on days without data are rebuilt (emptied) too. ``days`` cuts each
+    month further into periods of at most that many days (a province whose month does not fit in memory)."""
+    if date_from and date_to and date_from > date_to:
+        raise ValueError("date_from after date_to")
+    total = RebuildReport(counters=0, evaluations=0, differing=0, missing=0, surplus=0, applied=apply)
+    for start, end in periods(date_from, date_to, days=days):
+        report = rebuild_period(start, end, apply=apply, actor=actor)
+        for f in fields(RebuildReport):
+            if f.name != "applied":
+                setattr(total, f.name, getattr(total, f.name) + getattr(report, f.name))
+        if after_period is not None:
+            after_period(start, end, report)
+    return total
+
+
+def _data_days() -> tuple[date, date] | None:
+    """The first and last day (北京时间) with an evaluation or a completed 办件 (index look-ups)."""
+    days = []
+    for qs, column in ((Evaluation.objects.all(), "created_at"),
+                       (ServiceRecord.objects.filter(status=RecordStatus.COMPLETED), "completed_at")):
+        bounds = qs.order_by().aggregate(lo=Min(column), hi=Max(column))
+        days += [timezone.localtime(v).date() for v in bounds.values() if v is not None]
+    return (min(days), max(days)) if days else None
+
+
+def periods(date_from: date | None, date_to: date | None, *, days: int | None = None
+            ) -> list[tuple[date | None, date | None]]:
+    """[date_from, date_to] cut at month boundaries (and every ``days`` days within a month); None bounds stay open
+    at the two ends."""
+    data = _data_days()
+    lo = date_from or (data[0] if data else None)
+    hi = date_to or (data[1] if data else None)
+    if lo is None or hi is None or lo > hi:
+        return [(date_from, date_to)]
+    out = []
+    month = lo.replace(day=1)
+    while month <= hi:
+        following = (month + timedelta(days=32)).replace(day=1)
+        start, end = max(lo, month), min(hi, following - timedelta(days=1))
+        step = timedelta(days=days or 31)
+        while start <= end:
+            out.append((start, min(end, start + step - timedelta(days=1))))
+            start += step
+        month = following
+    out[0] = (date_from, out[0][1])
+    out[-1] = (out[-1][0], date_to)
+    return out
+
+
+def rebuild_period(date_from: date | None = None, date_to: date | None = None, *, apply: bool = True,
+                   actor: str = "system") -> RebuildReport:
+    """Recompute the counters of [date_from, date_to] from the evaluations, and
     the 参评率 counters of the 办件 completed in those days from the 办件, in one transaction, and report how the
-    stored counters differed. ``apply=False`` only compares.
+    stored counters differed. ``apply=False`` only compares. (:func:`rebuild` calls it once per month; coarser
+    counters derived from these are recomputed here too, per period.)
 
     On PostgreSQL a rebuild first locks the counter tables against writers (SHARE ROW EXCLUSIVE), so an evaluation
     or a completion committed during the rebuild is either in the recount or added on top of it afterwards, never

@@ -191,7 +191,7 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
         .values_list("d", *UNIT_COLUMNS, "has").annotate(n=Count("pk"))
     )
     out: dict[Key, list[int]] = {}
-    for d, *rest in rows:
+    for d, *rest in rows.iterator(chunk_size=5000):
         units, has, n = rest[:7], rest[7], rest[8]
         cell = out.setdefault(_key(d, units, ""), [0, 0])
         cell[0] += n
@@ -202,7 +202,7 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
         .values_list("d", *(f"record__{c}" for c in UNIT_COLUMNS), "channel")
         .annotate(n=Count("record_id", distinct=True))
     )
-    for d, *rest in by_channel:
+    for d, *rest in by_channel.iterator(chunk_size=5000):
         units, channel, n = rest[:7], rest[7], rest[8]
         out.setdefault(_key(d, units, channel), [0, 0])[1] += n
     return Counter({k: tuple(v) for k, v in out.items() if v != [0, 0]})
@@ -211,7 +211,8 @@ def expected(date_from: date | None = None, date_to: date | None = None) -> Coun
 def stored(date_from: date | None = None, date_to: date | None = None) -> Counter:
     """key → (completed, rated) as stored (all-zero rows are the same as none)."""
     out: Counter = Counter()
-    for row in DailyParticipation.objects.in_days(date_from, date_to).values_list(*PARTICIPATION_KEY_FIELDS, "completed", "rated"):
+    for row in DailyParticipation.objects.in_days(date_from, date_to).values_list(*PARTICIPATION_KEY_FIELDS, "completed", "rated").iterator(
+            chunk_size=5000):
         if row[-2:] != (0, 0):
             out[tuple(row[:-2])] = tuple(row[-2:])
     return out

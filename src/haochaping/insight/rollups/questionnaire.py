@@ -154,5 +154,8 @@ def replace(date_from: date | None = None, date_to: date | None = None) -> int:
                                "platform_id", "questionnaire").iterator(chunk_size=2000):
         if (ev.questionnaire.get("suggestions") or "").strip():
             batch.append(_suggestion(ev))
+        if len(batch) >= 1000:  # memory bounded by the batch, not by the period's suggestions
+            Suggestion.objects.bulk_create(batch)
+            batch = []
     Suggestion.objects.bulk_create(batch, batch_size=1000)
     return len(rows)

@@ -155,7 +155,7 @@ def stored(date_from=None, date_to=None) -> dict:
     out: dict = {}
     for model in MODELS:
         rows = {}
-        for row in model.objects.in_days(date_from, date_to).values_list(*model.key_fields, *WIDE_VALUES):
+        for row in model.objects.in_days(date_from, date_to).values_list(*model.key_fields, *WIDE_VALUES).iterator(chunk_size=5000):
             n = len(model.key_fields)
             if any(row[n:]):
                 rows[tuple(row[:n])] = tuple(row[n:])

@@ -1,5 +1,6 @@
 """``haochaping rebuild_rollups [--from D] [--to D] [--check]``: recompute the per-day counters from the
-evaluations in one transaction and report how they differed (DESIGN.md "Rollups": they must agree exactly)."""
+evaluations, one transaction per month (rollups.rebuild: memory bounded by a month's counters; a run stopped
+halfway converges when run again), and report how they differed (DESIGN.md "Rollups": they must agree exactly)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def _day(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "按评价和办件重新计算每日评价计数和参评计数（统计汇总），在一个事务内替换指定期间（默认全部）的计数，并报告与原计数的差异。"
+        "按评价和办件重新计算每日评价计数和参评计数（统计汇总），逐月（每月一个事务）替换指定期间（默认全部）的计数，中途中断后重新运行即可，并报告与原计数的差异。"
         "--check 只比较不修改，有差异时以非零状态退出（可用于定时核对）。"
     )
 
@@ -27,13 +28,16 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="date_from", help="起始日期（含），YYYY-MM-DD，按北京时间")
         parser.add_argument("--to", dest="date_to", help="截止日期（含），YYYY-MM-DD，按北京时间")
         parser.add_argument("--check", action="store_true", help="只比较，不修改计数")
+        parser.add_argument("--days", type=int, help="每月再按不超过该天数分段处理（数据量特别大时降低内存占用），默认按整月")
 
-    def handle(self, *args, date_from=None, date_to=None, check=False, verbosity=1, **options):
+    def handle(self, *args, date_from=None, date_to=None, check=False, days=None, verbosity=1, **options):
         start = _day(date_from) if date_from else None
         end = _day(date_to) if date_to else None
         if start and end and start > end:
             raise CommandError("起始日期不能晚于截止日期")
-        report = rollups.rebuild(start, end, apply=not check, actor="rebuild_rollups")
+        if days is not None and days < 1:
+            raise CommandError("--days 应为正整数")
+        report = rollups.rebuild(start, end, apply=not check, actor="rebuild_rollups", days=days)
         period = f"{start or '最早'} 至 {end or '最新'}"
         if verbosity >= 1:
             self.stdout.write(

@@ -1,0 +1,275 @@
+"""Monthly partitions of 办件 and evaluations on PostgreSQL (core.partitions): uniqueness and idempotency across
+months, a write whose month has no partition, the worker's upkeep, detaching for archive, and converting a database
+that already holds data. SQLite keeps plain tables (the last test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+
+from haochaping.core import partitions
+from haochaping.evaluation.models import Evaluation, EvaluationExclusion
+from haochaping.records.models import ServiceRecord
+from tests import factories
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+EVALUATIONS, RECORDS = "evaluation_evaluation", "records_servicerecord"
+
+
+def needs_pg():
+    if connection.vendor != "postgresql":
+        pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg): run with DATABASE_URL=postgres://…")
+
+
+def this_month() -> date:
+    now = datetime.now(BEIJING)
+    return date(now.year, now.month, 1)
+
+
+def evaluation(record, *, at: datetime, type_: str = "active", key: str | None = None, receipt: str | None = None):
+    ev = Evaluation(
+        record=record, stage="complete", type=type_, channel="pc", level=5, is_bad=False, item_id=record.item_id,
+        region_id=record.region_id, department_id=record.department_id, agency_id=record.agency_id,
+        idempotency_key=key or uuid.uuid4().hex, request_hash="x" * 64,
+        receipt_code=receipt or uuid.uuid4().hex[:20].upper(), leaf_hash="0" * 64, source="test", created_at=at,
+    )
+    with transaction.atomic():
+        ev.save(force_insert=True)
+    return ev
+
+
+def partition_of(table: str, pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tableoid::regclass::text FROM {table} WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def months_apart(n: int) -> datetime:
+    """Noon on the 15th, ``n`` months after this one (Beijing time)."""
+    month = partitions.add_months(this_month(), n)
+    return datetime(month.year, month.month, 15, 12, tzinfo=BEIJING)
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_the_tables_are_partitioned_by_month_with_the_coming_months_ready(org, item):
+    needs_pg()
+    for table in (EVALUATIONS, RECORDS):
+        months = [p.month for p in partitions.partitions(table)]
+        assert months[-1] is None  # the DEFAULT partition
+        assert {partitions.add_months(this_month(), n) for n in range(partitions.MONTHS_AHEAD + 1)} <= set(months)
+    record = factories.make_record(org, item)
+    ev = evaluation(record, at=months_apart(1))
+    assert partition_of(EVALUATIONS, ev.pk) == partitions.partition_name(EVALUATIONS, partitions.add_months(this_month(), 1))
+    assert partition_of(RECORDS, record.pk) == partitions.partition_name(RECORDS, this_month())
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_a_second_evaluation_of_the_same_stage_in_another_months_partition_is_refused(org, item):
+    needs_pg()
+    record = factories.make_record(org, item)
+    first = evaluation(record, at=months_apart(0), key="k-first", receipt="RCPT0000000000000001")
+    with pytest.raises(IntegrityError, match="one_evaluation_per_record_stage_type"):
+        evaluation(record, at=months_apart(2))
+    # The idempotency key and the receipt code are as unique across months as within one.
+    other = factories.make_record(org, item)
+    with pytest.raises(IntegrityError, match="idempotency_key"):
+        evaluation(other, at=months_apart(1), key="k-first")
+    with pytest.raises(IntegrityError, match="receipt_code"):
+        evaluation(other, at=months_apart(-30), receipt="RCPT0000000000000001")  # lands in DEFAULT
+    # The follow-up of the same stage is a different key: accepted, in whichever month.
+    followup = evaluation(record, at=months_apart(2), type_="followup")
+    assert partition_of(EVALUATIONS, first.pk) != partition_of(EVALUATIONS, followup.pk)
+    assert Evaluation.objects.filter(record=record).count() == 2
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_a_project_number_is_unique_across_months(org, item):
+    needs_pg()
+    factories.make_record(org, item, project_no="P-ONE")
+    with time_machine.travel(months_apart(3), tick=False), pytest.raises(IntegrityError, match="project_no"):
+        with transaction.atomic():
+            factories.make_record(org, item, project_no="P-ONE")
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_a_write_whose_month_has_no_partition_succeeds_and_the_worker_moves_it(org, item):
+    needs_pg()
+    far = months_apart(partitions.MONTHS_AHEAD + 6)
+    far_month = date(far.year, far.month, 1)
+    with time_machine.travel(far, tick=False):
+        record = factories.make_record(org, item)  # 办件 created that month: no partition yet
+    ev = evaluation(record, at=far)
+    assert partition_of(EVALUATIONS, ev.pk) == partitions.default_partition(EVALUATIONS)
+    assert partition_of(RECORDS, record.pk) == partitions.default_partition(RECORDS)
+
+    done = partitions.maintain()  # the worker's daily task
+    assert set(done.created) >= {partitions.partition_name(EVALUATIONS, far_month),
+                                 partitions.partition_name(RECORDS, far_month)}
+    assert done.moved == 2
+    assert partition_of(EVALUATIONS, ev.pk) == partitions.partition_name(EVALUATIONS, far_month)
+    assert partition_of(RECORDS, record.pk) == partitions.partition_name(RECORDS, far_month)
+    # Moved rows keep their keys: the stage is still taken, the 办件 still referable.
+    with pytest.raises(IntegrityError, match="one_evaluation_per_record_stage_type"):
+        evaluation(record, at=months_apart(0))
+    EvaluationExclusion.objects.create(evaluation=ev, reason="mistaken", source="case:1", at=far)
+    assert partitions.maintain().created == []  # idempotent
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_the_worker_creates_next_months_partitions_as_time_passes():
+    needs_pg()
+    later = months_apart(partitions.MONTHS_AHEAD + 2)
+    with time_machine.travel(later, tick=False):
+        done = partitions.maintain()
+    ahead = partitions.add_months(date(later.year, later.month, 1), partitions.MONTHS_AHEAD)
+    assert partitions.partition_name(EVALUATIONS, ahead) in done.created
+    assert partitions.partition_name(RECORDS, ahead) in done.created
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_detaching_an_old_month_for_archive_and_attaching_it_again(org, item, capsys):
+    needs_pg()
+    old = months_apart(-2)
+    old_month = date(old.year, old.month, 1)
+    with time_machine.travel(old, tick=False):
+        call_command("partitions", "--maintain")
+        record = factories.make_record(org, item)
+    ev = evaluation(record, at=old)
+    keep = evaluation(factories.make_record(org, item), at=months_apart(0))
+
+    call_command("partitions", "--detach", f"{old_month:%Y-%m}")
+    assert not Evaluation.objects.filter(pk=ev.pk).exists() and not ServiceRecord.objects.filter(pk=record.pk).exists()
+    assert Evaluation.objects.filter(pk=keep.pk).exists()
+    with connection.cursor() as cursor:  # the rows are in the detached table, for pg_dump
+        cursor.execute(f"SELECT count(*) FROM {partitions.partition_name(EVALUATIONS, old_month)}")
+        assert cursor.fetchone()[0] == 1
+    # The archived evaluation's idempotency key stays taken.
+    with pytest.raises(IntegrityError, match="idempotency_key"):
+        evaluation(factories.make_record(org, item), at=months_apart(0), key=ev.idempotency_key)
+
+    with pytest.raises(CommandError, match="已结束"):
+        call_command("partitions", "--detach", f"{this_month():%Y-%m}")
+    with pytest.raises(CommandError, match="月份格式"):
+        call_command("partitions", "--detach", "2026/01")
+    call_command("partitions", "--attach", f"{old_month:%Y-%m}")
+    assert Evaluation.objects.get(pk=ev.pk).record_id == record.pk
+    call_command("partitions")
+    assert f"{old_month:%Y-%m}" in capsys.readouterr().out
+
+
+ROOT = Path(__file__).resolve().parents[2]
+CONVERT_SCRIPT = r"""
+import json, uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+from django.db import connection, transaction, IntegrityError
+from django.db.migrations.executor import MigrationExecutor
+
+ex = MigrationExecutor(connection)
+before = [n for n in ex.loader.graph.leaf_nodes() if n[0] != "evaluation"] + [("evaluation", "0006_evaluation_client_address_index_and_more")]
+ex.migrate(before)
+from tests import factories
+from haochaping.evaluation.models import Evaluation, EvaluationExclusion
+org = factories.make_org(); item = factories.make_item(org)
+tz = ZoneInfo("Asia/Shanghai")
+months = [datetime(2025, 1, 15, 12, tzinfo=tz), datetime(2025, 2, 15, 12, tzinfo=tz), datetime(2025, 3, 31, 23, 30, tzinfo=tz)]
+ids = []
+for i, at in enumerate(months * 2):
+    record = factories.make_record(org, item)
+    ev = Evaluation(record=record, stage="complete", type="active", channel="pc", level=1 + i % 5, is_bad=i % 5 < 2,
+                    item_id=item.pk, region_id=record.region_id, department_id=record.department_id,
+                    idempotency_key=f"key-{i}", request_hash="x" * 64, receipt_code=f"R{i:019d}", leaf_hash="0" * 64,
+                    created_at=at)
+    ev.save(force_insert=True)
+    ids.append(ev.pk)
+EvaluationExclusion.objects.create(evaluation_id=ids[0], reason="mistaken", source="case:1", at=months[0])
+ex = MigrationExecutor(connection)
+ex.migrate(ex.loader.graph.leaf_nodes())
+out = {}
+with connection.cursor() as c:
+    c.execute("SELECT relkind FROM pg_class WHERE relname = 'evaluation_evaluation'"); out["relkind"] = c.fetchone()[0]
+    c.execute("SELECT tableoid::regclass::text, count(*) FROM evaluation_evaluation GROUP BY 1 ORDER BY 1")
+    out["per_partition"] = dict(c.fetchall())
+    c.execute("SELECT count(*) FROM evaluation_evaluation_keys"); out["keys"] = c.fetchone()[0]
+    c.execute("SELECT count(*) FROM records_servicerecord_keys"); out["record_keys"] = c.fetchone()[0]
+out["evaluations"] = sorted(Evaluation.objects.values_list("pk", flat=True)) == sorted(ids)
+out["excluded"] = list(Evaluation.objects.excluded().values_list("pk", flat=True)) == [ids[0]]
+first = Evaluation.objects.get(pk=ids[0])
+try:
+    with transaction.atomic():
+        Evaluation(record_id=first.record_id, stage="complete", type="active", channel="pc", level=5, is_bad=False,
+                   item_id=item.pk, region_id=first.region_id, department_id=first.department_id,
+                   idempotency_key="new", request_hash="x" * 64, receipt_code="NEW", leaf_hash="0" * 64,
+                   created_at=datetime(2025, 6, 1, tzinfo=tz)).save(force_insert=True)
+    out["duplicate"] = "accepted"
+except IntegrityError as exc:
+    out["duplicate"] = "one_evaluation_per_record_stage_type" in str(exc)
+new = Evaluation(record=factories.make_record(org, item), stage="complete", type="active", channel="pc", level=5,
+                 is_bad=False, item_id=item.pk, region_id=first.region_id, department_id=first.department_id,
+                 idempotency_key="after", request_hash="x" * 64, receipt_code="AFTER", leaf_hash="0" * 64,
+                 created_at=datetime(2025, 2, 1, tzinfo=tz))
+new.save(force_insert=True)
+out["new_id_after_old"] = new.pk > max(ids)
+print("RESULT " + json.dumps(out))
+"""
+
+
+@pytest.mark.pg_only
+def test_the_migration_converts_a_database_that_holds_data():
+    """A database migrated up to before the conversion, with evaluations in three months, then migrated: its rows,
+    exclusion and keys are where they belong and the next write gets the next id."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg): run with DATABASE_URL=postgres://…")
+    base, name = url.rsplit("/", 1)
+    scratch = f"{name}_convert_{os.getpid()}"
+    admin = f"{base}/postgres"
+    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {scratch}", "-c", f"CREATE DATABASE {scratch}"],
+                   check=True, capture_output=True)
+    try:
+        env = {**os.environ, "DATABASE_URL": f"{base}/{scratch}", "PYTHONPATH": str(ROOT)}
+        run = subprocess.run([sys.executable, "-m", "haochaping", "shell", "-c", CONVERT_SCRIPT], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=600)
+        line = next((x for x in run.stdout.splitlines() if x.startswith("RESULT ")), None)
+        assert line, run.stderr[-3000:]
+        out = json.loads(line[len("RESULT "):])
+    finally:
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {scratch}"], capture_output=True)
+    assert out["relkind"] == "p"
+    # 2025-03-31 23:30 Beijing is 15:30 UTC: March's partition, by the Beijing month.
+    assert out["per_partition"] == {"evaluation_evaluation_p202501": 2, "evaluation_evaluation_p202502": 2,
+                                    "evaluation_evaluation_p202503": 2}
+    assert out["keys"] == 6 and out["record_keys"] == 6
+    assert out["evaluations"] and out["excluded"]
+    assert out["duplicate"] is True
+    assert out["new_id_after_old"]
+
+
+@pytest.mark.django_db
+def test_sqlite_keeps_plain_tables(org, item):
+    if connection.vendor == "postgresql":
+        needs_pg()  # the PostgreSQL side is the tests above
+        assert partitions.partitions(EVALUATIONS)
+        return
+    assert partitions.maintain().created == []
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        call_command("partitions")
+    ev = evaluation(factories.make_record(org, item), at=months_apart(40))
+    assert Evaluation.objects.filter(pk=ev.pk).exists()
