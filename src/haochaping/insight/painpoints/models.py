@@ -26,6 +26,9 @@ class PainPointAssignment(models.Model):
         verbose_name = _("差评问题分类")
         verbose_name_plural = verbose_name
 
+    def __str__(self) -> str:
+        return f"{self.evaluation_id}: {self.kind or '-'}"
+
 
 class PainPointKind(models.Model):
     """A problem kind a supervisor promoted from an emerging topic; added to the built-in taxonomy."""
