@@ -241,7 +241,7 @@ def analyse(reviews: Iterable[Review], period: Period, names: Names | None = Non
                            confidence=sum(r.confidence for r in members) / len(members)))
     rows.sort(key=lambda t: (-t.size, t.code))
     emerging = []
-    for cl in topics.find(unclassified.keys(), {c: len(rs) for c, rs in unclassified.items()}):
+    for cl in topics.find(unclassified.keys(), {c: len(rs) for c, rs in unclassified.items()}, min_size=MIN_EMERGING):
         members = [r for c in cl.comments for r in unclassified[c]]
         if len(members) >= MIN_EMERGING and cl.terms:
             emerging.append(_topic(members, cl.terms, names, len(reviews), months,
@@ -327,9 +327,9 @@ def bad_reviews_queryset(actor, period: Period, *, item_id=None, department_id=N
     if region_code:
         from haochaping.org.rules import region_prefix
 
-        qs = qs.filter(region_id__startswith=region_prefix(region_code))
+        qs = qs.filter(region__code__startswith=region_prefix(region_code))
     if filters is not None:
-        qs = qs.filter(filters._units({"region": "region_id", "department": "department_id", "agency": "agency_id",
+        qs = qs.filter(filters._units({"region": "region__code", "department": "department_id", "agency": "agency_id",
                                        "window": "window_id", "staff": "staff_id", "item": "item_id",
                                        "platform": "platform_id"}))
     return qs
