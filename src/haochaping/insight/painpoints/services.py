@@ -60,12 +60,16 @@ def assign_pending(limit: int = 5000) -> int:
         for eid, code in Evaluation.labels.through.objects.filter(evaluation_id__in=chunk).values_list(
                 "evaluation_id", "label_id"):
             labels.setdefault(eid, []).append(code)
-        assignments, vectors = clf.classify([c for _pk, c in rows], [tuple(labels.get(pk, ())) for pk, _c in rows],
-                                            label_texts)
+        # Comments repeat (and so do label choices): each distinct pair is classified once.
+        keys = [(" ".join(c.split()), tuple(sorted(labels.get(pk, ())))) for pk, c in rows]
+        distinct = list(dict.fromkeys(keys))
+        assignments, vectors = clf.classify([c for c, _l in distinct], [lab for _c, lab in distinct], label_texts)
+        at = {key: i for i, key in enumerate(distinct)}
         objs = [
-            PainPointAssignment(evaluation_id=pk, kind=a.code, confidence=a.confidence, version=version,
-                                vector=vectors[i].astype(np.float16).tobytes())
-            for i, ((pk, _c), a) in enumerate(zip(rows, assignments, strict=True))
+            PainPointAssignment(evaluation_id=pk, kind=assignments[at[key]].code,
+                                confidence=assignments[at[key]].confidence, version=version,
+                                vector=vectors[at[key]].astype(np.float16).tobytes())
+            for (pk, _c), key in zip(rows, keys, strict=True)
         ]
         with transaction.atomic():
             PainPointAssignment.objects.filter(evaluation_id__in=[o.evaluation_id for o in objs]).delete()

@@ -61,6 +61,11 @@ class Command(BaseCommand):
             cases = demo_cases.build(today, progress=progress)
         # The loader bulk-inserts evaluations past the receivers (and cases exclude some): count them now.
         rollups.rebuild(actor="demo")
+        # Pain points: classify the bad reviews now rather than at the worker's first run (demo comments repeat,
+        # so this is a few seconds).
+        from haochaping.insight.painpoints.services import assign_pending
+
+        assign_pending(limit=100_000)
         s.seconds = time.perf_counter() - started
         self._seal(verbosity)
         if verbosity < 1:
