@@ -30,7 +30,6 @@ def _rss_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sync", action="store_true", help="write the tune part to data/reference.tsv")
-    parser.add_argument("--repeat", type=int, default=3, help="passes over the held-out part for throughput")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haochaping.settings")
     os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
@@ -61,12 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     for k in r.kinds:
         print(f"{k.code:<12}{k.support:>4}{k.precision:>11.2f}{k.recall:>8.2f}")
     print(f"min precision {r.min_precision:.2f}  min recall {r.min_recall:.2f}")
-    texts = [c for _k, c in held] * args.repeat
+    # Throughput over the 300 distinct development comments, with the per-process memo of embeddings emptied first
+    # (a repeated comment costs nothing: that is not what is measured).
+    texts = [c for _k, c in tune_rows + held]
+    embedding._memo.clear()
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     clf.classify(texts)
-    elapsed = time.perf_counter() - t0
-    print(f"\nthroughput: {len(texts) / elapsed:.0f} comments/s ({len(texts)} comments, {elapsed:.2f} s, "
-          f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')})")
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    print(f"\nthroughput: {len(texts) / elapsed:.0f} comments/s wall clock, {len(texts) / cpu:.0f} per CPU-second "
+          f"({len(texts)} distinct comments, {elapsed:.2f} s, threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')})")
     print(f"memory: process RSS {rss0:.0f} MB before the model, {rss_model:.0f} MB with it and the prototypes "
           f"(+{rss_model - rss0:.0f} MB), {_rss_mb():.0f} MB after classifying")
     return 0

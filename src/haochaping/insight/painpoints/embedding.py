@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -28,8 +29,10 @@ BATCH = 64
 _SPACE = re.compile(r"\s+")
 # Keep letters/digits (any script), CJK and common punctuation; drop emoji, symbols and control characters.
 _DROP = re.compile(r"[^\w\s\u3000-\u303f\uff00-\uffef，。！？、；：“”‘’（）《》…—,.!?;:()'\"-]", re.UNICODE)
+MEMO = 10_000  # embeddings kept per process (1.5 kB each): comments repeat, across batches too
 _lock = threading.Lock()
 _model = None
+_memo: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
 def normalise(text: str | None) -> str:
@@ -67,12 +70,18 @@ def embed(texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
     model = _load()
-    out = []
     with _lock:  # the C engine keeps per-model scratch buffers
-        for i in range(0, len(texts), BATCH):
+        missing = list(dict.fromkeys(t for t in texts if t not in _memo))
+        for i in range(0, len(missing), BATCH):
             # e5's "query: " prefix on both sides: symmetric similarity.
-            out.append(np.asarray(model.query(texts[i:i + BATCH]), dtype=np.float32))
-    vectors = np.vstack(out)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return vectors / norms
+            chunk = np.asarray(model.query(missing[i:i + BATCH]), dtype=np.float32).reshape(-1, DIM)
+            norms = np.linalg.norm(chunk, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            for t, v in zip(missing[i:i + BATCH], chunk / norms, strict=True):
+                _memo[t] = v
+        vectors = np.vstack([_memo[t] for t in texts])
+        for t in texts:
+            _memo.move_to_end(t)
+        while len(_memo) > MEMO:
+            _memo.popitem(last=False)
+    return vectors
