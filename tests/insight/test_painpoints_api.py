@@ -154,3 +154,19 @@ def test_the_page_filters_by_region_and_shows_the_taxonomy(org, item, data):
     bad = client.get(reverse("insight:painpoints"), {"region": "12x"})
     assert bad.status_code == 200 and "地区代码应为6、9或12位数字" in bad.content.decode()
     assert "13912345678" not in page and "张三" not in page
+
+
+def test_a_neutral_review_reporting_a_problem_is_shown_beside_it_not_counted_in_it(org, item):
+    for c in QUEUE[:3]:
+        bad_review(org, item, comment=c)
+    neutral = bad_review(org, item, comment="总体还行，就是排队排了一个多小时", level=3)
+    bad_review(org, item, comment="挺好的，谢谢", level=3)  # no complaint: shown nowhere
+    bad_review(org, item, comment="排队排了两个小时", level=4)  # 满意: not read at all
+    assert services.assign_pending() == 5
+    root = User.objects.create(username="root", is_superuser=True)
+    result = pain_points(root, Period.last_months(1))
+    (queue,) = [t for t in result.kinds if t.code == "queue"]
+    assert result.reviews == 3 and queue.size == 3 and queue.neutral_ids == (neutral.pk,)
+    client = Client()
+    client.force_login(User.objects.create(username="s1", role=Role.SUPERVISOR, region=org.county))
+    assert "另有 1 条“基本满意”评价" in client.get(reverse("insight:painpoints")).content.decode()

@@ -85,6 +85,6 @@ def pain_points(request, query: Query[PainPointsQuery]):
             "code": t.code, "name": t.name, "emerging": t.emerging, "count": t.size, "share": round(t.share, 4),
             "confidence": round(t.confidence, 4), "terms": list(t.terms),
             "units": [{"id": u.key, "name": u.name, "count": u.count} for u in t.units],
-            "evaluation_ids": list(t.ids),
+            "evaluation_ids": list(t.ids), "neutral_evaluation_ids": list(t.neutral_ids),
         } for t in result.topics],
     }

@@ -129,7 +129,8 @@ class PainPointOut(Schema):
     confidence: float = Field(description="归类的平均置信度（0-1）；新出现的问题为0")
     terms: list[str] = Field(description="关键词（新出现的问题）")
     units: list[PainPointUnitOut] = Field(description="差评最集中的部门")
-    evaluation_ids: list[int] = Field(description="归入此问题的评价 id（可用 /api/v1/evaluations/{id} 核对）")
+    evaluation_ids: list[int] = Field(description="归入此问题的差评 id（可用 /api/v1/evaluations/{id} 核对）")
+    neutral_evaluation_ids: list[int] = Field(description="文字也反映此问题的“基本满意”评价 id（不计入 count）")
 
 
 class PainPointsOut(Schema):

@@ -31,6 +31,8 @@ from . import taxonomy, text, topics
 
 TOP_UNITS = 3  # items/units named per topic or label
 MIN_EMERGING = 5  # reviews an emerging topic needs (no topics from tiny samples)
+NEUTRAL_LEVEL = 3  # 基本满意: not a bad review, but its comment may still report a problem
+NEUTRAL_MIN_CONFIDENCE = 0.5  # a neutral review counts beside a problem only when its comment clearly is one
 TOP_GROUPS = 15  # rows of the per-item and per-unit label tables
 MAX_REVIEWS = 100_000  # newest bad reviews analysed at once; the page says when there were more
 CACHE_SECONDS = 300
@@ -110,6 +112,7 @@ class Topic:
     title: str = ""  # the kind's name
     confidence: float = 0.0  # mean confidence of the assignments
     ids: tuple[int, ...] = ()  # the evaluations assigned to it
+    neutral_ids: tuple[int, ...] = ()  # 基本满意 reviews whose comment reports the same problem (not in ``size``)
 
     @property
     def emerging(self) -> bool:
@@ -311,15 +314,17 @@ def _group_rows(reviews: list[Review], attr: str, group_names: dict, names: Name
 # --- loading from the database -------------------------------------------------------------------------------
 
 
-def bad_reviews_queryset(actor, period: Period, *, item_id=None, department_id=None, region_code=None, filters=None):
+def bad_reviews_queryset(actor, period: Period, *, item_id=None, department_id=None, region_code=None, filters=None,
+                         neutral: bool = False):
     """The countable bad reviews ``actor`` may see in ``period`` (and of one item / unit / region, if given;
-    ``filters``: an insight StatsFilter of the API's codes)."""
+    ``filters``: an insight StatsFilter of the API's codes). ``neutral``: the 基本满意 reviews instead."""
     from haochaping.evaluation.models import Evaluation
 
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(period.start, time.min), tz)
     end = timezone.make_aware(datetime.combine(period.end + timedelta(days=1), time.min), tz)
-    qs = scope(Evaluation.objects.countable().filter(is_bad=True, created_at__gte=start, created_at__lt=end), actor)
+    which = {"level": NEUTRAL_LEVEL} if neutral else {"is_bad": True}
+    qs = scope(Evaluation.objects.countable().filter(**which, created_at__gte=start, created_at__lt=end), actor)
     if item_id:
         qs = qs.filter(item_id=item_id)
     if department_id:
@@ -376,18 +381,43 @@ def pain_points(actor, period: Period, *, item_id=None, department_id=None, regi
     qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id, region_code=region_code,
                               filters=filters)
     fingerprint = qs.aggregate(n=Count("pk"), last=Max("pk"), classified=Max("pain_point__assigned_at"))
+    neutral_qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id,
+                                      region_code=region_code, filters=filters, neutral=True).filter(
+        pain_point__confidence__gte=NEUTRAL_MIN_CONFIDENCE).exclude(pain_point__kind="").exclude(comment="")
+    neutral_print = neutral_qs.aggregate(n=Count("pk"), classified=Max("pain_point__assigned_at"))
     v = visibility_for(actor)
     raw = repr((v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, item_id,
-                department_id, region_code, filters, fingerprint["n"], fingerprint["last"], fingerprint["classified"], topics.VERSION))
+                department_id, region_code, filters, fingerprint["n"], fingerprint["last"], fingerprint["classified"], neutral_print["n"],
+                neutral_print["classified"], topics.VERSION))
     key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
     result = cache.get(key)
     if result is None:
         from .services import promoted_kinds
 
         reviews, names, truncated = load_reviews(qs)
-        result = analyse(reviews, period, names, truncated=truncated, kind_names=taxonomy.names(promoted_kinds()))
+        extra = promoted_kinds()
+        result = analyse(reviews, period, names, truncated=truncated, kind_names=taxonomy.names(extra))
+        result = _with_neutral(result, neutral_qs, services_version(extra))
         cache.set(key, result, CACHE_SECONDS)
     return result
+
+
+def services_version(extra) -> str:
+    from .services import current_version
+
+    return current_version(extra)
+
+
+def _with_neutral(result: PainPoints, neutral_qs, version: str) -> PainPoints:
+    """``result`` with, beside each problem, the 基本满意 reviews whose comment reports it (not counted in it)."""
+    per_kind: dict[str, list[int]] = defaultdict(list)
+    rows = neutral_qs.filter(pain_point__version=version).order_by("pk").values_list("pk", "pain_point__kind")
+    for pk, kind in rows[:MAX_REVIEWS]:
+        per_kind[kind].append(pk)
+    if not per_kind:
+        return result
+    topics_ = tuple(replace(t, neutral_ids=tuple(per_kind.get(t.code, ()))) if t.code else t for t in result.topics)
+    return replace(result, topics=topics_)
 
 
 def filter_choices(actor, period: Period, limit: int = 300) -> tuple[list[Named], list[Named]]:

@@ -34,10 +34,15 @@ def current_version(extra: tuple[Kind, ...]) -> str:
 
 
 def pending(version: str):
-    """Countable bad reviews with a comment and no assignment of ``version``."""
+    """Countable bad and 基本满意 reviews with a comment and no assignment of ``version`` (a 基本满意 comment may
+    still report a problem: the pages show those beside the problem's bad reviews)."""
+    from django.db.models import Q
+
     from haochaping.evaluation.models import Evaluation
 
-    return (Evaluation.objects.countable().filter(is_bad=True).exclude(comment="")
+    from . import NEUTRAL_LEVEL
+
+    return (Evaluation.objects.countable().filter(Q(is_bad=True) | Q(level=NEUTRAL_LEVEL)).exclude(comment="")
             .exclude(pain_point__version=version))
 
 
