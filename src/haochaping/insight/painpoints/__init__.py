@@ -28,10 +28,10 @@ from django.utils.translation import gettext as _
 from haochaping.core.scoping import scope, visibility_for
 
 from . import taxonomy, text, topics
+from .taxonomy import NEUTRAL_LEVEL
 
 TOP_UNITS = 3  # items/units named per topic or label
 MIN_EMERGING = 5  # reviews an emerging topic needs (no topics from tiny samples)
-NEUTRAL_LEVEL = 3  # 基本满意: not a bad review, but its comment may still report a problem
 NEUTRAL_MIN_CONFIDENCE = 0.5  # a neutral review counts beside a problem only when its comment clearly is one
 TOP_GROUPS = 15  # rows of the per-item and per-unit label tables
 MAX_REVIEWS = 100_000  # newest bad reviews analysed at once; the page says when there were more

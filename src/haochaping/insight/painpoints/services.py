@@ -14,7 +14,7 @@ from haochaping.core.problems import invalid
 
 from . import classify
 from .models import PainPointAssignment, PainPointKind
-from .taxonomy import BY_CODE, Kind
+from .taxonomy import BY_CODE, NEUTRAL_LEVEL, Kind
 
 BATCH = 200
 MAX_EXAMPLES = 20
@@ -39,8 +39,6 @@ def pending(version: str):
     from django.db.models import Q
 
     from haochaping.evaluation.models import Evaluation
-
-    from . import NEUTRAL_LEVEL
 
     return (Evaluation.objects.countable().filter(Q(is_bad=True) | Q(level=NEUTRAL_LEVEL)).exclude(comment="")
             .exclude(pain_point__version=version))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 UNCLASSIFIED = ""  # the code of a comment that fits no kind well enough
+NEUTRAL_LEVEL = 3  # 基本满意: not a bad review, but its comment may still report a problem
 
 
 @dataclass(frozen=True)
