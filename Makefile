@@ -11,7 +11,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haochaping_bench
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run serve migrate demo test test-pg test-browser test-dates date-deps browser-deps bench bench-large bench-import bench-rebuild lint docs messages clean mutation
+.PHONY: install run serve migrate demo test test-pg test-browser test-dates date-deps browser-deps bench bench-large bench-import bench-rebuild bench-painpoints lint docs messages clean mutation
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ bench: install
 	$(BIN)/python bench/stats.py --database-url $(BENCH_DATABASE_URL) $(BENCH_STATS_ARGS)
 	$(BIN)/python bench/log.py --database-url $(BENCH_DATABASE_URL) $(BENCH_LOG_ARGS)
 	$(BIN)/python bench/fraud.py --database-url $(BENCH_DATABASE_URL) $(BENCH_FRAUD_ARGS)
+	$(BIN)/python bench/painpoints.py $(BENCH_PAINPOINTS_ARGS)
+
+# Pain-point classifier alone: held-out purity, NMI, per-kind precision/recall, throughput, memory (no database).
+bench-painpoints: install
+	$(BIN)/python bench/painpoints.py $(BENCH_PAINPOINTS_ARGS)
 
 # Dashboards at 10^7 evaluations (issue 14 item 2): the stats API and the dashboard pages (signed-in supervisor, real
 # HTTP through `haochaping serve`) at 10^5 and 10^7 evaluations in one run. About 1.5 h of copying and rebuilding on

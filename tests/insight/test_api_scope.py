@@ -1,4 +1,4 @@
-"""The aggregate routes (/api/v1/stats, /stats/rankings, /stats/coverage) against the scope matrix's world: every
+"""The aggregate routes (/api/v1/stats, /stats/rankings, /stats/coverage, /stats/painpoints) against the scope matrix's world: every
 key and person sees figures of exactly the evaluations and 办件 in their scope; filters narrow, never widen.
 (tests/scope/test_api_matrix.py lists these routes as aggregates scoped here.)"""
 
@@ -39,6 +39,11 @@ def test_every_caller_gets_figures_of_exactly_their_scope(live_server, world, se
             assert listed == {ev.staff.staff_no for ev in evaluations if ev.staff_id}, actor
             cov = http.get("/api/v1/stats/coverage", params={"of": "item"}).json()
             assert cov["active"] == len({ev.item_id for ev in evaluations}), actor
+            # Pain points: the bad reviews in scope, and only their ids.
+            pains = http.get("/api/v1/stats/painpoints").json()
+            bad = {ev.pk for ev in evaluations if ev.is_bad}
+            assert pains["reviews"] == len(bad), actor
+            assert {i for p in pains["problems"] for i in p["evaluation_ids"]} <= bad, actor
 
 
 def test_filters_naming_another_county_give_nothing(live_server, world):
@@ -50,3 +55,5 @@ def test_filters_naming_another_county_give_nothing(live_server, world):
             body = http.get("/api/v1/stats", params={**params, "group_by": "department"}).json()
             assert (body["total"]["total"], body["total"]["completed"], body["groups"]) == (0, 0, []), params
             assert http.get("/api/v1/stats/coverage", params={**params, "of": "window"}).json()["active"] == 0
+            pains = http.get("/api/v1/stats/painpoints", params=params).json()
+            assert (pains["reviews"], pains["problems"]) == (0, []), params

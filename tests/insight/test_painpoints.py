@@ -17,7 +17,7 @@ from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
 from haochaping.evaluation.models import EvaluationExclusion
 from haochaping.insight import painpoints
-from haochaping.insight.painpoints import Names, Period, Review, analyse, text, topics
+from haochaping.insight.painpoints import Names, Period, Review, analyse, services, text, topics
 from tests import factories
 
 from .painpoints_fixtures import THEMES, bad_review, theme_reviews
@@ -137,9 +137,13 @@ def test_labels_are_counted_per_item_and_unit_even_without_comments():
 
 def test_small_and_empty_inputs():
     assert analyse([], PERIOD).topics == ()
-    (one,) = analyse([Review(1, "系统卡顿", (), 1, 1, "2026-01")], PERIOD).topics
-    assert one.size == 1 and one.terms[0] in ("系统卡顿", "系统", "卡顿")
-    assert analyse([Review(1, "的了吗", (), 1, 1, "2026-01")], PERIOD).commented == 0
+    # One unclassified comment is no topic (no topics from tiny samples); five alike are an emerging topic.
+    assert analyse([Review(1, "系统卡顿", (), 1, 1, "2026-01")], PERIOD).topics == ()
+    (one,) = analyse([Review(i, "系统卡顿", (), 1, 1, "2026-01") for i in range(1, 6)], PERIOD).topics
+    assert one.size == 5 and one.emerging and one.terms[0] in ("系统卡顿", "系统", "卡顿")
+    # A classified comment counts under its kind, however few.
+    (kind,) = analyse([Review(1, "系统卡顿", (), 1, 1, "2026-01", "online", 0.9)], PERIOD).topics
+    assert (kind.code, kind.name, kind.size, kind.ids) == ("online", "系统故障、网上办不了", 1, (1,))
 
 
 def test_the_number_of_topics_is_bounded():
@@ -162,6 +166,7 @@ def two_units(org, item):
     other = factories.department(org.county, "历下区人社局")
     mine = [bad_review(org, item, comment=c, labels=["109"]) for c in THEMES["queue"]]
     theirs = [bad_review(org, item, comment=c, department=other) for c in THEMES["system"]]
+    services.assign_pending()  # the worker's periodic task
     return other, mine, theirs
 
 
@@ -192,12 +197,14 @@ def test_only_countable_bad_reviews_of_the_period_are_analysed(org, item):
     counted = bad_review(org, item, comment="窗口排队时间太长")
     bad_review(org, item, comment="态度很好", level=5)
     bad_review(org, item, comment="系统默认差评", channel="system_default")
-    old = bad_review(org, item, comment="很久以前的差评", when=timezone.now() - timedelta(days=400))
+    old = bad_review(org, item, comment="去年排了三个小时的队", when=timezone.now() - timedelta(days=400))
     excluded = bad_review(org, item, comment="恶意差评内容")
     EvaluationExclusion.objects.create(evaluation=excluded, reason="malicious", source="case:1", at=timezone.now())
     superuser = User.objects.create(username="root", is_superuser=True)
+    assert painpoints.pain_points(superuser, Period.last_months(1)).pending == 1  # the worker has not run yet
+    assert services.assign_pending() == 2  # the counted one and the old one; never the excluded or the good
     result = painpoints.pain_points(superuser, Period.last_months(1))
-    assert result.reviews == 1 and _comments(result) == {counted.comment}
+    assert result.reviews == 1 and result.pending == 0 and _comments(result) == {counted.comment}
     wide = painpoints.pain_points(superuser, Period(timezone.localdate() - timedelta(days=500), timezone.localdate()))
     assert wide.reviews == 2 and old.comment in _comments(wide)
 

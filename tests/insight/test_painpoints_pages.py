@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
+from haochaping.insight.painpoints import services
 from haochaping.rectification.models import RectificationCase
 from tests import factories
 
@@ -45,6 +46,7 @@ def reviews(org, item):
                           phone="13600007777"))
     # A contact typed into the comment itself.
     out.append(bad_review(org, item, comment="工作人员态度差，有事请打13512340000", name="独孤求败"))
+    services.assign_pending()  # the worker's periodic task
     return other, out
 
 

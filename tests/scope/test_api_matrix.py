@@ -33,7 +33,7 @@ PUBLIC = {"/api/v1/labels", "/api/v1/levels", "/api/v1/evaluations/receipt/{code
 # region (tests/exchange/test_upper_node.py: counts and reports of another region are not served).
 NODE_ONLY = {"/api/v1/exchange/counts", "/api/v1/exchange/reports", "/api/v1/exchange/reports/{report_id}/pdf"}
 # Figures over many rows (no row identifiers to list or look up): scoped per caller in tests/insight/test_api_scope.py.
-AGGREGATE = {"/api/v1/stats", "/api/v1/stats/rankings", "/api/v1/stats/coverage"}
+AGGREGATE = {"/api/v1/stats", "/api/v1/stats/rankings", "/api/v1/stats/coverage", "/api/v1/stats/painpoints"}
 
 
 @dataclass(frozen=True)

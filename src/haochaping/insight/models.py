@@ -328,3 +328,6 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+from .painpoints.models import PainPointAssignment, PainPointKind  # noqa: E402,F401  (pain points, R5.1)

@@ -21,3 +21,13 @@ def generate_period_reports() -> int:
     from .reports.services import generate_due_reports
 
     return generate_due_reports()
+
+
+@periodic(every=timedelta(minutes=15))
+@task()
+def assign_pain_points() -> int:
+    """Classify the bad reviews not classified yet into pain-point kinds (R5.1); returns how many. The pages and
+    the API read the stored assignments, so they never run the model."""
+    from .painpoints.services import assign_pending
+
+    return assign_pending()

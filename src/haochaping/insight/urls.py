@@ -16,6 +16,7 @@ urlpatterns = [
     path("mine/", mine.mine, name="mine"),
     path("painpoints/", painpoints.painpoints, name="painpoints"),
     path("painpoints/focus-issues/", painpoints.focus_issue, name="focus_issue"),
+    path("painpoints/kinds/", painpoints.promote_kind, name="promote_kind"),
 ]
 
 report_urls = ([

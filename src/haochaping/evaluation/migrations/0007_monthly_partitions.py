@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         ("rectification", "0004_reply_link"),
         ("exchange", "0001_initial"),
         ("supervision", "0005_survey_and_sampling_indicators"),
-        ("insight", "0005_region_day_mix"),
+        ("insight", "0007_pain_point_assigned_at_index"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop, elidable=False)]

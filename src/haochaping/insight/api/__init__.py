@@ -10,8 +10,17 @@ from ninja import Query, Router
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import readers
 
-from .. import metrics
-from .schemas import CoverageOut, CoverageQuery, RankingQuery, RankingsOut, StatsOut, StatsQuery
+from .. import metrics, painpoints
+from .schemas import (
+    CoverageOut,
+    CoverageQuery,
+    PainPointsOut,
+    PainPointsQuery,
+    RankingQuery,
+    RankingsOut,
+    StatsOut,
+    StatsQuery,
+)
 
 router = Router(tags=["统计"])
 
@@ -51,3 +60,31 @@ def coverage(request, query: Query[CoverageQuery]):
     result = metrics.coverage(request.auth, query.to_filter(), of=query.of)
     return {"of": result.of, "active": result.active, "evaluated": result.evaluated, "rate": result.rate,
             "missing": [{"key": k, "name": n} for k, n in result.missing]}
+
+
+@router.get(
+    "/painpoints", response=PainPointsOut, auth=_READERS, by_alias=True, summary="差评痛点",
+    description="期间内差评归入的问题类型（docs/painpoints.md）及新出现的问题，每个问题附归入的评价 id，"
+    "便于外部核对归类。只含调用者范围内计入统计的差评；归类由后台任务完成，尚未归类的计入 pending。",
+)
+def pain_points(request, query: Query[PainPointsQuery]):
+    stats_filter = query.to_filter()
+    default = painpoints.Period.last_months(6)
+    start = query.date_from or (default.start if not query.date_to else painpoints.Period.last_months(6, query.date_to).start)
+    end = query.date_to or default.end
+    if (end - start).days > 731:
+        from haochaping.core.problems import invalid
+
+        raise invalid("一次最多查询两年的差评，请缩短时间范围", "to")
+    period = painpoints.Period(start, end)
+    result = painpoints.pain_points(request.auth, period, filters=stats_filter)
+    return {
+        "from": period.start, "to": period.end, "reviews": result.reviews, "pending": result.pending,
+        "unclassified": result.unclassified,
+        "problems": [{
+            "code": t.code, "name": t.name, "emerging": t.emerging, "count": t.size, "share": round(t.share, 4),
+            "confidence": round(t.confidence, 4), "terms": list(t.terms),
+            "units": [{"id": u.key, "name": u.name, "count": u.count} for u in t.units],
+            "evaluation_ids": list(t.ids), "neutral_evaluation_ids": list(t.neutral_ids),
+        } for t in result.topics],
+    }

@@ -108,3 +108,35 @@ class CoverageOut(Schema):
     evaluated: int = Field(description="其中期间内有评价（系统默认评价不算）的对象数")
     rate: float | None = Field(description="覆盖率 = evaluated ÷ active")
     missing: list[MissingOut] = Field(description="有办结办件但零评价的对象")
+
+
+class PainPointsQuery(StatsFilters):
+    """Bad reviews of [from, to] (default: the current month and the five before it), in the caller's scope."""
+
+
+class PainPointUnitOut(Schema):
+    id: int
+    name: str
+    count: int = Field(description="该部门被归入此问题的差评数")
+
+
+class PainPointOut(Schema):
+    code: str = Field(description="问题类型代码（见 docs/painpoints.md）；新出现的问题为空")
+    name: str = Field(description="问题类型名称；新出现的问题为其关键词")
+    emerging: bool = Field(description="是否为尚未归入问题分类的新出现问题")
+    count: int = Field(description="归入此问题的差评数")
+    share: float = Field(description="占期间内全部差评的比例")
+    confidence: float = Field(description="归类的平均置信度（0-1）；新出现的问题为0")
+    terms: list[str] = Field(description="关键词（新出现的问题）")
+    units: list[PainPointUnitOut] = Field(description="差评最集中的部门")
+    evaluation_ids: list[int] = Field(description="归入此问题的差评 id（可用 /api/v1/evaluations/{id} 核对）")
+    neutral_evaluation_ids: list[int] = Field(description="文字也反映此问题的“基本满意”评价 id（不计入 count）")
+
+
+class PainPointsOut(Schema):
+    date_from: date = Field(alias="from")
+    date_to: date = Field(alias="to")
+    reviews: int = Field(description="期间内的差评数")
+    pending: int = Field(description="有文字评价、尚待后台归类的差评数")
+    unclassified: int = Field(description="已归类但不属于任何问题类型的差评数")
+    problems: list[PainPointOut]

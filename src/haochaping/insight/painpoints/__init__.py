@@ -3,8 +3,9 @@
 Two views of the same bad reviews (``Evaluation.objects.countable().filter(is_bad=True)`` in the actor's scope
 and the period):
 
-- topics: comments are cut into words (:mod:`.text`), weighted by TF-IDF and grouped by k-means
-  (:mod:`.topics`); each topic is named by its top terms and the bad-review labels most often chosen with it;
+- problems: each comment's kind from the taxonomy (:mod:`.taxonomy`), assigned with a confidence by the worker
+  (:mod:`.classify`, stored in :class:`.models.PainPointAssignment`); comments that fit no kind are grouped into
+  emerging topics (:mod:`.topics`, named by jieba key phrases), only when a topic has ``MIN_EMERGING`` reviews;
 - labels: counts of each bad-review label per item and per unit, which works when nobody wrote a comment.
 
 The analysis (:func:`analyse`) is pure and deterministic: the same reviews, in any order, give the same result.
@@ -26,9 +27,12 @@ from django.utils.translation import gettext as _
 
 from haochaping.core.scoping import scope, visibility_for
 
-from . import text, topics
+from . import taxonomy, text, topics
+from .taxonomy import NEUTRAL_LEVEL
 
 TOP_UNITS = 3  # items/units named per topic or label
+MIN_EMERGING = 5  # reviews an emerging topic needs (no topics from tiny samples)
+NEUTRAL_MIN_CONFIDENCE = 0.5  # a neutral review counts beside a problem only when its comment clearly is one
 TOP_GROUPS = 15  # rows of the per-item and per-unit label tables
 MAX_REVIEWS = 100_000  # newest bad reviews analysed at once; the page says when there were more
 CACHE_SECONDS = 300
@@ -44,6 +48,8 @@ class Review:
     item_id: int
     department_id: int
     month: str  # "2026-03", local time
+    kind: str | None = ""  # pain-point kind code; "" unclassified; None not classified yet (the worker has not run)
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,24 @@ class Topic:
     units: tuple[Named, ...]
     examples: tuple[str, ...]
     trend: tuple[MonthCount, ...]
+    code: str = ""  # the kind's code; "" for an emerging topic
+    title: str = ""  # the kind's name
+    confidence: float = 0.0  # mean confidence of the assignments
+    ids: tuple[int, ...] = ()  # the evaluations assigned to it
+    neutral_ids: tuple[int, ...] = ()  # 基本满意 reviews whose comment reports the same problem (not in ``size``)
+
+    @property
+    def emerging(self) -> bool:
+        return not self.code
+
+    @property
+    def suggested_code(self) -> str:
+        """A code to start from when promoting an emerging topic (the supervisor may change it)."""
+        return f"new-{self.number}"
 
     @property
     def name(self) -> str:
-        return "、".join(self.terms[:3])
+        return self.title or "、".join(self.terms[:3])
 
     @property
     def percent(self) -> str:
@@ -114,7 +134,7 @@ class Topic:
     def summary(self, period: Period) -> str:
         """A starting text for the 集中问题 a supervisor may open from this topic (no comment is quoted)."""
         labels = "、".join(n.name for n in self.labels[:2])
-        text_ = _("差评集中反映“%(terms)s”问题") % {"terms": "、".join(self.terms[:4])}
+        text_ = _("差评集中反映“%(terms)s”问题") % {"terms": self.title or "、".join(self.terms[:4])}
         if labels:
             text_ += _("（常选标签：%(labels)s）") % {"labels": labels}
         return text_ + _("，%(period)s共%(n)d条差评，请牵头整改。") % {"period": period.label(), "n": self.size}
@@ -159,6 +179,16 @@ class PainPoints:
     units: tuple[GroupRow, ...]
     trend: tuple[MonthCount, ...]
     truncated: bool = False
+    pending: int = 0  # bad reviews with a comment the worker has not classified yet
+    unclassified: int = 0  # classified reviews that fit no kind
+
+    @property
+    def kinds(self) -> tuple[Topic, ...]:
+        return tuple(t for t in self.topics if not t.emerging)
+
+    @property
+    def emerging(self) -> tuple[Topic, ...]:
+        return tuple(t for t in self.topics if t.emerging)
 
     @property
     def trend_max(self) -> int:
@@ -186,38 +216,61 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def analyse(reviews: Iterable[Review], period: Period, names: Names | None = None, *, truncated: bool = False) -> PainPoints:
-    """Topics and label counts of ``reviews`` (bad reviews of ``period``)."""
+def analyse(reviews: Iterable[Review], period: Period, names: Names | None = None, *, truncated: bool = False,
+            kind_names: dict[str, str] | None = None) -> PainPoints:
+    """Problems, emerging topics and label counts of ``reviews`` (bad reviews of ``period``)."""
     names = names or Names()
+    kind_names = kind_names if kind_names is not None else taxonomy.names()
     reviews = sorted(reviews, key=lambda r: r.id)
     months = period.months()
-    by_comment: dict[str, list[Review]] = defaultdict(list)
+    by_kind: dict[str, list[Review]] = defaultdict(list)
+    unclassified: dict[str, list[Review]] = defaultdict(list)
+    pending = 0
     for r in reviews:
         comment = " ".join((r.comment or "").split())
-        if comment:
-            by_comment[comment].append(r)
-    found = topics.find(by_comment.keys(), {c: len(rs) for c, rs in by_comment.items()})
-    commented = sum(len(by_comment[c]) for cl in found for c in cl.comments)
-    topic_rows = []
-    for cl in found:
-        members = [r for c in cl.comments for r in by_comment[c]]
-        topic_rows.append(Topic(
-            number=0, terms=cl.terms,
-            labels=_top(Counter(code for r in members for code in r.labels), names.labels),
-            size=len(members), share=_share(len(members), commented),
-            items=_top(Counter(r.item_id for r in members), names.items),
-            units=_top(Counter(r.department_id for r in members), names.units),
-            examples=tuple(text.redact(c) for c in cl.examples),
-            trend=_trend(Counter(r.month for r in members), months),
-        ))
-    topic_rows.sort(key=lambda t: (-t.size, t.terms))
-    numbered = tuple(replace(t, number=i) for i, t in enumerate(topic_rows, start=1))
+        if not comment:
+            continue
+        if r.kind is None:
+            pending += 1
+        elif r.kind in kind_names:
+            by_kind[r.kind].append(r)
+        else:
+            unclassified[comment].append(r)
+    rows = []
+    for code, members in by_kind.items():
+        best = sorted(members, key=lambda r: (-r.confidence, r.id))
+        examples = tuple(dict.fromkeys(text.redact(" ".join(r.comment.split())) for r in best))[:topics.EXAMPLES]
+        rows.append(_topic(members, (), names, len(reviews), months, examples, code=code, title=kind_names[code],
+                           confidence=sum(r.confidence for r in members) / len(members)))
+    rows.sort(key=lambda t: (-t.size, t.code))
+    emerging = []
+    for cl in topics.find(unclassified.keys(), {c: len(rs) for c, rs in unclassified.items()}, min_size=MIN_EMERGING):
+        members = [r for c in cl.comments for r in unclassified[c]]
+        if len(members) >= MIN_EMERGING and cl.terms:
+            emerging.append(_topic(members, cl.terms, names, len(reviews), months,
+                                   tuple(text.redact(c) for c in cl.examples)))
+    emerging.sort(key=lambda t: (-t.size, t.terms))
+    numbered = tuple(replace(t, number=i) for i, t in enumerate([*rows, *emerging], start=1))
     return PainPoints(
-        period=period, months=tuple(months), reviews=len(reviews), commented=commented,
+        period=period, months=tuple(months), reviews=len(reviews),
+        commented=sum(len(v) for v in by_kind.values()) + sum(len(v) for v in unclassified.values()),
         unlabelled=sum(1 for r in reviews if not r.labels), topics=numbered,
         labels=_label_rows(reviews, months, names), items=_group_rows(reviews, "item_id", names.items, names, months),
         units=_group_rows(reviews, "department_id", names.units, names, months),
-        trend=_trend(Counter(r.month for r in reviews), months), truncated=truncated,
+        trend=_trend(Counter(r.month for r in reviews), months), truncated=truncated, pending=pending,
+        unclassified=sum(len(v) for v in unclassified.values()),
+    )
+
+
+def _topic(members: list[Review], terms: tuple[str, ...], names: Names, total: int, months: list[str],
+           examples: tuple[str, ...], **kind) -> Topic:
+    return Topic(
+        number=0, terms=terms, labels=_top(Counter(code for r in members for code in r.labels), names.labels),
+        size=len(members), share=_share(len(members), total),
+        items=_top(Counter(r.item_id for r in members), names.items),
+        units=_top(Counter(r.department_id for r in members), names.units),
+        examples=examples, trend=_trend(Counter(r.month for r in members), months),
+        ids=tuple(sorted(r.id for r in members)), **kind,
     )
 
 
@@ -261,18 +314,29 @@ def _group_rows(reviews: list[Review], attr: str, group_names: dict, names: Name
 # --- loading from the database -------------------------------------------------------------------------------
 
 
-def bad_reviews_queryset(actor, period: Period, *, item_id=None, department_id=None):
-    """The countable bad reviews ``actor`` may see in ``period`` (and of one item / unit, if given)."""
+def bad_reviews_queryset(actor, period: Period, *, item_id=None, department_id=None, region_code=None, filters=None,
+                         neutral: bool = False):
+    """The countable bad reviews ``actor`` may see in ``period`` (and of one item / unit / region, if given;
+    ``filters``: an insight StatsFilter of the API's codes). ``neutral``: the 基本满意 reviews instead."""
     from haochaping.evaluation.models import Evaluation
 
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(period.start, time.min), tz)
     end = timezone.make_aware(datetime.combine(period.end + timedelta(days=1), time.min), tz)
-    qs = scope(Evaluation.objects.countable().filter(is_bad=True, created_at__gte=start, created_at__lt=end), actor)
+    which = {"level": NEUTRAL_LEVEL} if neutral else {"is_bad": True}
+    qs = scope(Evaluation.objects.countable().filter(**which, created_at__gte=start, created_at__lt=end), actor)
     if item_id:
         qs = qs.filter(item_id=item_id)
     if department_id:
         qs = qs.filter(department_id=department_id)
+    if region_code:
+        from haochaping.org.rules import region_prefix
+
+        qs = qs.filter(region__code__startswith=region_prefix(region_code))
+    if filters is not None:
+        qs = qs.filter(filters._units({"region": "region__code", "department": "department_id", "agency": "agency_id",
+                                       "window": "window_id", "staff": "staff_id", "item": "item_id",
+                                       "platform": "platform_id"}))
     return qs
 
 
@@ -283,7 +347,12 @@ def load_reviews(qs, limit: int = MAX_REVIEWS) -> tuple[list[Review], Names, boo
     from haochaping.evaluation.models import Evaluation, Label
     from haochaping.org.models import Department
 
-    rows = list(qs.order_by("-created_at", "-pk").values_list("pk", "comment", "item_id", "department_id", "created_at")[:limit + 1])
+    from .services import current_version, promoted_kinds
+
+    version = current_version(promoted_kinds())
+    rows = list(qs.order_by("-created_at", "-pk").values_list(
+        "pk", "comment", "item_id", "department_id", "created_at", "pain_point__kind", "pain_point__confidence",
+        "pain_point__version")[:limit + 1])
     truncated = len(rows) > limit
     rows = rows[:limit]
     wanted = {r[0] for r in rows}
@@ -294,8 +363,9 @@ def load_reviews(qs, limit: int = MAX_REVIEWS) -> tuple[list[Review], Names, boo
             labels[evaluation_id].append(code)
     tz = timezone.get_current_timezone()
     reviews = [
-        Review(pk, comment, tuple(sorted(labels.get(pk, ()))), item_id, dept_id, created_at.astimezone(tz).strftime("%Y-%m"))
-        for pk, comment, item_id, dept_id, created_at in rows
+        Review(pk, comment, tuple(sorted(labels.get(pk, ()))), item_id, dept_id, created_at.astimezone(tz).strftime("%Y-%m"),
+               kind if v == version else None, confidence or 0.0)
+        for pk, comment, item_id, dept_id, created_at, kind, confidence, v in rows
     ]
     names = Names(
         items=dict(ServiceItem.objects.filter(pk__in={r.item_id for r in reviews}).values_list("pk", "name")),
@@ -305,39 +375,71 @@ def load_reviews(qs, limit: int = MAX_REVIEWS) -> tuple[list[Review], Names, boo
     return reviews, names, truncated
 
 
-def pain_points(actor, period: Period, *, item_id=None, department_id=None) -> PainPoints:
-    """The pain points ``actor`` may see. Cached for a few minutes per scope and filter; any new or excluded bad
-    review changes the key."""
-    qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id)
+def pain_points(actor, period: Period, *, item_id=None, department_id=None, region_code=None, filters=None) -> PainPoints:
+    """The pain points ``actor`` may see. Cached for a few minutes per scope and filter; any new, excluded or
+    newly classified bad review changes the key (:func:`fingerprint`)."""
+    qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id, region_code=region_code,
+                              filters=filters)
+    neutral_qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id,
+                                      region_code=region_code, filters=filters, neutral=True).filter(
+        pain_point__confidence__gte=NEUTRAL_MIN_CONFIDENCE).exclude(pain_point__kind="").exclude(comment="")
     v = visibility_for(actor)
     raw = repr((v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, item_id,
-                department_id, fingerprint(actor, period, qs, item_id=item_id, department_id=department_id),
+                department_id, region_code, filters,
+                fingerprint(actor, period, qs, item_id=item_id, department_id=department_id,
+                            narrowed=bool(region_code or filters)),
                 topics.VERSION))
     key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
     result = cache.get(key)
     if result is None:
+        from .services import promoted_kinds
+
         reviews, names, truncated = load_reviews(qs)
-        result = analyse(reviews, period, names, truncated=truncated)
+        extra = promoted_kinds()
+        result = analyse(reviews, period, names, truncated=truncated, kind_names=taxonomy.names(extra))
+        result = _with_neutral(result, neutral_qs, services_version(extra))
         cache.set(key, result, CACHE_SECONDS)
     return result
 
 
-def fingerprint(actor, period: Period, qs, *, item_id=None, department_id=None) -> tuple:
-    """What changes whenever a bad review of ``qs`` is written or excluded. For callers who see whole regions, from
-    the counters (issue 14: no request reads the 差评 to find out): (valid 差评, excluded 差评) of the period —
-    a new 差评 raises the first, an exclusion moves one to the second, and neither is ever undone. Others (their
-    scope may include evaluations routed to them, which the counters count elsewhere): count and last id of qs."""
+def fingerprint(actor, period: Period, qs, *, item_id=None, department_id=None, narrowed: bool = False) -> tuple:
+    """What changes whenever a bad review of ``qs`` is written, excluded or (re)classified. For callers who see whole
+    regions, from the counters (issue 14: no request reads the 差评 to find out): (valid 差评, excluded 差评) of the
+    period — a new 差评 raises the first, an exclusion moves one to the second, and neither is ever undone. Others
+    (their scope may include evaluations routed to them, which the counters count elsewhere) and filters the counters
+    do not have: count and last id of qs. Either way the newest classification anywhere (one indexed read), since
+    the worker classifies after the write and a promoted kind reclassifies everything."""
     from .. import metrics
+    from .models import PainPointAssignment
 
+    classified = PainPointAssignment.objects.aggregate(last=Max("assigned_at"))["last"]
     v = visibility_for(actor)
-    if v.everything or v.region_prefix:
+    if (v.everything or v.region_prefix) and not narrowed:
         flt = metrics.StatsFilter(
             date_from=period.start, date_to=period.end, items=frozenset({int(item_id)}) if item_id else None,
             departments=frozenset({int(department_id)}) if department_id else None)
         tally = metrics.figures(actor, flt).total.tally
-        return ("counters", tally.bad, tally.excluded_bad)
+        return ("counters", tally.bad, tally.excluded_bad, classified)
     found = qs.aggregate(n=Count("pk"), last=Max("pk"))
-    return ("rows", found["n"], found["last"])
+    return ("rows", found["n"], found["last"], classified)
+
+
+def services_version(extra) -> str:
+    from .services import current_version
+
+    return current_version(extra)
+
+
+def _with_neutral(result: PainPoints, neutral_qs, version: str) -> PainPoints:
+    """``result`` with, beside each problem, the 基本满意 reviews whose comment reports it (not counted in it)."""
+    per_kind: dict[str, list[int]] = defaultdict(list)
+    rows = neutral_qs.filter(pain_point__version=version).order_by("pk").values_list("pk", "pain_point__kind")
+    for pk, kind in rows[:MAX_REVIEWS]:
+        per_kind[kind].append(pk)
+    if not per_kind:
+        return result
+    topics_ = tuple(replace(t, neutral_ids=tuple(per_kind.get(t.code, ()))) if t.code else t for t in result.topics)
+    return replace(result, topics=topics_)
 
 
 def filter_choices(actor, period: Period, limit: int = 300) -> tuple[list[Named], list[Named]]:
@@ -366,3 +468,13 @@ def _filter_choices(actor, period: Period, limit: int) -> tuple[list[Named], lis
         return [Named(k, found.get(k, str(k)), n) for k, n in counts]
 
     return ranked("item_id", ServiceItem), ranked("department_id", Department)
+
+
+def region_choices(actor, period: Period, limit: int = 300) -> list[Named]:
+    """The regions with bad reviews in ``period`` that ``actor`` may see, most reviews first."""
+    from haochaping.org.models import Region
+
+    qs = bad_reviews_queryset(actor, period)
+    counts = list(qs.values_list("region_id").annotate(n=Count("pk")).order_by("-n", "region_id")[:limit])
+    found = dict(Region.objects.filter(pk__in=[k for k, _n in counts]).values_list("pk", "name"))
+    return [Named(k, found.get(k, str(k)), n) for k, n in counts]

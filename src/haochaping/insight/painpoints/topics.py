@@ -33,9 +33,9 @@ class Cluster:
     examples: tuple[str, ...]  # the most typical of them
 
 
-def find(comments: Iterable[str], weights: Mapping[str, int]) -> list[Cluster]:
+def find(comments: Iterable[str], weights: Mapping[str, int], min_size: int = 1) -> list[Cluster]:
     """Topics of the distinct ``comments`` (``weights``: how many reviews said each). Comments without a usable
-    term are left out."""
+    term are left out. ``min_size``: never try more topics than the reviews could fill with that many each."""
     # scikit-learn is imported on first use, not when the URLconf loads this module.
     from sklearn.feature_extraction.text import TfidfVectorizer
     from threadpoolctl import threadpool_limits
@@ -62,7 +62,7 @@ def find(comments: Iterable[str], weights: Mapping[str, int]) -> list[Cluster]:
     # server they fight the other workers for cores (3x slower in our measurements). It also makes the result
     # independent of the machine's core count.
     with threadpool_limits(limits=1):
-        labels, centers = _cluster(matrix, w)
+        labels, centers = _cluster(matrix, w, min_size)
     out = []
     for k in range(centers.shape[0]):
         members = np.flatnonzero(labels == k)
@@ -103,12 +103,12 @@ def _kmeans(k: int, n_init: int):
     return KMeans(n_clusters=k, n_init=n_init, random_state=SEED)
 
 
-def _cluster(matrix, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _cluster(matrix, w: np.ndarray, min_size: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Labels per row and centroids (dense), for the chosen k."""
     from sklearn.exceptions import ConvergenceWarning
 
     n = matrix.shape[0]
-    upper = _upper_k(n, float(w.sum()))
+    upper = min(_upper_k(n, float(w.sum())), int(w.sum() // max(min_size, 1)))
     if n == 1 or upper < 2:
         return np.zeros(n, dtype=int), np.asarray(_weighted_mean(matrix, w))[None, :]
     with warnings.catch_warnings():

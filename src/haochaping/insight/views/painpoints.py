@@ -25,7 +25,7 @@ from haochaping.org.models import Department
 from haochaping.rectification.services import focus
 from haochaping.rectification.views.common import current_due, is_supervisor, workbench_view
 
-from ..painpoints import Period, filter_choices, pain_points
+from ..painpoints import Period, filter_choices, pain_points, region_choices, services, taxonomy
 
 MAX_DAYS = 731  # two years at most per analysis
 MAX_DEPARTMENT_CHOICES = 500
@@ -38,6 +38,8 @@ class FilterForm(forms.Form):
                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     item = forms.IntegerField(label=gettext_lazy("事项"), required=False, min_value=1)
     unit = forms.IntegerField(label=gettext_lazy("部门"), required=False, min_value=1)
+    region = forms.RegexField(label=gettext_lazy("地区"), required=False, regex=r"^(\d{6}|\d{9}|\d{12})$",
+                              error_messages={"invalid": gettext_lazy("地区代码应为6、9或12位数字")})
 
     def clean(self):
         data = super().clean()
@@ -119,7 +121,7 @@ def _open_issues(user) -> list[dict]:
 
 def _query(filters: FilterForm, period: Period) -> str:
     params = {"start": period.start.isoformat(), "end": period.end.isoformat()}
-    for name in ("item", "unit"):
+    for name in ("item", "unit", "region"):
         if filters.value(name):
             params[name] = filters.value(name)
     return urlencode(params)
@@ -128,9 +130,10 @@ def _query(filters: FilterForm, period: Period) -> str:
 def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None, status: int = 200):
     user = request.user
     period = filters.period()
-    item_id, unit_id = filters.value("item"), filters.value("unit")
-    result = pain_points(user, period, item_id=item_id, department_id=unit_id)
+    item_id, unit_id, region_code = filters.value("item"), filters.value("unit"), filters.value("region") or None
+    result = pain_points(user, period, item_id=item_id, department_id=unit_id, region_code=region_code)
     items, units = filter_choices(user, period)
+    regions = region_choices(user, period)
     supervisor = is_supervisor(user)
     topic_forms = {}
     if supervisor:
@@ -148,6 +151,7 @@ def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None,
     context = {
         "filters": filters, "period": period, "result": result, "items": items, "units": units,
         "item_id": item_id, "unit_id": unit_id, "supervisor": supervisor, "query": query,
+        "regions": regions, "region_code": region_code, "kinds": (*taxonomy.KINDS, *services.promoted_kinds()),
         "topics": [(t, topic_forms.get(t.number)) for t in result.topics],
         "open_issues": _open_issues(user), "workbench_section": "painpoints",
         # A refused form whose topic is gone (the analysis changed meanwhile) is shown above the topics.
@@ -170,7 +174,8 @@ def focus_issue(request):
     filters = FilterForm(request.GET or None)
     period = filters.period()
     prefix = _prefix(request.POST)
-    result = pain_points(user, period, item_id=filters.value("item"), department_id=filters.value("unit"))
+    result = pain_points(user, period, item_id=filters.value("item"), department_id=filters.value("unit"),
+                         region_code=filters.value("region") or None)
     topic = next((t for t in result.topics if f"t{t.number}" == prefix), None)
     choices = _department_choices(topic, _scope_departments(user)) if topic else [
         (_("监督范围内的部门"), _scope_departments(user))]
@@ -201,3 +206,24 @@ def _prefix(post) -> str:
         if sep and head.startswith("t") and head[1:].isdigit():
             return head
     return "t0"
+
+
+@workbench_view(allow=lambda user: user.is_active and is_supervisor(user))
+@require_POST
+def promote_kind(request):
+    """新增为问题分类: an emerging topic becomes a kind of the taxonomy (all bad reviews are then reclassified by the
+    worker)."""
+    filters = FilterForm(request.GET or None)
+    period = filters.period()
+    post = request.POST
+    try:
+        kind = services.promote_topic(
+            code=post.get("code", ""), name=post.get("name", ""), definition=post.get("definition", ""),
+            examples=post.get("examples", "").splitlines(), actor=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, _("未能新增问题分类：%(why)s") % {"why": exc.detail or exc.title})
+        return redirect(f"{reverse('insight:painpoints')}?{_query(filters, period)}#topics-h")
+    messages.success(request, _("已新增问题分类“%(name)s”（%(code)s），后台将重新归类全部差评。") % {
+        "name": kind.name, "code": kind.code})
+    return redirect(f"{reverse('insight:painpoints')}?{_query(filters, period)}#taxonomy")

@@ -69,6 +69,11 @@ class Command(BaseCommand):
         rollups.rebuild(actor="demo")
         with transaction.atomic():
             appraised = demo_appraisal.build(today)
+        # Pain points: classify the bad reviews now rather than at the worker's first run (demo comments repeat,
+        # so this is a few seconds).
+        from haochaping.insight.painpoints.services import assign_pending
+
+        assign_pending(limit=100_000)
         s.seconds = time.perf_counter() - started
         self._seal(verbosity)
         if verbosity < 1:

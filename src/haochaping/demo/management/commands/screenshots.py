@@ -160,11 +160,14 @@ if survey is not None:
                                     phone_index="screenshots", sent_ok=True, sent_at=now,
                                     region_id=survey.target_region_id, item_id=survey.target_item_id)
 callback_operator = User.objects.filter(username="hotline-370100").first()
+# Pain points: the province's supervisor (the demo command classified the bad reviews already).
+province_supervisor = User.objects.filter(role="supervisor", region__code__endswith="0000").order_by("username").first()
 
 print(json.dumps({
     "survey_token": survey_token,
     "callback_session": session_of(callback_operator) if callback_operator else "",
     "analysis_session": session_of(analyst),
+    "painpoints_session": session_of(province_supervisor) if province_supervisor else None,
     "case_id": routed.case_id, "case_session": session_of(window_handler),
     "receipt_code": ev.receipt_code, "project_no": second.project_no, "session_cookie": settings.SESSION_COOKIE_NAME,
     "session": session_of(operator),
@@ -398,6 +401,15 @@ class Command(BaseCommand):
                         shot(page, name, full_page=False)  # the head of a long page: the files stay small
                     page.goto(reverse("disclosure:home"))
                     shot(page, "portal-home", full_page=False)
+                    ctx.close()
+
+                if has_route("insight:painpoints") and seed.get("painpoints_session"):
+                    ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=DESKTOP, device_scale_factor=1)
+                    ctx.add_cookies([{"name": seed["session_cookie"], "value": seed["painpoints_session"], "url": base}])
+                    page = ctx.new_page()
+                    page.goto(reverse("insight:painpoints"))
+                    page.get_by_role("heading", name="集中反映的问题").wait_for()
+                    shot(page, "painpoints", full_page=False)  # the head: the top problems
                     ctx.close()
 
                 if has_route("paper:enter"):

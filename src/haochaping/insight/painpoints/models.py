@@ -1,0 +1,49 @@
+"""Stored pain-point data: each bad review's kind (computed by the worker, read by the pages and the API), and the
+kinds supervisors promoted from emerging topics."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PainPointAssignment(models.Model):
+    """The problem kind of one bad review's comment, with the classifier's confidence and the comment's embedding
+    (float16, for clustering the unclassified ones into emerging topics). ``kind`` is "" for unclassified.
+    Recomputed when ``version`` is older than the classifier's (:data:`.classify.VERSION` plus promoted kinds)."""
+
+    evaluation = models.OneToOneField(
+        "evaluation.Evaluation", on_delete=models.CASCADE, primary_key=True, related_name="pain_point",
+        verbose_name=_("评价"),
+    )
+    kind = models.CharField(_("问题类型"), max_length=40, blank=True, db_index=True)
+    confidence = models.FloatField(_("置信度"), default=0.0)
+    version = models.CharField(_("分类器版本"), max_length=40)
+    vector = models.BinaryField(_("文本向量"), blank=True, default=b"")
+    assigned_at = models.DateTimeField(_("分类时间"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("差评问题分类")
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return f"{self.evaluation_id}: {self.kind or '-'}"
+
+
+class PainPointKind(models.Model):
+    """A problem kind a supervisor promoted from an emerging topic; added to the built-in taxonomy."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    definition = models.TextField(_("定义"), blank=True)
+    examples = models.TextField(_("示例表述"), help_text=_("每行一条"))
+    created_by = models.CharField(_("提出人"), max_length=150)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("新增问题类型")
+        verbose_name_plural = verbose_name
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,111 @@
+"""Writing pain-point data: classifying bad reviews not classified yet (the worker's periodic task) and promoting an
+emerging topic into the taxonomy (a supervisor's action). One transaction per batch / per promotion."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from haochaping.core.models import AuditEntry
+from haochaping.core.problems import invalid
+
+from . import classify
+from .models import PainPointAssignment, PainPointKind
+from .taxonomy import BY_CODE, NEUTRAL_LEVEL, Kind
+
+BATCH = 200
+MAX_EXAMPLES = 20
+_CODE = re.compile(r"[a-z][a-z0-9-]{1,39}")
+
+
+def promoted_kinds() -> tuple[Kind, ...]:
+    return tuple(
+        Kind(k.code, k.name, k.definition, tuple(e.strip() for e in k.examples.splitlines() if e.strip()))
+        for k in PainPointKind.objects.order_by("code")
+    )
+
+
+def current_version(extra: tuple[Kind, ...]) -> str:
+    """The classifier's version: the code's, plus the promoted kinds (promoting one reclassifies everything)."""
+    return f"{classify.VERSION}+{len(extra)}:{'|'.join(k.code for k in extra)}"[:40]
+
+
+def pending(version: str):
+    """Countable bad and 基本满意 reviews with a comment and no assignment of ``version`` (a 基本满意 comment may
+    still report a problem: the pages show those beside the problem's bad reviews)."""
+    from django.db.models import Q
+
+    from haochaping.evaluation.models import Evaluation
+
+    return (Evaluation.objects.countable().filter(Q(is_bad=True) | Q(level=NEUTRAL_LEVEL)).exclude(comment="")
+            .exclude(pain_point__version=version))
+
+
+def assign_pending(limit: int = 5000) -> int:
+    """Classify up to ``limit`` bad reviews not classified by the current classifier; returns how many."""
+    from haochaping.evaluation.models import Evaluation, Label
+
+    extra = promoted_kinds()
+    version = current_version(extra)
+    ids = list(pending(version).order_by("-pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    clf = classify.classifier(extra)
+    label_texts = dict(Label.objects.values_list("code", "text"))
+    done = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        rows = list(Evaluation.objects.filter(pk__in=chunk).order_by("pk").values_list("pk", "comment"))
+        labels: dict[int, list[str]] = {}
+        for eid, code in Evaluation.labels.through.objects.filter(evaluation_id__in=chunk).values_list(
+                "evaluation_id", "label_id"):
+            labels.setdefault(eid, []).append(code)
+        # Comments repeat (and so do label choices): each distinct pair is classified once.
+        keys = [(" ".join(c.split()), tuple(sorted(labels.get(pk, ())))) for pk, c in rows]
+        distinct = list(dict.fromkeys(keys))
+        assignments, vectors = clf.classify([c for c, _l in distinct], [lab for _c, lab in distinct], label_texts)
+        at = {key: i for i, key in enumerate(distinct)}
+        objs = [
+            PainPointAssignment(evaluation_id=pk, kind=assignments[at[key]].code,
+                                confidence=assignments[at[key]].confidence, version=version,
+                                vector=vectors[at[key]].astype(np.float16).tobytes())
+            for (pk, _c), key in zip(rows, keys, strict=True)
+        ]
+        with transaction.atomic():
+            PainPointAssignment.objects.filter(evaluation_id__in=[o.evaluation_id for o in objs]).delete()
+            PainPointAssignment.objects.bulk_create(objs)
+        done += len(objs)
+    return done
+
+
+def promote_topic(*, code: str, name: str, definition: str, examples: list[str], actor) -> PainPointKind:
+    """Add a problem kind to the taxonomy from an emerging topic (a supervisor's action). Every bad review is then
+    classified again by the worker, with the new kind among the candidates."""
+    from haochaping.rectification.services.common import actor_name
+    from haochaping.rectification.views.common import is_supervisor
+
+    if actor is None or not actor.is_active or not (actor.is_superuser or is_supervisor(actor)):
+        raise invalid(_("只有监督人员可以新增问题类型"), "code")
+    code = (code or "").strip().lower()
+    name = (name or "").strip()
+    if not _CODE.fullmatch(code):
+        raise invalid(_("问题类型代码须为2至40个小写字母、数字或连字符，以字母开头"), "code")
+    if code in BY_CODE or PainPointKind.objects.filter(code=code).exists():
+        raise invalid(_("问题类型代码已存在"), "code")
+    if not name or len(name) > 100:
+        raise invalid(_("请填写问题类型名称（不超过100字）"), "name")
+    if PainPointKind.objects.filter(name=name).exists() or name in {k.name for k in BY_CODE.values()}:
+        raise invalid(_("问题类型名称已存在"), "name")
+    examples = [e.strip() for e in examples if e and e.strip()][:MAX_EXAMPLES]
+    if len(examples) < 2:
+        raise invalid(_("请至少提供两条示例表述"), "examples")
+    with transaction.atomic():
+        kind = PainPointKind.objects.create(code=code, name=name, definition=(definition or "").strip()[:2000],
+                                            examples="\n".join(examples), created_by=actor_name(actor))
+        AuditEntry.objects.create(actor=actor_name(actor), action="painpoints.kind.promote",
+                                  object_type="insight.PainPointKind", object_id=str(kind.pk),
+                                  data={"code": code, "name": name, "examples": len(examples)})
+    return kind
