@@ -471,7 +471,20 @@ def _filter_choices(actor, period: Period, limit: int) -> tuple[list[Named], lis
 
 
 def region_choices(actor, period: Period, limit: int = 300) -> list[Named]:
-    """The regions with bad reviews in ``period`` that ``actor`` may see, most reviews first."""
+    """The regions with bad reviews in ``period`` that ``actor`` may see, most reviews first. Cached like
+    :func:`filter_choices`."""
+    v = visibility_for(actor)
+    raw = repr(("regions", v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, limit,
+                fingerprint(actor, period, bad_reviews_queryset(actor, period))))
+    key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = _region_choices(actor, period, limit)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _region_choices(actor, period: Period, limit: int) -> list[Named]:
     from haochaping.org.models import Region
 
     qs = bad_reviews_queryset(actor, period)
