@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haochaping.core import uploads
 from haochaping.core.problems import DomainError
@@ -164,7 +165,11 @@ def poll(mailbox: IntakeMailbox) -> PollResult:
 def _failed(mailbox: IntakeMailbox, exc: Exception) -> None:
     # The exception's class only: IMAP servers echo the user name in some error texts.
     log.warning("intake mailbox %s: IMAP error (%s)", mailbox.pk, type(exc).__name__)
-    mailbox.last_error = f"{type(exc).__name__}"[:300]
+    if isinstance(exc, imaplib.IMAP4.error):
+        text = _("登录或读取邮箱失败：请核对用户名、密码和邮件夹")
+    else:
+        text = _("无法连接邮件服务器：请核对服务器地址、端口和SSL设置")
+    mailbox.last_error = f"{text}（{type(exc).__name__}）"[:300]
     mailbox.save(update_fields=["last_error"])
 
 

@@ -7,6 +7,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import parseaddr
 
@@ -126,6 +127,17 @@ def attachments(msg: Message) -> list[MailFile]:
     return files
 
 
+def header(msg: Message, name: str) -> str:
+    """A header's text with RFC 2047 encoded words decoded (a broken header is kept as it came)."""
+    value = msg.get(name)
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (LookupError, UnicodeDecodeError, ValueError):
+        return str(value)
+
+
 def read_message(msg: EmailMessage | Message, raw: bytes, *, max_file_bytes: int) -> MailComplaint | MailRefusal:
     """A complaint from a parsed message, or the reason it is refused: no usable text (subject and body together
     under MIN_TEXT characters), or a file above ``max_file_bytes``. File types are checked by the services."""
@@ -133,12 +145,12 @@ def read_message(msg: EmailMessage | Message, raw: bytes, *, max_file_bytes: int
     files = attachments(msg)
     if any(len(f.content) > max_file_bytes for f in files):
         return MailRefusal(key, "too_large")
-    subject = _clean(str(msg.get("Subject") or ""))
+    subject = _clean(header(msg, "Subject"))
     text = body_text(msg)
     if len(text) < MIN_TEXT:
         return MailRefusal(key, "no_text")
     summary = f"{subject}\n{text}" if subject else text
-    name, address = parseaddr(str(msg.get("From") or ""))
+    name, address = parseaddr(header(msg, "From"))
     if email_problem(address):
         address = ""
     return MailComplaint(key=key, sender_name=name.strip()[:50], sender_email=address.strip(),
