@@ -23,6 +23,8 @@ urlpatterns = [
     path("r/", include(evaluation_urls.receipt_urls)),
     path("work/appeals/", include(rectification_urls.appeal_urls)),
     path("work/fraud/", include(supervision_urls.fraud_urls)),
+    path("work/intake/", include(supervision_urls.intake_urls)),
+    path("work/bulletins/", include(supervision_urls.bulletin_urls)),
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),
