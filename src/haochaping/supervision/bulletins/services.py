@@ -63,8 +63,8 @@ def issue(*, kind: str, title: str, body: str, actor, now=None) -> Bulletin:
         field, message = problems[0]
         raise invalid(message, field, errors=[{"field": f, "message": m} for f, m in problems])
     prefix = region_prefix(actor.region_id)
-    departments = list(Department.objects.filter(is_active=True, region_id__startswith=prefix).values_list("pk", flat=True))
-    agencies = list(ServiceAgency.objects.filter(is_active=True, region_id__startswith=prefix).values_list("pk", flat=True))
+    departments = list(Department.objects.filter(is_active=True, region__pk__startswith=prefix).values_list("pk", flat=True))
+    agencies = list(ServiceAgency.objects.filter(is_active=True, region__pk__startswith=prefix).values_list("pk", flat=True))
     if not departments and not agencies:
         raise conflict(_("辖区内没有在用的单位，无法印发通报"), "region")
     now = now or timezone.now()
