@@ -29,8 +29,9 @@ class Complaint(models.Model):
     """One complaint or suggestion as it came in: where from (and its number there), what it says, who sent it
     (encrypted, shown masked) and what it is about. Each opens a rectification case (``case``) for the unit."""
 
-    scope_paths = ScopePaths(region=("region_id",), department=("department_id",), agency=("agency_id",),
-                             staff=("staff_id",))
+    # The unit concerned, and a public-service enterprise's industry department (§五).
+    scope_paths = ScopePaths(region=("region_id",), department=("department_id", "department__industry_department_id"),
+                             agency=("agency_id",), staff=("staff_id",))
 
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices)
     nature = models.CharField(_("性质"), max_length=20, choices=Nature.choices, default=Nature.COMPLAINT)
