@@ -104,7 +104,7 @@ def test_the_workbench_pages(client, people, org, units):
     bulletin = Bulletin.objects.get()
     assert created.status_code == 302 and created.url == f"/work/bulletins/{bulletin.pk}/"
     page = client.get(created.url).content.decode()
-    assert "未签收的单位（%d）" % bulletin.recipients.count() in page and units["second"].name in page
+    assert f"未签收的单位（{bulletin.recipients.count()}）" in page and units["second"].name in page
 
     client.force_login(people["handler"])
     listing = client.get("/work/bulletins/").content.decode()
@@ -116,7 +116,7 @@ def test_the_workbench_pages(client, people, org, units):
 
     client.force_login(people["supervisor"])
     page = client.get(f"/work/bulletins/{bulletin.pk}/").content.decode()
-    assert "1/%d个单位已签收" % bulletin.recipients.count() in page
+    assert f"1/{bulletin.recipients.count()}个单位已签收" in page
     client.post(f"/work/bulletins/{bulletin.pk}/", {"action": "publish"})
     assert Bulletin.objects.get().is_public
 

@@ -144,10 +144,6 @@ class Department(models.Model):
         help_text=_("公共服务企业的行业主管部门：可查看和督办该企业的评价与整改"),
     )
 
-    @property
-    def is_enterprise(self) -> bool:
-        return bool(self.sector)
-
     class Meta:
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
@@ -155,6 +151,10 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_enterprise(self) -> bool:
+        return bool(self.sector)
 
 
 class ServiceAgency(models.Model):

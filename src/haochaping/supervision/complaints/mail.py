@@ -16,7 +16,6 @@ import email.policy
 import imaplib
 import logging
 import re
-import socket
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -120,7 +119,7 @@ def poll(mailbox: IntakeMailbox) -> PollResult:
     limit = uploads.max_upload_bytes()
     try:
         client = connect(mailbox)
-    except (OSError, socket.timeout, imaplib.IMAP4.error) as exc:
+    except (TimeoutError, OSError, imaplib.IMAP4.error) as exc:
         _failed(mailbox, exc)
         return result
     try:
@@ -152,7 +151,7 @@ def poll(mailbox: IntakeMailbox) -> PollResult:
         mailbox.last_polled_at = timezone.now()
         mailbox.last_error = ""
         mailbox.save(update_fields=["last_polled_at", "last_error"])
-    except (OSError, socket.timeout, imaplib.IMAP4.error) as exc:
+    except (TimeoutError, OSError, imaplib.IMAP4.error) as exc:
         _failed(mailbox, exc)
     finally:
         try:
