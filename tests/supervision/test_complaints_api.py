@@ -10,7 +10,7 @@ import pytest
 from haochaping.core.models import AuditEntry
 from haochaping.rectification.models import RectificationCase
 from haochaping.rectification.rules import Kind, State
-from haochaping.supervision.models import Complaint
+from haochaping.supervision.models import SocialReview
 from tests import factories
 from tests.records.helpers import assert_problem
 
@@ -51,24 +51,24 @@ def test_a_batch_of_work_orders_opens_one_case_each_and_a_resent_order_is_replay
     assert results[6]["problem"]["field"] == "phone"
     assert results[7]["id"] == results[0]["id"] and results[7]["case_id"] == results[0]["case_id"]
 
-    assert Complaint.objects.count() == 3 and RectificationCase.objects.count() == 3
-    first = Complaint.objects.get(reference="12345-0001")
+    assert SocialReview.objects.count() == 3 and RectificationCase.objects.count() == 3
+    first = SocialReview.objects.get(reference="12345-0001")
     assert first.source == "hotline" and first.case.kind == Kind.COMPLAINT and first.case.state == State.OPEN
     assert first.case.department_id == org.department.pk and first.case.is_real_name
     # The contact is stored encrypted and shown masked; the response and the audit never carry it.
     assert str(first.complainant_phone) == "138****1111" and first.complainant_phone.reveal() == "13800001111"
     assert "13800001111" not in r.text and "张三" not in r.text
     assert not any("13800001111" in str(a.data) for a in AuditEntry.objects.all())
-    by_record = Complaint.objects.get(reference="12345-0002")
+    by_record = SocialReview.objects.get(reference="12345-0002")
     assert by_record.record_id == record.pk and by_record.nature == "suggestion" and by_record.item_id == item.pk
     assert by_record.case.record_id == record.pk
-    staffed = Complaint.objects.get(reference="12345-0003")
+    staffed = SocialReview.objects.get(reference="12345-0003")
     assert staffed.source == "gov_platform" and staffed.staff_id == org.staff.pk
     assert staffed.case.department_id == org.staff.department_id
 
     again = http.post(URL, json={"items": [items[0], items[1]]}).json()
     assert (again["created"], again["replayed"], again["refused"]) == (0, 2, 0)
-    assert Complaint.objects.count() == 3 and RectificationCase.objects.count() == 3
+    assert SocialReview.objects.count() == 3 and RectificationCase.objects.count() == 3
 
 
 def test_the_batch_itself_is_checked(http, db):
@@ -90,7 +90,7 @@ def test_a_keys_region_bounds_every_order(live_server, org, item):
     assert results[0]["status"] == "created"
     assert results[1]["status"] == "refused" and results[1]["problem"]["status"] == 404
     assert results[1]["problem"]["field"] == "department"
-    assert list(Complaint.objects.values_list("reference", flat=True)) == ["R1"]
+    assert list(SocialReview.objects.values_list("reference", flat=True)) == ["R1"]
 
     # Another region's key re-sending a number this region registered is refused, not told about it.
     _other, other_secret = factories.make_api_key(region=org.other_county)

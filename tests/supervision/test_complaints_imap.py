@@ -11,7 +11,7 @@ import pytest
 from haochaping.rectification.models import RectificationCase
 from haochaping.rectification.rules import Kind
 from haochaping.supervision.complaints import mail, rules
-from haochaping.supervision.models import Complaint, IntakeMailbox, MailMessage
+from haochaping.supervision.models import IntakeMailbox, MailMessage, SocialReview
 from tests.supervision.dovecot import mail_server  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_an_emailed_complaint_opens_a_case_and_is_read_once(mailbox, mail_server
     mail_server.deliver(message(files=[("现场照片.pdf", PDF, ("application", "pdf"))]))
     assert mail.poll(mailbox) == mail.PollResult(accepted=1)
 
-    complaint = Complaint.objects.get()
+    complaint = SocialReview.objects.get()
     assert complaint.source == "email" and complaint.department_id == org.department.pk
     assert "态度恶劣" in complaint.summary and "窗口服务投诉" in complaint.summary
     assert str(complaint.complainant_email) == "w*********@example.cn"
@@ -68,13 +68,13 @@ def test_an_emailed_complaint_opens_a_case_and_is_read_once(mailbox, mail_server
     assert mail.poll(mailbox) == mail.PollResult()
     mail_server.deliver(message())
     assert mail.poll(mailbox) == mail.PollResult(skipped=1)
-    assert Complaint.objects.count() == 1 and RectificationCase.objects.count() == 1
+    assert SocialReview.objects.count() == 1 and RectificationCase.objects.count() == 1
 
 
 def test_an_html_only_message_is_read_for_its_text(mailbox, mail_server):  # noqa: F811
     mail_server.deliver(message(msg_id="<h1@example.cn>", html="<p>办事大厅<b>空调</b>坏了一个月没人修</p><script>x()</script>"))
     assert mail.poll(mailbox).accepted == 1
-    summary = Complaint.objects.get().summary
+    summary = SocialReview.objects.get().summary
     assert "办事大厅 空调 坏了一个月没人修" in summary and "script" not in summary and "x()" not in summary
 
 
@@ -90,8 +90,8 @@ def test_messages_without_text_or_with_bad_files_are_refused_with_the_reason(mai
     assert mail.poll(mailbox) == mail.PollResult(accepted=1, refused=4)
     reasons = sorted(MailMessage.objects.filter(status="refused").values_list("reason", flat=True))
     assert reasons == ["bad_attachment", "no_text", "too_large", "too_large"]
-    assert Complaint.objects.count() == 1 and RectificationCase.objects.count() == 1
-    assert "提前关门" in Complaint.objects.get().summary
+    assert SocialReview.objects.count() == 1 and RectificationCase.objects.count() == 1
+    assert "提前关门" in SocialReview.objects.get().summary
     # Every message is marked on the server: the next run reads nothing.
     assert all(rules.DONE_KEYWORD.encode() in f for f in mail_server.flags())
     assert mail.poll(mailbox) == mail.PollResult()
@@ -103,7 +103,7 @@ def test_a_wrong_password_is_recorded_on_the_mailbox_not_raised(mailbox, mail_se
     mail_server.deliver(message(msg_id="<pw@example.cn>"))
     assert mail.poll_all() == mail.PollResult()
     mailbox.refresh_from_db()
-    assert "登录或读取邮箱失败" in mailbox.last_error and Complaint.objects.count() == 0
+    assert "登录或读取邮箱失败" in mailbox.last_error and SocialReview.objects.count() == 0
     assert "wrong-password" not in caplog.text and mail_server.user not in caplog.text
 
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from haochaping.accounts.models import PersonalDataAccess, Role, User
 from haochaping.rectification.models import RectificationCase
 from haochaping.supervision.complaints import services
-from haochaping.supervision.models import Complaint
+from haochaping.supervision.models import SocialReview
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_a_walk_in_complaint_is_registered_with_its_file_and_opens_a_case(client
         "files": [SimpleUploadedFile("照片.pdf", PDF)],
     })
     assert response.status_code == 302, response.content.decode()
-    complaint = Complaint.objects.get()
+    complaint = SocialReview.objects.get()
     assert response.url == f"/work/intake/{complaint.pk}/"
     assert complaint.source == "walk_in" and complaint.staff_id == org.staff.pk
     assert complaint.case.department_id == org.staff.department_id and complaint.registered_by == people["supervisor"]
@@ -63,7 +63,7 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_is_written(client, p
         response = client.post("/work/intake/new/", data)
         assert response.status_code == 422, data
         assert message in response.content.decode(), (data, message)
-    assert not Complaint.objects.exists() and not RectificationCase.objects.exists()
+    assert not SocialReview.objects.exists() and not RectificationCase.objects.exists()
 
 
 def test_a_resent_platform_number_is_not_registered_twice(client, hotline, org):
@@ -73,7 +73,7 @@ def test_a_resent_platform_number_is_not_registered_twice(client, hotline, org):
     first = client.post("/work/intake/new/", data)
     second = client.post("/work/intake/new/", data)
     assert first.status_code == second.status_code == 302 and first.url == second.url
-    assert Complaint.objects.count() == 1 and RectificationCase.objects.count() == 1
+    assert SocialReview.objects.count() == 1 and RectificationCase.objects.count() == 1
 
 
 def test_the_contact_is_revealed_only_with_a_reason_and_logged(client, people, org):

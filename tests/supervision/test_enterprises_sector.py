@@ -15,7 +15,7 @@ from haochaping.insight.reports import content
 from haochaping.org.models import ServiceAgency, Window
 from haochaping.rectification.models import RectificationCase
 from haochaping.supervision.complaints import services as complaints
-from haochaping.supervision.models import Complaint
+from haochaping.supervision.models import SocialReview
 from tests import factories
 from tests.insight.reports_fixtures import last_month, moment, rated
 
@@ -108,5 +108,5 @@ def test_the_industry_department_sees_the_enterprises_evaluations_and_complaints
     complaint = complaints.register(complaints.ComplaintInput(
         source="hotline", reference="12345-W-1", summary="停水未提前通知", department=water["company"]), actor=None,
     ).complaint
-    assert scope(Complaint.objects.filter(pk=complaint.pk), industry).exists()
-    assert not scope(Complaint.objects.filter(pk=complaint.pk), outsider).exists()
+    assert scope(SocialReview.objects.filter(pk=complaint.pk), industry).exists()
+    assert not scope(SocialReview.objects.filter(pk=complaint.pk), outsider).exists()

@@ -3,5 +3,5 @@ manufactured and coerced reviews, ``complaints/`` for 综合点评 intake, ``bul
 makes Django find them."""
 
 from .bulletins.models import Bulletin, BulletinRecipient  # noqa: F401
-from .complaints.models import Complaint, ComplaintAttachment, IntakeMailbox, MailMessage  # noqa: F401
+from .complaints.models import IntakeMailbox, MailMessage, SocialReview, SocialReviewAttachment  # noqa: F401
 from .fraud.models import FraudFinding, HallHours, StaffFingerprint, StaffPhone  # noqa: F401

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from haochaping.core.admin_scoping import ScopedAdminMixin
 
-from .models import Complaint, IntakeMailbox, MailMessage
+from .models import IntakeMailbox, MailMessage, SocialReview
 
 
 class _ReadOnly:
@@ -63,5 +63,5 @@ class MailMessageAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
 
 def register_complaints_admin() -> None:
     admin.site.register(IntakeMailbox, IntakeMailboxAdmin)
-    admin.site.register(Complaint, ComplaintAdmin)
+    admin.site.register(SocialReview, ComplaintAdmin)
     admin.site.register(MailMessage, MailMessageAdmin)

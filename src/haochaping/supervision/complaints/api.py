@@ -25,7 +25,7 @@ from haochaping.org.models import Department, ServiceAgency, Staff
 from haochaping.records.models import ServiceRecord
 
 from . import rules, services
-from .models import Complaint, Nature
+from .models import Nature, SocialReview
 
 router = Router(tags=["综合点评"])
 
@@ -117,10 +117,10 @@ def push_work_orders(request, payload: BatchIn):
         number = raw.get("work_order_no") if isinstance(raw.get("work_order_no"), str) else None
         try:
             order = WorkOrderIn.model_validate(raw)
-            existing = Complaint.objects.filter(source=order.source,
+            existing = SocialReview.objects.filter(source=order.source,
                                                          reference=order.work_order_no.strip()).first()
             if existing is not None:
-                if not scope(Complaint.objects.filter(pk=existing.pk), api_key).exists():
+                if not scope(SocialReview.objects.filter(pk=existing.pk), api_key).exists():
                     raise DomainError(409, "冲突", "work_order_no：该工单编号已由其他地区登记", "work_order_no",
                                       code="conflict")
                 registered = services.Registered(existing, False)

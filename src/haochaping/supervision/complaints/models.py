@@ -25,7 +25,7 @@ class Nature(models.TextChoices):
     SUGGESTION = "suggestion", _("建议")
 
 
-class Complaint(models.Model):
+class SocialReview(models.Model):
     """One complaint or suggestion as it came in: where from (and its number there), what it says, who sent it
     (encrypted, shown masked) and what it is about. Each opens a rectification case (``case``) for the unit."""
 
@@ -73,14 +73,14 @@ class Complaint(models.Model):
         return f"{self.get_source_display()} {self.get_nature_display()} {self.pk or ''}".strip()
 
 
-class ComplaintAttachment(models.Model):
+class SocialReviewAttachment(models.Model):
     """A file that came with a complaint (JPG, PNG or PDF, checked by content as the case files are). Stored
     under MEDIA_ROOT with a random name; served only through the scoped page."""
 
     scope_paths = ScopePaths(region=("complaint__region_id",), department=("complaint__department_id",),
                              agency=("complaint__agency_id",), staff=("complaint__staff_id",))
 
-    complaint = models.ForeignKey(Complaint, verbose_name=_("综合点评"), on_delete=models.PROTECT,
+    complaint = models.ForeignKey(SocialReview, verbose_name=_("综合点评"), on_delete=models.PROTECT,
                                   related_name="attachments")
     file = models.FileField(_("文件"), upload_to="complaints/%Y/%m/")
     original_name = models.CharField(_("文件名"), max_length=200)
@@ -146,7 +146,7 @@ class MailMessage(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
     reason = models.CharField(_("未受理原因"), max_length=20, choices=Reason.choices, blank=True)
     size = models.PositiveIntegerField(_("大小（字节）"), default=0)
-    complaint = models.OneToOneField(Complaint, verbose_name=_("综合点评"), null=True, blank=True,
+    complaint = models.OneToOneField(SocialReview, verbose_name=_("综合点评"), null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="mail")
     read_at = models.DateTimeField(_("收取时间"))
 

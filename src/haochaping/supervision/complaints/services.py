@@ -24,7 +24,7 @@ from haochaping.rectification import services as cases
 from haochaping.rectification.services.common import check_files
 
 from . import rules
-from .models import Complaint, ComplaintAttachment, Nature, Source
+from .models import Nature, SocialReview, SocialReviewAttachment, Source
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class ComplaintInput:
 
 @dataclass(frozen=True)
 class Registered:
-    complaint: Complaint
+    complaint: SocialReview
     created: bool
 
 
@@ -101,11 +101,11 @@ def _refuse(problems) -> None:
         raise invalid(message, field_name, errors=[{"field": f, "message": m} for f, m in problems])
 
 
-def _replay(data: ComplaintInput) -> Complaint | None:
+def _replay(data: ComplaintInput) -> SocialReview | None:
     reference = (data.reference or "").strip()
     if not reference:
         return None
-    return Complaint.objects.filter(source=data.source, reference=reference).first()
+    return SocialReview.objects.filter(source=data.source, reference=reference).first()
 
 
 def register(data: ComplaintInput, *, actor, channel: str | None = None) -> Registered:
@@ -130,7 +130,7 @@ def register(data: ComplaintInput, *, actor, channel: str | None = None) -> Regi
                 summary=summary, actor=actor, record=data.record, department=department,
                 is_real_name=bool(data.name or data.phone or data.email), source=channel,
             )
-            complaint = Complaint.objects.create(
+            complaint = SocialReview.objects.create(
                 source=data.source, nature=data.nature, reference=(data.reference or "").strip(),
                 summary=data.summary.strip(), complainant_name=(data.name or "").strip() or None,
                 complainant_phone=rules.clean_phone(data.phone) or None,
@@ -141,13 +141,13 @@ def register(data: ComplaintInput, *, actor, channel: str | None = None) -> Regi
                 channel=channel or "",
             )
             for upload, kind in checked:
-                attachment = ComplaintAttachment(complaint=complaint, original_name=(upload.name or "")[-200:],
+                attachment = SocialReviewAttachment(complaint=complaint, original_name=(upload.name or "")[-200:],
                                                  size=upload.size or 0, uploaded_at=now)
                 attachment.file.save(f"{uuid.uuid4().hex}.{kind}", upload, save=False)
                 attachment.save()
             AuditEntry.objects.create(
                 actor=channel or getattr(actor, "username", None) or "system", action="complaint.register",
-                object_type="supervision.Complaint", object_id=str(complaint.pk),
+                object_type="supervision.SocialReview", object_id=str(complaint.pk),
                 data={"source": data.source, "nature": data.nature, "case": case.pk, "files": len(checked)},
             )
     except IntegrityError:
@@ -164,15 +164,15 @@ def mail_files(files: list[rules.MailFile]) -> list:
     return [SimpleUploadedFile(f.name, f.content) for f in files]
 
 
-def contact_fields(complaint: Complaint, actor) -> list[tuple[str, str]]:
+def contact_fields(complaint: SocialReview, actor) -> list[tuple[str, str]]:
     """(field, label) of the contact the actor may reveal: the ones the complaint holds, if they may reveal."""
     if not privacy.may_reveal(actor):
         return []
-    return [(name, str(Complaint._meta.get_field(name).verbose_name))
+    return [(name, str(SocialReview._meta.get_field(name).verbose_name))
             for name in CONTACT_FIELDS if getattr(complaint, name)]
 
 
-def reveal_contact(complaint: Complaint, field_name: str, reason: str, *, actor, ip: str | None = None) -> str:
+def reveal_contact(complaint: SocialReview, field_name: str, reason: str, *, actor, ip: str | None = None) -> str:
     """The clear contact for a callback, through accounts.privacy.reveal (permission, scope, reason, access log)."""
     if field_name not in CONTACT_FIELDS:
         raise invalid(_("请选择要查看的信息（投诉人电话、姓名或电子邮箱）"), "field")

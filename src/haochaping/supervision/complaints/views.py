@@ -26,7 +26,7 @@ from haochaping.rectification.views.common import may_open_complaint, visible_ca
 from haochaping.rectification.views.forms import ContactForm, MultipleFileField, show_error
 
 from . import rules, services
-from .models import Complaint, Nature, Source
+from .models import Nature, SocialReview, Source
 
 PAGE_SIZE = 50
 # Sources a person types in; e-mail comes from the mailbox reader.
@@ -34,7 +34,7 @@ TYPED_SOURCES = [(s.value, s.label) for s in Source if s != Source.EMAIL]
 
 
 def visible_complaints(user):
-    return scope(Complaint.objects.all(), user)
+    return scope(SocialReview.objects.all(), user)
 
 
 class IntakeForm(forms.Form):
@@ -137,7 +137,7 @@ def complaint_new(request):
                   status=status)
 
 
-def _get(user, complaint_id: int) -> Complaint:
+def _get(user, complaint_id: int) -> SocialReview:
     complaint = (visible_complaints(user).select_related("department", "agency", "staff", "item", "record", "case",
                                                          "registered_by")
                  .filter(pk=complaint_id).first())
@@ -146,7 +146,7 @@ def _get(user, complaint_id: int) -> Complaint:
     return complaint
 
 
-def _detail(request, complaint: Complaint, *, form=None, revealed=None, status=200):
+def _detail(request, complaint: SocialReview, *, form=None, revealed=None, status=200):
     fields = services.contact_fields(complaint, request.user)
     response = render(request, "supervision/complaint_detail.html", {
         "complaint": complaint, "attachments": complaint.attachments.all(),

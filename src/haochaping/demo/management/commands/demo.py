@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from haochaping.demo import accounts as demo_accounts
 from haochaping.demo import cases as demo_cases
 from haochaping.demo import generator
+from haochaping.demo import supervision as demo_supervision
 from haochaping.evaluation.models import Channel
 from haochaping.insight import rollups
 from haochaping.rectification.rules import AppealState, State
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 cases = demo_cases.build(today)
                 if cases.cases:
                     rollups.rebuild(actor="demo")  # cases may have excluded evaluations
+                demo_supervision.build(today)
             if cases.cases and verbosity >= 1:
                 self.stdout.write(self._cases_line(cases))
             self._seal(verbosity)
@@ -59,6 +61,7 @@ class Command(BaseCommand):
             s = generator.build(records, today=today, progress=progress)
             accounts = self._make_accounts()
             cases = demo_cases.build(today, progress=progress)
+            demo_supervision.build(today)
         # The loader bulk-inserts evaluations past the receivers (and cases exclude some): count them now.
         rollups.rebuild(actor="demo")
         s.seconds = time.perf_counter() - started
