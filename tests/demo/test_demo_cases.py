@@ -40,13 +40,13 @@ def demo(demo_output, db):
 def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
     bad = Evaluation.objects.filter(is_bad=True)
     assert bad.count() > 50
-    assert RectificationCase.objects.count() == bad.count()
+    assert RectificationCase.objects.filter(kind="bad_review").count() == bad.count()
     assert not bad.filter(case__isnull=True).exists()
     assert f"整改案件 {bad.count()} 件" in demo
     records = ServiceRecord.objects.select_related("window", "platform").in_bulk()
     transferred = set(CaseTransition.objects.filter(action="transfer").values_list("case_id", flat=True))
     routed_away = 0
-    for case in RectificationCase.objects.select_related("evaluation").prefetch_related("evaluation__labels"):
+    for case in RectificationCase.objects.filter(kind="bad_review").select_related("evaluation").prefetch_related("evaluation__labels"):
         units = record_units(records[case.record_id])
         # The routing rule on the evaluation's own labels and comment, as services.open_case_for_evaluation.
         who = rules.route(units, label_texts=[label.text for label in case.evaluation.labels.all()],
@@ -66,7 +66,7 @@ def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
             for name in ("callback_days", "fix_now_days", "rectify_days", "appeal_days"))
     # The demo shows the routing: some cases at a platform's operator or a window's department, not all of them,
     # and a transfer back to the 办件's department.
-    assert 0 < routed_away < RectificationCase.objects.count() / 2
+    assert 0 < routed_away < RectificationCase.objects.filter(kind="bad_review").count() / 2
     assert transferred
 
 
@@ -75,7 +75,7 @@ def test_transitions_chain_through_allowed_steps_in_time_order(demo):
     for t in CaseTransition.objects.order_by("case_id", "at", "pk"):
         steps.setdefault(t.case_id, []).append(t)
     anchor = timezone.now()
-    for case in RectificationCase.objects.all():
+    for case in RectificationCase.objects.filter(kind="bad_review").all():
         rows = steps[case.pk]
         assert (rows[0].action, rows[0].from_state, rows[0].to_state) == ("open", "", State.OPEN)
         for before, after in zip(rows, rows[1:], strict=False):
@@ -91,7 +91,7 @@ def test_transitions_chain_through_allowed_steps_in_time_order(demo):
 
 
 def test_a_realistic_spread_of_states_outcomes_and_appeals(demo):
-    cases = RectificationCase.objects.all()
+    cases = RectificationCase.objects.filter(kind="bad_review").all()
     states = Counter(cases.values_list("state", flat=True))
     n = cases.count()
     assert states[State.CLOSED] > n / 2  # most are done
@@ -113,7 +113,7 @@ def test_a_realistic_spread_of_states_outcomes_and_appeals(demo):
 
 def test_exclusions_match_confirmed_not_adopted_and_upheld_appeals(demo):
     excluded = {e.evaluation_id: e for e in EvaluationExclusion.objects.all()}
-    not_adopted = RectificationCase.objects.filter(outcome__in=("mistaken", "malicious"), confirmed_by__isnull=False)
+    not_adopted = RectificationCase.objects.filter(kind="bad_review").filter(outcome__in=("mistaken", "malicious"), confirmed_by__isnull=False)
     assert not_adopted.exists()
     for case in not_adopted:
         e = excluded[case.evaluation_id]
@@ -131,14 +131,28 @@ def test_escalations_match_what_the_deadline_rules_say(demo):
     deadlines that passed during the last night, which the worker's first run adds)."""
     today = timezone.localdate()
     notices = set(CaseNotice.objects.filter(kind="escalation").values_list("case_id", "deadline", "due"))
-    for case in RectificationCase.objects.filter(state__in=rules.IN_HAND).select_related("ledger"):
+    for case in RectificationCase.objects.filter(kind="bad_review").filter(state__in=rules.IN_HAND).select_related("ledger"):
         for row in deadline_rows(case, today):
             if rules.escalate(row) and row.due < today - timedelta(days=1):
                 assert (case.pk, row.kind, row.due) in notices, (case.pk, row)
 
 
 def test_the_figures_have_something_to_show(demo):
-    [total] = case_figures(RectificationCase.objects.all())
-    assert total.cases == RectificationCase.objects.count()
+    [total] = case_figures(RectificationCase.objects.filter(kind="bad_review").all())
+    assert total.cases == RectificationCase.objects.filter(kind="bad_review").count()
     assert 0.8 < total.callback_rate < 1 and 0.5 < total.rectify_rate < 1 and 0.6 < total.on_time_rate < 1
     assert total.appeals > 0 and total.upheld_rate is not None and total.overdue_now > 0
+
+
+def test_the_demo_has_complaints_from_each_source_and_bulletins(demo):
+    from haochaping.supervision.models import Bulletin, SocialReview
+
+    reviews = SocialReview.objects.select_related("case")
+    assert {r.source for r in reviews} == {"walk_in", "box", "hotline", "gov_platform", "email"}
+    assert all(r.case.kind == "complaint" for r in reviews)
+    assert RectificationCase.objects.filter(kind="complaint").count() == reviews.count()
+    bulletins = Bulletin.objects.all()
+    assert {b.kind for b in bulletins} == {"typical_bad", "good_practice"}
+    assert bulletins.filter(published_at__isnull=False).count() == 1
+    for bulletin in bulletins:  # some units acknowledged, others not yet: the agency's page has both
+        assert 0 < bulletin.recipients.filter(acknowledged_at__isnull=False).count() < bulletin.recipients.count()

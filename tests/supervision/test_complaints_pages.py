@@ -103,3 +103,23 @@ def test_out_of_scope_is_not_found_and_handlers_may_not_use_intake(client, peopl
     client.force_login(people["handler"])
     assert client.get("/work/intake/").status_code == 403
     assert client.get("/work/intake/new/").status_code == 403
+
+
+def test_the_admin_configures_a_mailbox_with_a_write_only_encrypted_password(client, org):
+    from haochaping.supervision.models import IntakeMailbox
+
+    admin = User.objects.create(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    form = {"name": "投诉邮箱", "host": "imap.example.gov.cn", "port": "993", "use_ssl": "on", "username": "tousu",
+            "folder": "INBOX", "region": org.county.code, "department": org.department.pk, "is_active": "on"}
+    refused = client.post("/admin/supervision/intakemailbox/add/", form)
+    assert refused.status_code == 200 and "请填写邮箱密码" in refused.content.decode()
+    assert client.post("/admin/supervision/intakemailbox/add/", {**form, "new_password": "S3cret-pass"}).status_code == 302
+    mailbox = IntakeMailbox.objects.get()
+    assert mailbox.password.reveal() == "S3cret-pass" and bytes(mailbox.password.blob) != b"S3cret-pass"
+    page = client.get(f"/admin/supervision/intakemailbox/{mailbox.pk}/change/").content.decode()
+    assert "S3cret-pass" not in page
+    # Saved again without a new password: the old one stays.
+    client.post(f"/admin/supervision/intakemailbox/{mailbox.pk}/change/", {**form, "port": "143"})
+    mailbox.refresh_from_db()
+    assert mailbox.port == 143 and mailbox.password.reveal() == "S3cret-pass"
