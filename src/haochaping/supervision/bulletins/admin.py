@@ -12,6 +12,7 @@ from .models import Bulletin
 class BulletinAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "kind", "region", "issued_at", "published_at")
     list_filter = ("kind",)
+    list_select_related = ("region",)
 
     def has_add_permission(self, request, obj=None):
         return False

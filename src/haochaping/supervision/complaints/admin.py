@@ -46,6 +46,7 @@ class IntakeMailboxForm(forms.ModelForm):
 class IntakeMailboxAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = IntakeMailboxForm
     list_display = ("name", "host", "port", "username", "department", "is_active", "last_polled_at", "last_error")
+    list_select_related = ("department",)
     readonly_fields = ("last_polled_at", "last_error")
 
 
@@ -59,6 +60,7 @@ class ComplaintAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
 class MailMessageAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "mailbox", "status", "reason", "size", "read_at", "complaint")
     list_filter = ("status", "reason")
+    list_select_related = ("mailbox", "complaint")
 
 
 def register_complaints_admin() -> None:
