@@ -11,6 +11,7 @@ from haochaping.accounts.models import PersonalDataAccess, Role, User
 from haochaping.rectification.models import RectificationCase
 from haochaping.supervision.complaints import services
 from haochaping.supervision.models import SocialReview
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,14 @@ def test_the_admin_configures_a_mailbox_with_a_write_only_encrypted_password(cli
     client.post(f"/admin/supervision/intakemailbox/{mailbox.pk}/change/", {**form, "port": "143"})
     mailbox.refresh_from_db()
     assert mailbox.port == 143 and mailbox.password.reveal() == "S3cret-pass"
+
+
+def test_a_number_another_region_registered_is_refused_without_showing_it(client, people, org):
+    far_department = factories.department(org.other_county)
+    services.register(services.ComplaintInput(source="platform", reference="PF-1", summary="平台来件：窗口态度差",
+                                              department=org.department), actor=None)
+    client.force_login(people["far_supervisor"])
+    response = client.post("/work/intake/new/", {"source": "platform", "nature": "complaint", "reference": "PF-1",
+                                                 "summary": "平台来件", "department": far_department.pk})
+    assert response.status_code == 409 and "该编号已由其他地区登记" in response.content.decode()
+    assert SocialReview.objects.count() == 1

@@ -17,6 +17,7 @@ from haochaping.rectification.models import RectificationCase
 from haochaping.supervision.complaints import services as complaints
 from haochaping.supervision.models import SocialReview
 from tests import factories
+from tests.evaluation.conftest import national_labels  # noqa: F401  (bad evaluations need the label dictionary)
 from tests.insight.reports_fixtures import last_month, moment, rated
 
 pytestmark = pytest.mark.django_db

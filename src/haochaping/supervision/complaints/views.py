@@ -128,6 +128,10 @@ def complaint_new(request):
                     status = exc.status
                 else:
                     complaint = registered.complaint
+                    if not registered.created and not visible_complaints(user).filter(pk=complaint.pk).exists():
+                        form.add_error("reference", _("该编号已由其他地区登记"))
+                        return render(request, "supervision/complaint_new.html",
+                                      {"form": form, "workbench_section": "intake_new"}, status=409)
                     if registered.created:
                         messages.success(request, _("已登记，整改案件编号%(no)06d") % {"no": complaint.case_id})
                     else:
