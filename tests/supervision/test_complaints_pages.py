@@ -135,3 +135,12 @@ def test_a_number_another_region_registered_is_refused_without_showing_it(client
                                                  "summary": "平台来件", "department": far_department.pk})
     assert response.status_code == 409 and "该编号已由其他地区登记" in response.content.decode()
     assert SocialReview.objects.count() == 1
+
+
+def test_a_unit_may_not_register_complaints_about_itself(people, org):
+    from haochaping.core.problems import DomainError
+
+    with pytest.raises(DomainError) as exc:
+        services.register(services.ComplaintInput(source="box", summary="", department=org.department),
+                          actor=people["handler"])
+    assert exc.value.status == 403 and not SocialReview.objects.exists()

@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haochaping.accounts import privacy
+from haochaping.accounts.roles import Role
 from haochaping.core.models import AuditEntry
 from haochaping.core.problems import invalid
 from haochaping.rectification import services as cases
-from haochaping.rectification.services.common import check_files
+from haochaping.rectification.services.common import check_files, forbidden, is_supervisor
 
 from . import rules
 from .models import Nature, SocialReview, SocialReviewAttachment, Source
@@ -113,6 +114,8 @@ def register(data: ComplaintInput, *, actor, channel: str | None = None) -> Regi
 
     ``actor`` is the supervisor or 12345 operator who typed it in, or None for an integration (``channel`` names
     it in the audit: ``apikey:<prefix>``, ``mailbox:<id>``)."""
+    if actor is not None and not (is_supervisor(actor) or actor.role == Role.HOTLINE):
+        raise forbidden(_("只有政务服务管理机构的监督人员或12345热线话务员可以登记投诉和建议"))
     now = timezone.now()
     _refuse(_problems(data, now))
     existing = _replay(data)
