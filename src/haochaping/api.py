@@ -139,6 +139,9 @@ def _register_routers() -> None:
     from haochaping.transparency.api import router as log_router
 
     api.add_router("/log", log_router)
+    from haochaping.supervision.complaints.api import router as complaints_router
+
+    api.add_router("/complaints", complaints_router)
 
 
 _register_routers()

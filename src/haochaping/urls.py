@@ -27,6 +27,8 @@ urlpatterns = [
     path("work/callbacks/", include(supervision_urls.callback_urls)),
     path("work/assessments/", include(supervision_urls.assessment_urls)),
     path("work/appraisal/", include(supervision_urls.appraisal_urls)),
+    path("work/intake/", include(supervision_urls.intake_urls)),
+    path("work/bulletins/", include(supervision_urls.bulletin_urls)),
     path("work/", include("haochaping.rectification.urls")),
     path("insight/reports/", include(insight_urls.report_urls)),
     path("insight/", include("haochaping.insight.urls")),

@@ -40,10 +40,13 @@ def demo(demo_output, db):
 def test_every_bad_review_has_one_case_routed_and_timed_like_a_real_one(demo):
     bad = Evaluation.objects.filter(is_bad=True)
     assert bad.count() > 50
-    # Every other demo case is a complaint (the third-party assessment's finding, demo.appraisal).
+    # Every other demo case is a complaint: the 综合点评 of each source (demo.supervision) and the third-party
+    # assessment's finding (demo.appraisal).
+    from haochaping.supervision.models import SocialReview
+
     reviews = RectificationCase.objects.filter(kind=Kind.BAD_REVIEW)
     assert reviews.count() == bad.count()
-    assert RectificationCase.objects.exclude(kind=Kind.BAD_REVIEW).count() == 1
+    assert RectificationCase.objects.exclude(kind=Kind.BAD_REVIEW).count() == 1 + SocialReview.objects.count()
     assert not bad.filter(case__isnull=True).exists()
     assert f"整改案件 {bad.count()} 件" in demo
     records = ServiceRecord.objects.select_related("window", "platform").in_bulk()
@@ -78,7 +81,7 @@ def test_transitions_chain_through_allowed_steps_in_time_order(demo):
     for t in CaseTransition.objects.order_by("case_id", "at", "pk"):
         steps.setdefault(t.case_id, []).append(t)
     anchor = timezone.now()
-    for case in RectificationCase.objects.all():
+    for case in RectificationCase.objects.filter(kind="bad_review").all():
         rows = steps[case.pk]
         assert (rows[0].action, rows[0].from_state, rows[0].to_state) == ("open", "", State.OPEN)
         for before, after in zip(rows, rows[1:], strict=False):
@@ -94,7 +97,7 @@ def test_transitions_chain_through_allowed_steps_in_time_order(demo):
 
 
 def test_a_realistic_spread_of_states_outcomes_and_appeals(demo):
-    cases = RectificationCase.objects.all()
+    cases = RectificationCase.objects.filter(kind="bad_review").all()
     states = Counter(cases.values_list("state", flat=True))
     n = cases.count()
     assert states[State.CLOSED] > n / 2  # most are done
@@ -116,7 +119,7 @@ def test_a_realistic_spread_of_states_outcomes_and_appeals(demo):
 
 def test_exclusions_match_confirmed_not_adopted_and_upheld_appeals(demo):
     excluded = {e.evaluation_id: e for e in EvaluationExclusion.objects.all()}
-    not_adopted = RectificationCase.objects.filter(outcome__in=("mistaken", "malicious"), confirmed_by__isnull=False)
+    not_adopted = RectificationCase.objects.filter(kind="bad_review").filter(outcome__in=("mistaken", "malicious"), confirmed_by__isnull=False)
     assert not_adopted.exists()
     for case in not_adopted:
         e = excluded[case.evaluation_id]
@@ -134,14 +137,32 @@ def test_escalations_match_what_the_deadline_rules_say(demo):
     deadlines that passed during the last night, which the worker's first run adds)."""
     today = timezone.localdate()
     notices = set(CaseNotice.objects.filter(kind="escalation").values_list("case_id", "deadline", "due"))
-    for case in RectificationCase.objects.filter(state__in=rules.IN_HAND).select_related("ledger"):
+    for case in RectificationCase.objects.filter(kind="bad_review").filter(state__in=rules.IN_HAND).select_related("ledger"):
         for row in deadline_rows(case, today):
             if rules.escalate(row) and row.due < today - timedelta(days=1):
                 assert (case.pk, row.kind, row.due) in notices, (case.pk, row)
 
 
 def test_the_figures_have_something_to_show(demo):
-    [total] = case_figures(RectificationCase.objects.all())
-    assert total.cases == RectificationCase.objects.count()
+    [total] = case_figures(RectificationCase.objects.filter(kind="bad_review").all())
+    assert total.cases == RectificationCase.objects.filter(kind="bad_review").count()
     assert 0.8 < total.callback_rate < 1 and 0.5 < total.rectify_rate < 1 and 0.6 < total.on_time_rate < 1
     assert total.appeals > 0 and total.upheld_rate is not None and total.overdue_now > 0
+
+
+def test_the_demo_has_complaints_from_each_source_and_bulletins(demo):
+    from haochaping.supervision.models import Bulletin, SocialReview
+
+    reviews = SocialReview.objects.select_related("case")
+    assert {r.source for r in reviews} == {"walk_in", "box", "hotline", "gov_platform", "email"}
+    assert all(r.case.kind == "complaint" for r in reviews)
+    from haochaping.supervision.models import AssessmentScore
+
+    assessed = AssessmentScore.objects.filter(case__isnull=False).values("case").distinct().count()
+    assert assessed == 1  # the third-party assessment's finding (demo.appraisal)
+    assert RectificationCase.objects.filter(kind="complaint").count() == reviews.count() + assessed
+    bulletins = Bulletin.objects.all()
+    assert {b.kind for b in bulletins} == {"typical_bad", "good_practice"}
+    assert bulletins.filter(published_at__isnull=False).count() == 1
+    for bulletin in bulletins:  # some units acknowledged, others not yet: the agency's page has both
+        assert 0 < bulletin.recipients.filter(acknowledged_at__isnull=False).count() < bulletin.recipients.count()

@@ -187,6 +187,48 @@ def _fingerprint(org, n):
                                            first_seen=now, last_seen=now)
 
 
+def _social_review(org, n):
+    from django.utils import timezone
+
+    from haochaping.rectification import services as rectification_services
+    from haochaping.supervision.models import SocialReview
+
+    department = factories.department(_region(org, n))
+    case = rectification_services.open_complaint(summary="投诉", actor=None, department=department)
+    now = timezone.now()
+    return SocialReview.objects.create(source="hotline", reference=f"PERF-{n}", summary="投诉", region=department.region,
+                                       department=department, case=case, received_at=now, registered_at=now)
+
+
+def _mailbox(org, n):
+    from haochaping.supervision.models import IntakeMailbox
+
+    department = factories.department(_region(org, n))
+    return IntakeMailbox.objects.create(name=f"邮箱{n}", host="127.0.0.1", username="u", password="p",
+                                        region=department.region, department=department)
+
+
+def _mail_message(org, n):
+    from django.utils import timezone
+
+    from haochaping.supervision.models import MailMessage
+
+    review = _social_review(org, n)
+    return MailMessage.objects.create(mailbox=_mailbox(org, n), message_key=f"k{n}", status="accepted",
+                                      complaint=review, read_at=timezone.now())
+
+
+def _bulletin(org, n):
+    from django.utils import timezone
+
+    from haochaping.supervision.models import Bulletin
+
+    region = _region(org, n)
+    issuer = User.objects.create_user(f"perf-issuer-{n}", role=Role.SUPERVISOR, region=region)
+    return Bulletin.objects.create(region=region, kind="typical_bad", title=f"通报{n}", body="…",
+                                   issued_at=timezone.now(), issued_by=issuer)
+
+
 # model admin URL name → a builder of one more row (org, serial number)
 BUILDERS: dict[str, Callable] = {
     "org_region": _region,
@@ -221,6 +263,10 @@ BUILDERS: dict[str, Callable] = {
         "haochaping.supervision.fraud.models", fromlist=["HallHours"]).HallHours.objects.create(agency=_agency(org, n)),
     "supervision_staffphone": _staff_phone,
     "supervision_stafffingerprint": _fingerprint,
+    "supervision_socialreview": _social_review,
+    "supervision_intakemailbox": _mailbox,
+    "supervision_mailmessage": _mail_message,
+    "supervision_bulletin": _bulletin,
 }
 
 

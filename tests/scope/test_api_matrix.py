@@ -75,11 +75,12 @@ EXPECTED = {
     },
     # Each county's two cases (world.py): 0 is department 1's at window 1, 1 department 2's at window 2, both in
     # the hall. Administrators and staff have no business with cases (403).
+    # Case 2 is the county's 综合点评 complaint about department 0 (world._supervision_rows): no hall.
     RectificationCase: {
-        "key_a": {"A": {0, 1}, "B": set()}, "sup_a": {"A": {0, 1}, "B": set()}, "admin_a": None,
-        "handler_dept": {"A": {0}, "B": set()}, "handler_agency": {"A": {0, 1}, "B": set()}, "staff_a": None,
-        "sup_city": {"A": {0, 1}, "B": {0, 1}}, "key_all": {"A": {0, 1}, "B": {0, 1}},
-        "superuser": {"A": {0, 1}, "B": {0, 1}},
+        "key_a": {"A": {0, 1, 2}, "B": set()}, "sup_a": {"A": {0, 1, 2}, "B": set()}, "admin_a": None,
+        "handler_dept": {"A": {0, 2}, "B": set()}, "handler_agency": {"A": {0, 1}, "B": set()}, "staff_a": None,
+        "sup_city": {"A": {0, 1, 2}, "B": {0, 1, 2}}, "key_all": {"A": {0, 1, 2}, "B": {0, 1, 2}},
+        "superuser": {"A": {0, 1, 2}, "B": {0, 1, 2}},
     },
     # Each county's one appeal, on case 0 (staff 1's 差评).
     Appeal: {

@@ -207,6 +207,8 @@ def build_world() -> World:
             put(model, objs)
         for model, objs in _assessment_rows(c).items():
             put(model, objs)
+        for model, objs in _supervision_rows(c, users["sup_a" if tag == "A" else "sup_b"]).items():
+            put(model, objs)
     w.rows[User] = {
         "A": [users[n] for n in ("sup_a", "handler_dept", "handler_agency", "staff_a", "admin_a")],
         "B": [users["sup_b"], users["handler_b"]],
@@ -269,3 +271,38 @@ def _fraud_rows(c: County, insider: User) -> dict[type, list]:
             user=insider, address_index=crypto.blind_index(c.region.code, kind="address"),
             device_index=crypto.blind_index(c.region.code, kind="device"), first_seen=now, last_seen=now)],
     }
+
+
+def _supervision_rows(c: County, supervisor: User) -> dict[type, list]:
+    """综合点评 and 通报 rows of a county: a complaint with its case and file, an intake mailbox and a message read
+    from it, a bulletin sent to the county's units."""
+    from haochaping.supervision.models import (
+        Bulletin,
+        BulletinRecipient,
+        IntakeMailbox,
+        MailMessage,
+        SocialReview,
+        SocialReviewAttachment,
+    )
+
+    now = timezone.now()
+    case = rectification_services.open_complaint(summary=f"{c.region.name}投诉", actor=None,
+                                                 department=c.departments[0])
+    review = SocialReview.objects.create(
+        source="hotline", reference=f"12345-{c.region.code}", summary=f"{c.region.name}投诉", region=c.region,
+        department=c.departments[0], case=case, received_at=now, registered_at=now, complainant_phone="13700001111",
+    )
+    attachment = SocialReviewAttachment.objects.create(
+        complaint=review, file=f"complaints/test/{c.region.code}.pdf", original_name=f"{c.region.name}照片.pdf",
+        size=1024, uploaded_at=now)
+    mailbox = IntakeMailbox.objects.create(name=f"{c.region.name}投诉邮箱", host="127.0.0.1", port=143, use_ssl=False,
+                                           username="box", password="secret", region=c.region,
+                                           department=c.departments[0])
+    message = MailMessage.objects.create(mailbox=mailbox, message_key=f"k{c.region.code}", status="refused",
+                                         reason="no_text", read_at=now)
+    bulletin = Bulletin.objects.create(region=c.region, kind="typical_bad", title=f"{c.region.name}通报", body="正文",
+                                       issued_at=now, issued_by=supervisor)
+    recipients = [BulletinRecipient.objects.create(bulletin=bulletin, department=d) for d in c.departments]
+    recipients.append(BulletinRecipient.objects.create(bulletin=bulletin, agency=c.agency))
+    return {RectificationCase: [case], SocialReview: [review], SocialReviewAttachment: [attachment],
+            IntakeMailbox: [mailbox], MailMessage: [message], Bulletin: [bulletin], BulletinRecipient: recipients}

@@ -10,6 +10,7 @@ MASKERS = {
     "name": masking.mask_name,
     "phone": masking.mask_phone,
     "id_number": masking.mask_id_number,
+    "email": masking.mask_email,
     "secret": lambda _value: "******",
 }
 

@@ -21,3 +21,11 @@ def mask_id_number(number: str) -> str:
     if len(n) < 8:
         return "*" * len(n)
     return n[:4] + "*" * (len(n) - 8) + n[-4:]
+
+
+def mask_email(address: str) -> str:
+    """``zhang.san@example.cn`` → ``z*******@example.cn``: the first character of the local part and the domain."""
+    local, at, domain = (address or "").strip().partition("@")
+    if not local:
+        return ""
+    return local[0] + "*" * max(len(local) - 1, 1) + (at + domain if at else "")

@@ -119,6 +119,8 @@ def _region_data(region, period) -> dict:
     filters = queries.stats_filter(region, period)
     by_region = metrics.figures(viewer, filters, group_by="region")
     by_department = metrics.figures(viewer, filters, group_by="department")
+    # Public-service enterprises (§五) apart from the government departments: own table, own ranking.
+    by_department, enterprises = metrics.by_sector(by_department)
     case_by_department = metrics.case_figures(viewer, filters, by="department")
     codes = queries.department_codes(r.key for r in case_by_department)
     return {
@@ -129,6 +131,8 @@ def _region_data(region, period) -> dict:
         # The rankings of the figures just computed (metrics.rankings_of = metrics.rankings, one query fewer each).
         "department_ranking": metrics.rankings_of(by_department),
         "region_ranking": metrics.rankings_of(by_region),
+        "enterprises": enterprises.groups,
+        "enterprise_ranking": metrics.rankings_of(enterprises),
         "case_total": metrics.case_figures(viewer, filters)[0],
         "case_departments": [(codes.get(r.key, ""), r) for r in case_by_department],
         "staff": queries.staff_rankings(region, filters),

@@ -113,6 +113,20 @@ class ManagementAgency(models.Model):
         return self.name
 
 
+class Sector(models.TextChoices):
+    """What kind of unit a department is: a government department (the default), or a public-service enterprise
+    (§五: 供水、供电、供气、供热、通信、邮政、公共交通) evaluated through the same channels and shown apart."""
+
+    GOVERNMENT = "", _("政府部门")
+    WATER = "water", _("供水")
+    POWER = "power", _("供电")
+    GAS = "gas", _("供气")
+    HEATING = "heating", _("供热")
+    TELECOM = "telecom", _("通信")
+    POST = "post", _("邮政")
+    TRANSPORT = "transport", _("公共交通")
+
+
 class Department(models.Model):
     scope_paths = ScopePaths(region=("region_id",), department=("pk",))
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code])
@@ -122,6 +136,13 @@ class Department(models.Model):
         _("垂直管理部门"), default=False, help_text=_("派驻地方大厅的垂直管理部门，通过所在地区的系统评价（§五(一)）")
     )
     is_active = models.BooleanField(_("在用"), default=True)
+    sector = models.CharField(_("单位类别"), max_length=20, choices=Sector.choices, default=Sector.GOVERNMENT,
+                              blank=True, db_index=True,
+                              help_text=_("公共服务企业（供水、供电、供气等）在统计、报告和门户中单独列示（§五）"))
+    industry_department = models.ForeignKey(
+        "self", verbose_name=_("行业主管部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="supervised_enterprises",
+        help_text=_("公共服务企业的行业主管部门：可查看和督办该企业的评价与整改"),
+    )
 
     class Meta:
         verbose_name = _("部门")
@@ -130,6 +151,10 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_enterprise(self) -> bool:
+        return bool(self.sector)
 
 
 class ServiceAgency(models.Model):

@@ -1,12 +1,15 @@
 """supervision's pages: the fraud findings queue at /work/fraud/ (namespace ``fraud``), 监督查评 surveys at
 /work/surveys/ (``surveys``) with their answering page at /s/ (``survey``), callback sampling at
-/work/callbacks/ (``callbacks``), third-party assessments at /work/assessments/ (``assessments``) and the appraisal
-at /work/appraisal/ (``appraisal``)."""
+/work/callbacks/ (``callbacks``), third-party assessments at /work/assessments/ (``assessments``), the appraisal
+at /work/appraisal/ (``appraisal``), 综合点评 intake at /work/intake/ (``intake``) and bulletins at
+/work/bulletins/ (``bulletins``)."""
 
 from django.urls import path
 
 from haochaping.supervision.appraisal import views as appraisal_views
 from haochaping.supervision.assessments import views as assessment_views
+from haochaping.supervision.bulletins import views as bulletin_views
+from haochaping.supervision.complaints import views as complaint_views
 from haochaping.supervision.fraud import views as fraud_views
 from haochaping.supervision.sampling import views as sampling_views
 from haochaping.supervision.surveys import public as survey_public
@@ -57,3 +60,15 @@ appraisal_urls = ([
     path("manual/", appraisal_views.manual_score, name="manual"),
     path("<int:appraisal_id>/", appraisal_views.appraisal_detail, name="detail"),
 ], "appraisal")
+intake_urls = ([
+    path("", complaint_views.complaint_list, name="list"),
+    path("new/", complaint_views.complaint_new, name="new"),
+    path("<int:complaint_id>/", complaint_views.complaint_detail, name="detail"),
+    path("<int:complaint_id>/files/<int:file_id>/", complaint_views.complaint_file, name="file"),
+], "intake")
+
+bulletin_urls = ([
+    path("", bulletin_views.bulletin_list, name="list"),
+    path("new/", bulletin_views.bulletin_new, name="new"),
+    path("<int:bulletin_id>/", bulletin_views.bulletin_detail, name="detail"),
+], "bulletins")

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ("records", "0002_servicerecord_record_status_completed"),
         ("rectification", "0004_reply_link"),
         ("exchange", "0001_initial"),
-        ("supervision", "0005_survey_and_sampling_indicators"),
+        ("supervision", "0006_join_complaints"),
         ("insight", "0007_pain_point_assigned_at_index"),
     ]
 

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 
 from haochaping.core.schemas import QuerySchema
 from haochaping.evaluation.models import Channel
+from haochaping.org.models import Sector
 
 from ..metrics import StatsFilter
 
@@ -16,6 +17,7 @@ GroupBy = Literal["region", "department", "agency", "window", "staff", "item", "
 UnitDimension = Literal["region", "department", "agency", "window", "staff", "item", "platform"]
 CoverageOf = Literal["agency", "window", "staff", "item", "platform"]
 ChannelCode = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
+SectorCode = Literal[("government", "enterprise", *(v for v in Sector.values if v))]  # type: ignore[valid-type]
 
 
 class StatsFilters(QuerySchema):
@@ -30,6 +32,9 @@ class StatsFilters(QuerySchema):
     item: str | None = Field(None, max_length=60, description="事项实施编码")
     platform: str | None = Field(None, max_length=40, description="平台编码")
     channel: ChannelCode | None = Field(None, description="评价渠道")
+    sector: SectorCode | None = Field(None, description="单位类别：government 政府部门，enterprise 公共服务企业（全部），"
+                                      "或一类企业：water 供水，power 供电，gas 供气，heating 供热，telecom 通信，post 邮政，"
+                                      "transport 公共交通")
     date_from: date | None = Field(None, alias="from", description="起始日期（含），北京时间；评价按评价日、办件按办结日")
     date_to: date | None = Field(None, alias="to", description="截止日期（含），北京时间")
 
@@ -37,7 +42,7 @@ class StatsFilters(QuerySchema):
         return StatsFilter.from_codes(
             region_code=self.region_code, department=self.department, agency=self.agency, window=self.window,
             staff_no=self.staff_no, item=self.item, platform=self.platform, channel=self.channel,
-            date_from=self.date_from, date_to=self.date_to,
+            date_from=self.date_from, date_to=self.date_to, sector=self.sector,
         )
 
 

@@ -389,6 +389,17 @@ def bad_review_labels(actor, filters: StatsFilter, limit: int = 10) -> list[Labe
     return [LabelCount(r["label_id"], r["label__text"], r["n"]) for r in rows]
 
 
+def by_sector(stats: Stats) -> tuple[Stats, Stats]:
+    """Figures grouped by department, split into government departments and public-service enterprises (§五: shown
+    apart). Each part keeps the whole ``total`` (the parts are for tables and :func:`rankings_of`, which read the
+    groups only)."""
+    _check_dimension(stats.group_by, ("department",), "group_by")
+    enterprises = set(names.sector_departments(names.ENTERPRISE).filter(
+        credit_code__in=[g.key for g in stats.groups if g.key]).values_list("credit_code", flat=True))
+    return (Stats(stats.group_by, stats.total, [g for g in stats.groups if g.key not in enterprises]),
+            Stats(stats.group_by, stats.total, [g for g in stats.groups if g.key in enterprises]))
+
+
 def rankings_of(stats: Stats, sample: int | None = None) -> Rankings:
     """The same as :func:`rankings` for figures already computed with ``figures(actor, filters, group_by=by)``:
     a report shows a dimension's figures and its ranking, and needs the figures' query only once. Must stay equal

@@ -48,14 +48,15 @@ class StatsFilter:
 
     @classmethod
     def from_codes(cls, *, region_code=None, department=None, agency=None, window=None, staff_no=None, item=None,
-                   platform=None, channel=None, date_from=None, date_to=None) -> StatsFilter:
-        """Filters given by the codes people and systems use (统一社会信用代码, 机构编码, 窗口编号, 工号, 实施编码, 平台编码)."""
+                   platform=None, channel=None, date_from=None, date_to=None, sector=None) -> StatsFilter:
+        """Filters given by the codes people and systems use (统一社会信用代码, 机构编码, 窗口编号, 工号, 实施编码, 平台编码);
+        ``sector`` narrows to government departments or public-service enterprises (names.sector_departments)."""
         if date_from and date_to and date_from > date_to:
             raise invalid("起始日期不能晚于截止日期", "from")
         if channel is not None and channel not in Channel.values:
             raise invalid("未知的评价渠道", "channel")
         ids = names.ids_for_codes(department=department, agency=agency, window=window, staff_no=staff_no, item=item,
-                                  platform=platform)
+                                  platform=platform, sector=sector)
         return cls(
             region_prefix=region_prefix(region_code) if region_code else None, region_code=region_code or None,
             channel=channel, date_from=date_from, date_to=date_to, **ids,

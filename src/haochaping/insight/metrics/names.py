@@ -13,11 +13,29 @@ from haochaping.org.models import Department, Platform, Region, ServiceAgency, S
 NONE_NAME = "（未关联）"  # e.g. an online 办件 has no window; its evaluations are still counted
 
 
-def ids_for_codes(*, department=None, agency=None, window=None, staff_no=None, item=None, platform=None) -> dict:
+# Sector filters (§五): government departments, public-service enterprises, or one kind of enterprise.
+GOVERNMENT, ENTERPRISE = "government", "enterprise"
+
+
+def sector_departments(sector: str):
+    """The departments a sector filter names: ``government``, ``enterprise`` (every public-service enterprise) or
+    one org.Sector code (``water``, ``power`` …)."""
+    if sector == GOVERNMENT:
+        return Department.objects.filter(sector="")
+    if sector == ENTERPRISE:
+        return Department.objects.exclude(sector="")
+    return Department.objects.filter(sector=sector)
+
+
+def ids_for_codes(*, department=None, agency=None, window=None, staff_no=None, item=None, platform=None,
+                  sector=None) -> dict:
     """The unit ids a filter names; an empty set when the code does not exist (the filter then matches nothing)."""
     out: dict = {}
     if department:
         out["departments"] = frozenset(Department.objects.filter(credit_code=department.strip().upper()).values_list("pk", flat=True))
+    if sector:
+        in_sector = frozenset(sector_departments(sector).values_list("pk", flat=True))
+        out["departments"] = out["departments"] & in_sector if "departments" in out else in_sector
     agency_ids = None
     if agency:
         agency_ids = frozenset(ServiceAgency.objects.filter(code=agency).values_list("pk", flat=True))

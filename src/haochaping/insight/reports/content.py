@@ -85,6 +85,8 @@ def build(subject: Subject, period: ReportPeriod, *, now: datetime | None = None
     unit_dims = ("window", "staff") if subject.department else ("department", "window", "staff")
     rankings = {dim: metrics.rankings_of(figures_by(dim)) for dim in unit_dims}
     sections += [_ranking(r) for r in rankings.values()]
+    if subject.department is None:
+        sections += _enterprises(metrics.by_sector(figures_by("department"))[1])
     sections += _coverage(actor, filters)
     sections += _cases(actor, filters, by=None if subject.department else "department")
     sections += _pain_points(actor, period, subject)
@@ -168,6 +170,18 @@ def _ranking(r: metrics.Rankings) -> Section:
          Column("好评率", RATE), Column("好评率置信下限", RATE), Column("说明")],
         rows, note=f"按好评率的Wilson 95%置信区间下限排名；有效评价少于{r.min_sample}条的另行列出，不排名。",
     )
+
+
+def _enterprises(stats: metrics.Stats) -> list[Section]:
+    """Public-service enterprises (§五), apart from the departments: their figures and their own ranking."""
+    if not stats.groups:
+        return []
+    rows = [[g.key, g.name, *_figure_cells(g)] for g in stats.groups]
+    ranking = _ranking(metrics.rankings_of(stats))
+    ranking.name, ranking.title = "公共服务企业排名", "公共服务企业排名（按好评率置信下限）"
+    return [Section("公共服务企业", "公共服务企业指标（供水、供电、供气、供热、通信、邮政、公共交通）",
+                    [Column("编码"), Column("名称"), *_FIGURE_COLUMNS], rows,
+                    "公共服务企业与政府部门分开列示；其评价同样计入本地区合计。"), ranking]
 
 
 _COVERAGE_NAMES = {"agency": "政务服务机构", "window": "窗口", "staff": "工作人员", "item": "事项", "platform": "平台"}

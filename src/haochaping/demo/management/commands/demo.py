@@ -13,6 +13,7 @@ from haochaping.demo import accounts as demo_accounts
 from haochaping.demo import appraisal as demo_appraisal
 from haochaping.demo import cases as demo_cases
 from haochaping.demo import generator
+from haochaping.demo import supervision as demo_supervision
 from haochaping.demo import surveys as demo_surveys
 from haochaping.evaluation.models import Channel
 from haochaping.insight import rollups
@@ -51,6 +52,7 @@ class Command(BaseCommand):
                 demo_surveys.build(today)
                 if cases.cases:
                     rollups.rebuild(actor="demo")  # cases may have excluded evaluations
+                demo_supervision.build(today)
             if cases.cases and verbosity >= 1:
                 self.stdout.write(self._cases_line(cases))
             with transaction.atomic():
@@ -65,6 +67,7 @@ class Command(BaseCommand):
             accounts = self._make_accounts()
             cases = demo_cases.build(today, progress=progress)
             supervision = demo_surveys.build(today)
+            demo_supervision.build(today)
         # The loader bulk-inserts evaluations past the receivers (and cases exclude some): count them now.
         rollups.rebuild(actor="demo")
         with transaction.atomic():
