@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import time
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from haochaping.core import tokens
@@ -35,14 +40,68 @@ def create_api_key(
     return key, issued.secret
 
 
+# Per-process cache of verified keys (issue 14: the look-up and the SM3 digest cost ~0.5 ms a request). Keyed by a
+# SHA-256 of the presented secret (never the secret itself), so a hit needs neither the database nor SM3. An entry
+# lives KEY_CACHE_SECONDS at most: a key revoked, edited or deleted in this process is dropped at once
+# (revoke_api_key, the ApiKey save/delete receivers below); another process sees the change within that time.
+KEY_CACHE_SECONDS = 10.0
+KEY_CACHE_MAX = 1000
+_key_cache: dict[bytes, tuple[float, ApiKey]] = {}
+_key_cache_lock = threading.Lock()
+
+
+def _cache_slot(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def forget_api_key(pk=None) -> None:
+    """Drop cached keys (all of them, or the one with primary key ``pk``)."""
+    with _key_cache_lock:
+        if pk is None:
+            _key_cache.clear()
+            return
+        for slot in [s for s, (_t, k) in _key_cache.items() if k.pk == pk]:
+            del _key_cache[slot]
+
+
+@receiver(post_save, sender=ApiKey, dispatch_uid="accounts.forget_saved_api_key")
+@receiver(post_delete, sender=ApiKey, dispatch_uid="accounts.forget_deleted_api_key")
+def _forget_changed_key(sender, instance, **kwargs):
+    forget_api_key(instance.pk)
+
+
 def authenticate_api_key(secret: str) -> ApiKey | None:
     """The usable key for ``secret``, or None. Marks the key's last use (at most once a minute)."""
+    slot = _cache_slot(secret or "")
+    cached = _key_cache.get(slot)
+    clock = time.monotonic()
+    if cached is not None and clock - cached[0] < KEY_CACHE_SECONDS:
+        key = cached[1]
+        if not key.is_usable():  # expired since it was cached
+            forget_api_key(key.pk)
+            return authenticate_api_key(secret)
+    else:
+        key = _look_up(secret)
+        if key is None:
+            return None
+        with _key_cache_lock:
+            if len(_key_cache) >= KEY_CACHE_MAX:
+                _key_cache.clear()
+            _key_cache[slot] = (clock, key)
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def _look_up(secret: str) -> ApiKey | None:
     # Refusals are logged with the public prefix only: the secret itself never reaches a log.
     prefix = tokens.prefix_of(secret, KEY_KIND)
     if prefix is None:
         log.warning("API key refused: malformed")
         return None
-    key = ApiKey.objects.filter(prefix=prefix).order_by().first()
+    key = ApiKey.objects.select_related("region").filter(prefix=prefix).order_by().first()
     if key is None:
         log.warning("API key refused: unknown prefix=%s", prefix)
         return None
@@ -52,12 +111,9 @@ def authenticate_api_key(secret: str) -> ApiKey | None:
     if not key.is_usable():
         log.warning("API key refused: %s prefix=%s", "revoked" if key.revoked_at else "expired", prefix)
         return None
-    now = timezone.now()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
     return key
 
 
 def revoke_api_key(key: ApiKey) -> None:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_api_key(key.pk)

@@ -113,6 +113,19 @@ class _DuplicateRow(Exception):
 
 
 def _check(data: EvaluationInput, record: ServiceRecord, today, *, imported: bool = False) -> None:
+    check_fields(data, imported=imported)
+    if data.labels:
+        check_labels(data, set(Label.objects.filter(code__in=data.labels, is_active=True).values_list("code", flat=True)))
+    has_active = (
+        data.type == EvaluationType.FOLLOWUP
+        and data.stage in ("accept", "complete")
+        and Evaluation.objects.filter(record=record, stage=data.stage, type=EvaluationType.ACTIVE).exists()
+    )
+    check_timing(data, record, today, has_active=has_active)
+
+
+def check_fields(data: EvaluationInput, *, imported: bool = False) -> None:
+    """What an evaluation must be on its own, before any 办件 is looked at (no database)."""
     # A "system default" evaluation is never made here (R3.8, R8.4); only history brings them, kept apart.
     if data.channel not in Channel.values or (data.channel == Channel.SYSTEM_DEFAULT and not imported):
         raise invalid("未知的评价渠道", "channel")
@@ -125,25 +138,29 @@ def _check(data: EvaluationInput, record: ServiceRecord, today, *, imported: boo
     ):
         if problem:
             raise invalid(problem[1], problem[0])
-    if data.labels:
-        known = set(Label.objects.filter(code__in=data.labels, is_active=True).values_list("code", flat=True))
-        missing = [c for c in data.labels if c not in known]
-        if missing:
-            raise invalid(f"评价标签不存在或已停用：{', '.join(missing)}", "labels")
-    stage_time = record.stage_time(data.stage) if data.stage in ("accept", "complete") else None
+
+
+def check_labels(data: EvaluationInput, known: set[str]) -> None:
+    """``known``: the active label codes among (at least) ``data.labels``."""
+    missing = [c for c in data.labels if c not in known]
+    if missing:
+        raise invalid(f"评价标签不存在或已停用：{', '.join(missing)}", "labels")
+
+
+def check_timing(data: EvaluationInput, record: ServiceRecord, today, *, has_active: bool) -> None:
+    """The stage and the 补充评价 period, counted from the stage's day (``has_active``: the 办件 already has an
+    active evaluation of this stage)."""
     if data.stage not in ("accept", "complete"):
         raise invalid("评价环节应为 accept（受理）或 complete（办结）", "stage")
+    stage_time = record.stage_time(data.stage)
     stage_day = timezone.localtime(stage_time).date() if stage_time else None
     last_day = None
     if stage_day is not None:
         last_day = rules.period_end(
             stage_day, policy.supplementary_days(record.region_id), lambda d, n: calendar.add_working_days(d, n, record.region_id)
         )
-    has_active = (
-        data.type == EvaluationType.FOLLOWUP
-        and Evaluation.objects.filter(record=record, stage=data.stage, type=EvaluationType.ACTIVE).exists()
-    )
-    problem = rules.timing_problem(stage_day=stage_day, today=today, last_day=last_day, type_=data.type, has_active=has_active)
+    problem = rules.timing_problem(stage_day=stage_day, today=today, last_day=last_day, type_=data.type,
+                                   has_active=has_active and data.type == EvaluationType.FOLLOWUP)
     if problem:
         raise invalid(problem[1], problem[0])
 
@@ -235,6 +252,30 @@ def submit_evaluation(
         if taken_key == data.idempotency_key:
             return _replay(_by_idempotency_key(taken_key), digest)
         raise conflict(_duplicate_message(data.type), "type")
+    ev = new_evaluation(data, record, now=now, today=today, digest=digest, source=source, client=client)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    ev.save(force_insert=True)
+            except IntegrityError as exc:
+                # Only the row's own constraints mean "duplicate"; a receiver's IntegrityError below is a fault.
+                raise _DuplicateRow from exc
+            if data.labels:
+                ev.labels.set(data.labels)
+            case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev))
+    except _DuplicateRow:
+        # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
+        again = _by_idempotency_key(data.idempotency_key)
+        if again is not None:
+            return _replay(again, digest)
+        raise conflict(_duplicate_message(data.type), "type") from None
+    return SubmitResult(ev, case_id, replayed=False)
+
+
+def new_evaluation(data: EvaluationInput, record: ServiceRecord, *, now, today, digest: str, source: str,
+                   client: ClientFingerprint | None = None) -> Evaluation:
+    """The unsaved row of a checked evaluation, its leaf hash computed (R8.1)."""
     stage_day = timezone.localtime(record.stage_time(data.stage)).date()
     ev = Evaluation(
         record=record,
@@ -266,24 +307,7 @@ def submit_evaluation(
         created_at=now,
     )
     ev.leaf_hash = crypto.sm3_hex(canonical_bytes(ev, data.labels))
-    try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    ev.save(force_insert=True)
-            except IntegrityError as exc:
-                # Only the row's own constraints mean "duplicate"; a receiver's IntegrityError below is a fault.
-                raise _DuplicateRow from exc
-            if data.labels:
-                ev.labels.set(data.labels)
-            case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev))
-    except _DuplicateRow:
-        # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
-        again = _by_idempotency_key(data.idempotency_key)
-        if again is not None:
-            return _replay(again, digest)
-        raise conflict(_duplicate_message(data.type), "type") from None
-    return SubmitResult(ev, case_id, replayed=False)
+    return ev
 
 
 def _duplicate_message(type_: str) -> str:

@@ -39,6 +39,24 @@ def enqueue(kind: str, object_id: int, project_no: str, *, now: datetime | None 
     return len(upstream_ids)
 
 
+def enqueue_many(kind: str, objects: list[tuple[int, str]], *, now: datetime | None = None) -> int:
+    """Queue many new objects of one kind, [(id, project_no)], for every active upstream: one multi-row INSERT.
+    Only for objects queued for the first time (evaluations: each is queued once, as :func:`enqueue` does)."""
+    if not objects:
+        return 0
+    upstreams = Upstream.objects.filter(is_active=True)
+    if kind == Kind.CASE_OUTCOME:
+        upstreams = upstreams.filter(profile=Upstream.Profile.INTERNAL)
+    upstream_ids = list(upstreams.values_list("id", flat=True))
+    if not upstream_ids:
+        return 0
+    now = now or timezone.now()
+    rows = [OutboxEntry(upstream_id=u, kind=kind, object_id=object_id, project_no=project_no, created_at=now)
+            for object_id, project_no in objects for u in upstream_ids]
+    OutboxEntry.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
 @transaction.atomic
 def resend(entry_ids, *, now: datetime | None = None) -> int:
     """Put dead letters back in the queue (after whatever refused them was put right); returns how many."""

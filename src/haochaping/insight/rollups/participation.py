@@ -165,6 +165,48 @@ def count_first(ev: Evaluation, state: tuple | None) -> None:
     ])
 
 
+def count_first_many(evaluations: list[Evaluation]) -> None:
+    """:func:`count_first` for many new evaluations (none a system default), written in this transaction: the 办件
+    are locked and read in one statement (PostgreSQL; in id order, so two writers never deadlock on them), their
+    other evaluations in a second, and every 办件 that becomes rated — overall or through a channel — is counted in
+    one upsert. Evaluations of one 办件 count in the order given, as if written one after the other."""
+    if not evaluations:
+        return
+    record_ids = sorted({ev.record_id for ev in evaluations})
+    states = _states(record_ids)
+    new_ids = [ev.pk for ev in evaluations]
+    seen: dict = {}
+    for record_id, channel in (
+        Evaluation.objects.filter(record_id__in=record_ids).exclude(pk__in=new_ids).order_by()
+        .values_list("record_id", "channel").distinct()
+    ):
+        seen.setdefault(record_id, set()).add(channel)
+    changes: Counter = Counter()
+    for ev in evaluations:
+        channels = seen.setdefault(ev.record_id, set())
+        units = state_key(states.get(ev.record_id))
+        if units is not None:
+            if not channels - {Channel.SYSTEM_DEFAULT}:
+                changes[(*units, "")] += 1
+            if ev.channel not in channels:
+                changes[(*units, ev.channel)] += 1
+        channels.add(ev.channel)
+    bump({key: (0, n) for key, n in changes.items()})
+
+
+def _states(record_ids: list) -> dict:
+    if connection.vendor == "postgresql":
+        cols = ", ".join(_q(ServiceRecord._meta.get_field(c.removesuffix("_id")).column) for c in STATE_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {_q('id')}, {cols} FROM {_q(ServiceRecord._meta.db_table)} WHERE {_q('id')} = ANY(%s) "
+                f"ORDER BY {_q('id')} FOR UPDATE", [record_ids])
+            return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+    # SQLite: one writer at a time, and this transaction already wrote the evaluations, so a plain read.
+    return {row[0]: tuple(row[1:]) for row in
+            ServiceRecord.objects.filter(pk__in=record_ids).order_by().values_list("pk", *STATE_COLUMNS)}
+
+
 # --- rebuild ------------------------------------------------------------------------------------------------------
 
 
