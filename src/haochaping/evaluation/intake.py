@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from haochaping.core.bulk import any_of, copy_with_ids
 from haochaping.core.problems import DomainError, conflict, not_found
 from haochaping.org.models import Region
 from haochaping.org.rules import region_prefix
@@ -87,12 +88,12 @@ def _one_round(items, indices: list[int], out: list, stamps: list[datetime], *, 
             out[i] = DomainError(403, "禁止操作", problem, "channel", code="forbidden")
         else:
             live.append(i)
-    # Idempotency: one query for every key of the round.
+    # Idempotency: one query for every key of the round (the full rows only for the few that are retries).
+    taken_keys = _column_values(Evaluation, "idempotency_key", "idempotency_key", [items[i].idempotency_key for i in live])
     existing = {
         ev.idempotency_key: ev
-        for ev in Evaluation.objects.select_related("record").order_by()
-        .filter(idempotency_key__in=[items[i].idempotency_key for i in live])
-    }
+        for ev in Evaluation.objects.select_related("record").order_by().filter(idempotency_key__in=taken_keys)
+    } if taken_keys else {}
     fresh: list[int] = []
     for i in live:
         ev = existing.get(items[i].idempotency_key)
@@ -106,18 +107,13 @@ def _one_round(items, indices: list[int], out: list, stamps: list[datetime], *, 
     if not fresh:
         return
     # The 办件, the labels and the evaluations already on those 办件: one query each.
-    records = {r.project_no: r for r in ServiceRecord.objects.order_by()
-               .filter(project_no__in={items[i].project_no for i in fresh})}
+    records = _records({items[i].project_no for i in fresh})
     codes = {c for i in fresh for c in items[i].labels}
     known = set(Label.objects.filter(code__in=codes, is_active=True).values_list("code", flat=True)) if codes else set()
-    taken = {
-        (record_id, stage, type_): key
-        for record_id, stage, type_, key in Evaluation.objects.order_by()
-        .filter(record_id__in=[r.pk for r in records.values()])
-        .values_list("record_id", "stage", "type", "idempotency_key")
-    }
+    taken = _taken([r.pk for r in records.values()])
     prefix = region_prefix(region_scope.code) if region_scope is not None else None
     new: list[tuple[int, Evaluation]] = []
+    last_days: dict = {}
     for i in fresh:
         data = items[i]
         try:
@@ -129,7 +125,7 @@ def _one_round(items, indices: list[int], out: list, stamps: list[datetime], *, 
             if data.labels:
                 check_labels(data, known)
             check_timing(data, record, today,
-                         has_active=(record.pk, data.stage, EvaluationType.ACTIVE) in taken)
+                         has_active=(record.pk, data.stage, EvaluationType.ACTIVE) in taken, last_days=last_days)
             if (record.pk, data.stage, data.type) in taken:
                 raise conflict(_duplicate_message(data.type), "type")
             new.append((i, new_evaluation(data, record, now=stamps[i], today=today, digest=digests[i],
@@ -155,8 +151,63 @@ def _one_round(items, indices: list[int], out: list, stamps: list[datetime], *, 
         out[i] = SubmitResult(ev, case_ids.get(ev.pk), replayed=False)
 
 
+# What a new evaluation needs of its 办件 (services.new_evaluation, check_timing, the receivers): no personal data,
+# so nothing is decrypted for nothing.
+RECORD_FIELDS = ("id", "project_no", "status", "accepted_at", "completed_at", "item_id", "region_id",
+                 "department_id", "agency_id", "window_id", "staff_id", "platform_id")
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _column_values(model, column: str, where: str, values: list) -> list:
+    """``column`` of the rows of ``model`` whose ``where`` is one of ``values`` (one statement)."""
+    if not values:
+        return []
+    condition, params = any_of(_q(where), values)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_q(column)} FROM {_q(model._meta.db_table)} WHERE {condition}", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _records(project_nos: set[str]) -> dict[str, ServiceRecord]:
+    # In the model's own column order: from_db() fills the fields not read with DEFERRED in that order.
+    wanted = {ServiceRecord._meta.get_field(f).attname for f in RECORD_FIELDS}
+    fields = [f for f in ServiceRecord._meta.concrete_fields if f.attname in wanted]
+    condition, params = any_of(_q("project_no"), sorted(project_nos))
+    sql = (f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(ServiceRecord._meta.db_table)} "
+           f"WHERE {condition}")
+    converters = [connection.ops.get_db_converters(f) + f.get_db_converters(connection) for f in fields]
+    out = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            values = list(row)
+            for n, funcs in enumerate(converters):
+                for func in funcs:
+                    values[n] = func(values[n], None, connection)
+            record = ServiceRecord.from_db(connection.alias, [f.attname for f in fields], values)
+            out[record.project_no] = record
+    return out
+
+
+def _taken(record_ids: list) -> dict[tuple, str]:
+    """(record id, stage, type) → idempotency key of the evaluations already on those 办件."""
+    if not record_ids:
+        return {}
+    condition, params = any_of(_q("record_id"), record_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_q('record_id')}, {_q('stage')}, {_q('type')}, {_q('idempotency_key')} "
+                       f"FROM {_q(Evaluation._meta.db_table)} WHERE {condition}", params)
+        return {(r, stage, type_): key for r, stage, type_, key in cursor.fetchall()}
+
+
 def _write(evaluations: list[Evaluation], labels: list[list[str]]) -> None:
-    Evaluation.objects.bulk_create(evaluations)
+    if connection.vendor == "postgresql":
+        copy_with_ids(Evaluation, evaluations)
+    else:
+        Evaluation.objects.bulk_create(evaluations)
     through = Evaluation.labels.through
     links = [through(evaluation_id=ev.pk, label_id=code) for ev, codes in zip(evaluations, labels, strict=True)
              for code in dict.fromkeys(codes)]

@@ -39,7 +39,9 @@ RECEIPT_LENGTH = 12  # 60 bits: unguessable, still short enough to copy from a p
 
 
 def new_receipt_code() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    # 32 letters, 5 bits each: one draw of 60 random bits gives all twelve, uniformly (secrets, not random).
+    bits = secrets.randbits(5 * RECEIPT_LENGTH)
+    return "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(RECEIPT_LENGTH))
 
 
 @dataclass
@@ -124,12 +126,16 @@ def _check(data: EvaluationInput, record: ServiceRecord, today, *, imported: boo
     check_timing(data, record, today, has_active=has_active)
 
 
+_CHANNELS = frozenset(Channel.values)
+_TYPES = frozenset(EvaluationType.values)
+
+
 def check_fields(data: EvaluationInput, *, imported: bool = False) -> None:
     """What an evaluation must be on its own, before any 办件 is looked at (no database)."""
     # A "system default" evaluation is never made here (R3.8, R8.4); only history brings them, kept apart.
-    if data.channel not in Channel.values or (data.channel == Channel.SYSTEM_DEFAULT and not imported):
+    if data.channel not in _CHANNELS or (data.channel == Channel.SYSTEM_DEFAULT and not imported):
         raise invalid("未知的评价渠道", "channel")
-    if data.type not in EvaluationType.values:
+    if data.type not in _TYPES:
         raise invalid("评价类型应为 active（主动评价）或 followup（追加评价）", "type")
     for problem in (
         rules.reason_problem(data.level, data.labels, data.comment),
@@ -147,18 +153,25 @@ def check_labels(data: EvaluationInput, known: set[str]) -> None:
         raise invalid(f"评价标签不存在或已停用：{', '.join(missing)}", "labels")
 
 
-def check_timing(data: EvaluationInput, record: ServiceRecord, today, *, has_active: bool) -> None:
+def check_timing(data: EvaluationInput, record: ServiceRecord, today, *, has_active: bool,
+                 last_days: dict | None = None) -> None:
     """The stage and the 补充评价 period, counted from the stage's day (``has_active``: the 办件 already has an
-    active evaluation of this stage)."""
+    active evaluation of this stage). ``last_days``: a memo of period ends by (stage day, region) for many checks."""
     if data.stage not in ("accept", "complete"):
         raise invalid("评价环节应为 accept（受理）或 complete（办结）", "stage")
     stage_time = record.stage_time(data.stage)
     stage_day = timezone.localtime(stage_time).date() if stage_time else None
     last_day = None
     if stage_day is not None:
-        last_day = rules.period_end(
-            stage_day, policy.supplementary_days(record.region_id), lambda d, n: calendar.add_working_days(d, n, record.region_id)
-        )
+        memo = (stage_day, record.region_id)
+        last_day = last_days.get(memo) if last_days is not None else None
+        if last_day is None:
+            last_day = rules.period_end(
+                stage_day, policy.supplementary_days(record.region_id),
+                lambda d, n: calendar.add_working_days(d, n, record.region_id),
+            )
+            if last_days is not None:
+                last_days[memo] = last_day
     problem = rules.timing_problem(stage_day=stage_day, today=today, last_day=last_day, type_=data.type,
                                    has_active=has_active and data.type == EvaluationType.FOLLOWUP)
     if problem:

@@ -27,7 +27,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from haochaping.core.bulk import insert_rows
+from haochaping.core.bulk import any_of, insert_rows
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
@@ -176,11 +176,14 @@ def count_first_many(evaluations: list[Evaluation]) -> None:
     states = _states(record_ids)
     new_ids = [ev.pk for ev in evaluations]
     seen: dict = {}
-    for record_id, channel in (
-        Evaluation.objects.filter(record_id__in=record_ids).exclude(pk__in=new_ids).order_by()
-        .values_list("record_id", "channel").distinct()
-    ):
-        seen.setdefault(record_id, set()).add(channel)
+    new_ids = set(new_ids)
+    condition, params = any_of(_q("record_id"), record_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_q('id')}, {_q('record_id')}, {_q('channel')} FROM "
+                       f"{_q(Evaluation._meta.db_table)} WHERE {condition}", params)
+        for pk, record_id, channel in cursor.fetchall():
+            if pk not in new_ids:
+                seen.setdefault(record_id, set()).add(channel)
     changes: Counter = Counter()
     for ev in evaluations:
         channels = seen.setdefault(ev.record_id, set())
@@ -195,16 +198,23 @@ def count_first_many(evaluations: list[Evaluation]) -> None:
 
 
 def _states(record_ids: list) -> dict:
-    if connection.vendor == "postgresql":
-        cols = ", ".join(_q(ServiceRecord._meta.get_field(c.removesuffix("_id")).column) for c in STATE_COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {_q('id')}, {cols} FROM {_q(ServiceRecord._meta.db_table)} WHERE {_q('id')} = ANY(%s) "
-                f"ORDER BY {_q('id')} FOR UPDATE", [record_ids])
-            return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+    cols = ", ".join(_q(ServiceRecord._meta.get_field(c.removesuffix("_id")).column) for c in STATE_COLUMNS)
+    condition, params = any_of(_q("id"), record_ids)
     # SQLite: one writer at a time, and this transaction already wrote the evaluations, so a plain read.
-    return {row[0]: tuple(row[1:]) for row in
-            ServiceRecord.objects.filter(pk__in=record_ids).order_by().values_list("pk", *STATE_COLUMNS)}
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_q('id')}, {cols} FROM {_q(ServiceRecord._meta.db_table)} WHERE {condition} "
+                       f"ORDER BY {_q('id')}{lock}", params)
+        rows = cursor.fetchall()
+    completed_at = ServiceRecord._meta.get_field("completed_at")
+    convert = connection.ops.get_db_converters(completed_at) + completed_at.get_db_converters(connection)
+    out = {}
+    for row in rows:
+        values = list(row[1:])
+        for func in convert:  # SQLite gives the time as text
+            values[1] = func(values[1], None, connection)
+        out[row[0]] = tuple(values)
+    return out
 
 
 # --- rebuild ------------------------------------------------------------------------------------------------------
