@@ -26,7 +26,7 @@ from haochaping.org.models import Region
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
 
-from . import rules
+from . import lookups, rules
 from .models import Evaluation, EvaluationType, Label
 from .services import (
     EvaluationInput,
@@ -151,12 +151,6 @@ def _one_round(items, indices: list[int], out: list, stamps: list[datetime], *, 
         out[i] = SubmitResult(ev, case_ids.get(ev.pk), replayed=False)
 
 
-# What a new evaluation needs of its 办件 (services.new_evaluation, check_timing, the receivers): no personal data,
-# so nothing is decrypted for nothing.
-RECORD_FIELDS = ("id", "project_no", "status", "accepted_at", "completed_at", "item_id", "region_id",
-                 "department_id", "agency_id", "window_id", "staff_id", "platform_id")
-
-
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
@@ -172,24 +166,13 @@ def _column_values(model, column: str, where: str, values: list) -> list:
 
 
 def _records(project_nos: set[str]) -> dict[str, ServiceRecord]:
-    # In the model's own column order: from_db() fills the fields not read with DEFERRED in that order.
-    wanted = {ServiceRecord._meta.get_field(f).attname for f in RECORD_FIELDS}
-    fields = [f for f in ServiceRecord._meta.concrete_fields if f.attname in wanted]
+    fields = lookups.record_fields()
     condition, params = any_of(_q("project_no"), sorted(project_nos))
-    sql = (f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(ServiceRecord._meta.db_table)} "
-           f"WHERE {condition}")
-    converters = [connection.ops.get_db_converters(f) + f.get_db_converters(connection) for f in fields]
-    out = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            values = list(row)
-            for n, funcs in enumerate(converters):
-                for func in funcs:
-                    values[n] = func(values[n], None, connection)
-            record = ServiceRecord.from_db(connection.alias, [f.attname for f in fields], values)
-            out[record.project_no] = record
-    return out
+        cursor.execute(f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(ServiceRecord._meta.db_table)} "
+                       f"WHERE {condition}", params)
+        records = [lookups.record_from_row(fields, row) for row in cursor.fetchall()]
+    return {r.project_no: r for r in records}
 
 
 def _taken(record_ids: list) -> dict[tuple, str]:

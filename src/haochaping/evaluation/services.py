@@ -19,7 +19,7 @@ from haochaping.org.models import Region
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
 
-from . import rules
+from . import lookups, rules
 from .fingerprint import ClientFingerprint
 from .models import (
     Channel,
@@ -112,18 +112,6 @@ def _by_idempotency_key(key: str) -> Evaluation | None:
 
 class _DuplicateRow(Exception):
     """The evaluation row itself violated a unique constraint (a concurrent submit won)."""
-
-
-def _check(data: EvaluationInput, record: ServiceRecord, today, *, imported: bool = False) -> None:
-    check_fields(data, imported=imported)
-    if data.labels:
-        check_labels(data, set(Label.objects.filter(code__in=data.labels, is_active=True).values_list("code", flat=True)))
-    has_active = (
-        data.type == EvaluationType.FOLLOWUP
-        and data.stage in ("accept", "complete")
-        and Evaluation.objects.filter(record=record, stage=data.stage, type=EvaluationType.ACTIVE).exists()
-    )
-    check_timing(data, record, today, has_active=has_active)
 
 
 _CHANNELS = frozenset(Channel.values)
@@ -237,13 +225,14 @@ def submit_evaluation(
             log.warning("evaluation refused: an API key claimed the kiosk channel")
             raise DomainError(403, "禁止操作", problem, "channel", code="forbidden")
     digest = request_hash(data)
-    existing = _by_idempotency_key(data.idempotency_key)
-    if existing is not None:
+    # One statement: the idempotency key, the 办件 and the stage's evaluations (evaluation.lookups).
+    found = lookups.probe(data.idempotency_key, data.project_no, data.stage)
+    if found.existing_id is not None:
+        existing = Evaluation.objects.select_related("record").order_by().get(pk=found.existing_id)
         # A device may not read another window's receipt by replaying its idempotency key.
         _refuse_other_window(kiosk, existing.window_id)
         return _replay(existing, digest)
-    # order_by(): no ORDER BY for a unique lookup (on this hot path, compiling SQL costs more than running it).
-    record = ServiceRecord.objects.filter(project_no=data.project_no).order_by().first()
+    record = found.record
     if record is None or (region_scope is not None and not record.region_id.startswith(region_prefix(region_scope.code))):
         raise not_found("办件不存在", "project_no")
     _refuse_other_window(kiosk, record.window_id)
@@ -253,26 +242,24 @@ def submit_evaluation(
     # (an imported row's +08:00) must not make the stored row hash differently from what a verifier recomputes.
     now = (now or timezone.now()).astimezone(UTC)
     today = timezone.localtime(now).date()
-    _check(data, record, today, imported=imported)
-    taken_key = (
-        Evaluation.objects.filter(record=record, stage=data.stage, type=data.type)
-        .order_by()
-        .values_list("idempotency_key", flat=True)
-        .first()
-    )
+    check_fields(data, imported=imported)
+    if data.labels:
+        check_labels(data, set(Label.objects.filter(code__in=data.labels, is_active=True).values_list("code", flat=True)))
+    check_timing(data, record, today, has_active=found.active_key is not None)
+    taken_key = found.active_key if data.type == EvaluationType.ACTIVE else found.followup_key
     if taken_key is not None:
-        # A concurrent retry of this very request may have committed since the idempotency lookup above.
+        # A concurrent retry of this very request may have committed since the probe read the key.
         if taken_key == data.idempotency_key:
             return _replay(_by_idempotency_key(taken_key), digest)
         raise conflict(_duplicate_message(data.type), "type")
     ev = new_evaluation(data, record, now=now, today=today, digest=digest, source=source, client=client)
     try:
         with transaction.atomic():
+            # No savepoint: the INSERT is this transaction's first write, so a unique violation here rolls back
+            # nothing but the row, and only here does an IntegrityError mean "duplicate" (a receiver's is a fault).
             try:
-                with transaction.atomic():
-                    ev.save(force_insert=True)
+                lookups.insert(ev)
             except IntegrityError as exc:
-                # Only the row's own constraints mean "duplicate"; a receiver's IntegrityError below is a fault.
                 raise _DuplicateRow from exc
             if data.labels:
                 ev.labels.set(data.labels)

@@ -22,7 +22,7 @@ REPORTED_STATES = frozenset({State.ANSWERED, State.CLOSED})
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="exchange.outbox_evaluation")
 def queue_evaluation(sender, evaluation, **kwargs):
-    outbox.enqueue(OutboxEntry.Kind.EVALUATION, evaluation.pk, evaluation.record.project_no)
+    outbox.enqueue_new(OutboxEntry.Kind.EVALUATION, evaluation.pk, evaluation.record.project_no)
 
 
 @receiver(evaluations_written, sender=Evaluation, dispatch_uid="exchange.outbox_evaluations")
