@@ -34,10 +34,20 @@ def record_fields() -> list:
     return [f for f in ServiceRecord._meta.concrete_fields if f.attname in wanted]
 
 
+def _converters(fields: list) -> list:
+    key = ("converters", connection.vendor)
+    if key not in _SQL:
+        cols = [f.get_col(ServiceRecord._meta.db_table) for f in fields]
+        _SQL[key] = [(n, funcs) for n, col in enumerate(cols)
+                     if (funcs := connection.ops.get_db_converters(col) + col.get_db_converters(connection))]
+    return _SQL[key]
+
+
 def record_from_row(fields: list, values) -> ServiceRecord:
+    """A ServiceRecord of RECORD_FIELDS read by hand, converted as the ORM converts them (SQLite's text times)."""
     values = list(values)
-    for n, f in enumerate(fields):
-        for func in connection.ops.get_db_converters(f) + f.get_db_converters(connection):
+    for n, funcs in _converters(fields):
+        for func in funcs:
             values[n] = func(values[n], None, connection)
     return ServiceRecord.from_db(connection.alias, [f.attname for f in fields], values)
 

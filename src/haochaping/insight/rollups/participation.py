@@ -206,8 +206,8 @@ def _states(record_ids: list) -> dict:
         cursor.execute(f"SELECT {_q('id')}, {cols} FROM {_q(ServiceRecord._meta.db_table)} WHERE {condition} "
                        f"ORDER BY {_q('id')}{lock}", params)
         rows = cursor.fetchall()
-    completed_at = ServiceRecord._meta.get_field("completed_at")
-    convert = connection.ops.get_db_converters(completed_at) + completed_at.get_db_converters(connection)
+    col = ServiceRecord._meta.get_field("completed_at").get_col(ServiceRecord._meta.db_table)
+    convert = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
     out = {}
     for row in rows:
         values = list(row[1:])
