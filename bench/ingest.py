@@ -319,7 +319,8 @@ def format_report(result: dict) -> str:
         "",
         f"{'':34}{'count':>7}{'errors':>8}{'per s':>10}{'p50 ms':>9}{'p99 ms':>9}{'wall s':>9}",
     ]
-    for label, ph in (("API POST /api/v1/evaluations", api), ("psycopg INSERT+COMMIT (reference)", ref),
+    for label, ph in (("API empty authenticated POST", result["empty"]), ("API POST /api/v1/evaluations", api),
+                      ("psycopg INSERT+COMMIT (reference)", ref),
                       (f"API batch ({BATCH} a request)", result["batch"]), (f"psycopg COPY ({BATCH} a COPY)", result["copy"])):
         lines.append(
             f"{label:34}{ph['count']:>7}{ph['errors']:>8}{ph['per_s']:>10.1f}{ph['p50_ms']:>9.2f}"
@@ -333,6 +334,8 @@ def format_report(result: dict) -> str:
         )
     lines += [
         "",
+        f"ratio submit/empty authenticated request throughput: {ratio['submit_over_empty']:.2f}× "
+        "(issue 14 asks ≥ 0.5×)",
         f"ratio reference/API throughput: {ratio['throughput']:.1f}× "
         f"(the API stores one evaluation per {ratio['throughput']:.1f} bare INSERT+COMMITs' time)",
         f"ratio API/reference latency:    p50 {ratio['p50']:.1f}×, p99 {ratio['p99']:.1f}×",
@@ -386,6 +389,11 @@ def run(cfg: Config) -> dict:
     try:
         server.wait_ready()
         warm_up(server.url, api_key, cfg.clients)
+        # The floor: the same endpoint, the same key, an empty body. Routing, middleware, API-key authentication,
+        # rate limit and a 422 problem answer, no evaluation work (issue 14 item 1 measures submits against it).
+        empty = submit_all(server.url, api_key, [{}] * cfg.count, cfg.clients, 422,
+                           "API empty authenticated request", server_pid=server.proc.pid,
+                           database_url=cfg.database_url)
         api = submit_all(server.url, api_key, bodies, cfg.clients, 201, "API POST /api/v1/evaluations", ids=ids,
                          server_pid=server.proc.pid, database_url=cfg.database_url)
         rows_after_api = count_evaluations(cfg.database_url)
@@ -436,7 +444,10 @@ def run(cfg: Config) -> dict:
     if ref.errors or ref_rows != cfg.count:
         problems.append(f"reference stored {ref_rows} rows with {ref.errors} errors")
 
+    if empty.errors:
+        problems.append(f"{empty.errors} empty requests not answered 422, e.g. {empty.error_samples[:2]}")
     api_s, ref_s, batch_s, copy_s = api.summary(), ref.summary(), batch.summary(), copied.summary()
+    empty_s = empty.summary()
     result = {
         "benchmark": "ingest",
         "started_at": started_at,
@@ -453,10 +464,12 @@ def run(cfg: Config) -> dict:
         "api": api_s,
         "retry": retry.summary() if retry is not None else None,
         "reference": ref_s,
+        "empty": empty_s,
         "reference_rows": ref_rows,
         "batch": batch_s,
         "copy": copy_s,
         "ratio": {
+            "submit_over_empty": api_s["per_s"] / empty_s["per_s"] if empty_s["per_s"] else 0.0,
             "batch_over_copy": batch_s["per_s"] / copy_s["per_s"] if copy_s["per_s"] else 0.0,
             "batch_over_single": batch_s["per_s"] / api_s["per_s"] if api_s["per_s"] else 0.0,
             "throughput": ref_s["per_s"] / api_s["per_s"] if api_s["per_s"] else float("inf"),

@@ -77,3 +77,40 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     model default. Returns how many rows. A row of the wrong length raises ValueError."""
     attnames = [model._meta.get_field(name).attname for name in fields]
     return Inserter(model).insert(SimpleNamespace(**dict(zip(attnames, row, strict=True))) for row in rows)
+
+
+def any_of(column_sql: str, values: Sequence) -> tuple[str, list]:
+    """A ``column IN (…)`` condition and its parameters. On PostgreSQL ``column = ANY(%s)`` with the list as one
+    parameter: a thousand values cost one placeholder, not a thousand the driver must find in the query text."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column_sql} = ANY(%s)", [values]
+    if not values:
+        return "1 = 0", []
+    return f"{column_sql} IN ({', '.join(['%s'] * len(values))})", values
+
+
+def copy_with_ids(model, objects: list) -> None:
+    """PostgreSQL: write ``objects`` (unsaved instances) with one ``COPY … FROM STDIN``, the fastest way in; their
+    primary keys are drawn from the table's sequence first (one statement) and set on the objects. Values are
+    converted as :class:`Inserter` does (personal data encrypted). No signals, no ``save()``; constraints still hold
+    (a violation raises IntegrityError and the caller's transaction rolls back)."""
+    if not objects:
+        return
+    qn = connection.ops.quote_name
+    table = model._meta.db_table
+    pk = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [table, pk.column, len(objects)])
+        for obj, (new_id,) in zip(objects, cursor.fetchall(), strict=True):
+            setattr(obj, pk.attname, new_id)
+            obj._state.adding = False
+            obj._state.db = connection.alias
+        inserter = Inserter(model)
+        columns = ", ".join(qn(c) for c in (pk.column, *(f.column for f in inserter.fields)))
+        raw = cursor.cursor  # the driver's own cursor: Django's wrapper has no copy()
+        with connection.wrap_database_errors, raw.copy(f"COPY {qn(table)} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row((obj.pk, *inserter.row(obj)))
+

@@ -19,7 +19,7 @@ from haochaping.org.models import Region
 from haochaping.org.rules import region_prefix
 from haochaping.records.models import ServiceRecord
 
-from . import rules
+from . import lookups, rules
 from .fingerprint import ClientFingerprint
 from .models import (
     Channel,
@@ -39,7 +39,9 @@ RECEIPT_LENGTH = 12  # 60 bits: unguessable, still short enough to copy from a p
 
 
 def new_receipt_code() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    # 32 letters, 5 bits each: one draw of 60 random bits gives all twelve, uniformly (secrets, not random).
+    bits = secrets.randbits(5 * RECEIPT_LENGTH)
+    return "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(RECEIPT_LENGTH))
 
 
 @dataclass
@@ -112,11 +114,16 @@ class _DuplicateRow(Exception):
     """The evaluation row itself violated a unique constraint (a concurrent submit won)."""
 
 
-def _check(data: EvaluationInput, record: ServiceRecord, today, *, imported: bool = False) -> None:
+_CHANNELS = frozenset(Channel.values)
+_TYPES = frozenset(EvaluationType.values)
+
+
+def check_fields(data: EvaluationInput, *, imported: bool = False) -> None:
+    """What an evaluation must be on its own, before any 办件 is looked at (no database)."""
     # A "system default" evaluation is never made here (R3.8, R8.4); only history brings them, kept apart.
-    if data.channel not in Channel.values or (data.channel == Channel.SYSTEM_DEFAULT and not imported):
+    if data.channel not in _CHANNELS or (data.channel == Channel.SYSTEM_DEFAULT and not imported):
         raise invalid("未知的评价渠道", "channel")
-    if data.type not in EvaluationType.values:
+    if data.type not in _TYPES:
         raise invalid("评价类型应为 active（主动评价）或 followup（追加评价）", "type")
     for problem in (
         rules.reason_problem(data.level, data.labels, data.comment),
@@ -125,25 +132,36 @@ def _check(data: EvaluationInput, record: ServiceRecord, today, *, imported: boo
     ):
         if problem:
             raise invalid(problem[1], problem[0])
-    if data.labels:
-        known = set(Label.objects.filter(code__in=data.labels, is_active=True).values_list("code", flat=True))
-        missing = [c for c in data.labels if c not in known]
-        if missing:
-            raise invalid(f"评价标签不存在或已停用：{', '.join(missing)}", "labels")
-    stage_time = record.stage_time(data.stage) if data.stage in ("accept", "complete") else None
+
+
+def check_labels(data: EvaluationInput, known: set[str]) -> None:
+    """``known``: the active label codes among (at least) ``data.labels``."""
+    missing = [c for c in data.labels if c not in known]
+    if missing:
+        raise invalid(f"评价标签不存在或已停用：{', '.join(missing)}", "labels")
+
+
+def check_timing(data: EvaluationInput, record: ServiceRecord, today, *, has_active: bool,
+                 last_days: dict | None = None) -> None:
+    """The stage and the 补充评价 period, counted from the stage's day (``has_active``: the 办件 already has an
+    active evaluation of this stage). ``last_days``: a memo of period ends by (stage day, region) for many checks."""
     if data.stage not in ("accept", "complete"):
         raise invalid("评价环节应为 accept（受理）或 complete（办结）", "stage")
+    stage_time = record.stage_time(data.stage)
     stage_day = timezone.localtime(stage_time).date() if stage_time else None
     last_day = None
     if stage_day is not None:
-        last_day = rules.period_end(
-            stage_day, policy.supplementary_days(record.region_id), lambda d, n: calendar.add_working_days(d, n, record.region_id)
-        )
-    has_active = (
-        data.type == EvaluationType.FOLLOWUP
-        and Evaluation.objects.filter(record=record, stage=data.stage, type=EvaluationType.ACTIVE).exists()
-    )
-    problem = rules.timing_problem(stage_day=stage_day, today=today, last_day=last_day, type_=data.type, has_active=has_active)
+        memo = (stage_day, record.region_id)
+        last_day = last_days.get(memo) if last_days is not None else None
+        if last_day is None:
+            last_day = rules.period_end(
+                stage_day, policy.supplementary_days(record.region_id),
+                lambda d, n: calendar.add_working_days(d, n, record.region_id),
+            )
+            if last_days is not None:
+                last_days[memo] = last_day
+    problem = rules.timing_problem(stage_day=stage_day, today=today, last_day=last_day, type_=data.type,
+                                   has_active=has_active and data.type == EvaluationType.FOLLOWUP)
     if problem:
         raise invalid(problem[1], problem[0])
 
@@ -207,13 +225,14 @@ def submit_evaluation(
             log.warning("evaluation refused: an API key claimed the kiosk channel")
             raise DomainError(403, "禁止操作", problem, "channel", code="forbidden")
     digest = request_hash(data)
-    existing = _by_idempotency_key(data.idempotency_key)
-    if existing is not None:
+    # One statement: the idempotency key, the 办件 and the stage's evaluations (evaluation.lookups).
+    found = lookups.probe(data.idempotency_key, data.project_no, data.stage)
+    if found.existing_id is not None:
+        existing = Evaluation.objects.select_related("record").order_by().get(pk=found.existing_id)
         # A device may not read another window's receipt by replaying its idempotency key.
         _refuse_other_window(kiosk, existing.window_id)
         return _replay(existing, digest)
-    # order_by(): no ORDER BY for a unique lookup (on this hot path, compiling SQL costs more than running it).
-    record = ServiceRecord.objects.filter(project_no=data.project_no).order_by().first()
+    record = found.record
     if record is None or (region_scope is not None and not record.region_id.startswith(region_prefix(region_scope.code))):
         raise not_found("办件不存在", "project_no")
     _refuse_other_window(kiosk, record.window_id)
@@ -223,18 +242,40 @@ def submit_evaluation(
     # (an imported row's +08:00) must not make the stored row hash differently from what a verifier recomputes.
     now = (now or timezone.now()).astimezone(UTC)
     today = timezone.localtime(now).date()
-    _check(data, record, today, imported=imported)
-    taken_key = (
-        Evaluation.objects.filter(record=record, stage=data.stage, type=data.type)
-        .order_by()
-        .values_list("idempotency_key", flat=True)
-        .first()
-    )
+    check_fields(data, imported=imported)
+    if data.labels:
+        check_labels(data, set(Label.objects.filter(code__in=data.labels, is_active=True).values_list("code", flat=True)))
+    check_timing(data, record, today, has_active=found.active_key is not None)
+    taken_key = found.active_key if data.type == EvaluationType.ACTIVE else found.followup_key
     if taken_key is not None:
-        # A concurrent retry of this very request may have committed since the idempotency lookup above.
+        # A concurrent retry of this very request may have committed since the probe read the key.
         if taken_key == data.idempotency_key:
             return _replay(_by_idempotency_key(taken_key), digest)
         raise conflict(_duplicate_message(data.type), "type")
+    ev = new_evaluation(data, record, now=now, today=today, digest=digest, source=source, client=client)
+    try:
+        with transaction.atomic():
+            # No savepoint: the INSERT is this transaction's first write, so a unique violation here rolls back
+            # nothing but the row, and only here does an IntegrityError mean "duplicate" (a receiver's is a fault).
+            try:
+                lookups.insert(ev)
+            except IntegrityError as exc:
+                raise _DuplicateRow from exc
+            if data.labels:
+                ev.labels.set(data.labels)
+            case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev))
+    except _DuplicateRow:
+        # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
+        again = _by_idempotency_key(data.idempotency_key)
+        if again is not None:
+            return _replay(again, digest)
+        raise conflict(_duplicate_message(data.type), "type") from None
+    return SubmitResult(ev, case_id, replayed=False)
+
+
+def new_evaluation(data: EvaluationInput, record: ServiceRecord, *, now, today, digest: str, source: str,
+                   client: ClientFingerprint | None = None) -> Evaluation:
+    """The unsaved row of a checked evaluation, its leaf hash computed (R8.1)."""
     stage_day = timezone.localtime(record.stage_time(data.stage)).date()
     ev = Evaluation(
         record=record,
@@ -266,24 +307,7 @@ def submit_evaluation(
         created_at=now,
     )
     ev.leaf_hash = crypto.sm3_hex(canonical_bytes(ev, data.labels))
-    try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    ev.save(force_insert=True)
-            except IntegrityError as exc:
-                # Only the row's own constraints mean "duplicate"; a receiver's IntegrityError below is a fault.
-                raise _DuplicateRow from exc
-            if data.labels:
-                ev.labels.set(data.labels)
-            case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev))
-    except _DuplicateRow:
-        # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
-        again = _by_idempotency_key(data.idempotency_key)
-        if again is not None:
-            return _replay(again, digest)
-        raise conflict(_duplicate_message(data.type), "type") from None
-    return SubmitResult(ev, case_id, replayed=False)
+    return ev
 
 
 def _duplicate_message(type_: str) -> str:

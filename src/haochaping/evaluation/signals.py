@@ -13,6 +13,12 @@ from django.dispatch import Signal
 evaluation_written = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 evaluation_replayed = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 
+# The set-based twin of ``evaluation_written`` (evaluation.intake: batch intake, history import): sent once, inside
+# the writing transaction, for evaluations just inserted together. Every receiver of ``evaluation_written`` must
+# receive this one too and do the same for each evaluation (set-wise, that is the point); receivers may return
+# ``{"case_ids": {evaluation pk: case id}}``.
+evaluations_written = Signal()  # sender=Evaluation, evaluations=<list[Evaluation]>
+
 # Sent by the receipt page (views.receipt.progress) to show the evaluator how their bad review is being handled.
 # Receivers return None, or {"steps": [{"title": str, "at": datetime | None, "detail": str}, ...],
 # "answer": str (the reply to the evaluator), "excluded": bool (no longer counted, e.g. an upheld appeal)}.

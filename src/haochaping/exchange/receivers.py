@@ -7,7 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from haochaping.evaluation.models import Evaluation
-from haochaping.evaluation.signals import evaluation_written
+from haochaping.evaluation.signals import evaluation_written, evaluations_written
 from haochaping.records.models import ServiceRecord
 from haochaping.rectification.models import CaseTransition
 from haochaping.rectification.rules import State
@@ -22,7 +22,12 @@ REPORTED_STATES = frozenset({State.ANSWERED, State.CLOSED})
 
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="exchange.outbox_evaluation")
 def queue_evaluation(sender, evaluation, **kwargs):
-    outbox.enqueue(OutboxEntry.Kind.EVALUATION, evaluation.pk, evaluation.record.project_no)
+    outbox.enqueue_new(OutboxEntry.Kind.EVALUATION, evaluation.pk, evaluation.record.project_no)
+
+
+@receiver(evaluations_written, sender=Evaluation, dispatch_uid="exchange.outbox_evaluations")
+def queue_evaluations(sender, evaluations, **kwargs):
+    outbox.enqueue_many(OutboxEntry.Kind.EVALUATION, [(ev.pk, ev.record.project_no) for ev in evaluations])
 
 
 @receiver(post_save, sender=ServiceRecord, dispatch_uid="exchange.outbox_record")

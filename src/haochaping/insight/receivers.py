@@ -7,7 +7,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from haochaping.evaluation.models import Evaluation
-from haochaping.evaluation.signals import evaluation_excluded, evaluation_written
+from haochaping.evaluation.signals import evaluation_excluded, evaluation_written, evaluations_written
 from haochaping.records.models import ServiceRecord
 
 from . import rollups
@@ -18,6 +18,13 @@ from .rollups import participation as participation
 def count_written(sender, evaluation, **kwargs):
     # No try/except: a failed count rolls the evaluation back, so the counters never silently drift.
     rollups.count_written(evaluation)
+    return None
+
+
+@receiver(evaluations_written, sender=Evaluation, dispatch_uid="insight.count_many_written")
+def count_many_written(sender, evaluations, **kwargs):
+    # Set-wise: one upsert per counter key the evaluations share, whatever their number.
+    rollups.count_written_many(evaluations)
     return None
 
 

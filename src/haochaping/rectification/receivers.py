@@ -10,7 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion
-from haochaping.evaluation.signals import evaluation_replayed, evaluation_written, receipt_progress
+from haochaping.evaluation.signals import (
+    evaluation_replayed,
+    evaluation_written,
+    evaluations_written,
+    receipt_progress,
+)
 from haochaping.evaluation.views.receipt import FORWARDED_STEP
 from haochaping.rectification import rules, services
 from haochaping.rectification.models import CaseTransition, RectificationCase
@@ -29,6 +34,17 @@ def open_case(sender, evaluation, **kwargs):
         return None
     # No try/except: a failure here must roll the evaluation back too (one transaction).
     return {"case_id": services.open_case_for_evaluation(evaluation).pk}
+
+
+@receiver(evaluations_written, sender=Evaluation, dispatch_uid="rectification.open_cases")
+def open_cases(sender, evaluations, **kwargs):
+    # 差评 are few (a few in a hundred): each opens its case through the same path as a single submit.
+    case_ids = {}
+    for evaluation in evaluations:
+        answer = open_case(sender, evaluation)
+        if answer is not None:
+            case_ids[evaluation.pk] = answer["case_id"]
+    return {"case_ids": case_ids}
 
 
 @receiver(evaluation_replayed, sender=Evaluation, dispatch_uid="rectification.replayed_case")

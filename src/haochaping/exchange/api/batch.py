@@ -1,6 +1,7 @@
 """Batch intake (R6.2, issue 16): up to MAX_ITEMS 办件 or evaluations a request, in this system's shape or a foreign
 one (exchange.rules). Each item is validated by the single endpoint's own schema, goes through the same service
-in its own transaction, and is answered on its own: created, replayed (the same item again, harmless) or refused
+in its own transaction (evaluations: together through the set-based evaluation.intake, as if one after the other),
+and is answered on its own: created, replayed (the same item again, harmless) or refused
 with problem details naming its index and field. One refused item never stops or undoes the others."""
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.core.problems import DomainError, problem_body, validation_errors
 from haochaping.core.schemas import InputSchema, QuerySchema
-from haochaping.evaluation.api import EvaluationIn, evaluation_input, submit
+from haochaping.evaluation import intake
+from haochaping.evaluation.api import EvaluationIn, evaluation_input
 from haochaping.records import services as record_services
 from haochaping.records.api import RecordIn, record_input
 
@@ -67,7 +69,7 @@ def _answer(results: list[dict]) -> dict:
     return {**counts, "results": results}
 
 
-def _each(items: list[dict], handle, *, kind: str, shape: str) -> dict:
+def _refusal(kind: str, shape: str):
     def refused(index, status, detail, field, code, errors=None):
         # A foreign shape's sender reads its own field names (agencyCode, satisfaction), not ours.
         named = rules.foreign_field(kind, shape, field)
@@ -75,20 +77,30 @@ def _each(items: list[dict], handle, *, kind: str, shape: str) -> dict:
             detail = f"{named}：{detail[len(field) + 1:]}"
         errors = [{**e, "field": rules.foreign_field(kind, shape, e["field"])} for e in errors or []]
         return _refused(index, status, detail, named, code, errors or None)
+    return refused
 
+
+def _refuse(index: int, exc: Exception, refused) -> dict:
+    """The refusal of an item that raised ``exc`` (one of the expected kinds; anything else propagates)."""
+    if isinstance(exc, rules.Refused):
+        return _refused(index, 422, f"{exc.field}：{exc.message}", exc.field, "invalid")
+    if isinstance(exc, pydantic.ValidationError):
+        errors = validation_errors(exc.errors(include_input=False))
+        first = errors[0]
+        return refused(index, 422, f"{first['field']}：{first['message']}", first["field"], "invalid", errors)
+    if isinstance(exc, DomainError):
+        return refused(index, exc.status, exc.detail, exc.field, exc.code)
+    raise exc
+
+
+def _each(items: list[dict], handle, *, kind: str, shape: str) -> dict:
+    refused = _refusal(kind, shape)
     results = []
     for index, raw in enumerate(items):
         try:
             results.append({"index": index, **handle(raw)})
-        except rules.Refused as exc:
-            results.append(_refused(index, 422, f"{exc.field}：{exc.message}", exc.field, "invalid"))
-        except pydantic.ValidationError as exc:
-            errors = validation_errors(exc.errors(include_input=False))
-            first = errors[0]
-            results.append(refused(index, 422, f"{first['field']}：{first['message']}", first["field"], "invalid",
-                                   errors))
-        except DomainError as exc:
-            results.append(refused(index, exc.status, exc.detail, exc.field, exc.code))
+        except (rules.Refused, pydantic.ValidationError, DomainError) as exc:
+            results.append(_refuse(index, exc, refused))
     return _answer(results)
 
 
@@ -107,14 +119,26 @@ def _internal_evaluation(raw: dict, shape: str) -> dict:
                  "逐条答复 created / replayed / refused；refused 的 problem 指明字段。外部格式见 docs/exchange.md。"),
 )
 def submit_evaluations(request, payload: BatchIn, filters: Query[ShapeFilter]):
-    def handle(raw: dict) -> dict:
-        data = evaluation_input(EvaluationIn.model_validate(_internal_evaluation(raw, filters.shape)))
-        result = submit(request, data)
-        ev = result.evaluation
-        return {"status": "replayed" if result.replayed else "created", "id": ev.pk, "project_no": data.project_no,
-                "case_id": result.case_id}
-
-    return _each(payload.items, handle, kind="evaluations", shape=filters.shape)
+    # Every item is validated on its own, then all valid ones go through the set-based service together
+    # (evaluation.intake: one query per kind of look-up, multi-row writes), answered item by item.
+    refused = _refusal("evaluations", filters.shape)
+    results: list[dict | None] = [None] * len(payload.items)
+    valid: list[tuple[int, object]] = []
+    for index, raw in enumerate(payload.items):
+        try:
+            valid.append((index, evaluation_input(EvaluationIn.model_validate(_internal_evaluation(raw, filters.shape)))))
+        except (rules.Refused, pydantic.ValidationError, DomainError) as exc:
+            results[index] = _refuse(index, exc, refused)
+    key = request.api_key
+    outcomes = intake.submit_evaluations([data for _i, data in valid], source=f"apikey:{key.prefix}",
+                                         region_scope=key.region, by_api_key=True)
+    for (index, data), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            results[index] = _refuse(index, outcome, refused)
+            continue
+        results[index] = {"index": index, "status": "replayed" if outcome.replayed else "created",
+                          "id": outcome.evaluation.pk, "project_no": data.project_no, "case_id": outcome.case_id}
+    return _answer(results)
 
 
 @router.post(

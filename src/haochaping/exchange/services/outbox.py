@@ -39,6 +39,51 @@ def enqueue(kind: str, object_id: int, project_no: str, *, now: datetime | None 
     return len(upstream_ids)
 
 
+_SQL: dict[str, str] = {}
+
+
+def enqueue_new(kind: str, object_id: int, project_no: str, *, now: datetime | None = None) -> None:
+    """:func:`enqueue` for an object queued for the first time (a new evaluation), in ONE statement: ``INSERT …
+    SELECT`` over the active upstreams, so the write path neither reads the upstreams first nor compiles a query."""
+    from django.db import connection
+
+    if connection.vendor not in _SQL:
+        q = connection.ops.quote_name
+        fields = [f for f in OutboxEntry._meta.concrete_fields if not f.primary_key]
+        picks = [f"{q('u')}.{q('id')}" if f.attname == "upstream_id" else "%s" for f in fields]
+        _SQL[connection.vendor] = (
+            f"INSERT INTO {q(OutboxEntry._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+            f"SELECT {', '.join(picks)} FROM {q(Upstream._meta.db_table)} {q('u')} WHERE {q('u')}.{q('is_active')}"
+        )
+    given = {"kind": kind, "object_id": object_id, "project_no": project_no, "created_at": now or timezone.now()}
+    params = []
+    for f in OutboxEntry._meta.concrete_fields:
+        if f.primary_key or f.attname == "upstream_id":
+            continue
+        value = given[f.attname] if f.attname in given else f.get_default()
+        params.append(f.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL[connection.vendor], params)
+
+
+def enqueue_many(kind: str, objects: list[tuple[int, str]], *, now: datetime | None = None) -> int:
+    """Queue many new objects of one kind, [(id, project_no)], for every active upstream: one multi-row INSERT.
+    Only for objects queued for the first time (evaluations: each is queued once, as :func:`enqueue` does)."""
+    if not objects:
+        return 0
+    upstreams = Upstream.objects.filter(is_active=True)
+    if kind == Kind.CASE_OUTCOME:
+        upstreams = upstreams.filter(profile=Upstream.Profile.INTERNAL)
+    upstream_ids = list(upstreams.values_list("id", flat=True))
+    if not upstream_ids:
+        return 0
+    now = now or timezone.now()
+    rows = [OutboxEntry(upstream_id=u, kind=kind, object_id=object_id, project_no=project_no, created_at=now)
+            for object_id, project_no in objects for u in upstream_ids]
+    OutboxEntry.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
 @transaction.atomic
 def resend(entry_ids, *, now: datetime | None = None) -> int:
     """Put dead letters back in the queue (after whatever refused them was put right); returns how many."""

@@ -91,6 +91,19 @@ def count_written(ev: Evaluation) -> None:
     participation.count_first(ev, state)
 
 
+def count_written_many(evaluations: list[Evaluation]) -> None:
+    """:func:`count_written` for many new evaluations written in this transaction: each counter key gets the sum of
+    its evaluations in one upsert (the wide counters likewise), then the questionnaire and 参评率 counters set-wise.
+    The counters come out exactly as if the evaluations had been counted one by one."""
+    if not evaluations:
+        return
+    fine = Counter(key_of(ev, excluded=False) for ev in evaluations)
+    bump(sorted(fine.items(), key=lambda kv: tuple(str(v) for v in kv[0])))
+    mix.count_written_many(evaluations)
+    questionnaire.count_written_many(evaluations)
+    participation.count_first_many([ev for ev in evaluations if ev.channel != Channel.SYSTEM_DEFAULT])
+
+
 def count_excluded(ev: Evaluation) -> None:
     """An evaluation left statistics: move its 1 from the counted bucket to the excluded bucket of its key."""
     wide.run([*statements([(key_of(ev, excluded=False), -1), (key_of(ev, excluded=True), 1)]), *mix.excluded(ev)])

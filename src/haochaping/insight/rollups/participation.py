@@ -27,7 +27,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from haochaping.core.bulk import insert_rows
+from haochaping.core.bulk import any_of, insert_rows
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
@@ -163,6 +163,58 @@ def count_first(ev: Evaluation, state: tuple | None) -> None:
                         *units, ev.channel, ev.record_id, ev.pk, ev.channel]),
         *wide.rated_if_first(units, ev.record_id, ev.pk),
     ])
+
+
+def count_first_many(evaluations: list[Evaluation]) -> None:
+    """:func:`count_first` for many new evaluations (none a system default), written in this transaction: the 办件
+    are locked and read in one statement (PostgreSQL; in id order, so two writers never deadlock on them), their
+    other evaluations in a second, and every 办件 that becomes rated — overall or through a channel — is counted in
+    one upsert. Evaluations of one 办件 count in the order given, as if written one after the other."""
+    if not evaluations:
+        return
+    record_ids = sorted({ev.record_id for ev in evaluations})
+    states = _states(record_ids)
+    new_ids = [ev.pk for ev in evaluations]
+    seen: dict = {}
+    new_ids = set(new_ids)
+    condition, params = any_of(_q("record_id"), record_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_q('id')}, {_q('record_id')}, {_q('channel')} FROM "
+                       f"{_q(Evaluation._meta.db_table)} WHERE {condition}", params)
+        for pk, record_id, channel in cursor.fetchall():
+            if pk not in new_ids:
+                seen.setdefault(record_id, set()).add(channel)
+    changes: Counter = Counter()
+    for ev in evaluations:
+        channels = seen.setdefault(ev.record_id, set())
+        units = state_key(states.get(ev.record_id))
+        if units is not None:
+            if not channels - {Channel.SYSTEM_DEFAULT}:
+                changes[(*units, "")] += 1
+            if ev.channel not in channels:
+                changes[(*units, ev.channel)] += 1
+        channels.add(ev.channel)
+    bump({key: (0, n) for key, n in changes.items()})
+
+
+def _states(record_ids: list) -> dict:
+    cols = ", ".join(_q(ServiceRecord._meta.get_field(c.removesuffix("_id")).column) for c in STATE_COLUMNS)
+    condition, params = any_of(_q("id"), record_ids)
+    # SQLite: one writer at a time, and this transaction already wrote the evaluations, so a plain read.
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_q('id')}, {cols} FROM {_q(ServiceRecord._meta.db_table)} WHERE {condition} "
+                       f"ORDER BY {_q('id')}{lock}", params)
+        rows = cursor.fetchall()
+    col = ServiceRecord._meta.get_field("completed_at").get_col(ServiceRecord._meta.db_table)
+    convert = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+    out = {}
+    for row in rows:
+        values = list(row[1:])
+        for func in convert:  # SQLite gives the time as text
+            values[1] = func(values[1], None, connection)
+        out[row[0]] = tuple(values)
+    return out
 
 
 # --- rebuild ------------------------------------------------------------------------------------------------------

@@ -85,6 +85,25 @@ def count_written(ev: Evaluation) -> None:
         _suggestion(ev).save(force_insert=True)
 
 
+def count_written_many(evaluations: list[Evaluation]) -> None:
+    """:func:`count_written` for many new evaluations: one upsert per counter key, one INSERT of suggestions."""
+    totals: dict[tuple, Counter] = {}
+    suggestions = []
+    for ev in evaluations:
+        values = _counts(ev)
+        if not values:
+            continue
+        totals.setdefault(key_of(ev), Counter()).update(values)
+        if values.get("suggestions"):
+            suggestions.append(_suggestion(ev))
+    if totals:
+        with connection.cursor() as cursor:
+            cursor.executemany(_sql(), [[*key, *(values.get(c, 0) for c in QUESTIONNAIRE_VALUES)]
+                                        for key, values in totals.items()])
+    if suggestions:
+        Suggestion.objects.bulk_create(suggestions)
+
+
 def count_excluded(ev: Evaluation) -> None:
     """An evaluation left statistics: its answers and its suggestion leave the summary too."""
     values = _counts(ev)
