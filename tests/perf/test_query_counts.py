@@ -229,6 +229,15 @@ def _bulletin(org, n):
                                    issued_at=timezone.now(), issued_by=issuer)
 
 
+def _assessor_organisation(org, n):
+    from haochaping.supervision.models import AssessorOrganisation
+
+    region = _region(org, n)
+    organisation = AssessorOrganisation.objects.create(name=f"评估机构{n}", region=region)
+    organisation.members.add(User.objects.create_user(f"perf-assessor-{n}", role=Role.ASSESSOR, region=region))
+    return organisation
+
+
 # model admin URL name → a builder of one more row (org, serial number)
 BUILDERS: dict[str, Callable] = {
     "org_region": _region,
@@ -267,6 +276,7 @@ BUILDERS: dict[str, Callable] = {
     "supervision_intakemailbox": _mailbox,
     "supervision_mailmessage": _mail_message,
     "supervision_bulletin": _bulletin,
+    "supervision_assessororganisation": _assessor_organisation,
 }
 
 
