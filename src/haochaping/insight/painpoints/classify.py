@@ -2,7 +2,8 @@
 
 A multinomial logistic regression over three views of each comment, trained when the classifier is built on the
 kinds' prototypes (name, definition, example phrasings) and the labelled reference comments (``data/reference.tsv``
-— the tune part of the development set — plus the examples of kinds a supervisor promoted):
+— the tune part of the development set and tests/data/painpoints_tune_extra.tsv — plus the examples of kinds a
+supervisor promoted):
 
 - its sentence embedding (:mod:`.embedding`), centred on the training mean and re-normalised (e5's embeddings all
   point roughly the same way; centring spreads them);
