@@ -267,6 +267,10 @@ BUILDERS: dict[str, Callable] = {
     "supervision_intakemailbox": _mailbox,
     "supervision_mailmessage": _mail_message,
     "supervision_bulletin": _bulletin,
+    # Third-party assessor organisations (a new region each, so a per-row lookup of the region would show).
+    "supervision_assessororganisation": lambda org, n: __import__(
+        "haochaping.supervision.models", fromlist=["AssessorOrganisation"]).AssessorOrganisation.objects.create(
+        name=f"第{n}评估机构", region=_region(org, n)),
 }
 
 
