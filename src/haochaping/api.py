@@ -142,6 +142,15 @@ def _register_routers() -> None:
     from haochaping.supervision.complaints.api import router as complaints_router
 
     api.add_router("/complaints", complaints_router)
+    from haochaping.supervision.appraisal.api import router as appraisal_router
+    from haochaping.supervision.assessments.api import router as assessments_router
+    from haochaping.supervision.sampling.api import router as callbacks_router
+    from haochaping.supervision.surveys.api import router as surveys_router
+
+    api.add_router("/surveys", surveys_router)
+    api.add_router("/callbacks", callbacks_router)
+    api.add_router("/assessments", assessments_router)
+    api.add_router("/appraisal", appraisal_router)
 
 
 _register_routers()

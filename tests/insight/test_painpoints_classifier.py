@@ -13,14 +13,16 @@ from haochaping.insight.painpoints import classify, embedding, quality, taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "tests" / "data" / "painpoints_dev.tsv"
+EXTRA = ROOT / "tests" / "data" / "painpoints_tune_extra.tsv"  # training only
+FRESH = ROOT / "tests" / "data" / "painpoints_fresh.tsv"  # a second held-out set, never tuned on
 
-# Measured on the held-out part with bench/painpoints.py (docs/painpoints.md has the figures); a change that makes
-# the classifier worse than this fails here.
-FLOOR_PURITY = 0.83
-FLOOR_NMI = 0.83
-FLOOR_ACCURACY = 0.83
-FLOOR_MEAN_PRECISION = 0.84
-FLOOR_MEAN_RECALL = 0.84
+# Measured with bench/painpoints.py on the two held-out sets (docs/painpoints.md has the figures, 2026-12-06: dev
+# held-out purity 0.933, NMI 0.923, accuracy 0.925, mean P 0.950, mean R 0.927; fresh set purity 0.973, NMI 0.969,
+# accuracy 0.960, mean P 0.975, mean R 0.960); a change that makes the classifier worse than this fails here.
+FLOORS = {  # (purity, NMI, accuracy, mean precision, mean recall), just below what was measured
+    "held-out": (0.91, 0.90, 0.90, 0.93, 0.90),
+    "fresh": (0.94, 0.94, 0.93, 0.95, 0.93),
+}
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +52,14 @@ def test_the_development_set_is_our_own_and_the_reference_is_its_tune_part():
     # Not the taxonomy's own phrasings.
     examples = {e for k in taxonomy.KINDS for e in taxonomy.prototypes(k)}
     assert not examples & {c for _k, c in rows}
-    # The classifier learns from the tune part only (bench/painpoints.py --sync keeps them in step).
-    assert classify.read_reference() == tune
+    # The classifier learns from the tune part and the extra tune comments only (bench/painpoints.py --sync keeps
+    # them in step); neither held-out set overlaps what it learns from.
+    extra = classify.read_reference(EXTRA)
+    fresh = classify.read_reference(FRESH)
+    assert classify.read_reference() == tune + extra
+    learnt = {c for _k, c in tune + extra} | examples
+    assert not learnt & {c for _k, c in held} and not learnt & {c for _k, c in fresh}
+    assert {k for k, _c in fresh} == {k.code for k in taxonomy.KINDS} and len(fresh) >= 60
 
 
 def test_labels_are_evidence_not_the_only_signal():
@@ -64,14 +72,16 @@ def test_labels_are_evidence_not_the_only_signal():
 # --- quality ----------------------------------------------------------------------------------------------------
 
 
-def test_held_out_quality_stays_above_the_measured_floor(classifier):
-    _tune, held = quality.load(DEV)
-    report = quality.evaluate(classifier, held)
+@pytest.mark.parametrize("part", ["held-out", "fresh"])
+def test_held_out_quality_stays_above_the_measured_floor(classifier, part):
+    rows = quality.load(DEV)[1] if part == "held-out" else classify.read_reference(FRESH)
+    report = quality.evaluate(classifier, rows)
     mean_p = sum(k.precision for k in report.kinds) / len(report.kinds)
     mean_r = sum(k.recall for k in report.kinds) / len(report.kinds)
-    assert report.purity >= FLOOR_PURITY and report.nmi >= FLOOR_NMI, report
-    assert report.accuracy >= FLOOR_ACCURACY, report
-    assert mean_p >= FLOOR_MEAN_PRECISION and mean_r >= FLOOR_MEAN_RECALL, report
+    purity, nmi, accuracy, precision, recall = FLOORS[part]
+    assert report.purity >= purity and report.nmi >= nmi, report
+    assert report.accuracy >= accuracy, report
+    assert mean_p >= precision and mean_r >= recall, report
     assert len(report.kinds) == len(taxonomy.KINDS)
 
 

@@ -413,3 +413,125 @@ def test_api_list_reads_as_a_session_user_with_the_same_count(org):
     many, page = _count(client, "/api/v1/evaluations")
     assert page.count('"receipt_code"') == 0  # masked list, no receipt codes
     assert many <= few + SLACK
+
+
+# ---- supervision's read API (surveys, callbacks, assessments, appraisal): signed-in supervisor, 3 rows and 30 ----
+
+def _supervision_reader(org):
+    user, _created = User.objects.get_or_create(
+        username="perf-api-sup", defaults={"role": Role.SUPERVISOR, "region": org.county, "is_staff": True})
+    return user
+
+
+def _january():
+    from datetime import date
+
+    return {"period_start": date(2026, 1, 1), "period_end": date(2026, 1, 31)}
+
+
+def _survey(org):
+    from django.utils import timezone
+
+    from haochaping.supervision.models import Survey
+
+    return Survey.objects.create(region=org.county, title=f"问卷{_n()}", target_region=org.county,
+                                 link_key=f"perf{_n()}", created_by=_supervision_reader(org), created_at=timezone.now())
+
+
+def _callback_item(org):
+    # A new unit (and sample) per row, so a per-row lookup of the unit would show.
+    from django.utils import timezone
+
+    from haochaping.supervision.models import CallbackItem, CallbackSample
+
+    sample = CallbackSample.objects.create(department=factories.department(org.county, name=f"第{_n()}局"),
+                                           region=org.county, ratio=0.1, minimum=1, seed="1", population=1,
+                                           drawn_at=timezone.now(), **_january())
+    evaluation = _evaluation(org).evaluation
+    return CallbackItem.objects.create(sample=sample, evaluation=evaluation, level=evaluation.level)
+
+
+def _assessment(org):
+    from django.utils import timezone
+
+    from haochaping.supervision.models import Assessment, AssessorOrganisation, Commission
+
+    n = _n()
+    commission = Commission.objects.create(
+        title=f"委托{n}", agency=org.management_agency, scope_region=org.county, created_by=_supervision_reader(org),
+        organisation=AssessorOrganisation.objects.create(name=f"评估机构{n}", region=org.county),
+        created_at=timezone.now(), **_january())
+    return Assessment.objects.create(commission=commission, department=factories.department(org.county, name=f"第{n}局"),
+                                     summary="结论", report=f"assessments/perf/{n}.pdf",
+                                     submitted_by=_supervision_reader(org), submitted_at=timezone.now(), **_january())
+
+
+def _appraisal(org):
+    from django.utils import timezone
+
+    from haochaping.supervision.models import Appraisal
+
+    n = _n()
+    return Appraisal.objects.create(department=factories.department(org.county, name=f"第{n}局"), region=org.county,
+                                    score=n % 100, breakdown=[], computed_at=timezone.now(), **_january())
+
+
+def _items(body) -> int:
+    return len(body["items"]) if isinstance(body, dict) else sum(row["sampled"] for row in body)
+
+
+@pytest.mark.parametrize(
+    ("url", "builder"),
+    [
+        ("/api/v1/surveys?limit=200", _survey),
+        ("/api/v1/callbacks?limit=200", _callback_item),
+        ("/api/v1/callbacks/figures?from=2026-01-01&to=2026-01-31", _callback_item),
+        ("/api/v1/assessments/commissions?limit=200", lambda org: _assessment(org).commission),
+        ("/api/v1/assessments?limit=200", _assessment),
+        ("/api/v1/appraisal?from=2026-01-01&to=2026-01-31", _appraisal),
+    ],
+)
+def test_supervision_api_lists_do_not_grow_with_rows(org, url, builder):
+    client = Client()
+    client.force_login(_supervision_reader(org))
+    for _ in range(FEW):
+        builder(org)
+    client.get(url)
+    few, page = _count(client, url)
+    import json
+
+    assert _items(json.loads(page)) == FEW
+    for _ in range(MANY - FEW):
+        builder(org)
+    many, page = _count(client, url)
+    assert _items(json.loads(page)) == MANY
+    assert many <= few + SLACK, f"{url}: {few} queries with {FEW} rows, {many} with {MANY}"
+
+
+def test_survey_results_do_not_grow_with_responses(org):
+    from django.utils import timezone
+
+    from haochaping.supervision.models import SurveyAnswer, SurveyQuestion, SurveyResponse
+
+    survey = _survey(org)
+    scale = SurveyQuestion.objects.create(survey=survey, position=1, kind="scale", text="满意度", scale_max=5)
+    choice = SurveyQuestion.objects.create(survey=survey, position=2, kind="single", text="渠道", options=["窗口", "网上"])
+
+    def respond(n):
+        response = SurveyResponse.objects.create(survey=survey, channel="web", region=org.county,
+                                                 submitted_at=timezone.now())
+        SurveyAnswer.objects.create(response=response, question=scale, scale=1 + n % 5)
+        SurveyAnswer.objects.create(response=response, question=choice, choices=[n % 2])
+
+    client = Client()
+    client.force_login(_supervision_reader(org))
+    url = f"/api/v1/surveys/{survey.pk}/results"
+    for n in range(FEW):
+        respond(n)
+    client.get(url)
+    few, _page = _count(client, url)
+    for n in range(FEW, MANY):
+        respond(n)
+    many, page = _count(client, url)
+    assert '"counted":30' in page.replace(" ", "")
+    assert many <= few + SLACK

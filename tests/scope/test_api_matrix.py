@@ -19,6 +19,7 @@ from haochaping.api import api
 from haochaping.evaluation.models import Evaluation
 from haochaping.records.models import ServiceRecord
 from haochaping.rectification.models import Appeal, CaseAttachment, RectificationCase
+from haochaping.supervision.models import Appraisal, Assessment, CallbackItem, Commission, Survey
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,9 +40,16 @@ AGGREGATE = {"/api/v1/stats", "/api/v1/stats/rankings", "/api/v1/stats/coverage"
 @dataclass(frozen=True)
 class Route:
     model: type
-    kind: str  # "list", "detail", "figures" (counts of the rows in scope) or "file" (a download)
+    kind: str  # "list", "detail", "figures" (counts of the rows in scope), "file" (a download), "rows" (one
+    # unpaged answer: items and total), "unit-figures" (callback figures per unit: sampled adds up to the rows)
     key: str  # the row's identifier in the response / the path
     missing: str  # an identifier no row has
+    params: tuple = ()  # query parameters the route needs
+    keys: bool = True  # False: signed-in people only, a key is not authenticated (401)
+    expect: str | None = None  # the EXPECTED entry when it is not the model's
+
+
+JANUARY = (("from", "2026-01-01"), ("to", "2026-01-31"))
 
 
 ROUTES = {
@@ -55,6 +63,15 @@ ROUTES = {
     "/api/v1/appeals": Route(Appeal, "list", "id", ""),
     "/api/v1/appeals/{appeal_id}": Route(Appeal, "detail", "id", "987654321"),
     "/api/v1/cases/{case_id}/files/{file_id}": Route(CaseAttachment, "file", "id", "987654321"),
+    "/api/v1/surveys": Route(Survey, "list", "id", ""),
+    "/api/v1/surveys/{survey_id}/results": Route(Survey, "detail", "id", "987654321"),
+    "/api/v1/callbacks": Route(CallbackItem, "list", "id", "", keys=False),
+    "/api/v1/callbacks/{item_id}": Route(CallbackItem, "detail", "id", "987654321", keys=False),
+    "/api/v1/callbacks/figures": Route(CallbackItem, "unit-figures", "id", "", params=JANUARY, expect="callback-figures"),
+    "/api/v1/assessments/commissions": Route(Commission, "list", "id", "", keys=False),
+    "/api/v1/assessments": Route(Assessment, "list", "id", "", keys=False),
+    "/api/v1/assessments/{assessment_id}": Route(Assessment, "detail", "id", "987654321", keys=False),
+    "/api/v1/appraisal": Route(Appraisal, "rows", "id", "", params=JANUARY),
 }
 
 # Which of each county's three 办件 (and their evaluations) an actor sees: rec 0 is department 1 at the hall,
@@ -96,6 +113,39 @@ EXPECTED = {
         "key_a": {"A": {0}, "B": set()}, "sup_a": {"A": {0}, "B": set()}, "admin_a": None,
         "handler_dept": {"A": {0}, "B": set()}, "handler_agency": {"A": {0}, "B": set()}, "staff_a": None,
         "sup_city": {"A": {0}, "B": {0}}, "key_all": {"A": {0}, "B": {0}}, "superuser": {"A": {0}, "B": {0}},
+    },
+    # Supervision's read API (world._supervision_work_rows). Surveys: the supervisors' (a key with stats:read too).
+    Survey: {
+        "key_a": {"A": {0}, "B": set()}, "sup_a": {"A": {0}, "B": set()}, "admin_a": None, "handler_dept": None,
+        "handler_agency": None, "staff_a": None, "sup_city": {"A": {0}, "B": {0}}, "key_all": {"A": {0}, "B": {0}},
+        "superuser": {"A": {0}, "B": {0}},
+    },
+    # The callback list: people who record callbacks (supervisors, 12345 operators), never keys; item k is
+    # evaluation k's.
+    CallbackItem: {
+        "sup_a": ONLY_A, "admin_a": None, "handler_dept": None, "handler_agency": None, "staff_a": None,
+        "sup_city": ALL, "superuser": ALL,
+    },
+    # The per-unit callback figures: supervisors and keys with stats:read.
+    "callback-figures": {
+        "key_a": ONLY_A, "sup_a": ONLY_A, "admin_a": None, "handler_dept": None, "handler_agency": None,
+        "staff_a": None, "sup_city": ALL, "key_all": ALL, "superuser": ALL,
+    },
+    # Third-party assessment: supervisors (and the commissioned assessors), never keys.
+    Commission: {
+        "sup_a": {"A": {0}, "B": set()}, "admin_a": None, "handler_dept": None, "handler_agency": None,
+        "staff_a": None, "sup_city": {"A": {0}, "B": {0}}, "superuser": {"A": {0}, "B": {0}},
+    },
+    Assessment: {
+        "sup_a": {"A": {0}, "B": set()}, "admin_a": None, "handler_dept": None, "handler_agency": None,
+        "staff_a": None, "sup_city": {"A": {0}, "B": {0}}, "superuser": {"A": {0}, "B": {0}},
+    },
+    # Appraisal results (result k is department k's): supervisors, handlers (their own unit), keys with stats:read.
+    Appraisal: {
+        "key_a": {"A": {0, 1}, "B": set()}, "sup_a": {"A": {0, 1}, "B": set()}, "admin_a": None,
+        "handler_dept": {"A": {0}, "B": set()}, "handler_agency": {"A": set(), "B": set()}, "staff_a": None,
+        "sup_city": {"A": {0, 1}, "B": {0, 1}}, "key_all": {"A": {0, 1}, "B": {0, 1}},
+        "superuser": {"A": {0, 1}, "B": {0, 1}},
     },
 }
 
@@ -139,7 +189,7 @@ def rows(world, model, county: str) -> list:
 
 
 def detail_url(path: str, value: str) -> str:
-    return path.split("{")[0] + value
+    return re.sub(r"\{\w+\}", value, path)
 
 
 def file_url(file_id: str) -> str:
@@ -154,10 +204,32 @@ def test_route_shows_exactly_the_callers_scope(live_server, world, path, setting
     for attachment in CaseAttachment.objects.all():
         (tmp_path / attachment.file.name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / attachment.file.name).write_bytes(f"%PDF-1.4 {attachment.pk}".encode())
-    for actor, expected in EXPECTED[route.model].items():
+    expectations = EXPECTED[route.expect or route.model]
+    actors = expectations if route.keys else {**expectations, "key_a": None, "key_all": None}
+    for actor, expected in actors.items():
         with client_for(world, live_server, actor) as http:
             visible = {key_of(route, rows(world, route.model, c)[i]) for c in "AB" for i in (expected or {}).get(c, ())}
             hidden = {key_of(route, o) for c in "AB" for o in rows(world, route.model, c)} - visible
+            if actor.startswith("key_") and not route.keys:
+                for value in ("987654321", *visible, *hidden):
+                    r = http.get(detail_url(path, value), params=dict(route.params))
+                    assert (r.status_code, r.json()["title"]) == (401, "未认证"), (actor, r.text)
+                continue
+            if route.kind in ("rows", "unit-figures"):
+                r = http.get(path, params=dict(route.params))
+                if expected is None:
+                    assert r.status_code == 403, (actor, r.text)
+                    assert r.json()["title"] == "权限不足"
+                    continue
+                assert r.status_code == 200, (actor, r.text)
+                if route.kind == "rows":
+                    assert {str(item[route.key]) for item in r.json()["items"]} == visible, actor
+                    assert r.json()["total"] == len(visible)
+                else:
+                    items = CallbackItem.objects.filter(pk__in=[int(v) for v in visible])
+                    assert sum(row["sampled"] for row in r.json()) == len(visible), actor
+                    assert {row["department_id"] for row in r.json()} == {i.sample.department_id for i in items}
+                continue
             if route.kind == "file":
                 none = http.get(file_url(route.missing))
                 if expected is None:
@@ -183,7 +255,7 @@ def test_route_shows_exactly_the_callers_scope(live_server, world, path, setting
                 assert by_region == {c: len(e) for c, e in (("370102", expected["A"]), ("370103", expected["B"])) if e}
                 continue
             if route.kind == "list":
-                r = http.get(path, params={"limit": 200})
+                r = http.get(path, params={"limit": 200, **dict(route.params)})
                 if expected is None:
                     assert r.status_code == 403, (actor, r.text)
                     assert r.json()["title"] == "权限不足"

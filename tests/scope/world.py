@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ from haochaping.rectification.models import (
     RectificationCase,
 )
 from haochaping.rectification.rules import State
+from haochaping.supervision.assessments.models import AssessorOrganisation
 
 from ..factories import guide_elements, region
 
@@ -209,6 +210,9 @@ def build_world() -> World:
             put(model, objs)
         for model, objs in _supervision_rows(c, users["sup_a" if tag == "A" else "sup_b"]).items():
             put(model, objs)
+        for model, objs in _supervision_work_rows(c, users["sup_a" if tag == "A" else "sup_b"],
+                                                  w.in_county(AssessorOrganisation, tag)[0]).items():
+            put(model, objs)
     w.rows[User] = {
         "A": [users[n] for n in ("sup_a", "handler_dept", "handler_agency", "staff_a", "admin_a")],
         "B": [users["sup_b"], users["handler_b"]],
@@ -306,3 +310,36 @@ def _supervision_rows(c: County, supervisor: User) -> dict[type, list]:
     recipients.append(BulletinRecipient.objects.create(bulletin=bulletin, agency=c.agency))
     return {RectificationCase: [case], SocialReview: [review], SocialReviewAttachment: [attachment],
             IntakeMailbox: [mailbox], MailMessage: [message], Bulletin: [bulletin], BulletinRecipient: recipients}
+
+
+def _supervision_work_rows(c: County, supervisor: User, organisation) -> dict[type, list]:
+    """A county's survey, callback list, third-party assessment and appraisal results (supervision's read API):
+    callback item k is evaluation k's (a sample per department: items 0 and 2 department 1's, item 1 department
+    2's); appraisal result k is department k's."""
+    from haochaping.supervision.models import (
+        Appraisal,
+        Assessment,
+        CallbackItem,
+        CallbackSample,
+        Commission,
+        Survey,
+    )
+
+    now = timezone.now()
+    january = {"period_start": date(2026, 1, 1), "period_end": date(2026, 1, 31)}
+    survey = Survey.objects.create(region=c.region, title=f"{c.region.name}满意度调查", target_region=c.region,
+                                   link_key=f"survey{c.region.code}", created_by=supervisor, created_at=now)
+    samples = {d.pk: CallbackSample.objects.create(department=d, region=c.region, ratio=0.1, minimum=1, seed="1",
+                                                   population=3, drawn_at=now, **january) for d in c.departments}
+    items = [CallbackItem.objects.create(sample=samples[ev.department_id], evaluation=ev, level=ev.level)
+             for ev in c.evaluations]
+    commission = Commission.objects.create(title=f"{c.region.name}第三方评估", agency=c.management_agency,
+                                           organisation=organisation, scope_region=c.region, created_by=supervisor,
+                                           created_at=now, **january)
+    assessment = Assessment.objects.create(commission=commission, department=c.departments[0], summary="评估结论",
+                                           report=f"assessments/test/{c.region.code}.pdf", submitted_by=supervisor,
+                                           submitted_at=now, **january)
+    appraisals = [Appraisal.objects.create(department=d, region=c.region, score=90 - k, breakdown=[], computed_at=now,
+                                           **january) for k, d in enumerate(c.departments)]
+    return {Survey: [survey], CallbackItem: items, Commission: [commission], Assessment: [assessment],
+            Appraisal: appraisals}

@@ -2,7 +2,8 @@
 mutual information and per-kind precision/recall.
 
 The set is split by position within each kind: rows whose index (0-based, per kind) is 2 or 4 modulo 5 are held
-out (40 %), the rest are the tune part — which is also the classifier's reference set (``data/reference.tsv``);
+out (40 %), the rest are the tune part — which, with ``tests/data/painpoints_tune_extra.tsv``, is the classifier's
+reference set (``data/reference.tsv``); ``tests/data/painpoints_fresh.tsv`` is a second held-out set, never tuned on;
 the classifier's settings were chosen on the tune part only.
 An unclassified comment counts as its own cluster for purity/NMI and as a miss for recall.
 """

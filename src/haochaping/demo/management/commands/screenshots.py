@@ -160,11 +160,23 @@ if survey is not None:
                                     phone_index="screenshots", sent_ok=True, sent_at=now,
                                     region_id=survey.target_region_id, item_id=survey.target_item_id)
 callback_operator = User.objects.filter(username="hotline-370100").first()
+# 综合点评 and 通报 (demo.supervision): the county supervisor who issued the demo's bulletins, one of the county's
+# complaints, the bulletin some units have not acknowledged yet, and the one made public.
+from haochaping.supervision.models import Bulletin, SocialReview
+first_bulletin = Bulletin.objects.select_related("issued_by").order_by("pk").first()
+intake_supervisor = first_bulletin.issued_by if first_bulletin else None
+intake_complaint = (SocialReview.objects.filter(region_id=intake_supervisor.region_id)
+                    .order_by("pk").first() if intake_supervisor else None)
+public_bulletin = Bulletin.objects.filter(published_at__isnull=False).order_by("pk").first()
 # Pain points: the province's supervisor (the demo command classified the bad reviews already).
 province_supervisor = User.objects.filter(role="supervisor", region__code__endswith="0000").order_by("username").first()
 
 print(json.dumps({
     "survey_token": survey_token,
+    "intake_session": session_of(intake_supervisor) if intake_supervisor else "",
+    "intake_complaint_id": intake_complaint.pk if intake_complaint else None,
+    "bulletin_id": first_bulletin.pk if first_bulletin else None,
+    "public_bulletin_id": public_bulletin.pk if public_bulletin else None,
     "callback_session": session_of(callback_operator) if callback_operator else "",
     "analysis_session": session_of(analyst),
     "painpoints_session": session_of(province_supervisor) if province_supervisor else None,
@@ -456,6 +468,34 @@ class Command(BaseCommand):
                     page.goto("/work/callbacks/")
                     page.get_by_role("heading", name="回访清单", exact=True).wait_for()
                     shot(page, "callback-list", full_page=False)
+                    ctx.close()
+                # 综合点评 intake (list and a complaint, contact masked) and 通报 (the agency's page with the units that
+                # have not acknowledged), 1280 px; the public bulletin on the portal.
+                if seed.get("intake_session") and has_route("intake:list"):
+                    ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=DESKTOP, device_scale_factor=1)
+                    ctx.add_cookies([{"name": seed["session_cookie"], "value": seed["intake_session"], "url": base}])
+                    page = ctx.new_page()
+                    page.goto(reverse("intake:list"))
+                    page.get_by_role("heading", name="综合点评", exact=True).wait_for()
+                    shot(page, "intake-list", full_page=False)
+                    if seed.get("intake_complaint_id"):
+                        page.goto(reverse("intake:detail", kwargs={"complaint_id": seed["intake_complaint_id"]}))
+                        page.get_by_role("heading", name="内容", exact=True).wait_for()
+                        shot(page, "intake-detail", full_page=False)
+                    page.goto(reverse("bulletins:list"))
+                    page.get_by_role("heading", name="通报", exact=True).wait_for()
+                    shot(page, "bulletin-list", full_page=False)
+                    if seed.get("bulletin_id"):
+                        page.goto(reverse("bulletins:detail", kwargs={"bulletin_id": seed["bulletin_id"]}))
+                        page.locator("h1").wait_for()
+                        shot(page, "bulletin-detail", full_page=False)
+                    ctx.close()
+                if seed.get("public_bulletin_id") and has_route("disclosure:bulletin", {"bulletin_id": 1}):
+                    ctx = browser.new_context(base_url=base, locale="zh-CN", viewport=DESKTOP, device_scale_factor=1)
+                    page = ctx.new_page()
+                    page.goto(reverse("disclosure:bulletin", kwargs={"bulletin_id": seed["public_bulletin_id"]}))
+                    page.locator("h1").wait_for()
+                    shot(page, "public-bulletin", full_page=False)
                     ctx.close()
                 if seed.get("survey_token"):
                     ctx = browser.new_context(base_url=base, locale="zh-CN", viewport={"width": 320, "height": 640},
