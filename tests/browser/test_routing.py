@@ -129,7 +129,7 @@ def _sign_in(page, username: str, secret: str | None) -> None:
     (Role.SUPERVISOR, "/work/supervision/", None),
     (Role.STAFF, "/insight/mine/", "我的评价结果"),
     (Role.HOTLINE, "/hotline/", None),
-    (Role.ASSESSOR, "/admin/", None),
+    (Role.ASSESSOR, "/work/assessments/", None),
 ])
 def test_each_role_lands_on_its_own_page(page, live_server, world, role, lands, heading):
     user = make_user(f"landing-{role}", role, world["org"])
