@@ -130,7 +130,10 @@ def signature_ok(text: str, signature: str, public_key: str) -> bool:
         return False
     try:
         int(signature, 16), int(public_key, 16)
-        return bool(sm2.CryptSM2(private_key="", public_key=public_key.lower()).verify_with_sm3(signature, text.encode()))
+        # Set after construction: gmssl's constructor lstrips every leading 0 and 4 of a key starting with "04".
+        verifier = sm2.CryptSM2(private_key="", public_key="")
+        verifier.public_key = public_key.lower()
+        return bool(verifier.verify_with_sm3(signature, text.encode()))
     except (ValueError, ZeroDivisionError):
         return False
 

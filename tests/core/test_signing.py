@@ -55,3 +55,30 @@ def test_node_key_is_stable_and_signs(settings):
         assert signing.verify(b"n", signing.sign(b"n"), PUBLIC)
     finally:
         signing.reset_key_cache()
+
+
+def test_a_public_key_starting_with_04_signs_and_verifies():
+    # 1 key in 256 has an x coordinate starting with "04", which gmssl's constructor takes for the uncompressed-point
+    # prefix and strips (with every following 0 and 4): verification crashed, signatures never verified. Private
+    # key 11 is the smallest such key.
+    private = f"{11:064x}"
+    public = signing.public_key_of(private)
+    assert public.startswith("04") and len(public) == 128
+    sig = signing.sign(b"push 1", private_key=private)
+    assert signing.verify(b"push 1", sig, public)
+    assert not signing.verify(b"push 2", sig, public)
+
+
+def test_the_independent_log_verifier_accepts_such_a_key_too():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "verify_log_tool", Path(__file__).resolve().parents[2] / "tools" / "verify_log.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    private = f"{11:064x}"
+    public = signing.public_key_of(private)
+    sig = signing.sign(b"checkpoint", private_key=private)
+    assert tool.signature_ok("checkpoint", sig, public)
+    assert not tool.signature_ok("checkpoint 2", sig, public)

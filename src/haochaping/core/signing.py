@@ -35,6 +35,16 @@ def _check_private(hexkey: str) -> str:
     return hexkey.lower()
 
 
+def _crypt(private_key: str, public_key: str) -> sm2.CryptSM2:
+    """gmssl's signer/verifier for a key pair. Its constructor treats a public key starting with "04" as carrying the
+    uncompressed-point prefix and ``lstrip``s every leading 0 and 4 — which mangles the 1 in 256 keys whose x
+    coordinate starts with "04" (verification then crashes, signatures then never verify). The key is set after
+    construction instead: here it is always the bare 128 hex digits x || y."""
+    crypt = sm2.CryptSM2(private_key=private_key, public_key="")
+    crypt.public_key = public_key
+    return crypt
+
+
 def public_key_of(private_key_hex: str) -> str:
     """The public key (128 hex digits, x || y) of a private key."""
     d = int(_check_private(private_key_hex), 16)
@@ -68,7 +78,7 @@ def node_public_key() -> str:
 def sign(data: bytes, *, private_key: str | None = None) -> str:
     """SM2-with-SM3 signature of ``data`` (hex ``r || s``), by this node's key unless another is given."""
     key = _check_private(private_key) if private_key is not None else _node_private_key()
-    signer = sm2.CryptSM2(private_key=key, public_key=public_key_of(key))
+    signer = _crypt(key, public_key_of(key))
     while True:
         nonce = f"{secrets.randbelow(_N - 1) + 1:064x}"
         signature = signer.sign_with_sm3(data, nonce)
@@ -88,6 +98,6 @@ def verify(data: bytes, signature: str, public_key: str) -> bool:
     if not (1 <= r < _N and 1 <= s < _N):
         return False
     try:
-        return bool(sm2.CryptSM2(private_key="", public_key=public_key.lower()).verify_with_sm3(signature, data))
+        return bool(_crypt("", public_key.lower()).verify_with_sm3(signature, data))
     except (ValueError, ZeroDivisionError):
         return False
