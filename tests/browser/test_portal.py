@@ -73,4 +73,11 @@ def test_phone_width_and_large_text(page, world):
     assert page.evaluate("document.documentElement.classList.contains('large-text')")
     # Nothing wider than the screen: wide tables scroll inside their own box.
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    # ...and a row's name is not squeezed to a character or two per line (CJK text breaks anywhere): on the demo
+    # province's page that made the phone page 65 000 px tall.
+    narrowest = page.evaluate(
+        "Math.min(...Array.from(document.querySelectorAll('tbody th[scope=row]'))"
+        ".map(th => th.getBoundingClientRect().width / parseFloat(getComputedStyle(th).fontSize)))"
+    )
+    assert 6 <= narrowest < 1000  # in characters; 1000 would mean no row header was found
     assert axe_violations(page) == []
