@@ -149,8 +149,13 @@ def test_the_page_filters_by_region_and_shows_the_taxonomy(org, item, data):
     client.force_login(supervisor)
     page = client.get(reverse("insight:painpoints")).content.decode()
     assert "排队等候时间长" in page and "服务态度差" in page and "<code>materials</code>" in page
+    # The date boxes show the period analysed (the default six months), not empty boxes.
+    default = Period.last_months(6)
+    assert f'name="start" value="{default.start.isoformat()}"' in page
+    assert f'name="end" value="{default.end.isoformat()}"' in page
     narrowed = client.get(reverse("insight:painpoints"), {"region": org.other_county.code}).content.decode()
     assert "服务态度差" in narrowed and "问题1：排队等候时间长" not in narrowed
+    assert f'name="start" value="{default.start.isoformat()}"' in narrowed
     bad = client.get(reverse("insight:painpoints"), {"region": "12x"})
     assert bad.status_code == 200 and "地区代码应为6、9或12位数字" in bad.content.decode()
     assert "13912345678" not in page and "张三" not in page

@@ -130,6 +130,13 @@ def _query(filters: FilterForm, period: Period) -> str:
 def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None, status: int = 200):
     user = request.user
     period = filters.period()
+    if not filters.is_bound or (filters.is_valid() and not (filters.cleaned_data.get("start")
+                                                             and filters.cleaned_data.get("end"))):
+        # The date fields show the period actually analysed (the default six months, or the end a lone start
+        # implies), not empty boxes.
+        data = filters.data.copy() if filters.is_bound else {}
+        data.update(start=period.start.isoformat(), end=period.end.isoformat())
+        filters = FilterForm(data)
     item_id, unit_id, region_code = filters.value("item"), filters.value("unit"), filters.value("region") or None
     result = pain_points(user, period, item_id=item_id, department_id=unit_id, region_code=region_code)
     items, units = filter_choices(user, period)
