@@ -119,3 +119,46 @@ def test_the_insider_rule_lets_operators_through_and_stops_staff(org, item):
             source="x", actor=make_user("st", Role.STAFF, org),
         )
     assert exc.value.status == 403
+
+
+def test_a_caller_without_the_number_is_found_by_their_mobile_within_the_operators_region(client, org, item, operator):
+    from haochaping.core import crypto
+
+    def record_of(phone, **kw):
+        return factories.make_record(org, item, applicant_phone=phone,
+                                     applicant_phone_index=crypto.blind_index(phone, kind="phone"), **kw)
+
+    mine = [record_of("13800000001"), record_of("13800000001")]
+    someone_else = record_of("13800000002")
+    elsewhere = record_of("13800000001", region=org.other_county)
+    r = client.post("/hotline/by-phone/", {"caller_phone": "138 0000 0001"})
+    assert r.status_code == 200
+    listed = set(re.findall(r"\?project_no=([^\"]+)\"", text(r)))
+    assert listed == {m.project_no for m in mine}  # not the other caller's, not outside the operator's region
+    assert someone_else.project_no not in text(r) and elsewhere.project_no not in text(r)
+    assert "13800000001" not in text(r) and "王小二" not in text(r)  # the list shows no personal data
+    # Each leads to the usual consent-and-rate step.
+    assert "来电人同意由话务员代为记录评价" in text(client.get("/hotline/", {"project_no": mine[0].project_no}))
+
+
+@pytest.mark.parametrize(("phone", "status", "message"), [
+    ("", 422, "请输入来电人的手机号"),
+    ("12345", 422, "手机号"),
+    ("13900009999", 404, "没有找到这个手机号办理的办件"),
+])
+def test_phone_search_errors_name_the_field(client, org, item, operator, phone, status, message):
+    r = client.post("/hotline/by-phone/", {"caller_phone": phone})
+    assert r.status_code == status
+    assert 'id="search_phone-error"' in text(r) and message in text(r)
+
+
+def test_phone_search_is_post_only_and_for_operators(client, org, item):
+    assert client.get("/hotline/by-phone/", {"caller_phone": "13800000001"}).status_code in (302, 405)
+    client.force_login(make_user("u-staff", Role.STAFF, org))
+    assert client.post("/hotline/by-phone/", {"caller_phone": "13800000001"}).status_code == 403
+
+
+def test_the_operators_page_leads_to_complaints_and_signs_out(client, org, operator):
+    html = text(client.get("/hotline/"))
+    assert 'href="/work/complaints/new/"' in html and 'action="/accounts/logout/"' in html
+    assert client.get("/work/complaints/new/").status_code == 200

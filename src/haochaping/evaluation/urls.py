@@ -22,6 +22,7 @@ receipt_urls = ([
 
 hotline_urls = ([
     path("", hotline.search, name="search"),
+    path("by-phone/", hotline.search_by_phone, name="by_phone"),
     path("record/", hotline.record_call, name="record"),
 ], "hotline")
 

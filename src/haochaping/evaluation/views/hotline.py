@@ -2,7 +2,8 @@
 
 Only users holding ``evaluation.record_phone_evaluation`` (Role.HOTLINE) may use it; anyone else signed in gets a
 Chinese 403 page, anonymous visitors go to the login page. The operator finds the 办件 by its 办件编号 among the
-rows their scope shows (out of scope reads as "not found"), ticks that the caller agreed to have the operator
+rows their scope shows (out of scope reads as "not found") — or, since a caller rarely knows that long number, by
+the caller's mobile number among the applicants' (POST only: a phone never goes into a URL) — ticks that the caller agreed to have the operator
 record the evaluation, and then runs the shared rating flow.
 
 Consent is recorded in the evaluation's ``source``: ``hotline:<operator username>:consent`` — it says who recorded
@@ -17,6 +18,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from haochaping.core import crypto
 from haochaping.core.scoping import scope
 from haochaping.records.models import ServiceRecord
 
@@ -28,6 +30,8 @@ PERMISSION = "evaluation.record_phone_evaluation"
 CONSENT_TEXT = "来电人同意由话务员代为记录评价"
 STAGES = {"accept": "受理", "complete": "办结"}
 NOT_FOUND = "在您负责的地区内没有找到这个办件编号，请核对后重试"
+PHONE_NOT_FOUND = "在您负责的地区内没有找到这个手机号办理的办件，请核对号码，或请来电人提供办件编号"
+BY_PHONE_LIMIT = 20
 
 
 def source_for(user) -> str:
@@ -75,6 +79,32 @@ def search(request):
                 context.update(record=record, item=record.item, window=record.window, staff=record.staff,
                                stage=_default_stage(record))
     return render(request, "evaluation/hotline.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+def search_by_phone(request):
+    """The caller's most recent 办件 (as applicant) in the operator's scope, found by the mobile number the caller
+    gives; each links to the rating flow by its 办件编号 (not personal data)."""
+    refused = _guard(request)
+    if refused:
+        return refused
+    # Operators type what the caller says: "138 0000 0001", "138-0000-0001".
+    phone = "".join(request.POST.get("caller_phone", "").split()).replace("-", "")
+    context: dict = {"stages": STAGES, "consent_text": CONSENT_TEXT}
+    problem = rules.phone_problem(phone) if phone else (None, _("请输入来电人的手机号"))
+    if problem:
+        context["errors"] = {"search_phone": problem[1]}
+        return render(request, "evaluation/hotline.html", context, status=422)
+    records = list(
+        scope(ServiceRecord.objects.select_related("item", "window"), request.user)
+        .filter(applicant_phone_index=crypto.blind_index(phone, kind="phone"))
+        .order_by("-accepted_at", "-id")[:BY_PHONE_LIMIT]
+    )
+    if not records:
+        context["errors"] = {"search_phone": _(PHONE_NOT_FOUND)}
+        return render(request, "evaluation/hotline.html", context, status=404)
+    context.update(found=records, found_more=len(records) == BY_PHONE_LIMIT)
+    return render(request, "evaluation/hotline.html", context)
 
 
 @require_http_methods(["POST"])
