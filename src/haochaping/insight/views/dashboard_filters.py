@@ -73,7 +73,7 @@ class DashboardFilter(forms.Form):
     """GET filters. ``from``/``to`` are Python keywords, so those two fields are added in __init__."""
 
     period = forms.ChoiceField(
-        label=gettext_lazy("快捷期间"), required=False, choices=[("", gettext_lazy("自定义")), *QUICK_PERIODS],
+        label=gettext_lazy("快捷期间"), required=False, choices=[("", gettext_lazy("近30天或按起止日期")), *QUICK_PERIODS],
         error_messages={"invalid_choice": gettext_lazy("快捷期间应为本月、上月、本季度或本年")},
     )
     channel = forms.ChoiceField(
