@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from haochaping.core.addresses import default_public_url
+from haochaping.core.client_ip import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("HAOCHAPING_VAR_DIR", Path.cwd() / "var"))
@@ -179,6 +180,11 @@ _proxies = os.environ.get("HAOCHAPING_TRUSTED_PROXIES", "0").strip()
 if not _proxies.isdigit():
     raise ImproperlyConfigured("HAOCHAPING_TRUSTED_PROXIES must be the number of reverse proxies in front (0, 1, 2 ...)")
 HAOCHAPING_TRUSTED_PROXIES = int(_proxies)
+# The addresses those proxies connect from (comma-separated addresses or networks, e.g. "10.0.0.5,10.0.1.0/24"):
+# when set, X-Forwarded-For is believed only from them, so a visitor who reaches a node's port directly cannot
+# pick an address by writing the header. Empty (the default): believed from any sender, by the count alone.
+HAOCHAPING_TRUSTED_PROXY_NETWORKS = parse_networks(os.environ.get("HAOCHAPING_TRUSTED_PROXY_NETWORKS", ""),
+                                                   "HAOCHAPING_TRUSTED_PROXY_NETWORKS")
 AXES_CLIENT_IP_CALLABLE = "haochaping.core.client_ip.client_ip"
 
 # Sessions end after a working day at most, and after 30 minutes without activity.
