@@ -3,7 +3,8 @@ apt-get when missing (CI runs as root on Debian/Ubuntu; nothing is skipped there
 
 Its own configuration in a temporary directory: one listening address on 127.0.0.1, round-robin over the nodes
 without session affinity, its own pid file, logs and temporary directories, ``daemon off`` under a subprocess,
-one worker process (so round-robin alternates strictly, request by request). Under root the whole nginx runs as
+one worker process (so round-robin alternates strictly, request by request). The ``upstream`` and ``location``
+are those of the example in docs/operations.md ("nginx 在两个节点前"), without TLS. Under root the whole nginx runs as
 ``nobody`` (it needs no privilege: the port is above 1024), so the test never runs a root master.
 
 What the balancer adds for the tests, and what a production config should too (docs/operations.md):
@@ -57,7 +58,7 @@ http {{
     fastcgi_temp_path {root}/temp/fastcgi;
     uwsgi_temp_path {root}/temp/uwsgi;
     scgi_temp_path {root}/temp/scgi;
-    client_max_body_size 10m;
+    client_max_body_size 6m;
 
     upstream haochaping {{
 {servers}
@@ -71,12 +72,12 @@ http {{
         }}
         location / {{
             proxy_pass http://haochaping;
-            proxy_set_header Host $http_host;
+            proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_next_upstream error timeout;
             proxy_connect_timeout 2s;
-            proxy_read_timeout 60s;
+            proxy_read_timeout 120s;
             add_header {upstream_header} $upstream_addr always;
         }}
     }}
@@ -143,7 +144,7 @@ class Balancer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start(nodes: list[str], *, fail_timeout: int = 30) -> Balancer:
+def start(nodes: list[str], *, fail_timeout: int = 10) -> Balancer:
     """nginx on a free loopback port, round-robin over ``nodes`` ("127.0.0.1:port" each), answering."""
     nginx = binary()
     root = Path(tempfile.mkdtemp(prefix="hcp-nginx-"))
