@@ -30,6 +30,7 @@ from . import balancer as nginx
 from . import redisserver
 from .login import csrf, login
 from .pgreplica import free_port
+from .testdb import primary_dsn, same_keys
 
 FAILURE_LIMIT = 4
 RATE_LIMIT = 6
@@ -219,21 +220,36 @@ def test_with_one_node_killed_the_balancer_goes_on_serving(nodes, balancer):
     assert f"127.0.0.1:{a.port}" in " ".join(balancer.upstreams())  # A was tried, so the failover did happen
 
 
-def test_two_workers_started_for_the_same_period_run_each_periodic_task_once(tmp_path, shared):
-    db, env, _seed = shared
+def run_workers(tmp_path, env: dict, count: int = 2) -> None:
+    """``count`` ``haochaping worker --batch`` processes started at once for the same period; all must exit 0."""
     workers = [
         subprocess.Popen([server.BIN / "haochaping", "worker", "--batch"], cwd=server.ROOT,
                          env=server.environment(tmp_path, env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for _ in range(2)
+        for _ in range(count)
     ]
     try:
-        logs = [w.communicate(timeout=300)[0].decode(errors="replace") for w in workers]
+        logs = [w.communicate(timeout=600)[0].decode(errors="replace") for w in workers]
     finally:
         for w in workers:
             if w.poll() is None:
                 w.kill()
                 w.wait()
-    assert [w.returncode for w in workers] == [0, 0], logs
+    assert [w.returncode for w in workers] == [0] * count, logs
+
+
+def assert_each_periodic_task_ran_once(names: list[str], results: list[tuple[str, int, int, str]]) -> None:
+    """``results``: per task path, how many times enqueued, how many worker runs, and the statuses."""
+    assert names, "no periodic task registered"
+    # Every periodic task: enqueued once for this period, run once (by one worker), finished.
+    assert sorted(r[0] for r in results) == sorted(names)
+    for task_path, enqueued, runs, statuses in results:
+        assert (enqueued, runs) == (1, 1), (task_path, enqueued, runs)
+        assert statuses in ("SUCCESSFUL", "FAILED"), (task_path, statuses)
+
+
+def test_two_workers_started_for_the_same_period_run_each_periodic_task_once(tmp_path, shared):
+    db, env, _seed = shared
+    run_workers(tmp_path, env)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
         names = [n for (n,) in conn.execute("SELECT name FROM core_scheduledrun")]
@@ -242,9 +258,28 @@ def test_two_workers_started_for_the_same_period_run_each_periodic_task_once(tmp
             " FROM django_tasks_database_dbtaskresult GROUP BY task_path").fetchall()
     finally:
         conn.close()
-    assert names, "no periodic task registered"
-    # Every periodic task: enqueued once for this period, run once (by one worker), finished.
-    assert sorted(r[0] for r in results) == sorted(names)
-    for task_path, enqueued, runs, statuses in results:
-        assert (enqueued, runs) == (1, 1), (task_path, enqueued, runs)
-        assert statuses in ("SUCCESSFUL", "FAILED"), (task_path, statuses)
+    assert_each_periodic_task_ran_once(names, results)
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_postgresql_run_each_periodic_task_once(tmp_path):
+    """The same on PostgreSQL, where it rests on row locks (the schedule row, the queue's SKIP LOCKED), not on
+    SQLite's one writer at a time: three workers on the test database."""
+    from django.db import connection
+    from django_tasks_db.models import DBTaskResult
+
+    from haochaping.core.models import ScheduledRun
+
+    if connection.vendor != "postgresql":
+        pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg): run with DATABASE_URL=postgres://…")
+    assert not DBTaskResult.objects.exists()
+    run_workers(tmp_path, {"DATABASE_URL": primary_dsn(), **same_keys()}, count=3)
+    names = list(ScheduledRun.objects.values_list("name", flat=True))
+    grouped: dict[str, list[DBTaskResult]] = {}
+    for result in DBTaskResult.objects.all():
+        grouped.setdefault(result.task_path, []).append(result)
+    assert_each_periodic_task_ran_once(names, [
+        (path, len(rows), sum(len(r.worker_ids) for r in rows), ",".join(r.status for r in rows))
+        for path, rows in grouped.items()
+    ])
