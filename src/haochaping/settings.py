@@ -313,6 +313,8 @@ HAOCHAPING_SM2_PRIVATE_KEY = os.environ.get("HAOCHAPING_SM2_PRIVATE_KEY", "")
 HAOCHAPING_OUTBOX_BACKOFF_SECONDS = int(os.environ.get("HAOCHAPING_OUTBOX_BACKOFF_SECONDS", "5"))
 # An upstream whose oldest unsent row is older than this many seconds makes the health endpoint say "degraded".
 HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS", "900"))
+# The health endpoint says "degraded" when no periodic task was enqueued for this long: no worker is running.
+HAOCHAPING_SCHEDULE_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_SCHEDULE_ALERT_SECONDS", "3600"))
 if PRODUCTION and not HAOCHAPING_SM2_PRIVATE_KEY:
     raise RuntimeError("HAOCHAPING_SM2_PRIVATE_KEY must be set in production")
 # Reveals of full personal data by one user in 24 h above which the access log flags the user (R7.2).
