@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from haochaping.core.addresses import default_public_url
+from haochaping.core.client_ip import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("HAOCHAPING_VAR_DIR", Path.cwd() / "var"))
@@ -179,6 +180,11 @@ _proxies = os.environ.get("HAOCHAPING_TRUSTED_PROXIES", "0").strip()
 if not _proxies.isdigit():
     raise ImproperlyConfigured("HAOCHAPING_TRUSTED_PROXIES must be the number of reverse proxies in front (0, 1, 2 ...)")
 HAOCHAPING_TRUSTED_PROXIES = int(_proxies)
+# The addresses those proxies connect from (comma-separated addresses or networks, e.g. "10.0.0.5,10.0.1.0/24"):
+# when set, X-Forwarded-For is believed only from them, so a visitor who reaches a node's port directly cannot
+# pick an address by writing the header. Empty (the default): believed from any sender, by the count alone.
+HAOCHAPING_TRUSTED_PROXY_NETWORKS = parse_networks(os.environ.get("HAOCHAPING_TRUSTED_PROXY_NETWORKS", ""),
+                                                   "HAOCHAPING_TRUSTED_PROXY_NETWORKS")
 AXES_CLIENT_IP_CALLABLE = "haochaping.core.client_ip.client_ip"
 
 # Sessions end after a working day at most, and after 30 minutes without activity.
@@ -307,6 +313,8 @@ HAOCHAPING_SM2_PRIVATE_KEY = os.environ.get("HAOCHAPING_SM2_PRIVATE_KEY", "")
 HAOCHAPING_OUTBOX_BACKOFF_SECONDS = int(os.environ.get("HAOCHAPING_OUTBOX_BACKOFF_SECONDS", "5"))
 # An upstream whose oldest unsent row is older than this many seconds makes the health endpoint say "degraded".
 HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS", "900"))
+# The health endpoint says "degraded" when no periodic task was enqueued for this long: no worker is running.
+HAOCHAPING_SCHEDULE_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_SCHEDULE_ALERT_SECONDS", "3600"))
 if PRODUCTION and not HAOCHAPING_SM2_PRIVATE_KEY:
     raise RuntimeError("HAOCHAPING_SM2_PRIVATE_KEY must be set in production")
 # Reveals of full personal data by one user in 24 h above which the access log flags the user (R7.2).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from haochaping.core.client_ip import client_ip
+from haochaping.core.client_ip import client_ip, parse_networks
 
 PROXY = "10.0.0.1"
 
@@ -62,3 +62,29 @@ def test_a_wrong_setting_stops_the_start_with_the_variable_named(monkeypatch):
         importlib.reload(project_settings)
     monkeypatch.delenv("HAOCHAPING_TRUSTED_PROXIES")
     assert importlib.reload(project_settings).HAOCHAPING_TRUSTED_PROXIES == 0
+
+
+@pytest.mark.parametrize(("proxies", "remote", "xff", "expected"), [
+    (1, PROXY, "1.2.3.4, 203.0.113.9", "203.0.113.9"),  # from the proxy: believed
+    (1, "10.0.0.77", "203.0.113.9", "203.0.113.9"),  # a network, not only one address
+    # Straight to the node's port, past the proxy, with a header written by the visitor: not believed.
+    (1, "198.51.100.7", "203.0.113.9", "198.51.100.7"),
+    # Two proxies: the inner one's entry (the outer proxy's address) must be a proxy too.
+    (2, PROXY, "203.0.113.9, 10.0.0.2", "203.0.113.9"),
+    (2, PROXY, "1.2.3.4, 203.0.113.9", PROXY),
+    (1, "unknown", "203.0.113.9", "unknown"),
+])
+def test_with_proxy_networks_only_the_proxies_are_believed(settings, proxies, remote, xff, expected):
+    settings.HAOCHAPING_TRUSTED_PROXIES = proxies
+    settings.HAOCHAPING_TRUSTED_PROXY_NETWORKS = parse_networks("10.0.0.0/24, 2001:db8::1", "X")
+    assert client_ip(request(xff, remote=remote)) == expected
+
+
+def test_proxy_networks_are_read_and_a_wrong_one_is_named():
+    from django.core.exceptions import ImproperlyConfigured
+
+    assert [str(n) for n in parse_networks(" 10.0.0.5 ,10.0.1.0/24,,fd00::/8", "X")] == [
+        "10.0.0.5/32", "10.0.1.0/24", "fd00::/8"]
+    assert parse_networks("", "X") == ()
+    with pytest.raises(ImproperlyConfigured, match="HAOCHAPING_TRUSTED_PROXY_NETWORKS.*'nginx'"):
+        parse_networks("10.0.0.5,nginx", "HAOCHAPING_TRUSTED_PROXY_NETWORKS")

@@ -41,6 +41,20 @@ def test_the_registered_tasks_and_their_intervals():
     }
 
 
+def test_every_periodic_task_is_in_the_operations_manual_with_its_interval():
+    """An operator reads docs/operations.md to know what stops when the worker stops: no task may be missing."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z_.]+)` \| ([^|]+?) \|", text, flags=re.MULTILINE))
+    words = {timedelta(minutes=1): "1 分钟", timedelta(minutes=15): "15 分钟", timedelta(hours=1): "1 小时",
+             timedelta(days=1): "1 天"}
+    schedule.autodiscover()
+    listed = {p.name.removeprefix("haochaping."): words[p.every] for p in schedule.registered()}
+    assert {name: rows.get(name) for name in listed} == listed
+
+
 def test_a_slot_is_floor_of_time_over_interval():
     p = schedule.Periodic(task=None, every=timedelta(minutes=15))
     assert p.slot(T0) == int(T0.timestamp()) // 900

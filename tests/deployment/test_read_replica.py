@@ -15,7 +15,6 @@ import time
 import httpx
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from haochaping.accounts.roles import Role
@@ -26,25 +25,13 @@ from tests.records.helpers import evaluation_payload, record_payload
 
 from . import pgreplica
 from .login import login
+from .testdb import primary_dsn, same_keys
 
 pytestmark = [pytest.mark.pg_only, pytest.mark.django_db(transaction=True)]
 
 STICKY_SECONDS = 3
 EVALUATIONS = "/insight/evaluations/"
 READ_FROM = "X-Haochaping-Read-From"
-
-
-def primary_dsn(dbname: str | None = None) -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{dbname or s['NAME']}"
-
-
-def same_keys() -> dict:
-    """The server decrypts what this process encrypted (the TOTP secret): the same keys."""
-    names = ("SECRET_KEY", "SM4_KEY", "INDEX_KEY", "SM2_PRIVATE_KEY")
-    return {f"HAOCHAPING_{n}": getattr(settings, n if n == "SECRET_KEY" else f"HAOCHAPING_{n}")
-            for n in names if getattr(settings, n if n == "SECRET_KEY" else f"HAOCHAPING_{n}")}
 
 
 @pytest.fixture(scope="module")

@@ -117,6 +117,40 @@ def partitions(table: str) -> list[Partition]:
     return sorted(out, key=lambda p: (p.month is None, p.month or date.min))
 
 
+TABLE_LABELS = {"records_servicerecord": "办件表", "evaluation_evaluation": "评价表"}
+
+
+def problems(now: datetime | None = None) -> list[str]:
+    """What the health endpoint says about the partitions, for whoever is on call: a table without this month's
+    or next month's partition (the worker's daily upkeep has not run for weeks), or rows waiting in a DEFAULT
+    partition (their month had no partition; the upkeep moves them). Cheap: the catalogue and one EXISTS per
+    table, never a count. Nothing off PostgreSQL or on a table that is not partitioned."""
+    if not supported():
+        return []
+    this = _local_month(now or datetime.now(_tz()))
+    found = []
+    for table in TABLES:
+        with default_connection.cursor() as cursor:
+            if not is_partitioned(cursor, table):
+                continue
+            cursor.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = to_regclass(%s)", [table],
+            )
+            names = {row[0] for row in cursor.fetchall()}
+            stray = False
+            if default_partition(table) in names:
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_q(default_partition(table))})")
+                stray = cursor.fetchone()[0]
+        missing = [m for m in (this, next_month(this)) if partition_name(table, m) not in names]
+        label = TABLE_LABELS.get(table, table)
+        if missing:
+            found.append(f"{label}缺少 {'、'.join(f'{m:%Y-%m}' for m in missing)} 的分区（分区维护未运行）")
+        if stray:
+            found.append(f"{label}的默认分区中有数据（所属月份的分区尚未建立，待分区维护移入）")
+    return found
+
+
 def _unique_constraints(cursor, table: str) -> list[tuple[str, list[str]]]:
     """(name, columns) of the table's unique constraints and unique indexes, the primary key excepted."""
     cursor.execute(

@@ -77,6 +77,20 @@ def autodiscover() -> None:
         register(maintain_partitions, timedelta(days=1))
 
 
+def quiet_for(now: datetime | None = None) -> timedelta | None:
+    """How long since any periodic task was last enqueued: a worker runs the scheduler every minute and the most
+    frequent task is due every 15 minutes, so a long silence means no worker (or cron ``worker --batch``) is
+    running. None when nothing was ever enqueued (a new installation; the health endpoint stays quiet then)."""
+    from django.db.models import Max
+
+    from .models import ScheduledRun
+
+    last = ScheduledRun.objects.aggregate(last=Max("enqueued_at"))["last"]
+    if last is None:
+        return None
+    return max((now or timezone.now()) - last, timedelta(0))
+
+
 def enqueue_due(now: datetime | None = None) -> list[str]:
     """Enqueue each periodic task whose current slot has not been enqueued yet; returns their names.
 

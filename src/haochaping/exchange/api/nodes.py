@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 
 from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
-from haochaping.core import replicas
+from haochaping.core import partitions, replicas, schedule
 from haochaping.core.problems import DomainError, not_found
 from haochaping.core.schemas import QuerySchema
 
@@ -168,7 +168,8 @@ class HealthOut(Schema):
 
 @health_router.get("", response=HealthOut, auth=None, summary="运行状态",
                    description="数据库可用即 200；报送积压（最早一条待报送的时长）超过阈值、有报送失败待处理、只读副本不可用"
-                               "（改读主库）或滞后超过阈值时 status 为 degraded。")
+                               "（改读主库）、不是备库或滞后超过阈值、定时任务长时间没有排队（worker 未运行）、"
+                               "缺少本月或下月的分区、默认分区中有数据时 status 为 degraded，problems 逐条说明。")
 def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -177,8 +178,15 @@ def health(request):
     replica = replicas.status()
     if replica and replica["status"] == "down":
         problems.append("只读副本不可用，看板、报表和公开门户已改从主库读取")
+    elif replica and replica.get("in_recovery") is False:
+        # A promoted standby (or DATABASE_REPLICA_URL pointing at a primary): it no longer follows this primary.
+        problems.append("只读副本不是备库（未处于恢复状态），可能已被提升为主库：看板读到的数据不再跟随主库")
     elif replica and (replica["lag_seconds"] or 0) > settings.HAOCHAPING_REPLICA_LAG_ALERT_SECONDS:
         problems.append(f"只读副本滞后 {replica['lag_seconds']:.0f} 秒")
+    quiet = schedule.quiet_for()
+    if quiet is not None and quiet.total_seconds() > settings.HAOCHAPING_SCHEDULE_ALERT_SECONDS:
+        problems.append(f"定时任务已 {quiet.total_seconds() // 60:.0f} 分钟没有排队：haochaping worker 可能没有运行")
+    problems.extend(partitions.problems())
     for name, row in lag.items():
         if row["lag_seconds"] > settings.HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS:
             problems.append(f"向“{name}”报送积压 {row['lag_seconds']} 秒")
