@@ -282,19 +282,22 @@ def want_sql(date_from: date | None = None, date_to: date | None = None) -> reco
     where = f"{recount.column(ServiceRecord, 'status')} = %s AND {recount.column(ServiceRecord, 'completed_at')} IS NOT NULL AND {where}"
     params = [RecordStatus.COMPLETED, *params]
     units = ", ".join(q(c) for c in PARTICIPATION_KEY_FIELDS[:-1])
-    countable = (f"EXISTS (SELECT 1 FROM {e} WHERE {e}.{q('record_id')} = {recount.column(ServiceRecord, 'id')} "
-                 f"AND {e}.{q('channel')} <> %s)")
-    records = (f"SELECT {day} AS {q('day')}, {recount.unit_columns(ServiceRecord)}, {countable} AS has FROM {r} WHERE {where}")
-    through = (f"SELECT {day} AS {q('day')}, {recount.unit_columns(ServiceRecord)}, {e}.{q('channel')} AS {q('channel')}, "
-               f"{e}.{q('record_id')} AS record_id FROM {e} JOIN {r} ON {recount.column(ServiceRecord, 'id')} = "
-               f"{e}.{q('record_id')} WHERE {e}.{q('channel')} <> %s AND {where}")
+    records = f"SELECT {day} AS {q('day')}, {recount.unit_columns(ServiceRecord)} FROM {r} WHERE {where}"
+    # Each completed 办件 once per channel it was rated through (not by a system default): its channel rows, and
+    # its "" row as rated when it has any. One join, no look-up per 办件 (the evaluations are partitioned by month).
+    through = (f"SELECT DISTINCT {day} AS {q('day')}, {recount.unit_columns(ServiceRecord)}, {e}.{q('channel')} AS "
+               f"{q('channel')}, {e}.{q('record_id')} AS record_id FROM {e} JOIN {r} ON "
+               f"{recount.column(ServiceRecord, 'id')} = {e}.{q('record_id')} WHERE {e}.{q('channel')} <> %s AND {where}")
     sql = (
-        f"SELECT {units}, '' AS {q('channel')}, COUNT(*) AS {q('completed')}, "
-        f"SUM(CASE WHEN has THEN 1 ELSE 0 END) AS {q('rated')} FROM ({records}) a GROUP BY {units} "
-        f"UNION ALL SELECT {units}, {q('channel')}, 0 AS {q('completed')}, COUNT(DISTINCT record_id) AS {q('rated')} "
-        f"FROM ({through}) b GROUP BY {units}, {q('channel')}"
+        f"WITH rated AS ({through}) "
+        f"SELECT {units}, '' AS {q('channel')}, SUM(c) AS {q('completed')}, SUM(n) AS {q('rated')} FROM ("
+        f"SELECT {units}, COUNT(*) AS c, 0 AS n FROM ({records}) a GROUP BY {units} "
+        f"UNION ALL SELECT {units}, 0 AS c, COUNT(DISTINCT record_id) AS n FROM rated GROUP BY {units}"
+        f") b GROUP BY {units} "
+        f"UNION ALL SELECT {units}, {q('channel')}, 0 AS {q('completed')}, COUNT(*) AS {q('rated')} "
+        f"FROM rated GROUP BY {units}, {q('channel')}"
     )
-    return sql, [*day_params, Channel.SYSTEM_DEFAULT, *params, *day_params, Channel.SYSTEM_DEFAULT, *params]
+    return sql, [*day_params, Channel.SYSTEM_DEFAULT, *params, *day_params, *params]
 
 
 VALUES = ("completed", "rated")
