@@ -140,3 +140,14 @@ def test_a_bounded_rebuild_leaves_the_other_days_alone(history):
     assert set(DailyCounter.objects.exclude(day=day).values_list("count", flat=True)) == {7}
     rollups.rebuild()
     assert snapshot() == live
+
+
+def test_wide_drift_alone_is_found_against_the_stored_fine_counters(history):
+    """With the fine and 参评率 counters right, a comparison reads the wide counters' truth from them."""
+    live = snapshot()
+    RegionDayCounter.objects.update(rated=F("rated") + 1)
+    check = rollups.rebuild(apply=False)
+    assert (check.differing, check.participation_differing) == (0, 0)
+    assert check.wide_differing == RegionDayCounter.objects.count()
+    assert rollups.rebuild().wide_differing == check.wide_differing
+    assert snapshot() == live

@@ -167,7 +167,11 @@ def rebuild_period(date_from: date | None = None, date_to: date | None = None, *
                       "questionnaire_differing": diff_q},
             )
         else:
-            diff_w = wide.compare(wide.want_from_sql(fine_want, part_want), *span)
+            # Stored fine and 参评率 counters equal to the recount stand for it (the usual case: no second pass over
+            # the evaluations); otherwise the wide counters are compared with the ones the recount implies.
+            sources = (wide.want_from_tables(*span) if not (fine.rows or part.rows)
+                       else wide.want_from_sql(fine_want, part_want))
+            diff_w = wide.compare(sources, *span)
     return RebuildReport(
         counters=fine.want_rows, evaluations=fine.want_sums[0], differing=fine.rows, missing=fine.missing[0],
         surplus=fine.surplus[0], applied=apply, participation_rows=part.want_rows, participation_differing=part.rows,
