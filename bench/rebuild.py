@@ -2,6 +2,7 @@
 ``rebuild_rollups --check`` at growing numbers of evaluations, on PostgreSQL with the monthly partitions.
 
     python bench/rebuild.py [--sizes 100000,1000000] [--template-records 5000] [--database-url postgres://…bench…]
+    python bench/rebuild.py --reuse --database-url postgres://…bench…     # measure only, on the data already there
 
 1. Drops and recreates the bench database, ``haochaping migrate`` (办件 and evaluations partitioned by month), and
    builds a template year with the demo generator, as bench/stats.py does (its seed, template and copy
@@ -12,6 +13,9 @@
    as separate processes; the peak RSS of each is its own ``ru_maxrss`` (os.wait4), the time its wall time.
 3. Prints a table and writes bench/results/rebuild-<timestamp>.json. ``--check`` must agree after the rebuild:
    the exit status is non-zero otherwise.
+
+``--reuse`` skips steps 1–2: the two commands are measured on the database as it is (one built earlier, e.g. the
+10^7 database of ``make bench-large``), which is left as it was apart from the counters the rebuild rewrites.
 """
 
 from __future__ import annotations
@@ -53,7 +57,8 @@ def measured(database_url: str, *args: str) -> dict:
     _pid, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
-            "exit": proc.returncode, "output": output.strip()[-600:]}
+            "exit": proc.returncode, "output": output.strip()[-600:],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
 
 
 def partitions_of(database_url: str) -> int:
@@ -109,6 +114,27 @@ def run(sizes: list[int], template_records: int, database_url: str, say=print) -
     }
 
 
+def reuse(database_url: str, say=print) -> dict:
+    """Measure ``rebuild_rollups`` and ``--check`` on the database as it is (no drop, no growing)."""
+    t0 = time.perf_counter()
+    facts = stats.database_facts(database_url)
+    say(f"  {facts['evaluations']} evaluations; rebuild_rollups …")
+    rebuild = measured(database_url, "-v", "0")
+    say(f"  rebuild {rebuild['seconds']} s, {rebuild['peak_rss_mb']} MB; --check …")
+    check = measured(database_url, "--check", "-v", "0")
+    say(f"  check {check['seconds']} s, {check['peak_rss_mb']} MB")
+    run = {"size": facts["evaluations"], "grow_s": 0, "maintain_s": 0, "database": facts,
+           "partitions": partitions_of(database_url), "rebuild": rebuild, "check": check}
+    return {
+        "benchmark": "rebuild", "reuse": True,
+        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average": [round(x, 2) for x in os.getloadavg()]} | server_facts(database_url),
+        "database": _dbname(database_url), "runs": [run], "ok": rebuild["exit"] == 0 and check["exit"] == 0,
+        "total_s": round(time.perf_counter() - t0, 1),
+    }
+
+
 def report(result: dict) -> str:
     lines = [f"{'evaluations':>12} {'partitions':>10} {'maintain s':>10} {'rebuild s':>10} {'rebuild MB':>11} {'check s':>8} {'check MB':>9}"]
     for r in result["runs"]:
@@ -125,9 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--template-records", type=int, default=int(env.get("BENCH_REBUILD_TEMPLATE", 5000)))
     p.add_argument("--database-url", default=env.get("BENCH_REBUILD_DATABASE_URL", DEFAULT_URL),
                    help="PostgreSQL URL of the bench database; it is dropped and recreated (name must contain bench)")
+    p.add_argument("--reuse", action="store_true",
+                   help="measure on the database as it is: no drop, no growing (--sizes is ignored)")
     a = p.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
-    result = run(sizes, a.template_records, a.database_url, say=lambda m: print(m, flush=True))
+    say = lambda m: print(m, flush=True)  # noqa: E731
+    result = reuse(a.database_url, say=say) if a.reuse else run(sizes, a.template_records, a.database_url, say=say)
     print(report(result))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"rebuild-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"

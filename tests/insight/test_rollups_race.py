@@ -105,10 +105,10 @@ def test_a_check_reads_one_snapshot_and_does_not_hold_up_writers(org, item, monk
 
     rate(completed_record(org, item), 5)
     fresh = completed_record(org, item)
-    real_expected = participation.expected
+    real_compare = participation.compare
     written = []
 
-    def expected_while_someone_writes(*args, **kwargs):
+    def compare_while_someone_writes(*args, **kwargs):
         def write():
             try:
                 return rate(fresh, 1, channel="kiosk")
@@ -120,9 +120,9 @@ def test_a_check_reads_one_snapshot_and_does_not_hold_up_writers(org, item, monk
             written.append(pool.submit(write).result(timeout=20))  # a lock would make this time out
         finally:
             pool.shutdown(wait=False)  # a blocked writer goes on once the check's transaction ends
-        return real_expected(*args, **kwargs)
+        return real_compare(*args, **kwargs)
 
-    monkeypatch.setattr(participation, "expected", expected_while_someone_writes)
+    monkeypatch.setattr(participation, "compare", compare_while_someone_writes)
     report = rollups.rebuild(apply=False)
     assert written and written[0].pk
     assert report.agrees and report.evaluations == 1  # the snapshot from before the write, and consistent

@@ -10,18 +10,14 @@ value (it overwrites it), hence the one raw statement.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from haochaping.core.bulk import insert_rows
-from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
-from haochaping.records.models import RecordStatus, ServiceRecord
 
 from ..metrics.filters import day_start
 from ..models import KEY_FIELDS, DailyCounter
@@ -146,144 +142,13 @@ def stored(date_from: date | None = None, date_to: date | None = None) -> Counte
     return out
 
 
-@dataclass
-class RebuildReport:
-    counters: int  # non-zero counters after the rebuild
-    evaluations: int  # evaluations they count
-    differing: int  # keys whose stored count differed from the recomputed one
-    missing: int  # evaluations the stored counters lacked (sum of positive differences)
-    surplus: int  # evaluations the stored counters had too many (sum of negative differences)
-    applied: bool
-    participation_rows: int = 0  # 参评率 counters (DailyParticipation) after the rebuild
-    participation_differing: int = 0  # of those (or of the stored ones), keys whose (completed, rated) differed
-    completed: int = 0  # completed 办件 they count
-    wide_differing: int = 0  # wide counters (RegionDayCounter, UnitDayCounter) and RegionDayMix cells that differed
-    questionnaire_differing: int = 0  # questionnaire counter cells and suggestion rows that differed
-
-    @property
-    def agrees(self) -> bool:
-        return not (self.differing or self.participation_differing or self.wide_differing
-                    or self.questionnaire_differing)
-
-
 def differences(want: Counter, have: Counter) -> dict[Key, int]:
     """key → (recomputed − stored), only where they differ."""
     return {k: want.get(k, 0) - have.get(k, 0) for k in set(want) | set(have) if want.get(k, 0) != have.get(k, 0)}
 
 
-def rebuild(date_from: date | None = None, date_to: date | None = None, *, apply: bool = True,
-            actor: str = "system", after_period=None, days: int | None = None) -> RebuildReport:
-    """Recompute the counters of [date_from, date_to] (everything when both are None) month by month: one
-    :func:`rebuild_period` (one transaction) per calendar month (北京时间) of the period, so memory is bounded by one
-    month's counters, not by the data, and a lock is held for one month at a time. The reports are summed.
+# The rebuild itself works in SQL (rollups.rebuilding); expected() and stored() above are the same figures read into
+# Python, for tests and small periods.
+from .rebuilding import RebuildReport, periods, rebuild, rebuild_period  # noqa: E402
 
-    A rebuild stopped halfway (killed, or ``after_period`` raising: it is called with (start, end, report) after
-    each month is committed) leaves the months done rebuilt and the others as they were; running it again converges,
-    since each month is replaced whole. The first period is open towards the past and the last towards the future
-    when the bounds are None, so counters left on days without data are rebuilt (emptied) too. ``days`` cuts each
-    month further into periods of at most that many days (a province whose month does not fit in memory)."""
-    if date_from and date_to and date_from > date_to:
-        raise ValueError("date_from after date_to")
-    total = RebuildReport(counters=0, evaluations=0, differing=0, missing=0, surplus=0, applied=apply)
-    for start, end in periods(date_from, date_to, days=days):
-        report = rebuild_period(start, end, apply=apply, actor=actor)
-        for f in fields(RebuildReport):
-            if f.name != "applied":
-                setattr(total, f.name, getattr(total, f.name) + getattr(report, f.name))
-        if after_period is not None:
-            after_period(start, end, report)
-    return total
-
-
-def _data_days() -> tuple[date, date] | None:
-    """The first and last day (北京时间) with an evaluation or a completed 办件 (index look-ups)."""
-    days = []
-    for qs, column in ((Evaluation.objects.all(), "created_at"),
-                       (ServiceRecord.objects.filter(status=RecordStatus.COMPLETED), "completed_at")):
-        bounds = qs.order_by().aggregate(lo=Min(column), hi=Max(column))
-        days += [timezone.localtime(v).date() for v in bounds.values() if v is not None]
-    return (min(days), max(days)) if days else None
-
-
-def periods(date_from: date | None, date_to: date | None, *, days: int | None = None
-            ) -> list[tuple[date | None, date | None]]:
-    """[date_from, date_to] cut at month boundaries (and every ``days`` days within a month); None bounds stay open
-    at the two ends."""
-    data = _data_days()
-    lo = date_from or (data[0] if data else None)
-    hi = date_to or (data[1] if data else None)
-    if lo is None or hi is None or lo > hi:
-        return [(date_from, date_to)]
-    out = []
-    month = lo.replace(day=1)
-    while month <= hi:
-        following = (month + timedelta(days=32)).replace(day=1)
-        start, end = max(lo, month), min(hi, following - timedelta(days=1))
-        step = timedelta(days=days or 31)
-        while start <= end:
-            out.append((start, min(end, start + step - timedelta(days=1))))
-            start += step
-        month = following
-    out[0] = (date_from, out[0][1])
-    out[-1] = (out[-1][0], date_to)
-    return out
-
-
-def rebuild_period(date_from: date | None = None, date_to: date | None = None, *, apply: bool = True,
-                   actor: str = "system") -> RebuildReport:
-    """Recompute the counters of [date_from, date_to] from the evaluations, and
-    the 参评率 counters of the 办件 completed in those days from the 办件, in one transaction, and report how the
-    stored counters differed. ``apply=False`` only compares. (:func:`rebuild` calls it once per month; coarser
-    counters derived from these are recomputed here too, per period.)
-
-    On PostgreSQL a rebuild first locks the counter tables against writers (SHARE ROW EXCLUSIVE), so an evaluation
-    or a completion committed during the rebuild is either in the recount or added on top of it afterwards, never
-    lost or twice. A comparison only (``apply=False``) started outside any transaction takes no lock: it reads one
-    snapshot (REPEATABLE READ), in which every evaluation and its counters were committed together, so it agrees
-    exactly while writers go on."""
-    if date_from and date_to and date_from > date_to:
-        raise ValueError("date_from after date_to")
-    snapshot = not apply and not connection.in_atomic_block
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                if snapshot:  # must be the transaction's first statement, hence only when this one opened it
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                else:
-                    for model in (DailyCounter, participation.DailyParticipation, *wide.MODELS,
-                                  questionnaire.QuestionnaireCounter, questionnaire.Suggestion, mix.RegionDayMix):
-                        cursor.execute(
-                            f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
-                        )
-        want = expected(date_from, date_to)
-        have = stored(date_from, date_to)
-        diff = differences(want, have)
-        want_p = participation.expected(date_from, date_to)
-        have_p = participation.stored(date_from, date_to)
-        diff_p = [k for k in set(want_p) | set(have_p) if want_p.get(k, (0, 0)) != have_p.get(k, (0, 0))]
-        want_w = wide.expected(want, want_p)
-        diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
-        want_m = mix.expected(date_from, date_to)
-        diff_w += mix.differing(want_m, mix.stored(date_from, date_to))
-        diff_q = len(differences(questionnaire.expected(date_from, date_to), questionnaire.stored(date_from, date_to)))
-        diff_q += questionnaire.suggestions_differ(date_from, date_to)
-        if apply:
-            DailyCounter.objects.in_days(date_from, date_to).delete()
-            insert_rows(DailyCounter, (*KEY_FIELDS, "count"), ((*k, n) for k, n in want.items() if n))
-            participation.replace(date_from, date_to, want_p)
-            wide.replace(date_from, date_to, want_w)
-            mix.replace(date_from, date_to, want_m)
-            questionnaire.replace(date_from, date_to)
-            AuditEntry.objects.create(
-                actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",
-                data={"from": str(date_from or ""), "to": str(date_to or ""), "differing": len(diff),
-                      "participation_differing": len(diff_p), "wide_differing": diff_w,
-                      "questionnaire_differing": diff_q},
-            )
-    return RebuildReport(
-        counters=sum(1 for n in want.values() if n), evaluations=sum(want.values()), differing=len(diff),
-        missing=sum(d for d in diff.values() if d > 0), surplus=-sum(d for d in diff.values() if d < 0), applied=apply,
-        participation_rows=len(want_p), participation_differing=len(diff_p), wide_differing=diff_w,
-        questionnaire_differing=diff_q,
-        completed=sum(c for c, _r in want_p.values()),
-    )
+__all__ = ["RebuildReport", "periods", "rebuild", "rebuild_period"]

@@ -11,18 +11,14 @@ other rollups, so a month-by-month rebuild can call them per month.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from haochaping.core.bulk import insert_rows
-from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
+from haochaping.evaluation.models import Channel, Evaluation
 
-from ..metrics.filters import day_start
 from ..models import RegionDayMix
+from . import recount
 
 CHANNEL, LABEL = "channel", "label"
 KEY_FIELDS = RegionDayMix.key_fields
@@ -90,44 +86,34 @@ def count_written_many(evaluations: list[Evaluation]) -> None:
 # --- rebuild ------------------------------------------------------------------------------------------------------
 
 
-def _days(qs, column: str, date_from, date_to):
-    if date_from:
-        qs = qs.filter(**{f"{column}__gte": day_start(date_from)})
-    if date_to:
-        qs = qs.filter(**{f"{column}__lt": day_start(date_to + timedelta(days=1))})
-    return qs
-
-
-def expected(date_from=None, date_to=None) -> Counter:
-    """The cells as the evaluations of [date_from, date_to] say they should be: two grouped queries."""
-    valid = (Evaluation.objects.exclude(channel=Channel.SYSTEM_DEFAULT)
-             .exclude(Exists(EvaluationExclusion.objects.filter(evaluation=OuterRef("pk")))))
-    out: Counter = Counter()
-    channels = (_days(valid, "created_at", date_from, date_to).order_by().annotate(d=TruncDate("created_at"))
-                .values_list("d", "region_id", "department_id", "channel").annotate(n=Count("pk")))
-    for d, region, dept, channel, n in channels:
-        out[(d, region, dept, CHANNEL, channel)] += n
+def want_sql(date_from=None, date_to=None) -> recount.Sql:
+    """The cells as the valid evaluations of [date_from, date_to] say they should be: per channel, and per label of
+    the 差评 (the through table joined to its evaluation)."""
+    q = recount.q
+    e = q(Evaluation._meta.db_table)
     through = Evaluation.labels.through
-    bad = _days(valid.filter(is_bad=True), "created_at", date_from, date_to).values("pk")
-    labels = (through.objects.filter(Q(evaluation__in=bad)).order_by().annotate(d=TruncDate("evaluation__created_at"))
-              .values_list("d", "evaluation__region_id", "evaluation__department_id", "label_id").annotate(n=Count("pk")))
-    for d, region, dept, label, n in labels:
-        out[(d, region, dept, LABEL, label)] += n
-    return out
+    t = q(through._meta.db_table)
+    day, day_params = recount.local_day(recount.column(Evaluation, "created_at"))
+    where, params = recount.time_range(recount.column(Evaluation, "created_at"), date_from, date_to)
+    valid = (f"{recount.column(Evaluation, 'channel')} <> %s AND NOT {recount.excluded_sql(recount.column(Evaluation, 'id'))} "
+             f"AND {where}")
+    units = f"{day} AS {q('day')}, {recount.unit_columns(Evaluation, ('region', 'department'))}"
+    keys = ", ".join(q(c) for c in KEY_FIELDS)
+    sql = (
+        f"SELECT {keys}, COUNT(*) AS {q('count')} FROM ("
+        f"SELECT {units}, %s AS {q('kind')}, {recount.column(Evaluation, 'channel')} AS {q('key')} FROM {e} WHERE {valid} "
+        f"UNION ALL SELECT {units}, %s AS {q('kind')}, {t}.{q('label_id')} AS {q('key')} FROM {t} JOIN {e} ON "
+        f"{recount.column(Evaluation, 'id')} = {t}.{q('evaluation_id')} WHERE {recount.column(Evaluation, 'is_bad')} AND {valid}"
+        f") c GROUP BY {keys}"
+    )
+    one = [*day_params, CHANNEL, Channel.SYSTEM_DEFAULT, *params]
+    return sql, [*one, *day_params, LABEL, Channel.SYSTEM_DEFAULT, *params]
 
 
-def stored(date_from=None, date_to=None) -> Counter:
-    out: Counter = Counter()
-    for row in RegionDayMix.objects.in_days(date_from, date_to).exclude(count=0).values_list(*KEY_FIELDS, "count"):
-        out[tuple(row[:-1])] += row[-1]
-    return out
-
-
-def differing(want: Counter, have: Counter) -> int:
+def compare(date_from=None, date_to=None) -> int:
     """Cells whose stored count differs from the recomputed one."""
-    return sum(1 for k in set(want) | set(have) if want.get(k, 0) != have.get(k, 0))
+    return recount.compare(RegionDayMix, KEY_FIELDS, ("count",), want_sql(date_from, date_to), date_from, date_to).rows
 
 
-def replace(date_from, date_to, want: Counter) -> None:
-    RegionDayMix.objects.in_days(date_from, date_to).delete()
-    insert_rows(RegionDayMix, (*KEY_FIELDS, "count"), ((*k, n) for k, n in want.items() if n))
+def replace(date_from=None, date_to=None) -> None:
+    recount.replace(RegionDayMix, KEY_FIELDS, ("count",), want_sql(date_from, date_to), date_from, date_to)

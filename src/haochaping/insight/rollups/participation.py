@@ -27,13 +27,13 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from haochaping.core.bulk import any_of, insert_rows
+from haochaping.core.bulk import any_of
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
 from ..metrics.filters import day_start
 from ..models import PARTICIPATION_KEY_FIELDS, DailyParticipation
-from . import wide
+from . import recount, wide
 
 Key = tuple  # values of PARTICIPATION_KEY_FIELDS, in order
 UNIT_COLUMNS = ("region_id", "department_id", "agency_id", "window_id", "staff_id", "item_id", "platform_id")
@@ -270,8 +270,43 @@ def stored(date_from: date | None = None, date_to: date | None = None) -> Counte
     return out
 
 
-def replace(date_from: date | None, date_to: date | None, want: Counter) -> None:
-    """Store ``want`` as the counters of the period (inside the rebuild's transaction)."""
-    DailyParticipation.objects.in_days(date_from, date_to).delete()
-    insert_rows(DailyParticipation, (*PARTICIPATION_KEY_FIELDS, "completed", "rated"),
-                ((*k, c, r) for k, (c, r) in want.items()))
+def want_sql(date_from: date | None = None, date_to: date | None = None) -> recount.Sql:
+    """DailyParticipation as the 办件 completed in [date_from, date_to] and their evaluations say it should be (the
+    SQL of :func:`expected`): the "" rows (completed, rated) per completion day and units, and per channel the
+    completed 办件 rated through it."""
+    q = recount.q
+    r = q(ServiceRecord._meta.db_table)
+    e = q(Evaluation._meta.db_table)
+    day, day_params = recount.local_day(recount.column(ServiceRecord, "completed_at"))
+    where, params = recount.time_range(recount.column(ServiceRecord, "completed_at"), date_from, date_to)
+    where = f"{recount.column(ServiceRecord, 'status')} = %s AND {recount.column(ServiceRecord, 'completed_at')} IS NOT NULL AND {where}"
+    params = [RecordStatus.COMPLETED, *params]
+    units = ", ".join(q(c) for c in PARTICIPATION_KEY_FIELDS[:-1])
+    records = f"SELECT {day} AS {q('day')}, {recount.unit_columns(ServiceRecord)} FROM {r} WHERE {where}"
+    # Each completed 办件 once per channel it was rated through (not by a system default): its channel rows, and
+    # its "" row as rated when it has any. One join, no look-up per 办件 (the evaluations are partitioned by month).
+    through = (f"SELECT DISTINCT {day} AS {q('day')}, {recount.unit_columns(ServiceRecord)}, {e}.{q('channel')} AS "
+               f"{q('channel')}, {e}.{q('record_id')} AS record_id FROM {e} JOIN {r} ON "
+               f"{recount.column(ServiceRecord, 'id')} = {e}.{q('record_id')} WHERE {e}.{q('channel')} <> %s AND {where}")
+    sql = (
+        f"WITH rated AS ({through}) "
+        f"SELECT {units}, '' AS {q('channel')}, SUM(c) AS {q('completed')}, SUM(n) AS {q('rated')} FROM ("
+        f"SELECT {units}, COUNT(*) AS c, 0 AS n FROM ({records}) a GROUP BY {units} "
+        f"UNION ALL SELECT {units}, 0 AS c, COUNT(DISTINCT record_id) AS n FROM rated GROUP BY {units}"
+        f") b GROUP BY {units} "
+        f"UNION ALL SELECT {units}, {q('channel')}, 0 AS {q('completed')}, COUNT(*) AS {q('rated')} "
+        f"FROM rated GROUP BY {units}, {q('channel')}"
+    )
+    return sql, [*day_params, Channel.SYSTEM_DEFAULT, *params, *day_params, *params]
+
+
+VALUES = ("completed", "rated")
+
+
+def compare(want: recount.Sql, date_from: date | None = None, date_to: date | None = None) -> recount.Diff:
+    return recount.compare(DailyParticipation, PARTICIPATION_KEY_FIELDS, VALUES, want, date_from, date_to)
+
+
+def replace(want: recount.Sql, date_from: date | None = None, date_to: date | None = None) -> None:
+    """Store ``want`` (:func:`want_sql`) as the counters of the period (inside the rebuild's transaction)."""
+    recount.replace(DailyParticipation, PARTICIPATION_KEY_FIELDS, VALUES, want, date_from, date_to)

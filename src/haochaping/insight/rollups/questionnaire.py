@@ -13,7 +13,6 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from haochaping.core.bulk import insert_rows
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
 
 from ..metrics.filters import day_start
@@ -25,6 +24,7 @@ from ..models import (
     Suggestion,
 )
 from ..painpoints.text import redact
+from . import recount
 
 _SQL: dict[str, str] = {}
 
@@ -123,49 +123,71 @@ def _evaluations(date_from: date | None, date_to: date | None):
     return qs.order_by()
 
 
-def expected(date_from: date | None = None, date_to: date | None = None) -> Counter:
-    """(key, column) → count as the evaluations say."""
-    out: Counter = Counter()
-    fields = ("pk", "created_at", "region_id", "department_id", "agency_id", "item_id", "platform_id", "channel",
-              "questionnaire")
-    for ev in _evaluations(date_from, date_to).only(*fields).iterator(chunk_size=2000):
-        key = key_of(ev)
-        for column, n in values_of(ev.questionnaire).items():
-            out[(key, column)] += n
-    return out
+def _valid_sql(date_from: date | None, date_to: date | None) -> recount.Sql:
+    """The valid evaluations of [date_from, date_to] (a WHERE condition)."""
+    where, params = recount.time_range(recount.column(Evaluation, "created_at"), date_from, date_to)
+    return (f"{recount.column(Evaluation, 'channel')} <> %s AND NOT "
+            f"{recount.excluded_sql(recount.column(Evaluation, 'id'))} AND {where}"), [Channel.SYSTEM_DEFAULT, *params]
 
 
-def stored(date_from: date | None = None, date_to: date | None = None) -> Counter:
-    """(key, column) → count as the stored counters say (zero columns left out, as in :func:`expected`)."""
-    out: Counter = Counter()
-    for row in QuestionnaireCounter.objects.in_days(date_from, date_to).values(*QUESTIONNAIRE_KEY_FIELDS,
-                                                                                *QUESTIONNAIRE_VALUES).iterator():
-        key = tuple(row[f] for f in QUESTIONNAIRE_KEY_FIELDS)
-        for column in QUESTIONNAIRE_VALUES:
-            if row[column]:
-                out[(key, column)] += row[column]
-    return out
+_EMPTY = {True: "'{}'::jsonb", False: "'{}'"}  # no answer at all: skipped before the JSON look-ups
 
 
-def suggestions_differ(date_from: date | None = None, date_to: date | None = None) -> int:
-    """How many evaluations are in the stored suggestions but should not be, or should be but are not."""
-    want = {ev.pk for ev in _evaluations(date_from, date_to).filter(questionnaire__has_key="suggestions")
-            .only("pk", "questionnaire").iterator(chunk_size=2000)
-            if (ev.questionnaire.get("suggestions") or "").strip()}
-    have = set(Suggestion.objects.in_days(date_from, date_to).values_list("evaluation_id", flat=True))
-    return len(want ^ have)
+def want_sql(date_from: date | None = None, date_to: date | None = None) -> recount.Sql:
+    """QuestionnaireCounter as the valid evaluations of [date_from, date_to] say it should be — :func:`values_of`
+    in SQL: a 是/否 answer is a JSON boolean, a suggestion a text that is not blank."""
+    q = recount.q
+    e = q(Evaluation._meta.db_table)
+    answers = recount.column(Evaluation, "questionnaire")
+    day, day_params = recount.local_day(recount.column(Evaluation, "created_at"))
+    flags, flag_params = [], []
+    for question in QUESTIONS:
+        for answer, value in (("yes", True), ("no", False)):
+            flags.append(f"CASE WHEN {recount.json_is(answers, question, value)} THEN 1 ELSE 0 END AS {q(f'{question}_{answer}')}")
+    text, text_params = recount.json_text_not_blank(answers, "suggestions")
+    flags.append(f"CASE WHEN {text} THEN 1 ELSE 0 END AS {q('suggestions')}")
+    flag_params += text_params
+    valid, valid_params = _valid_sql(date_from, date_to)
+    per_evaluation = (
+        f"SELECT {day} AS {q('day')}, {recount.unit_columns(Evaluation, ('region', 'department', 'agency', 'item', 'platform'))}, "
+        f"{', '.join(flags)} FROM {e} WHERE {answers} <> {_EMPTY[connection.vendor == 'postgresql']} AND {valid}"
+    )
+    values = [c for c in QUESTIONNAIRE_VALUES if c != "answered"]
+    keys = ", ".join(q(c) for c in QUESTIONNAIRE_KEY_FIELDS)
+    answered = f"SUM(CASE WHEN {' OR '.join(f'{q(c)} = 1' for c in values)} THEN 1 ELSE 0 END) AS {q('answered')}"
+    sql = (f"SELECT {keys}, {answered}, {', '.join(f'SUM({q(c)}) AS {q(c)}' for c in values)} "
+           f"FROM ({per_evaluation}) a GROUP BY {keys}")
+    return sql, [*day_params, *flag_params, *valid_params]
 
 
-def replace(date_from: date | None = None, date_to: date | None = None) -> int:
-    """Recompute the counters and suggestions of [date_from, date_to] from the evaluations (inside the caller's
-    transaction); returns the number of counter rows written."""
-    want = expected(date_from, date_to)
-    rows: dict[tuple, dict[str, int]] = {}
-    for (key, column), n in want.items():
-        rows.setdefault(key, {})[column] = n
-    QuestionnaireCounter.objects.in_days(date_from, date_to).delete()
-    insert_rows(QuestionnaireCounter, (*QUESTIONNAIRE_KEY_FIELDS, *QUESTIONNAIRE_VALUES),
-                ((*key, *(values.get(c, 0) for c in QUESTIONNAIRE_VALUES)) for key, values in rows.items()))
+def _suggestions_sql(date_from: date | None, date_to: date | None) -> recount.Sql:
+    """The ids of the valid evaluations of [date_from, date_to] with a suggestion that is not blank."""
+    valid, valid_params = _valid_sql(date_from, date_to)
+    text, text_params = recount.json_text_not_blank(recount.column(Evaluation, "questionnaire"), "suggestions")
+    return (f"SELECT {recount.column(Evaluation, 'id')} FROM {recount.q(Evaluation._meta.db_table)} "
+            f"WHERE {text} AND {valid}"), [*text_params, *valid_params]
+
+
+def compare(date_from: date | None = None, date_to: date | None = None) -> int:
+    """Counter cells (key × column) whose stored count differs from the recomputed one, plus the evaluations that
+    are among the stored suggestions but should not be, or should be but are not."""
+    cells = sum(recount.compare(QuestionnaireCounter, QUESTIONNAIRE_KEY_FIELDS, QUESTIONNAIRE_VALUES,
+                                want_sql(date_from, date_to), date_from, date_to).cells)
+    q = recount.q
+    want, want_params = _suggestions_sql(date_from, date_to)
+    have, have_params = recount.day_range(q("day"), date_from, date_to)
+    have = f"SELECT {q('evaluation_id')} FROM {q(Suggestion._meta.db_table)} WHERE {have}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM ({want} EXCEPT {have}) a), (SELECT COUNT(*) FROM ({have} EXCEPT "
+                       f"{want}) b)", [*want_params, *have_params, *have_params, *want_params])
+        return cells + sum(cursor.fetchone())
+
+
+def replace(date_from: date | None = None, date_to: date | None = None) -> None:
+    """Recompute the counters (SQL) and the suggestions of [date_from, date_to] from the evaluations (inside the
+    caller's transaction). The suggestions pass through Python (redaction), a thousand at a time."""
+    recount.replace(QuestionnaireCounter, QUESTIONNAIRE_KEY_FIELDS, QUESTIONNAIRE_VALUES, want_sql(date_from, date_to),
+                    date_from, date_to)
     Suggestion.objects.in_days(date_from, date_to).delete()
     suggestions = _evaluations(date_from, date_to).filter(questionnaire__has_key="suggestions")
     batch = []
@@ -177,4 +199,3 @@ def replace(date_from: date | None = None, date_to: date | None = None) -> int:
             Suggestion.objects.bulk_create(batch)
             batch = []
     Suggestion.objects.bulk_create(batch, batch_size=1000)
-    return len(rows)

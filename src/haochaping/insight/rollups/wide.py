@@ -8,15 +8,15 @@ SQLite runs them one after the other (one writer at a time).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.db import connection
 
-from haochaping.core.bulk import insert_rows
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 
 from .. import rules
-from ..models import WIDE_VALUES, RegionDayCounter, UnitDayCounter
+from ..models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
+from . import recount
 
 MODELS = (RegionDayCounter, UnitDayCounter)
 Statement = tuple[str, list]
@@ -136,38 +136,65 @@ def _mark(model, field_name: str) -> str:
 # --- rebuild ------------------------------------------------------------------------------------------------------
 
 
-def expected(fine: Counter, part: Counter) -> dict:
-    """model → {key: values tuple} derived from the recomputed fine and participation counters."""
-    changes = from_evaluations(list(fine.items()))
-    for (model, key), values in from_participation(dict(part)).items():
-        cell = changes.setdefault((model, key), defaultdict(int))
-        for c, n in values.items():
-            cell[c] += n
-    out: dict = {m: {} for m in MODELS}
-    for (model, key), values in changes.items():
-        row = tuple(values.get(c, 0) for c in WIDE_VALUES)
-        if any(row):
-            out[model][key] = row
-    return out
+def _literal(value: str) -> str:
+    assert value.replace("_", "").isalnum()  # a code constant, never data
+    return f"'{value}'"
 
 
-def stored(date_from=None, date_to=None) -> dict:
-    out: dict = {}
+def _want_sql(model, fine: recount.Sql, part: recount.Sql) -> recount.Sql:
+    """``model``'s rows as DailyCounter rows ``fine`` and DailyParticipation rows ``part`` (SELECTs with those tables'
+    columns) imply: the columns evaluation_values adds to, summed, and the "" rows' (completed, rated)."""
+    q = recount.q
+    keys = ", ".join(q(c) for c in model.key_fields)
+    valid = f"f.{q('channel')} <> {_literal(Channel.SYSTEM_DEFAULT)} AND NOT f.{q('excluded')}"
+    counted = f"f.{q('channel')} <> {_literal(Channel.SYSTEM_DEFAULT)} AND f.{q('excluded')}"
+    cases = {
+        **{f"level{lv}": f"{valid} AND f.{q('level')} = {lv}" for lv in rules.LEVELS},
+        "followups": f"{valid} AND f.{q('type')} = {_literal(EvaluationType.FOLLOWUP)}",
+        "real_name": f"{valid} AND f.{q('is_real_name')}",
+        "excluded": counted,
+        "excluded_bad": f"{counted} AND f.{q('level')} IN ({', '.join(str(lv) for lv in sorted(rules.BAD_LEVELS))})",
+        "system_default": f"f.{q('channel')} = {_literal(Channel.SYSTEM_DEFAULT)}",
+    }
+    from_fine = ", ".join(
+        f"CASE WHEN {cases[c]} THEN f.{q('count')} ELSE 0 END AS {q(c)}" if c in cases else f"0 AS {q(c)}"
+        for c in WIDE_VALUES)
+    from_part = ", ".join(f"p.{q(c)}" if c in ("completed", "rated") else f"0 AS {q(c)}" for c in WIDE_VALUES)
+    sums = ", ".join(f"SUM({q(c)}) AS {q(c)}" for c in WIDE_VALUES)
+    sql = (
+        f"SELECT {keys}, {sums} FROM ("
+        f"SELECT {', '.join(f'f.{q(c)}' for c in model.key_fields)}, {from_fine} FROM ({fine[0]}) f "
+        f"UNION ALL SELECT {', '.join(f'p.{q(c)}' for c in model.key_fields)}, {from_part} FROM ({part[0]}) p "
+        f"WHERE p.{q('channel')} = '') u GROUP BY {keys}"
+    )
+    return sql, [*fine[1], *part[1]]
+
+
+def want_from_tables(date_from=None, date_to=None):
+    """The wide counters' sources: the DailyCounter and DailyParticipation rows of [date_from, date_to]."""
+    out = []
+    for model in (DailyCounter, DailyParticipation):
+        table = recount.q(model._meta.db_table)
+        where, params = recount.day_range(f"{table}.{recount.q('day')}", date_from, date_to)
+        out.append((f"SELECT * FROM {table} WHERE {where}", params))
+    return tuple(out)
+
+
+def want_from_sql(fine: recount.Sql, part: recount.Sql):
+    """The wide counters' sources: recomputed DailyCounter and DailyParticipation rows (a comparison only)."""
+    return fine, part
+
+
+def compare(sources, date_from=None, date_to=None) -> int:
+    """Wide counter rows whose stored values differ from the ones ``sources`` imply."""
+    return sum(recount.compare(model, model.key_fields, WIDE_VALUES, _want_sql(model, *sources), date_from,
+                               date_to).rows for model in MODELS)
+
+
+def rebuild(sources, date_from=None, date_to=None) -> int:
+    """Compare, then replace the wide counters of the period with the ones ``sources`` imply; the rows that
+    differed."""
+    differing = compare(sources, date_from, date_to)
     for model in MODELS:
-        rows = {}
-        for row in model.objects.in_days(date_from, date_to).values_list(*model.key_fields, *WIDE_VALUES).iterator(chunk_size=5000):
-            n = len(model.key_fields)
-            if any(row[n:]):
-                rows[tuple(row[:n])] = tuple(row[n:])
-        out[model] = rows
-    return out
-
-
-def differing(want: dict, have: dict) -> int:
-    return sum(1 for m in MODELS for k in set(want[m]) | set(have[m]) if want[m].get(k) != have[m].get(k))
-
-
-def replace(date_from, date_to, want: dict) -> None:
-    for model in MODELS:
-        model.objects.in_days(date_from, date_to).delete()
-        insert_rows(model, (*model.key_fields, *WIDE_VALUES), ((*k, *v) for k, v in want[model].items()))
+        recount.replace(model, model.key_fields, WIDE_VALUES, _want_sql(model, *sources), date_from, date_to)
+    return differing

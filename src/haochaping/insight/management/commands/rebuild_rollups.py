@@ -1,6 +1,7 @@
 """``haochaping rebuild_rollups [--from D] [--to D] [--check]``: recompute the per-day counters from the
-evaluations, one transaction per month (rollups.rebuild: memory bounded by a month's counters; a run stopped
-halfway converges when run again), and report how they differed (DESIGN.md "Rollups": they must agree exactly)."""
+evaluations, one transaction per month (rollups.rebuild: the recount and the comparison run in SQL, so memory does not
+grow with the data; a run stopped halfway converges when run again), and report how they differed (DESIGN.md
+"Rollups": they must agree exactly)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="date_from", help="起始日期（含），YYYY-MM-DD，按北京时间")
         parser.add_argument("--to", dest="date_to", help="截止日期（含），YYYY-MM-DD，按北京时间")
         parser.add_argument("--check", action="store_true", help="只比较，不修改计数")
-        parser.add_argument("--days", type=int, help="每月再按不超过该天数分段处理（数据量特别大时降低内存占用），默认按整月")
+        parser.add_argument("--days", type=int, help="每月再按不超过该天数分段处理（缩短每段的事务和加锁时间），默认按整月")
 
     def handle(self, *args, date_from=None, date_to=None, check=False, days=None, verbosity=1, **options):
         start = _day(date_from) if date_from else None
