@@ -21,6 +21,7 @@ from django.utils import timezone
 from haochaping.core.bulk import insert_rows
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
+from haochaping.evaluation.rows import local_day
 from haochaping.records.models import RecordStatus, ServiceRecord
 
 from ..metrics.filters import day_start
@@ -49,7 +50,7 @@ _UPSERT: dict[str, str] = {}
 def key_of(ev: Evaluation, *, excluded: bool) -> Key:
     """The counter an evaluation is counted in: its local (北京时间) day and the targets copied onto it."""
     return (
-        timezone.localtime(ev.created_at).date(), ev.region_id, ev.department_id, ev.agency_id or 0,
+        local_day(ev), ev.region_id, ev.department_id, ev.agency_id or 0,
         ev.window_id or 0, ev.staff_id or 0, ev.item_id, ev.platform_id or 0, ev.channel, ev.level, ev.type,
         bool(ev.is_real_name), excluded,
     )
