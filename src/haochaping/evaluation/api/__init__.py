@@ -147,14 +147,16 @@ def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
     return Status(200 if result.replayed else 201, _created(result))
 
 
-# EvaluationIn's plain twin for bodies of many items (the batch endpoint, history import): same fields, same rules.
+_ANONYMOUS = EvaluatorIn()
+
+# EvaluationIn's plain twin for bodies of many items (the batch endpoint): the same fields and rules, 10× cheaper.
 EvaluationInPlain = plain_twin(EvaluationIn, questionnaire=plain_twin(QuestionnaireIn) | None,
                                evaluator=plain_twin(EvaluatorIn) | None)
 
 
 def evaluation_input(payload: EvaluationIn) -> services.EvaluationInput:
     """The service's input from the API's schema (the single and the batch endpoint alike)."""
-    evaluator = payload.evaluator or EvaluatorIn()
+    evaluator = payload.evaluator or _ANONYMOUS  # read only: one instance serves every anonymous item
     questionnaire = payload.questionnaire.model_dump(exclude_none=True) if payload.questionnaire else {}
     return services.EvaluationInput(
         idempotency_key=payload.idempotency_key,
