@@ -33,7 +33,6 @@ from haochaping.records.models import ServiceRecord
 from haochaping.rectification import reply_links, rules
 from haochaping.rectification.models import CaseAttachment, LedgerEntry, LedgerProgress, RectificationCase
 from haochaping.rectification.rules import CallbackMethod, Kind, Outcome, State
-from haochaping.rectification.services.batch import open_cases_for_evaluations  # noqa: E402,F401 - re-exported
 from haochaping.rectification.services.common import (  # noqa: F401 - re-exported for services.appeals, pages and the API
     SYSTEM,
     check_files,

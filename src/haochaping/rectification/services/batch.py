@@ -15,6 +15,7 @@ from haochaping.records.models import ServiceRecord
 from haochaping.rectification import rules
 from haochaping.rectification.models import CaseTransition, RectificationCase
 from haochaping.rectification.rules import Kind, State
+from haochaping.rectification.services import _add_working_days, _deadlines
 from haochaping.rectification.services.common import SYSTEM, record_units
 
 
@@ -22,8 +23,6 @@ def open_cases_for_evaluations(evaluations: list) -> dict:
     """Open the case of each 差评 in ``evaluations`` (new evaluations of this transaction: model instances or the
     plain rows of evaluation.rows, with ``label_codes``), as :func:`open_case_for_evaluation` would one after the
     other; returns {evaluation pk: case pk}. Runs inside the evaluations' transaction: a failure undoes them all."""
-    from haochaping.rectification.services import _add_working_days, _deadlines
-
     evaluations = [ev for ev in evaluations if ev.is_bad]
     if not evaluations:
         return {}
