@@ -67,6 +67,7 @@ class Config:
     workers: int = 2
     threads: int = 4
     retry_fraction: float = 0.10
+    batch_count: int = 0  # evaluations of the batch phase (and the COPY beside it); 0: the same as count
     database_url: str = DEFAULT_DATABASE_URL
     write_json: bool = True
     seed: int = 20261124
@@ -311,7 +312,8 @@ def count_evaluations(database_url: str) -> dict:
 def format_report(result: dict) -> str:
     cfg, api, ref, ratio = result["config"], result["api"], result["reference"], result["ratio"]
     lines = [
-        f"haochaping ingest benchmark — {cfg['count']} evaluations, {cfg['clients']} concurrent clients",
+        f"haochaping ingest benchmark — {cfg['count']} evaluations (batch phase: {cfg['batch_count'] or cfg['count']}), "
+        f"{cfg['clients']} concurrent clients",
         f"server: haochaping serve (gunicorn gthread, {cfg['workers']} workers × {cfg['threads']} threads); "
         f"PostgreSQL {result['machine']['postgresql']} (synchronous_commit={result['machine']['synchronous_commit']}); "
         f"{result['machine']['cpus']} CPUs shared by server, clients and database; "
@@ -343,10 +345,10 @@ def format_report(result: dict) -> str:
         f"batch/single API: {ratio['batch_over_single']:.2f}×",
         "",
     ]
-    for label, ph in (("API", api), ("reference", ref)):
+    for label, ph in (("API", api), ("reference", ref), ("batch item", result["batch"]), ("COPY row", result["copy"])):
         cpu = ph.get("cpu_ms_per_op")
         if cpu:
-            server = f"server {cpu['server']:.2f}, " if label == "API" else ""
+            server = f"server {cpu['server']:.2f}, " if label in ("API", "batch item") else ""
             lines.append(
                 f"CPU ms per operation, {label}: clients {cpu['clients']:.2f}, {server}"
                 f"PostgreSQL {cpu['postgresql']:.2f}, other processes {cpu['other']:.2f} "
@@ -377,9 +379,10 @@ def run(cfg: Config) -> dict:
     recreate_database(cfg.database_url)
     migrate(cfg.database_url)
     # The first COUNT 办件 are rated one request each, the next COUNT in batches (bench/batch.py).
-    api_key = seed(cfg.database_url, 2 * cfg.count)
+    batch_count = cfg.batch_count or cfg.count
+    api_key = seed(cfg.database_url, cfg.count + batch_count)
     bodies = make_payloads(cfg.count, cfg.seed)
-    batch_bodies = make_payloads(cfg.count, cfg.seed + 1, offset=cfg.count)
+    batch_bodies = make_payloads(batch_count, cfg.seed + 1, offset=cfg.count)
     setup_s = time.perf_counter() - t0
 
     ids: dict[int, int] = {}
@@ -405,7 +408,7 @@ def run(cfg: Config) -> dict:
                                expected_ids=ids, indices=indices, server_pid=server.proc.pid,
                                database_url=cfg.database_url)
         rows_after_retry = count_evaluations(cfg.database_url)["rows"]
-        batch = batch_phase(Phase("API POST /api/v1/batch/evaluations", count=cfg.count), server.url, api_key,
+        batch = batch_phase(Phase("API POST /api/v1/batch/evaluations", count=batch_count), server.url, api_key,
                             batch_bodies, cfg.clients, server_pid=server.proc.pid, database_url=cfg.database_url)
         ok_stop = True
     finally:
@@ -420,7 +423,7 @@ def run(cfg: Config) -> dict:
     check["rows_after_batch"] = count_evaluations(cfg.database_url)["rows"]
     ref, ref_rows = reference_inserts(cfg.database_url, bodies, cfg.clients)
     copy_rows = [_reference_row(cfg.count + i, b) for i, b in enumerate(batch_bodies)]
-    copied, copy_stored = copy_phase(Phase("psycopg COPY", count=cfg.count), cfg.database_url, copy_rows,
+    copied, copy_stored = copy_phase(Phase("psycopg COPY", count=batch_count), cfg.database_url, copy_rows,
                                      cfg.clients, REFERENCE_DDL)
 
     problems = []
@@ -434,13 +437,13 @@ def run(cfg: Config) -> dict:
         problems.append(f"{retry.errors} retries were not 200 replays, e.g. {retry.error_samples[:2]}")
     if check["rows_after_retry"] != check["rows"]:
         problems.append(f"retries changed the row count from {check['rows']} to {check['rows_after_retry']}")
-    if check["rows_after_batch"] != 2 * cfg.count:
+    if check["rows_after_batch"] != cfg.count + batch_count:
         problems.append(f"{check['rows_after_batch']} evaluations after the retries and the batch phase, "
-                        f"expected {2 * cfg.count}")
+                        f"expected {cfg.count + batch_count}")
     if batch.errors:
         problems.append(f"{batch.errors} batch items not created, e.g. {batch.error_samples[:2]}")
-    if copy_stored != cfg.count:
-        problems.append(f"COPY stored {copy_stored} rows for {cfg.count}")
+    if copy_stored != batch_count:
+        problems.append(f"COPY stored {copy_stored} rows for {batch_count}")
     if ref.errors or ref_rows != cfg.count:
         problems.append(f"reference stored {ref_rows} rows with {ref.errors} errors")
 
@@ -497,6 +500,8 @@ def parse_args(argv: list[str]) -> Config:
     env = os.environ
     p = argparse.ArgumentParser(description="Evaluations/s through the real server, beside bare INSERT+COMMITs.")
     p.add_argument("--count", type=int, default=int(env.get("BENCH_COUNT", 2000)), help="evaluations to submit")
+    p.add_argument("--batch-count", type=int, default=int(env.get("BENCH_BATCH_COUNT", 0)),
+                   help="evaluations of the batch phase and of the COPY beside it (default: --count)")
     p.add_argument("--clients", type=int, default=int(env.get("BENCH_CLIENTS", 8)), help="concurrent clients")
     p.add_argument("--workers", type=int, default=int(env.get("BENCH_WORKERS", 2)), help="gunicorn workers")
     p.add_argument("--threads", type=int, default=int(env.get("BENCH_THREADS", 4)), help="threads per worker")
@@ -511,7 +516,8 @@ def parse_args(argv: list[str]) -> Config:
     if not a.database_url.startswith(("postgres://", "postgresql://")):
         p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
     return Config(count=a.count, clients=a.clients, workers=a.workers, threads=a.threads,
-                  retry_fraction=a.retry_fraction, database_url=a.database_url, write_json=not a.no_json)
+                  retry_fraction=a.retry_fraction, batch_count=a.batch_count, database_url=a.database_url,
+                  write_json=not a.no_json)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,8 +16,10 @@ evaluation_replayed = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 # The set-based twin of ``evaluation_written`` (evaluation.intake: batch intake, history import): sent once, inside
 # the writing transaction, for evaluations just inserted together. Every receiver of ``evaluation_written`` must
 # receive this one too and do the same for each evaluation (set-wise, that is the point); receivers may return
-# ``{"case_ids": {evaluation pk: case id}}``.
-evaluations_written = Signal()  # sender=Evaluation, evaluations=<list[Evaluation]>
+# ``{"case_ids": {evaluation pk: case id}}``. The evaluations are plain rows (evaluation.rows.EvaluationRow, no model
+# instances: issue 16 item 6): every field of Evaluation as an attribute of the same name, ``pk``,
+# ``record.project_no``, ``label_codes``, and ``as_model()`` for a receiver that needs the instance.
+evaluations_written = Signal()  # sender=Evaluation, evaluations=<list[EvaluationRow]>
 
 # Sent by the receipt page (views.receipt.progress) to show the evaluator how their bad review is being handled.
 # Receivers return None, or {"steps": [{"title": str, "at": datetime | None, "detail": str}, ...],

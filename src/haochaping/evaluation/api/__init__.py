@@ -15,7 +15,7 @@ from haochaping.accounts.auth import ApiKeyAuth
 from haochaping.accounts.models import Scope
 from haochaping.accounts.readers import UnitFilters, page, readers, scoped
 from haochaping.core.problems import not_found
-from haochaping.core.schemas import InputSchema
+from haochaping.core.schemas import InputSchema, plain_twin
 from haochaping.org import policy
 
 from .. import kiosk as kiosks  # not `kiosk`: that name is this package's submodule api.kiosk
@@ -147,10 +147,17 @@ def submit_evaluation(request, payload: EvaluationIn, response: HttpResponse):
     return Status(200 if result.replayed else 201, _created(result))
 
 
+_ANONYMOUS = EvaluatorIn()
+
+# EvaluationIn's plain twin for bodies of many items (the batch endpoint): the same fields and rules, 10× cheaper.
+EvaluationInPlain = plain_twin(EvaluationIn, questionnaire=plain_twin(QuestionnaireIn) | None,
+                               evaluator=plain_twin(EvaluatorIn) | None)
+
+
 def evaluation_input(payload: EvaluationIn) -> services.EvaluationInput:
     """The service's input from the API's schema (the single and the batch endpoint alike)."""
-    evaluator = payload.evaluator or EvaluatorIn()
-    questionnaire = payload.questionnaire.dict(exclude_none=True) if payload.questionnaire else {}
+    evaluator = payload.evaluator or _ANONYMOUS  # read only: one instance serves every anonymous item
+    questionnaire = payload.questionnaire.model_dump(exclude_none=True) if payload.questionnaire else {}
     return services.EvaluationInput(
         idempotency_key=payload.idempotency_key,
         project_no=payload.project_no,

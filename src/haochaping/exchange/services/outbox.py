@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from haochaping.core.bulk import insert_rows
+
 from ..models import OutboxEntry, Upstream
 
 Kind = OutboxEntry.Kind
@@ -78,10 +80,9 @@ def enqueue_many(kind: str, objects: list[tuple[int, str]], *, now: datetime | N
     if not upstream_ids:
         return 0
     now = now or timezone.now()
-    rows = [OutboxEntry(upstream_id=u, kind=kind, object_id=object_id, project_no=project_no, created_at=now)
-            for object_id, project_no in objects for u in upstream_ids]
-    OutboxEntry.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    # Plain value rows through one prepared INSERT (core.bulk): no model instance per entry on the batch path.
+    return insert_rows(OutboxEntry, ("upstream", "kind", "object_id", "project_no", "created_at"),
+                       ((u, kind, object_id, project_no, now) for object_id, project_no in objects for u in upstream_ids))
 
 
 @transaction.atomic

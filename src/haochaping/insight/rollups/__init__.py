@@ -18,6 +18,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
+from haochaping.evaluation.rows import local_day
 
 from ..metrics.filters import day_start
 from ..models import KEY_FIELDS, DailyCounter
@@ -45,7 +46,7 @@ _UPSERT: dict[str, str] = {}
 def key_of(ev: Evaluation, *, excluded: bool) -> Key:
     """The counter an evaluation is counted in: its local (北京时间) day and the targets copied onto it."""
     return (
-        timezone.localtime(ev.created_at).date(), ev.region_id, ev.department_id, ev.agency_id or 0,
+        local_day(ev), ev.region_id, ev.department_id, ev.agency_id or 0,
         ev.window_id or 0, ev.staff_id or 0, ev.item_id, ev.platform_id or 0, ev.channel, ev.level, ev.type,
         bool(ev.is_real_name), excluded,
     )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db import connection
-from django.utils import timezone
 
 from haochaping.evaluation.models import Channel, Evaluation
+from haochaping.evaluation.rows import local_day
 
 from ..models import RegionDayMix
 from . import recount
@@ -44,7 +44,7 @@ def _changes(ev: Evaluation, sign: int) -> list[Statement]:
     """The cells one valid evaluation counts in (its channel; for a 差评 each label too), each ``sign``."""
     if ev.channel == Channel.SYSTEM_DEFAULT:
         return []
-    unit = (timezone.localtime(ev.created_at).date(), ev.region_id, ev.department_id)
+    unit = (local_day(ev), ev.region_id, ev.department_id)
     cells = [(CHANNEL, ev.channel)]
     if ev.is_bad:  # one indexed read, only for a 差评 (the labels were set before the write's signal)
         cells += [(LABEL, code) for code in ev.labels.order_by("pk").values_list("pk", flat=True)]
@@ -74,7 +74,7 @@ def count_written_many(evaluations: list[Evaluation]) -> None:
             labels.setdefault(evaluation_id, []).append(code)
     cells: Counter = Counter()
     for ev in valid:
-        unit = (timezone.localtime(ev.created_at).date(), ev.region_id, ev.department_id)
+        unit = (local_day(ev), ev.region_id, ev.department_id)
         cells[(*unit, CHANNEL, ev.channel)] += 1
         for code in labels.get(ev.pk, ()):
             cells[(*unit, LABEL, code)] += 1

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
+from haochaping.evaluation.rows import local_day
 
 from ..metrics.filters import day_start
 from ..models import (
@@ -43,7 +43,7 @@ def _sql() -> str:
 
 
 def key_of(ev: Evaluation) -> tuple:
-    return (timezone.localtime(ev.created_at).date(), ev.region_id, ev.department_id, ev.agency_id or 0, ev.item_id,
+    return (local_day(ev), ev.region_id, ev.department_id, ev.agency_id or 0, ev.item_id,
             ev.platform_id or 0)
 
 
