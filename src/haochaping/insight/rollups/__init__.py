@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
 from haochaping.evaluation.rows import local_day
