@@ -150,6 +150,16 @@ def _first_sql() -> str:
     return _SQL[key]
 
 
+def first_statements(ev: Evaluation, units: tuple, wide_changes: dict) -> list[wide.Statement]:
+    """:func:`count_first` for a 办件 counted under ``units`` (completed), joined with the evaluation's own wide
+    ``wide_changes`` (wide.upserts_with_rated): statements for one write that changes no row twice."""
+    return [
+        (_first_sql(), [*units, "", ev.record_id, ev.pk, Channel.SYSTEM_DEFAULT,
+                        *units, ev.channel, ev.record_id, ev.pk, ev.channel]),
+        *wide.upserts_with_rated(wide_changes, units, ev.record_id, ev.pk),
+    ]
+
+
 def count_first(ev: Evaluation, state: tuple | None) -> None:
     """A new evaluation (not a system default) of a 办件 in ``state`` — read under the 办件's lock by
     :func:`lock_sql` in an earlier statement of the same transaction (rollups.count_written): if the 办件 is
