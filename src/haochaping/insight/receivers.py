@@ -28,9 +28,7 @@ def counts_to_write(sender, evaluation, labels, **kwargs):
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="insight.count_written")
 def count_written(sender, evaluation, composed=False, **kwargs):
     # No try/except: a failed count rolls the evaluation back, so the counters never silently drift.
-    if composed:  # counted by counts_to_write's statements but for the questionnaire
-        rollups.count_questionnaire(evaluation)
-    else:
+    if not composed:  # else counts_to_write's statements counted it
         rollups.count_written(evaluation)
     return None
 
