@@ -12,9 +12,9 @@ Three writes change that:
 
 Evaluations and completion changes of one 办件 are serialised by the 办件's row lock: records.services locks it
 (SELECT … FOR UPDATE) before changing it, and ``rollups.count_written`` locks it before looking for other
-evaluations, in an earlier statement, so the look-up sees every evaluation committed before the lock was granted. Two
-simultaneous first evaluations of one 办件 therefore count it once, and an evaluation racing the 办件's completion
-is counted by whichever of the two commits second. (SQLite has one writer at a time: no lock needed.)
+evaluations, in an earlier statement (the single submit: its probe, evaluation.lookups.probe), so the look-up sees
+every evaluation committed before the lock was granted. Two simultaneous first evaluations of one 办件 therefore
+count it once, and an evaluation racing the 办件's completion is counted by whichever of the two commits second. (SQLite has one writer at a time: no lock needed.)
 """
 
 from __future__ import annotations
