@@ -8,9 +8,10 @@ writes the row with a prepared ``INSERT … RETURNING id``, values converted exa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from haochaping.core.bulk import Inserter
 from haochaping.records.models import ServiceRecord
@@ -58,28 +59,55 @@ class Probe:
     record: ServiceRecord | None
     active_key: str | None  # idempotency key of the 办件's active evaluation of the stage, if any
     followup_key: str | None
+    new_id: int | None = None  # PostgreSQL, for a write: the new evaluation's id, drawn from the sequence
 
 
-def probe(idempotency_key: str, project_no: str, stage: str) -> Probe:
-    key = ("probe", connection.vendor)
+def probe(idempotency_key: str, project_no: str, stage: str, *, for_write: bool = False) -> Probe:
+    """``for_write`` (inside the writing transaction): on PostgreSQL also lock the 办件's row (FOR UPDATE, held to
+    the commit) and draw the new evaluation's id from its sequence (``Probe.new_id``), so the write that follows
+    is one statement (:func:`write`). The row lock serialises the 办件's evaluations and its completion
+    (insight.rollups.participation): the 办件's columns come back as the lock holder left them, and every statement
+    after this one sees what was committed before the lock was granted."""
+    postgres = connection.vendor == "postgresql"
+    lock = for_write and postgres
+    key = ("probe", connection.vendor, lock)
     if key not in _SQL:
         ev, rec = _q(Evaluation._meta.db_table), _q(ServiceRecord._meta.db_table)
-        cols = ", ".join(f"{_q('r')}.{_q(f.column)}" for f in record_fields())
+        columns = [f.column for f in record_fields()]
+        cols = ", ".join(f"{_q('r')}.{_q(c)}" for c in columns)
         taken = (f"(SELECT {_q('e')}.{_q('idempotency_key')} FROM {ev} {_q('e')} WHERE {_q('e')}.{_q('record_id')} = "
                  f"{_q('r')}.{_q('id')} AND {_q('e')}.{_q('stage')} = %s AND {_q('e')}.{_q('type')} = %s)")
+        if lock:
+            # FOR UPDATE cannot lock the nullable side of an outer join: lock in the derived table instead.
+            drawn = f"nextval({_sequence()}::regclass)"
+            joined = (f"LEFT JOIN (SELECT {', '.join(_q(c) for c in columns)} FROM {rec} WHERE {_q('project_no')} = %s "
+                      f"FOR UPDATE) {_q('r')} ON TRUE")
+        else:
+            drawn = "NULL"
+            joined = f"LEFT JOIN {rec} {_q('r')} ON {_q('r')}.{_q('project_no')} = %s"
         _SQL[key] = (
             f"SELECT (SELECT {_q('e')}.{_q('id')} FROM {ev} {_q('e')} WHERE {_q('e')}.{_q('idempotency_key')} = %s), "
-            f"{taken}, {taken}, {cols} FROM (SELECT 1 AS {_q('one')}) {_q('one')} "
-            f"LEFT JOIN {rec} {_q('r')} ON {_q('r')}.{_q('project_no')} = %s"
+            f"{taken}, {taken}, {drawn}, {cols} FROM (SELECT 1 AS {_q('one')}) {_q('one')} {joined}"
         )
     with connection.cursor() as cursor:
         cursor.execute(_SQL[key], [idempotency_key, stage, EvaluationType.ACTIVE, stage, EvaluationType.FOLLOWUP,
                                    project_no])
         row = cursor.fetchone()
-    existing_id, active_key, followup_key, *record_values = row
+    existing_id, active_key, followup_key, new_id, *record_values = row
     fields = record_fields()
     record = None if record_values[0] is None else record_from_row(fields, record_values)
-    return Probe(existing_id, record, active_key, followup_key)
+    return Probe(existing_id, record, active_key, followup_key, new_id if record is not None else None)
+
+
+def _sequence() -> str:
+    """The evaluation id sequence's name, as an SQL literal (looked up once per process)."""
+    key = ("sequence", connection.vendor)
+    if key not in _SQL:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [Evaluation._meta.db_table, Evaluation._meta.pk.column])
+            name = cursor.fetchone()[0]
+        _SQL[key] = "'" + name.replace("'", "''") + "'"
+    return _SQL[key]
 
 
 def insert(ev: Evaluation) -> None:
@@ -92,5 +120,100 @@ def insert(ev: Evaluation) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, inserter.row(ev))
         ev.pk = cursor.fetchone()[0]
+    _saved(ev)
+
+
+def _saved(ev: Evaluation) -> None:
     ev._state.adding = False
     ev._state.db = connection.alias
+
+
+Statement = tuple[str, list]
+
+
+class DuplicateRow(Exception):
+    """The evaluation row itself violated a unique constraint (a concurrent submit won)."""
+
+
+# The evaluation's own tables on PostgreSQL: the partitioned table, its partitions and its key table (core.partitions).
+_OWN_TABLE = re.compile(rf"^{re.escape(Evaluation._meta.db_table)}(_keys|_default|_p\d{{6}})?$")
+
+
+def write(ev: Evaluation, label_codes: list[str], collect) -> None:
+    """Write the new evaluation ``ev`` with its labels and the statements ``collect(ev)`` returns (the receivers of
+    ``evaluation_writing``), in the caller's transaction. On PostgreSQL, when the probe drew ``ev``'s id, the row
+    and those statements are ONE statement (data-modifying CTEs); otherwise the row first, then each statement.
+    Raises :class:`DuplicateRow` when the row violates one of its unique constraints (and only then)."""
+    if ev.pk is None or connection.vendor != "postgresql":
+        try:
+            insert(ev)
+        except IntegrityError as exc:
+            raise DuplicateRow from exc
+        _labels(ev, label_codes)
+        with connection.cursor() as cursor:
+            for sql, params in collect(ev):
+                cursor.execute(sql, params)
+        return
+    statements = [s for s in collect(ev) if s]
+    key = ("insert-id", connection.vendor)
+    if key not in _SQL:
+        inserter = Inserter(Evaluation)
+        head, values = inserter.sql.split(") VALUES (", 1)
+        table_cols = head.split(" (", 1)
+        _SQL[key] = (inserter, f"{table_cols[0]} ({_q(Evaluation._meta.pk.column)}, {table_cols[1]}) VALUES (%s, {values}")
+    inserter, sql = _SQL[key]
+    params = [ev.pk, *inserter.row(ev)]
+    if statements:
+        # The row's INSERT last, as the main statement: the counters (and their contended rows' locks) come first.
+        sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _p) in enumerate(statements)) + " " + sql
+        params = [p for _s, ps in statements for p in ps] + params
+    try:
+        with connection.cursor() as cursor:
+            _execute_literal(cursor, sql, params)
+    except IntegrityError as exc:
+        diag = getattr(exc.__cause__, "diag", None)
+        if getattr(diag, "sqlstate", None) == "23505" and _OWN_TABLE.match(getattr(diag, "table_name", None) or ""):
+            raise DuplicateRow from exc
+        raise
+    _saved(ev)
+    _labels(ev, label_codes)
+
+
+_SPLIT: dict[str, list[bytes]] = {}
+_SPLIT_MAX = 256  # statement shapes remembered (a handful occur: with or without labels, completed or not, …)
+
+
+def _execute_literal(cursor, sql: str, params: list) -> None:
+    """``cursor.execute(sql, params)`` with the values put in as literals here: psycopg does the same (client-side
+    binding) but splits a statement longer than 4096 characters or with more than 50 values anew on every call
+    (a regular-expression pass costing about a millisecond for the one write). The split is remembered per
+    statement shape; each value is quoted by psycopg's own adapters (Transformer.as_literal), as it would be."""
+    if "%%" in sql:  # an escaped percent sign: leave such a statement to psycopg
+        cursor.execute(sql, params)
+        return
+    from psycopg.adapt import Transformer  # PostgreSQL only (SQLite deployments need no psycopg)
+
+    parts = _SPLIT.get(sql)
+    if parts is None:
+        if len(_SPLIT) >= _SPLIT_MAX:
+            _SPLIT.clear()
+        parts = _SPLIT[sql] = [part.encode() for part in sql.split("%s")]
+    if len(parts) != len(params) + 1:
+        raise ValueError("statement and values do not match")
+    literal = Transformer(connection.connection).as_literal
+    out = [parts[0]]
+    for value, part in zip(params, parts[1:], strict=True):
+        out += (literal(value), part)
+    cursor.execute(b"".join(out).decode())
+
+
+def _labels(ev: Evaluation, label_codes: list[str]) -> None:
+    """The evaluation's labels: one multi-row INSERT into the through table (a fresh row has none)."""
+    if not label_codes:
+        return
+    through = Evaluation.labels.through
+    table = _q(through._meta.db_table)
+    row = "(%s, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({_q('evaluation_id')}, {_q('label_id')}) VALUES "
+                       f"{', '.join([row] * len(label_codes))}", [p for code in label_codes for p in (ev.pk, code)])

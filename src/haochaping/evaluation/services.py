@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from haochaping.core import calendar, crypto
@@ -30,7 +30,7 @@ from .models import (
     KioskDevice,
     Label,
 )
-from .signals import evaluation_excluded, evaluation_replayed, evaluation_written
+from .signals import evaluation_excluded, evaluation_replayed, evaluation_writing, evaluation_written
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +108,6 @@ def _by_idempotency_key(key: str) -> Evaluation | None:
     if not Evaluation.objects.filter(idempotency_key=key).order_by().values_list("pk", flat=True).first():
         return None
     return Evaluation.objects.select_related("record").order_by().get(idempotency_key=key)
-
-
-class _DuplicateRow(Exception):
-    """The evaluation row itself violated a unique constraint (a concurrent submit won)."""
 
 
 _CHANNELS = frozenset(Channel.values)
@@ -225,8 +221,25 @@ def submit_evaluation(
             log.warning("evaluation refused: an API key claimed the kiosk channel")
             raise DomainError(403, "禁止操作", problem, "channel", code="forbidden")
     digest = request_hash(data)
+    try:
+        with transaction.atomic():
+            # The checks and the write in one transaction: on PostgreSQL the probe locks the 办件 and draws the
+            # new row's id, so the row, its counters and its outbox entries are then ONE statement (lookups.write).
+            result = _submit_checked(data, digest, source=source, now=now, region_scope=region_scope, actor=actor,
+                                     kiosk=kiosk, paper_entry=paper_entry, imported=imported, client=client)
+    except lookups.DuplicateRow:
+        # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
+        again = _by_idempotency_key(data.idempotency_key)
+        if again is not None:
+            return _replay(again, digest)
+        raise conflict(_duplicate_message(data.type), "type") from None
+    return result
+
+
+def _submit_checked(data: EvaluationInput, digest: str, *, source, now, region_scope, actor, kiosk, paper_entry,
+                    imported, client) -> SubmitResult:
     # One statement: the idempotency key, the 办件 and the stage's evaluations (evaluation.lookups).
-    found = lookups.probe(data.idempotency_key, data.project_no, data.stage)
+    found = lookups.probe(data.idempotency_key, data.project_no, data.stage, for_write=True)
     if found.existing_id is not None:
         existing = Evaluation.objects.select_related("record").order_by().get(pk=found.existing_id)
         # A device may not read another window's receipt by replaying its idempotency key.
@@ -253,23 +266,15 @@ def submit_evaluation(
             return _replay(_by_idempotency_key(taken_key), digest)
         raise conflict(_duplicate_message(data.type), "type")
     ev = new_evaluation(data, record, now=now, today=today, digest=digest, source=source, client=client)
-    try:
-        with transaction.atomic():
-            # No savepoint: the INSERT is this transaction's first write, so a unique violation here rolls back
-            # nothing but the row, and only here does an IntegrityError mean "duplicate" (a receiver's is a fault).
-            try:
-                lookups.insert(ev)
-            except IntegrityError as exc:
-                raise _DuplicateRow from exc
-            if data.labels:
-                ev.labels.set(data.labels)
-            case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev))
-    except _DuplicateRow:
-        # Lost a race: either the same idempotency key (a concurrent retry) or the same (办件, stage, type).
-        again = _by_idempotency_key(data.idempotency_key)
-        if again is not None:
-            return _replay(again, digest)
-        raise conflict(_duplicate_message(data.type), "type") from None
+    ev.pk = found.new_id
+    # No savepoint: the row is this transaction's first write, so a unique violation of the row rolls back nothing
+    # else; lookups.write tells it (DuplicateRow) from a receiver's fault (which propagates as it is).
+    lookups.write(ev, data.labels, lambda written: [
+        statement for _receiver, statements in evaluation_writing.send(sender=Evaluation, evaluation=written,
+                                                                      labels=data.labels)
+        for statement in statements or ()
+    ])
+    case_id = _case_id(evaluation_written.send(sender=Evaluation, evaluation=ev, composed=True))
     return SubmitResult(ev, case_id, replayed=False)
 
 

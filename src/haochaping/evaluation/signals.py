@@ -10,7 +10,20 @@ receivers return ``{"case_id": ...}`` for the case that evaluation opened, so th
 
 from django.dispatch import Signal
 
-evaluation_written = Signal()  # sender=Evaluation, evaluation=<Evaluation>
+evaluation_written = Signal()  # sender=Evaluation, evaluation=<Evaluation>, composed=<bool, may be absent>
+
+# Sent by the single submit (services.submit_evaluation) inside its writing transaction BEFORE the row is written,
+# so that what receivers must write with it goes into the same statement (issue 14 item 1). ``evaluation`` has its
+# values and, on PostgreSQL, its id already (drawn from the sequence); its ``record`` (the 办件's columns of
+# lookups.RECORD_FIELDS) was read under the 办件's row lock, taken by an earlier statement of this transaction, so
+# any statement returned here sees every evaluation committed before that lock was granted. ``labels``: its label
+# codes. Receivers return a list of statements ``[(sql, params), …]`` that need the evaluation's values, not its
+# row: on PostgreSQL they run as data-modifying CTEs of the row's INSERT — one snapshot, none sees the row nor
+# another's effects, so no two statements (of any receivers) may change the same row — and on SQLite one after
+# the other once the row is in. Then ``evaluation_written`` follows with ``composed=True``: a receiver of both does
+# there only what it did not return here. Senders of ``evaluation_written`` alone (importers, tests) send no
+# ``composed``: receivers then do everything there, as before.
+evaluation_writing = Signal()  # sender=Evaluation, evaluation=<Evaluation>, labels=<list[str]>
 evaluation_replayed = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 
 # The set-based twin of ``evaluation_written`` (evaluation.intake: batch intake, history import): sent once, inside

@@ -7,7 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from haochaping.evaluation.models import Evaluation
-from haochaping.evaluation.signals import evaluation_written, evaluations_written
+from haochaping.evaluation.signals import evaluation_writing, evaluation_written, evaluations_written
 from haochaping.records.models import ServiceRecord
 from haochaping.rectification.models import CaseTransition
 from haochaping.rectification.rules import State
@@ -20,9 +20,16 @@ from .services import outbox
 REPORTED_STATES = frozenset({State.ANSWERED, State.CLOSED})
 
 
+@receiver(evaluation_writing, sender=Evaluation, dispatch_uid="exchange.outbox_to_write")
+def evaluation_to_queue(sender, evaluation, **kwargs):
+    # The single submit: the outbox rows go into the evaluation's own statement.
+    return [outbox.new_entries(OutboxEntry.Kind.EVALUATION, evaluation.pk, evaluation.record.project_no)]
+
+
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="exchange.outbox_evaluation")
-def queue_evaluation(sender, evaluation, **kwargs):
-    outbox.enqueue_new(OutboxEntry.Kind.EVALUATION, evaluation.pk, evaluation.record.project_no)
+def queue_evaluation(sender, evaluation, composed=False, **kwargs):
+    if not composed:  # else evaluation_to_queue's statement wrote them
+        outbox.enqueue_new(OutboxEntry.Kind.EVALUATION, evaluation.pk, evaluation.record.project_no)
 
 
 @receiver(evaluations_written, sender=Evaluation, dispatch_uid="exchange.outbox_evaluations")

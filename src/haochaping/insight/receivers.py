@@ -7,17 +7,29 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from haochaping.evaluation.models import Evaluation
-from haochaping.evaluation.signals import evaluation_excluded, evaluation_written, evaluations_written
+from haochaping.evaluation.signals import (
+    evaluation_excluded,
+    evaluation_writing,
+    evaluation_written,
+    evaluations_written,
+)
 from haochaping.records.models import ServiceRecord
 
 from . import rollups
 from .rollups import participation as participation
 
 
+@receiver(evaluation_writing, sender=Evaluation, dispatch_uid="insight.counts_to_write")
+def counts_to_write(sender, evaluation, labels, **kwargs):
+    # The single submit: the counters go into the row's own statement (one write, one round trip).
+    return rollups.written_statements(evaluation, labels)
+
+
 @receiver(evaluation_written, sender=Evaluation, dispatch_uid="insight.count_written")
-def count_written(sender, evaluation, **kwargs):
+def count_written(sender, evaluation, composed=False, **kwargs):
     # No try/except: a failed count rolls the evaluation back, so the counters never silently drift.
-    rollups.count_written(evaluation)
+    if not composed:  # else counts_to_write's statements counted it
+        rollups.count_written(evaluation)
     return None
 
 

@@ -49,6 +49,15 @@ def enqueue_new(kind: str, object_id: int, project_no: str, *, now: datetime | N
     SELECT`` over the active upstreams, so the write path neither reads the upstreams first nor compiles a query."""
     from django.db import connection
 
+    sql, params = new_entries(kind, object_id, project_no, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def new_entries(kind: str, object_id: int, project_no: str, *, now: datetime | None = None) -> tuple[str, list]:
+    """:func:`enqueue_new`'s statement (sql, params), for a caller that runs it with others in one statement."""
+    from django.db import connection
+
     if connection.vendor not in _SQL:
         q = connection.ops.quote_name
         fields = [f for f in OutboxEntry._meta.concrete_fields if not f.primary_key]
@@ -64,8 +73,7 @@ def enqueue_new(kind: str, object_id: int, project_no: str, *, now: datetime | N
             continue
         value = given[f.attname] if f.attname in given else f.get_default()
         params.append(f.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL[connection.vendor], params)
+    return _SQL[connection.vendor], params
 
 
 def enqueue_many(kind: str, objects: list[tuple[int, str]], *, now: datetime | None = None) -> int:

@@ -87,6 +87,20 @@ def count_written(ev: Evaluation) -> None:
     participation.count_first(ev, state)
 
 
+def written_statements(ev: Evaluation, labels: list[str]) -> list[wide.Statement]:
+    """:func:`count_written` as statements for the single submit's ONE write
+    (evaluation.signals.evaluation_writing): the 办件's state is ``ev.record``, read under its row lock by an
+    earlier statement, and no two of the statements change the same row (the wide rows of the evaluation and of
+    its 办件's rating are summed into one upsert per table)."""
+    fine = [(key_of(ev, excluded=False), 1)]
+    out = [(_upsert_one(), [*fine[0][0], 1]), *mix.written(ev, labels), *questionnaire.written_statements(ev)]
+    changes = wide.from_evaluations(fine)
+    units = None if ev.channel == Channel.SYSTEM_DEFAULT else participation.state_key(participation.state_of(ev.record))
+    if units is None:  # not completed (its completion will count it) or never rating it
+        return [*out, *wide.upserts(changes)]
+    return [*out, *participation.first_statements(ev, units, changes)]
+
+
 def count_written_many(evaluations: list[Evaluation]) -> None:
     """:func:`count_written` for many new evaluations written in this transaction: each counter key gets the sum of
     its evaluations in one upsert (the wide counters likewise), then the questionnaire and 参评率 counters set-wise.

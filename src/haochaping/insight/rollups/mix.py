@@ -40,21 +40,23 @@ def _upsert_sql() -> str:
     return _SQL[connection.vendor]
 
 
-def _changes(ev: Evaluation, sign: int) -> list[Statement]:
-    """The cells one valid evaluation counts in (its channel; for a 差评 each label too), each ``sign``."""
+def _changes(ev: Evaluation, sign: int, labels: list[str] | None = None) -> list[Statement]:
+    """The cells one valid evaluation counts in (its channel; for a 差评 each label too), each ``sign``.
+    ``labels``: its label codes when known (the single submit's write, before the labels are stored)."""
     if ev.channel == Channel.SYSTEM_DEFAULT:
         return []
     unit = (local_day(ev), ev.region_id, ev.department_id)
     cells = [(CHANNEL, ev.channel)]
     if ev.is_bad:  # one indexed read, only for a 差评 (the labels were set before the write's signal)
-        cells += [(LABEL, code) for code in ev.labels.order_by("pk").values_list("pk", flat=True)]
+        codes = sorted(labels) if labels is not None else ev.labels.order_by("pk").values_list("pk", flat=True)
+        cells += [(LABEL, code) for code in codes]
     sql = _upsert_sql()
     return [(sql, [*unit, kind, key, sign]) for kind, key in cells]
 
 
-def written(ev: Evaluation) -> list[Statement]:
+def written(ev: Evaluation, labels: list[str] | None = None) -> list[Statement]:
     """A new evaluation (never excluded yet): +1 in its channel cell, and in each label cell for a 差评."""
-    return _changes(ev, 1)
+    return _changes(ev, 1, labels)
 
 
 def excluded(ev: Evaluation) -> list[Statement]:

@@ -12,9 +12,9 @@ Three writes change that:
 
 Evaluations and completion changes of one 办件 are serialised by the 办件's row lock: records.services locks it
 (SELECT … FOR UPDATE) before changing it, and ``rollups.count_written`` locks it before looking for other
-evaluations, in an earlier statement, so the look-up sees every evaluation committed before the lock was granted. Two
-simultaneous first evaluations of one 办件 therefore count it once, and an evaluation racing the 办件's completion
-is counted by whichever of the two commits second. (SQLite has one writer at a time: no lock needed.)
+evaluations, in an earlier statement (the single submit: its probe, evaluation.lookups.probe), so the look-up sees
+every evaluation committed before the lock was granted. Two simultaneous first evaluations of one 办件 therefore
+count it once, and an evaluation racing the 办件's completion is counted by whichever of the two commits second. (SQLite has one writer at a time: no lock needed.)
 """
 
 from __future__ import annotations
@@ -148,6 +148,16 @@ def _first_sql() -> str:
             f"{_q('rated')} = {table}.{_q('rated')} + EXCLUDED.{_q('rated')}"
         )
     return _SQL[key]
+
+
+def first_statements(ev: Evaluation, units: tuple, wide_changes: dict) -> list[wide.Statement]:
+    """:func:`count_first` for a 办件 counted under ``units`` (completed), joined with the evaluation's own wide
+    ``wide_changes`` (wide.upserts_with_rated): statements for one write that changes no row twice."""
+    return [
+        (_first_sql(), [*units, "", ev.record_id, ev.pk, Channel.SYSTEM_DEFAULT,
+                        *units, ev.channel, ev.record_id, ev.pk, ev.channel]),
+        *wide.upserts_with_rated(wide_changes, units, ev.record_id, ev.pk),
+    ]
 
 
 def count_first(ev: Evaluation, state: tuple | None) -> None:

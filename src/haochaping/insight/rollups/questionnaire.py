@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
+from haochaping.core.bulk import Inserter
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
 from haochaping.evaluation.rows import local_day
 
@@ -73,6 +74,26 @@ def _suggestion(ev: Evaluation) -> Suggestion:
     return Suggestion(evaluation_id=ev.pk, created_at=ev.created_at, day=day, region=region, department=department,
                       agency=agency, item=item, platform=platform,
                       text=redact(ev.questionnaire["suggestions"].strip())[:600])
+
+
+def written_statements(ev: Evaluation) -> list[tuple[str, list]]:
+    """:func:`count_written` as statements (the single submit's one write): the counter upsert and, with a
+    suggestion, its row's INSERT (a plain id column, no foreign key: it needs the evaluation's values only)."""
+    values = _counts(ev)
+    if not values:
+        return []
+    out = [(_sql(), [*key_of(ev), *(values.get(c, 0) for c in QUESTIONNAIRE_VALUES)])]
+    if values.get("suggestions"):
+        inserter = _suggestion_inserter()
+        out.append((inserter.sql, list(inserter.row(_suggestion(ev)))))
+    return out
+
+
+_INSERTERS: dict[str, Inserter] = {}
+
+
+def _suggestion_inserter() -> Inserter:
+    return _INSERTERS.get(connection.vendor) or _INSERTERS.setdefault(connection.vendor, Inserter(Suggestion))
 
 
 def count_written(ev: Evaluation) -> None:

@@ -126,6 +126,45 @@ def _rated_sql(model) -> str:
     return _SQL[key]
 
 
+def upserts_with_rated(changes: Changes, units: tuple, record_id, evaluation_id) -> list[Statement]:
+    """:func:`upserts` of ``changes`` and :func:`rated_if_first` of ``units`` as ONE upsert per wide table, for a
+    statement that may not change a row twice (the single submit's one write: the evaluation's day is often its
+    办件's completion day, so both add to the same row). The rows are summed per key (GROUP BY) before the upsert;
+    the rated row is there only when the 办件 has no other countable evaluation."""
+    out = []
+    for model in MODELS:
+        rows = [[*key, *(values.get(c, 0) for c in WIDE_VALUES)]
+                for (m, key), values in changes.items() if m is model and any(values.values())]
+        out.append((_merged_sql(model, len(rows)),
+                    [*units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT,
+                     *(p for row in rows for p in row)]))
+    return out
+
+
+def _merged_sql(model, rows: int) -> str:
+    key = (connection.vendor, model, "merged", rows)
+    if key not in _SQL:
+        table = _q(model._meta.db_table)
+        keys = [_q(c) for c in model.key_fields]
+        integer = "%s::integer" if connection.vendor == "postgresql" else "%s"
+        plain = ", ".join([*(_mark(model, c) for c in model.key_fields), *([integer] * len(WIDE_VALUES))])
+        # The rated branch comes first and names the columns (SQLite takes no column list after a derived table).
+        named = ", ".join([*(f"{_mark(model, c)} AS {_q(c)}" for c in model.key_fields),
+                           *(f"{'1' if c == 'rated' else '0'} AS {_q(c)}" for c in WIDE_VALUES)])
+        rated = (f"SELECT {named} WHERE NOT EXISTS (SELECT 1 FROM {_q(Evaluation._meta.db_table)} WHERE "
+                 f"{_q('record_id')} = %s AND {_q('id')} <> %s AND {_q('channel')} <> %s)")
+        branches = " UNION ALL ".join([rated, *([f"SELECT {plain}"] * rows)])
+        cols = ", ".join(_q(c) for c in (*model.key_fields, *WIDE_VALUES))
+        sums = ", ".join(f"SUM({_q(c)})" for c in WIDE_VALUES)
+        _SQL[key] = (
+            f"INSERT INTO {table} ({cols}) SELECT {', '.join(keys)}, {sums} FROM ({branches}) {_q('v')} WHERE TRUE "
+            f"GROUP BY {', '.join(keys)} "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+            + ", ".join(f"{_q(c)} = {table}.{_q(c)} + EXCLUDED.{_q(c)}" for c in WIDE_VALUES)
+        )
+    return _SQL[key]
+
+
 def _mark(model, field_name: str) -> str:
     # In INSERT … SELECT PostgreSQL cannot infer a parameter's type from the target column: cast it.
     if connection.vendor != "postgresql":
