@@ -25,7 +25,7 @@ from haochaping.records.models import RecordStatus, ServiceRecord
 
 from ..metrics.filters import day_start
 from ..models import KEY_FIELDS, DailyCounter
-from . import mix, participation, questionnaire, wide
+from . import mix, monthly, participation, questionnaire, wide
 
 Key = tuple  # values of KEY_FIELDS, in order
 CHUNK = 5000  # rows fetched at a time by the rebuild's reads (a server-side cursor on PostgreSQL)
@@ -265,6 +265,7 @@ def rebuild_period(date_from: date | None = None, date_to: date | None = None, *
         diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
         want_m = mix.expected(date_from, date_to)
         diff_w += mix.differing(want_m, mix.stored(date_from, date_to))
+        diff_w += monthly.differing(date_from, date_to)  # the month rows against the stored day rows
         diff_q = len(differences(questionnaire.expected(date_from, date_to), questionnaire.stored(date_from, date_to)))
         diff_q += questionnaire.suggestions_differ(date_from, date_to)
         if apply:
@@ -273,6 +274,7 @@ def rebuild_period(date_from: date | None = None, date_to: date | None = None, *
             participation.replace(date_from, date_to, want_p)
             wide.replace(date_from, date_to, want_w)
             mix.replace(date_from, date_to, want_m)
+            monthly.replace(date_from, date_to)  # from the day rows just written
             questionnaire.replace(date_from, date_to)
             AuditEntry.objects.create(
                 actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",

@@ -16,7 +16,8 @@ from haochaping.core.bulk import insert_rows
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 
 from .. import rules
-from ..models import WIDE_VALUES, RegionDayCounter, UnitDayCounter
+from ..models import MONTHLY, WIDE_VALUES, RegionDayCounter, UnitDayCounter
+from . import monthly
 
 MODELS = (RegionDayCounter, UnitDayCounter)
 Statement = tuple[str, list]
@@ -82,7 +83,13 @@ def from_participation(part: dict[tuple, tuple[int, int]]) -> Changes:
 
 
 def upserts(changes: Changes) -> list[Statement]:
-    """One multi-row upsert per wide table (all its value columns added)."""
+    """One multi-row upsert per wide table (all its value columns added), then one per month table
+    (rollups.monthly: the same changes summed per month, after the day tables)."""
+    by_month: dict = defaultdict(dict)
+    for (model, key), values in changes.items():
+        by_month[MONTHLY[model]][key] = values
+    changes = {**changes, **{(month_model, key): values for month_model, cells in by_month.items()
+                             for key, values in monthly.summed(cells).items()}}
     by_model: dict = defaultdict(list)
     for (model, key), values in changes.items():
         if any(values.values()):
@@ -107,8 +114,11 @@ def _upsert_sql(model, rows: int) -> str:
 
 def rated_if_first(units: tuple, record_id, evaluation_id) -> list[Statement]:
     """rated +1 in the wide rows of a completed 办件's ``units`` unless it has another countable evaluation."""
-    return [(_rated_sql(model), [*units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT])
-            for model in MODELS]
+    day_rows = [(_rated_sql(model), [*units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT])
+                for model in MODELS]
+    month = monthly.month_key(units)
+    return [*day_rows, *((_rated_sql(MONTHLY[model]), [*month[: len(model.key_fields)], record_id, evaluation_id,
+                                                         Channel.SYSTEM_DEFAULT]) for model in MODELS)]
 
 
 def _rated_sql(model) -> str:
