@@ -265,7 +265,7 @@ def rebuild_period(date_from: date | None = None, date_to: date | None = None, *
         diff_w = wide.differing(want_w, wide.stored(date_from, date_to))
         want_m = mix.expected(date_from, date_to)
         diff_w += mix.differing(want_m, mix.stored(date_from, date_to))
-        diff_w += monthly.differing(date_from, date_to)  # the month rows against the stored day rows
+        diff_w += monthly.differing(date_from, date_to, want_w, want_m)
         diff_q = len(differences(questionnaire.expected(date_from, date_to), questionnaire.stored(date_from, date_to)))
         diff_q += questionnaire.suggestions_differ(date_from, date_to)
         if apply:

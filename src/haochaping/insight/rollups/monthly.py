@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
 from haochaping.core.bulk import insert_rows
@@ -90,20 +90,27 @@ def _bounds(date_from: date | None, date_to: date | None) -> tuple[date | None, 
             _next_month(date_to) - timedelta(days=1) if date_to else None)
 
 
-def expected(day_model, date_from: date | None, date_to: date | None) -> dict:
-    """{month key: values} summed from the stored day rows of the months touching [date_from, date_to]."""
+def expected(day_model, date_from: date | None, date_to: date | None, within: dict | None = None) -> dict:
+    """{month key: values} summed from the stored day rows of the months touching [date_from, date_to]; with
+    ``within`` ({day key: values tuple}, the period's day rows as recomputed), the days of the period are taken
+    from it instead of from the stored rows."""
     lo, hi = _bounds(date_from, date_to)
     values = _values(day_model)
     rest = day_model.key_fields[1:]
-    rows = (day_model.objects.in_days(lo, hi).order_by().annotate(m=TruncMonth("day")).values("m", *rest)
+    qs = day_model.objects.in_days(lo, hi)
+    if within is not None:
+        period = Q(**{k: v for k, v in (("day__gte", date_from), ("day__lte", date_to)) if v is not None})
+        qs = qs.none() if date_from is None and date_to is None else qs.exclude(period)
+    rows = (qs.order_by().annotate(m=TruncMonth("day")).values("m", *rest)
             .annotate(**{f"s_{c}": Sum(c) for c in values}))
-    out = {}
+    out: dict = {}
     for row in rows.iterator(chunk_size=5000):
-        sums = tuple(row[f"s_{c}"] or 0 for c in values)
-        if any(sums):
-            m = row["m"]
-            out[(m.date() if hasattr(m, "date") else m, *(row[c] for c in rest))] = sums
-    return out
+        m = row["m"]
+        out[(m.date() if hasattr(m, "date") else m, *(row[c] for c in rest))] = tuple(row[f"s_{c}"] or 0 for c in values)
+    for key, sums in (within or {}).items():
+        mk = month_key(key)
+        out[mk] = tuple(a + b for a, b in zip(out.get(mk, (0,) * len(values)), sums, strict=True))
+    return {k: v for k, v in out.items() if any(v)}
 
 
 def stored(month_model, date_from: date | None, date_to: date | None) -> dict:
@@ -118,11 +125,16 @@ def stored(month_model, date_from: date | None, date_to: date | None) -> dict:
     return out
 
 
-def differing(date_from: date | None = None, date_to: date | None = None) -> int:
-    """Month rows (of the months touching the period) that differ from the sum of their day rows."""
+def differing(date_from: date | None, date_to: date | None, want_wide: dict, want_mix: dict) -> int:
+    """Month rows (of the months touching the period) that differ from what they should be: the sum of the
+    recomputed day rows of the period (``want_wide``: model → {key: values}, as rollups.wide.expected;
+    ``want_mix``: {key: count}, as rollups.mix.expected) and of the stored day rows of the rest of those months."""
+    within = {**{m: want_wide.get(m, {}) for m in MONTHLY if m is not RegionDayMix},
+              RegionDayMix: {k: (n,) for k, n in want_mix.items() if n}}
     count = 0
     for day_model, month_model in MONTHLY.items():
-        want, have = expected(day_model, date_from, date_to), stored(month_model, date_from, date_to)
+        want = expected(day_model, date_from, date_to, within[day_model])
+        have = stored(month_model, date_from, date_to)
         count += sum(1 for k in set(want) | set(have) if want.get(k) != have.get(k))
     return count
 
