@@ -54,7 +54,7 @@ from bench.common import (  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STRIDE = 10_000_000  # copy k of template row id i gets id k*STRIDE + i (template ids stay below STRIDE)
-COPIES_PER_STATEMENT = 10
+COPIES_PER_STATEMENT = 20
 REQUEST_TIMEOUT = 120.0
 
 
@@ -69,6 +69,7 @@ class Config:
     database_url: str = DEFAULT_DATABASE_URL
     write_json: bool = True
     pages: bool = True
+    sql_rollups_from: int | None = None  # sizes from this on: counters by bench/fill_rollups.py, not rebuild_rollups
 
 
 def queries(today: date, county: str) -> list[tuple[str, str, dict]]:
@@ -212,21 +213,98 @@ def prepare_template(database_url: str) -> tuple[int, int]:
     return t, e
 
 
-def grow(database_url: str, t: int, have_slots: int, want_slots: int, say=print) -> None:
+# Growing to 10^7 row by row through the partition triggers (one key-table INSERT per row) and with every secondary
+# index maintained took hours on the shared 2-core machine. The bench therefore (a) turns triggers off for the copy
+# (session_replication_role = replica, which also skips the foreign-key checks: the copies reference rows that exist
+# by construction) and writes the key-table rows itself from the same statement (INSERT … RETURNING), and (b) drops
+# the non-unique indexes of the big tables while copying and builds them again afterwards (one sort per index
+# instead of 10^7 random insertions). The definitions are kept in bench_dropped_indexes until rebuilt, so an
+# interrupted run can be finished by hand. Unique constraints (the key tables') stay in place.
+BIG_TABLES = ("records_servicerecord", "evaluation_evaluation")
+
+
+def _key_columns(conn, table: str) -> list[str] | None:
+    """The key table's columns (core/partitions.py), or None where the table is not partitioned (no key table)."""
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum", [f"{table}_keys"],
+    ).fetchall()
+    return [r[0] for r in rows] or None
+
+
+def _with_keys(conn, table: str, insert_sql: str) -> str:
+    cols = _key_columns(conn, table)
+    if not cols:
+        return insert_sql
+    names = ", ".join(f'"{c}"' for c in cols)
+    return f"WITH ins AS ({insert_sql} RETURNING {names}) INSERT INTO {table}_keys ({names}) SELECT {names} FROM ins"
+
+
+def drop_secondary_indexes(conn) -> int:
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_dropped_indexes (name text PRIMARY KEY, definition text NOT NULL)")
+    rows = conn.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)", [list(BIG_TABLES)],
+    ).fetchall()
+    for name, definition in rows:
+        conn.execute("INSERT INTO bench_dropped_indexes VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                     [name, definition.replace(" ON ONLY ", " ON ", 1)])
+        conn.execute(f'DROP INDEX "{name}"')
+    return len(rows)
+
+
+def restore_indexes(conn, say=print) -> None:
+    if not conn.execute("SELECT to_regclass('bench_dropped_indexes') IS NOT NULL").fetchone()[0]:
+        return
+    for name, definition in conn.execute("SELECT name, definition FROM bench_dropped_indexes ORDER BY name").fetchall():
+        started = time.perf_counter()
+        conn.execute(definition)
+        conn.execute("DELETE FROM bench_dropped_indexes WHERE name = %s", [name])
+        say(f"  index {name} built in {time.perf_counter() - started:.1f} s")
+    conn.execute("DROP TABLE bench_dropped_indexes")
+
+
+def maintain_partitions(database_url: str) -> float:
+    """The worker's partition upkeep: every month with rows in a DEFAULT partition gets its own partition."""
+    started = time.perf_counter()
+    subprocess.run([*_haochaping_command(), "partitions", "--maintain"], env=_django_env(database_url), check=True,
+                   timeout=7200, cwd=ROOT, capture_output=True)
+    return time.perf_counter() - started
+
+
+def grow(database_url: str, t: int, have_slots: int, want_slots: int, say=print) -> dict:
     """Copy template 办件 (and their evaluations) into slots [have_slots, want_slots); slot p is copy p // t of
-    template 办件 p % t. Slot range [0, t) is the template itself."""
+    template 办件 p % t. Slot range [0, t) is the template itself. Returns the phases' seconds."""
     import psycopg
+
+    phases = {}
+    t0 = time.perf_counter()
 
     k_first, k_last = have_slots // t, (want_slots - 1) // t
     with psycopg.connect(database_url, autocommit=True) as conn:
+        dropped = drop_secondary_indexes(conn)
+        say(f"  {dropped} secondary indexes dropped while copying")
+        records_sql = _with_keys(conn, "records_servicerecord", COPY_RECORDS_SQL)
+        evaluations_sql = _with_keys(conn, "evaluation_evaluation", COPY_EVALUATIONS_SQL)
         for k1 in range(k_first, k_last + 1, COPIES_PER_STATEMENT):
             k2 = min(k_last, k1 + COPIES_PER_STATEMENT - 1)
             params = {"k1": k1, "k2": k2, "t": t, "lo": have_slots, "hi": want_slots}
+            started = time.perf_counter()
             with conn.transaction():
-                conn.execute(COPY_RECORDS_SQL, params)
-                conn.execute(COPY_EVALUATIONS_SQL, params)
+                conn.execute("SET LOCAL session_replication_role = replica")
+                conn.execute(records_sql, params)
+                conn.execute(evaluations_sql, params)
                 conn.execute(COPY_LABELS_SQL, params)
-            say(f"  copies {k1}–{k2} of {k_last} written")
+            say(f"  copies {k1}–{k2} of {k_last} written in {time.perf_counter() - started:.1f} s")
+        phases["copy_s"] = round(time.perf_counter() - t0, 1)
+        # A copy moved back a year can land before the template's first month: the upkeep gives that month its
+        # partition (cheap while the indexes are down).
+        phases["partitions_s"] = round(maintain_partitions(database_url), 1)
+        t1 = time.perf_counter()
+        restore_indexes(conn, say)
+        phases["indexes_s"] = round(time.perf_counter() - t1, 1)
+    return phases
 
 
 def finish(database_url: str) -> None:
@@ -310,16 +388,28 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
              county: str = "") -> tuple[dict, int]:
     want_slots = max(t, round(size / e_t * t))
     started = time.perf_counter()
+    phases = {}
     if want_slots > have_slots:
-        grow(cfg.database_url, t, have_slots, want_slots, say)
+        phases = grow(cfg.database_url, t, have_slots, want_slots, say)
+    f0 = time.perf_counter()
     finish(cfg.database_url)
+    phases["finish_s"] = round(time.perf_counter() - f0, 1)
     grow_s = time.perf_counter() - started
-    say(f"  data written in {grow_s:.1f} s; rebuild_rollups …")
-    rebuild_s = rebuild_rollups(cfg.database_url)
+    sql = cfg.sql_rollups_from is not None and size >= cfg.sql_rollups_from
+    say(f"  data written in {grow_s:.1f} s ({phases}); {'counters by SQL' if sql else 'rebuild_rollups'} …")
+    if sql:  # rebuild_rollups would take hours at 10^7 on the shared machine (bench/README.md)
+        from bench import fill_rollups
+
+        started = time.perf_counter()
+        fill_rollups.fill(cfg.database_url, say)
+        rebuild_s = time.perf_counter() - started
+    else:
+        rebuild_s = rebuild_rollups(cfg.database_url)
     analyze(cfg.database_url)  # the rebuilt counter tables too, as autovacuum would soon after
     facts = database_facts(cfg.database_url)
     say(f"  {facts['evaluations']} evaluations, {facts['counters']} counters; rebuild_rollups {rebuild_s:.1f} s")
     load = [round(x, 2) for x in os.getloadavg()]
+    m0 = time.perf_counter()
     server = Server(cfg.database_url, cfg.workers, cfg.threads)
     ok = False
     try:
@@ -335,7 +425,9 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
             server.remove_log()
         else:
             print(f"server log kept at {server.log.name}", file=sys.stderr)
-    return {"size": size, "data": facts, "grow_s": round(grow_s, 1), "rebuild_rollups_s": round(rebuild_s, 1),
+    return {"size": size, "data": facts, "grow_s": round(grow_s, 1), "grow_phases": phases,
+            "rebuild_rollups_s": round(rebuild_s, 1), "rollups_by": "sql" if sql else "rebuild_rollups",
+            "measure_s": round(time.perf_counter() - m0, 1),
             "load_average_at_measure": load, "queries": results}, want_slots
 
 
@@ -385,7 +477,9 @@ def format_report(result: dict) -> str:
         lines.append(
             f"{d['evaluations']} evaluations ({d['excluded']} excluded, {d['system_default']} system defaults), "
             f"{d['records']} 办件, {d['counters']} daily counters, database {d['database_mb']} MB; data "
-            f"{run['grow_s']} s, rebuild_rollups {run['rebuild_rollups_s']} s; load average "
+            f"{run['grow_s']} s {run.get('grow_phases', {})}, counters ({run.get('rollups_by')}) "
+            f"{run['rebuild_rollups_s']} s, measuring "
+            f"{run.get('measure_s')} s; load average "
             f"{run['load_average_at_measure'][0]}"
         )
         lines.append(f"  {'query':34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'groups':>8}{'errors':>8}")
@@ -410,6 +504,7 @@ def run(cfg: Config, say=print) -> dict:
     migrate(cfg.database_url)
     say(f"building the template year ({cfg.template_records} demo 办件) …")
     seeded = seed(cfg.database_url, cfg.template_records)
+    maintain_partitions(cfg.database_url)  # the template year's months get their partitions; the copies go there
     t, e_t = prepare_template(cfg.database_url)
     template_s = time.perf_counter() - t0
     plan = queries(date.fromisoformat(seeded["today"]), seeded["county"])
@@ -431,6 +526,7 @@ def run(cfg: Config, say=print) -> dict:
     result["problems"] = check(result)
     result["ok"] = not result["problems"]
     result["total_s"] = round(time.perf_counter() - t0, 1)
+    say(f"total {result['total_s']} s")
     return result
 
 
@@ -455,6 +551,9 @@ def parse_args(argv: list[str]) -> Config:
                    help="PostgreSQL URL of the bench database; it is dropped and recreated")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/stats-*.json")
     p.add_argument("--no-pages", action="store_true", help="measure only the stats API, not the dashboard pages")
+    p.add_argument("--sql-rollups-from", type=int, default=None,
+                   help="from this size on, recompute the counters by SQL (bench/fill_rollups.py) instead of "
+                        "rebuild_rollups, which takes hours at 10^7 on a shared 2-core machine")
     a = p.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
@@ -466,7 +565,7 @@ def parse_args(argv: list[str]) -> Config:
         p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
     return Config(sizes=sizes, requests=a.requests, warmup=a.warmup, template_records=a.template_records,
                   workers=a.workers, database_url=a.database_url, write_json=not a.no_json,
-                  pages=not a.no_pages)
+                  pages=not a.no_pages, sql_rollups_from=a.sql_rollups_from)
 
 
 def main(argv: list[str] | None = None) -> int:

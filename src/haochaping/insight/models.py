@@ -210,6 +210,77 @@ class RegionDayMix(models.Model):
         return f"{self.day} {self.region} {self.department} {self.kind} {self.key}: {self.count}"
 
 
+
+# --- per-month rows of the same tables (rollups.monthly) ------------------------------------------------------------
+# A wide period (本年, a quarter, a whole month) reads one row per month and unit from these instead of ~30 day rows;
+# only the days of a partial month at either edge come from the day tables. Each row is the exact sum of its day
+# rows: written by the same statements that write the day rows, recomputed from them by ``rebuild_rollups``.
+# ``day`` is the month's first day, so the rows answer the same filtered and grouped queries as the day rows.
+
+
+class RegionMonthCounter(WideCounter):
+    """RegionDayCounter summed per month (``day`` = the month's first day)."""
+
+    key_fields = ("day", "region", "department")
+    scope_paths = ScopePaths(region=("region",), department=("department",))
+
+    day = models.DateField(_("月份（该月1日）"))
+
+    class Meta:
+        verbose_name = _("每月地区部门汇总")
+        verbose_name_plural = _("每月地区部门汇总")
+        constraints = [models.UniqueConstraint(fields=["day", "region", "department"], name="region_month_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="region_month_counter_region")]
+
+
+class UnitMonthCounter(WideCounter):
+    """UnitDayCounter summed per month (``day`` = the month's first day)."""
+
+    key_fields = ("day", "region", "department", "agency", "window", "staff")
+    scope_paths = ScopePaths(region=("region",), department=("department",), agency=("agency",), staff=("staff",))
+
+    day = models.DateField(_("月份（该月1日）"))
+    agency = models.PositiveIntegerField(_("政务服务机构"), default=0)
+    window = models.PositiveIntegerField(_("窗口"), default=0)
+    staff = models.PositiveIntegerField(_("工作人员"), default=0)
+
+    class Meta:
+        verbose_name = _("每月窗口人员汇总")
+        verbose_name_plural = _("每月窗口人员汇总")
+        constraints = [models.UniqueConstraint(fields=["day", "region", "department", "agency", "window", "staff"],
+                                               name="unit_month_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="unit_month_counter_region")]
+
+
+class RegionMonthMix(models.Model):
+    """RegionDayMix summed per month (``day`` = the month's first day)."""
+
+    scope_paths = ScopePaths(region=("region",), department=("department",))
+    key_fields = ("day", "region", "department", "kind", "key")
+
+    day = models.DateField(_("月份（该月1日）"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("部门"))
+    kind = models.CharField(_("分类"), max_length=10)
+    key = models.CharField(_("渠道或标签"), max_length=20)
+    count = models.IntegerField(_("评价数"), default=0)
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("每月渠道与差评标签汇总")
+        verbose_name_plural = _("每月渠道与差评标签汇总")
+        constraints = [models.UniqueConstraint(fields=["day", "region", "department", "kind", "key"],
+                                               name="region_month_mix_key")]
+        indexes = [models.Index(fields=["kind", "region", "day"], name="region_month_mix_kind_region")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} {self.region} {self.department} {self.kind} {self.key}: {self.count}"
+
+
+# day table → its month table
+MONTHLY = {RegionDayCounter: RegionMonthCounter, UnitDayCounter: UnitMonthCounter, RegionDayMix: RegionMonthMix}
+
 # The yes/no questions of the online questionnaire (evaluation.rules.QUESTIONNAIRE, without the free text).
 QUESTIONS = ("guide_clear", "process_convenient", "materials_simplified", "interface_friendly")
 QUESTIONNAIRE_KEY_FIELDS = ("day", "region", "department", "agency", "item", "platform")

@@ -10,7 +10,7 @@ what is out of scope is absent, as if it did not exist.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
@@ -23,6 +23,7 @@ from haochaping.org.rules import region_prefix
 
 from .. import rules
 from ..models import (
+    MONTHLY,
     WIDE_VALUES,
     DailyCounter,
     DailyParticipation,
@@ -30,6 +31,7 @@ from ..models import (
     RegionDayMix,
     UnitDayCounter,
 )
+from ..rollups import monthly
 from . import names
 
 # The cases' figures live in metrics/cases.py (the same entry point: metrics.case_figures …).
@@ -161,6 +163,31 @@ def _grouped(qs: QuerySet, column: str | None, month: bool, sums: dict) -> list[
     return [(row.pop(column), row) for row in qs.order_by().values(column).annotate(**sums)]
 
 
+def _month_parts(table, filters: StatsFilter) -> list[tuple[object, StatsFilter]]:
+    """(table, filters) pairs whose rows together are exactly ``table``'s rows under ``filters``: the whole months
+    of the period from the month table (models.MONTHLY, one row per month and unit), the partial months at its
+    edges from ``table`` itself (rollups.monthly.split)."""
+    edges, months = monthly.split(filters.date_from, filters.date_to)
+    parts = [(table, replace(filters, date_from=lo, date_to=hi)) for lo, hi in edges]
+    if months is not None:
+        parts.append((MONTHLY[table], replace(filters, date_from=months[0], date_to=months[1])))
+    return parts
+
+
+def _wide_grouped(table, actor, filters: StatsFilter, column: str | None, month: bool) -> list[tuple[object, dict]]:
+    """:func:`_grouped` of the wide counters ``table`` under ``filters``, whole months read from the month rows
+    (per-day groups from the day rows only). The sums of each group are added across the parts."""
+    if column == "day" and not month:
+        return _grouped(filters.counters(scope(table.objects.all(), actor)), column, month, _WIDE_SUMS)
+    merged: dict = {}
+    for model, part in _month_parts(table, filters):
+        for value, sums in _grouped(part.counters(scope(model.objects.all(), actor)), column, month, _WIDE_SUMS):
+            cell = merged.setdefault(value, dict.fromkeys(_WIDE_SUMS, 0))
+            for name, n in sums.items():
+                cell[name] += n or 0
+    return list(merged.items())
+
+
 def figures(actor, filters: StatsFilter, group_by: str | None = None) -> Stats:
     """评价数, 好评率, 差评率, 满意度, excluded and system-default evaluations, 参评率 — in total and per group."""
     _check_dimension(group_by)
@@ -176,8 +203,7 @@ def figures(actor, filters: StatsFilter, group_by: str | None = None) -> Stats:
         # One grouped aggregate over the wide counters answers both the evaluation figures and 参评率.
         completed: dict = defaultdict(int)
         rated: dict = defaultdict(int)
-        qs = filters.counters(scope(table.objects.all(), actor))
-        for value, sums in _grouped(qs, column, group_by == "month", _WIDE_SUMS):
+        for value, sums in _wide_grouped(table, actor, filters, column, group_by == "month"):
             key = _group_value(group_by, value, fold)
             tally = _tally(sums)
             if tally.total:
@@ -350,23 +376,26 @@ class LabelCount:
     count: int  # valid 差评 that chose this label (one 差评 may choose several)
 
 
-def _mix(actor, filters: StatsFilter, kind: str) -> QuerySet | None:
-    """The RegionDayMix cells of ``kind`` ("channel" or "label") under ``filters``, when that table can answer —
-    exactly when RegionDayCounter can answer the ungrouped figures (region-wide callers, no hall, window, staff,
-    item, platform or channel filter) — else None."""
+def _mix(actor, filters: StatsFilter, kind: str) -> dict[str, int] | None:
+    """Key → count of the RegionDayMix cells of ``kind`` ("channel" or "label") under ``filters`` (whole months
+    from RegionMonthMix), when that table can answer — exactly when RegionDayCounter can answer the ungrouped
+    figures (region-wide callers, no hall, window, staff, item, platform or channel filter) — else None."""
     if _wide_table(actor, filters, None) is not RegionDayCounter:
         return None
-    return filters.counters(scope(RegionDayMix.objects.filter(kind=kind), actor))
+    counts: dict[str, int] = defaultdict(int)
+    for model, part in _month_parts(RegionDayMix, filters):
+        for key, n in part.counters(scope(model.objects.filter(kind=kind), actor)).order_by().values_list(
+                "key").annotate(n=Sum("count")):
+            counts[key] += n or 0
+    return counts
 
 
 def channel_counts(actor, filters: StatsFilter) -> list[LabelCount]:
     """Valid evaluations per channel under ``filters`` (channels without any left out): from RegionDayMix when it
     can answer, else from the fine counters. Equal to figures(actor, filters, group_by="channel")'s valid."""
-    qs = _mix(actor, filters, "channel")
-    if qs is None:
+    counts = _mix(actor, filters, "channel")
+    if counts is None:
         counts = {g.key: g.tally.valid for g in figures(actor, filters, group_by="channel").groups}
-    else:
-        counts = dict(qs.order_by().values_list("key").annotate(n=Sum("count")))
     labels = names.names_for("channel", counts)
     return [LabelCount(k, labels[k][1], n) for k, n in counts.items() if n]
 
@@ -375,10 +404,9 @@ def bad_review_labels(actor, filters: StatsFilter, limit: int = 10) -> list[Labe
     """The labels chosen most often with valid 差评 (not excluded, not system default) under ``filters``, most
     first: the same 差评 as the ``bad`` figure. From RegionDayMix when it can answer (never reading the 差评), else
     one grouped query over the 差评 and their labels."""
-    qs = _mix(actor, filters, "label")
-    if qs is not None:
-        rows = list(qs.order_by().values_list("key").annotate(n=Sum("count")).filter(n__gt=0)
-                    .order_by("-n", "key")[:limit])
+    counts = _mix(actor, filters, "label")
+    if counts is not None:
+        rows = sorted(((k, n) for k, n in counts.items() if n > 0), key=lambda kn: (-kn[1], kn[0]))[:limit]
         texts = dict(Evaluation.labels.field.related_model.objects.filter(pk__in=[k for k, _n in rows])
                      .values_list("pk", "text"))
         return [LabelCount(k, texts.get(k, k), n) for k, n in rows]

@@ -17,27 +17,28 @@ from django.db import connection
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.evaluation.rows import local_day
 
-from ..models import RegionDayMix
-from . import recount
+from ..models import RegionDayMix, RegionMonthMix
+from . import monthly, recount
 
 CHANNEL, LABEL = "channel", "label"
 KEY_FIELDS = RegionDayMix.key_fields
 Statement = tuple[str, list]
 
-_SQL: dict[str, str] = {}
+_SQL: dict[tuple, str] = {}
 
 
-def _upsert_sql() -> str:
-    if connection.vendor not in _SQL:
+def _upsert_sql(model=RegionDayMix) -> str:
+    """The upsert of one cell of ``model`` (RegionDayMix, or its month table RegionMonthMix)."""
+    if (connection.vendor, model) not in _SQL:
         q = connection.ops.quote_name
-        table = q(RegionDayMix._meta.db_table)
+        table = q(model._meta.db_table)
         cols = ", ".join(q(c) for c in (*KEY_FIELDS, "count"))
-        _SQL[connection.vendor] = (
+        _SQL[(connection.vendor, model)] = (
             f"INSERT INTO {table} ({cols}) VALUES (%s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT ({', '.join(q(c) for c in KEY_FIELDS)}) DO UPDATE SET {q('count')} = {table}.{q('count')} "
             f"+ EXCLUDED.{q('count')}"
         )
-    return _SQL[connection.vendor]
+    return _SQL[(connection.vendor, model)]
 
 
 def _changes(ev: Evaluation, sign: int, labels: list[str] | None = None) -> list[Statement]:
@@ -50,8 +51,10 @@ def _changes(ev: Evaluation, sign: int, labels: list[str] | None = None) -> list
     if ev.is_bad:  # one indexed read, only for a 差评 (the labels were set before the write's signal)
         codes = sorted(labels) if labels is not None else ev.labels.order_by("pk").values_list("pk", flat=True)
         cells += [(LABEL, code) for code in codes]
-    sql = _upsert_sql()
-    return [(sql, [*unit, kind, key, sign]) for kind, key in cells]
+    sql, month_sql, month = _upsert_sql(), _upsert_sql(RegionMonthMix), monthly.month_key(unit)
+    # The month row of each cell after all the day rows (rollups.monthly: day tables locked first).
+    return [*((sql, [*unit, kind, key, sign]) for kind, key in cells),
+            *((month_sql, [*month, kind, key, sign]) for kind, key in cells)]
 
 
 def written(ev: Evaluation, labels: list[str] | None = None) -> list[Statement]:
@@ -81,8 +84,10 @@ def count_written_many(evaluations: list[Evaluation]) -> None:
         for code in labels.get(ev.pk, ()):
             cells[(*unit, LABEL, code)] += 1
     if cells:
+        months = monthly.summed(dict(cells))
         with connection.cursor() as cursor:
             cursor.executemany(_upsert_sql(), [[*cell, n] for cell, n in sorted(cells.items(), key=str)])
+            cursor.executemany(_upsert_sql(RegionMonthMix), [[*cell, n] for cell, n in sorted(months.items(), key=str)])
 
 
 # --- rebuild ------------------------------------------------------------------------------------------------------

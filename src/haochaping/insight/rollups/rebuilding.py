@@ -20,7 +20,7 @@ from haochaping.evaluation.models import Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
 from ..models import KEY_FIELDS, DailyCounter
-from . import mix, participation, questionnaire, recount, wide
+from . import mix, monthly, participation, questionnaire, recount, wide
 from .recount import q
 
 COUNT = ("count",)
@@ -153,12 +153,16 @@ def rebuild_period(date_from: date | None = None, date_to: date | None = None, *
         part = participation.compare(part_want, *span)
         diff_m = mix.compare(*span)
         diff_q = questionnaire.compare(*span)
+        # Month rows against the stored day rows of their months (the day rows are checked against the evaluations
+        # above, so the two together check the month rows against the evaluations).
+        diff_m += monthly.differing_stored(*span)
         if apply:
             recount.replace(DailyCounter, KEY_FIELDS, COUNT, fine_want, *span)
             participation.replace(part_want, *span)
             # The wide counters from the counters just written: a fraction of the evaluations' rows.
             diff_w = wide.rebuild(wide.want_from_tables(*span), *span)
             mix.replace(*span)
+            monthly.replace(*span)  # from the day rows just written
             questionnaire.replace(*span)
             AuditEntry.objects.create(
                 actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",

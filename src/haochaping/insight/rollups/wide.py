@@ -15,8 +15,8 @@ from django.db import connection
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
 
 from .. import rules
-from ..models import WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
-from . import recount
+from ..models import MONTHLY, WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
+from . import monthly, recount
 
 MODELS = (RegionDayCounter, UnitDayCounter)
 Statement = tuple[str, list]
@@ -82,7 +82,13 @@ def from_participation(part: dict[tuple, tuple[int, int]]) -> Changes:
 
 
 def upserts(changes: Changes) -> list[Statement]:
-    """One multi-row upsert per wide table (all its value columns added)."""
+    """One multi-row upsert per wide table (all its value columns added), then one per month table
+    (rollups.monthly: the same changes summed per month, after the day tables)."""
+    by_month: dict = defaultdict(dict)
+    for (model, key), values in changes.items():
+        by_month[MONTHLY[model]][key] = values
+    changes = {**changes, **{(month_model, key): values for month_model, cells in by_month.items()
+                             for key, values in monthly.summed(cells).items()}}
     by_model: dict = defaultdict(list)
     for (model, key), values in changes.items():
         if any(values.values()):
@@ -107,8 +113,11 @@ def _upsert_sql(model, rows: int) -> str:
 
 def rated_if_first(units: tuple, record_id, evaluation_id) -> list[Statement]:
     """rated +1 in the wide rows of a completed 办件's ``units`` unless it has another countable evaluation."""
-    return [(_rated_sql(model), [*units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT])
-            for model in MODELS]
+    day_rows = [(_rated_sql(model), [*units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT])
+                for model in MODELS]
+    month = monthly.month_key(units)
+    return [*day_rows, *((_rated_sql(MONTHLY[model]), [*month[: len(model.key_fields)], record_id, evaluation_id,
+                                                         Channel.SYSTEM_DEFAULT]) for model in MODELS)]
 
 
 def _rated_sql(model) -> str:
@@ -132,12 +141,18 @@ def upserts_with_rated(changes: Changes, units: tuple, record_id, evaluation_id)
     办件's completion day, so both add to the same row). The rows are summed per key (GROUP BY) before the upsert;
     the rated row is there only when the 办件 has no other countable evaluation."""
     out = []
+    month = monthly.month_key(units)
     for model in MODELS:
-        rows = [[*key, *(values.get(c, 0) for c in WIDE_VALUES)]
-                for (m, key), values in changes.items() if m is model and any(values.values())]
-        out.append((_merged_sql(model, len(rows)),
-                    [*units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT,
-                     *(p for row in rows for p in row)]))
+        cells = {key: values for (m, key), values in changes.items() if m is model}
+        # The day rows, then the month rows (rollups.monthly: the same changes summed per month, after the day
+        # tables), each one summed upsert.
+        for target, target_units, target_cells in ((model, units, cells),
+                                                   (MONTHLY[model], month, monthly.summed(cells))):
+            rows = [[*key, *(values.get(c, 0) for c in WIDE_VALUES)]
+                    for key, values in target_cells.items() if any(values.values())]
+            out.append((_merged_sql(target, len(rows)),
+                        [*target_units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT,
+                         *(p for row in rows for p in row)]))
     return out
 
 

@@ -145,15 +145,17 @@ def _units(user, flt, pos: Position, data: dict, root_code: str | None) -> list[
             ], x_name=DIMENSION_TITLES[dim],
         )
         out.append({"dim": dim, "title": DIMENSION_TITLES[dim], "rows": rows, "chart": chart,
-                    "more": max(0, len(stats.groups) - MAX_UNITS)})
+                    "more": max(0, len(stats.groups) - MAX_UNITS), "stats": stats})
     return out
 
 
-def _rankings(user, flt, pos: Position, data: dict) -> dict | None:
+def _rankings(user, flt, pos: Position, data: dict, units: list[dict] = ()) -> dict | None:
     by = RANK_BY.get(pos.level)
     if by is None:
         return None
-    result = metrics.rankings(user, flt, by=by)
+    # The ranked dimension is usually one of the unit tables above: rank its figures instead of counting again.
+    known = next((u["stats"] for u in units if u["dim"] == by), None)
+    result = metrics.rankings(user, flt, by=by) if known is None else metrics.rankings_of(known)
     drillable = by != "region"
 
     def rows(items):
@@ -261,13 +263,14 @@ def _page_context(user, form: DashboardFilter, data: dict, pos: Position) -> dic
     root_name, root_code = _root(user)
     cases = metrics.case_figures(user, flt)[0]
     appraisal_period, appraisal_rows = appraisal_services.latest_results(user)
+    units = _units(user, flt, pos, data, root_code)
     return {
         "appraisal_period": appraisal_period, "appraisal_rows": appraisal_rows,
         "channel_name": dict(DashboardFilter.base_fields["channel"].choices)[data.get("channel") or ""],
         "total": total, "headline": headline(total), "cases": case_rows(cases),
         "trend": _trend(user, flt, data["from"], data["to"]),
         "levels": _levels(total), "channels": _channels(user, flt, total), "labels": _labels(user, flt, total),
-        "units": _units(user, flt, pos, data, root_code), "rankings": _rankings(user, flt, pos, data),
+        "units": units, "rankings": _rankings(user, flt, pos, data, units),
         "crumbs": _crumbs(user, pos, data, root_name, root_code), "position": pos, "across": across(pos, data),
         "nav_query": query(data, {k: v for k, v in pos.params.items() if k in ("region", "department", "agency")}),
         "evaluations_url": f"{reverse('insight:dashboard_evaluations')}?{query(data, pos.params)}",
