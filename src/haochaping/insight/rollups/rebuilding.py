@@ -153,16 +153,15 @@ def rebuild_period(date_from: date | None = None, date_to: date | None = None, *
         part = participation.compare(part_want, *span)
         diff_m = mix.compare(*span)
         diff_q = questionnaire.compare(*span)
-        # Month rows against the stored day rows of their months (the day rows are checked against the evaluations
-        # above, so the two together check the month rows against the evaluations).
-        diff_m += monthly.differing_stored(*span)
         if apply:
             recount.replace(DailyCounter, KEY_FIELDS, COUNT, fine_want, *span)
             participation.replace(part_want, *span)
             # The wide counters from the counters just written: a fraction of the evaluations' rows.
             diff_w = wide.rebuild(wide.want_from_tables(*span), *span)
             mix.replace(*span)
-            monthly.replace(*span)  # from the day rows just written
+            # The month rows against the day rows just rewritten (so against the evaluations), then rewritten.
+            diff_m += monthly.differing_stored(*span)
+            monthly.replace(*span)
             questionnaire.replace(*span)
             AuditEntry.objects.create(
                 actor=actor, action="insight.rebuild_rollups", object_type="insight.DailyCounter", object_id="",
@@ -176,6 +175,10 @@ def rebuild_period(date_from: date | None = None, date_to: date | None = None, *
             sources = (wide.want_from_tables(*span) if not (fine.rows or part.rows)
                        else wide.want_from_sql(fine_want, part_want))
             diff_w = wide.compare(sources, *span)
+            if not (fine.rows or part.rows or diff_w or diff_m):
+                # The day rows agree with the evaluations, so the month rows are checked against them. (When a day
+                # row differs, the rebuild rewrites its months anyway.)
+                diff_m += monthly.differing_stored(*span)
     return RebuildReport(
         counters=fine.want_rows, evaluations=fine.want_sums[0], differing=fine.rows, missing=fine.missing[0],
         surplus=fine.surplus[0], applied=apply, participation_rows=part.want_rows, participation_differing=part.rows,

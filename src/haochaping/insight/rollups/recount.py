@@ -55,12 +55,16 @@ def time_range(column_sql: str, date_from: date | None, date_to: date | None) ->
     """``column`` within the local days [date_from, date_to] (None = open), as a condition on the timestamp (so
     PostgreSQL prunes the monthly partitions)."""
     conditions, params = ["1 = 1"], []
+    # Adapted as the ORM adapts a DateTimeField's value: SQLite stores UTC text, and sqlite3's own adapter would pass
+    # an aware time as local text with an offset ('… 00:00:00+08:00'), which compares as text with the stored UTC
+    # and put the first eight hours of a month into the month before.
+    adapt = connection.ops.adapt_datetimefield_value
     if date_from:
         conditions.append(f"{column_sql} >= %s")
-        params.append(day_start(date_from))
+        params.append(adapt(day_start(date_from)))
     if date_to:
         conditions.append(f"{column_sql} < %s")
-        params.append(day_start(date_to + timedelta(days=1)))
+        params.append(adapt(day_start(date_to + timedelta(days=1))))
     return " AND ".join(conditions), params
 
 
