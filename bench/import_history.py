@@ -1,11 +1,13 @@
-"""History import speed (issue 16 item 6: "import of 10^6 evaluations from a file finishes in minutes").
+"""History import speed (issue 16 item 3: "import of 10^6 evaluations from a file finishes in minutes").
 
 Recreates the bench database on PostgreSQL, seeds one organisation, writes COUNT 办件 and COUNT evaluations (one
 per 办件, original times spread over the past year, 2 % 差评) as JSONL in this system's shape, and times
-`haochaping import` of each file as a real process. Prints rows per second and what 10^6 evaluations would take at
-that rate (an extrapolation, labelled as one), then checks that every row is there once.
+`haochaping import` of each file as a real process. Prints rows per second, the peak memory of each import process
+and what 10^6 rows would take at that rate (an extrapolation, labelled as one), then checks that every row is
+there once and that the counters agree with a rebuild (`rebuild_rollups --check`).
 
     .venv/bin/python bench/import_history.py --count 10000 [--database-url postgres://…/haochaping_bench_import]
+    .venv/bin/python bench/import_history.py --count 1000000 --chunk 5000
 """
 
 from __future__ import annotations
@@ -88,19 +90,27 @@ def write_files(directory: Path, count: int, seed: dict, rng: random.Random) -> 
     return records, evaluations
 
 
-def timed_import(path: Path, kind: str, env: dict) -> tuple[float, str]:
+def timed_import(path: Path, kind: str, env: dict, chunk: int | None) -> tuple[float, str, float]:
+    """(seconds, the command's summary line, peak RSS in MiB of the import process)."""
+    extra = ["--chunk", str(chunk)] if chunk else []
     started = time.perf_counter()
-    out = subprocess.run([*_haochaping_command(), "import", str(path), "--kind", kind, "--name", "旧系统"],
-                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=24 * 3600)
-    if out.returncode != 0:
-        raise SystemExit(out.stdout + out.stderr)
-    return time.perf_counter() - started, out.stdout.strip().splitlines()[-1]
+    # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would be the largest of every child so far).
+    proc = subprocess.Popen([*_haochaping_command(), "import", str(path), "--kind", kind, "--name", "旧系统", *extra],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stdout = proc.stdout.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"import of {path.name} failed ({proc.returncode}): {stdout}")
+    return seconds, stdout.strip().splitlines()[-1], usage.ru_maxrss / 1024
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--count", type=int, default=int(os.environ.get("BENCH_IMPORT_COUNT", 10_000)))
     p.add_argument("--database-url", default=os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_URL))
+    p.add_argument("--chunk", type=int, default=None, help="haochaping import --chunk (default: the command's)")
     p.add_argument("--records-direct", action="store_true",
                    help="load the 办件 with bulk_create (not timed) instead of importing them: times evaluations only")
     a = p.parse_args(argv)
@@ -114,22 +124,34 @@ def main(argv=None) -> int:
         if a.records_direct:
             subprocess.run([sys.executable, "-c", RECORDS_DIRECT, str(records), json.dumps(seed["ids"])], env=env,
                            cwd=ROOT, check=True, timeout=3600)
-            record_s, record_line = float("nan"), "loaded with bulk_create, not timed (--records-direct)"
+            record_s, record_line, record_mib = float("nan"), "loaded with bulk_create, not timed (--records-direct)", 0
         else:
-            record_s, record_line = timed_import(records, "records", env)
-        eval_s, eval_line = timed_import(evaluations, "evaluations", env)
+            load_before = os.getloadavg()[0]
+            record_s, record_line, record_mib = timed_import(records, "records", env, a.chunk)
+            print(f"办件 imported (load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)", flush=True)
+        load_before = os.getloadavg()[0]
+        eval_s, eval_line, eval_mib = timed_import(evaluations, "evaluations", env, a.chunk)
+        print(f"evaluations imported (load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)",
+              flush=True)
     import psycopg
 
     with psycopg.connect(a.database_url) as conn:
         stored = conn.execute("SELECT count(*), count(DISTINCT record_id) FROM evaluation_evaluation").fetchone()
-    per_s = a.count / eval_s
+        records_stored = conn.execute("SELECT count(*) FROM records_servicerecord").fetchone()[0]
+    check = subprocess.run([*_haochaping_command(), "rebuild_rollups", "--check"], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=3600)
     print(f"haochaping import — {a.count} 办件 then {a.count} evaluations (JSONL, this system's shape), PostgreSQL, "
           f"load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"办件:        {record_s:8.1f} s  {a.count / record_s:8.1f} rows/s   ({record_line})")
-    print(f"evaluations: {eval_s:8.1f} s  {per_s:8.1f} rows/s   ({eval_line})")
-    print(f"10^6 evaluations at this rate (extrapolated, not run): {1_000_000 / per_s / 60:.0f} min")
-    ok = stored == (a.count, a.count)
-    print("RESULT: " + ("OK" if ok else f"FAILED — {stored[0]} evaluations stored for {a.count}"))
+    for label, seconds, line, mib in (("办件", record_s, record_line, record_mib),
+                                      ("evaluations", eval_s, eval_line, eval_mib)):
+        per_s = a.count / seconds
+        print(f"{label:12} {seconds:8.1f} s  {per_s:8.1f} rows/s  peak RSS {mib:6.0f} MiB   ({line})")
+        if a.count < 1_000_000 and seconds == seconds:
+            print(f"{'':12} 10^6 at this rate (extrapolated, not run): {1_000_000 / per_s / 60:.0f} min")
+    ok = stored == (a.count, a.count) and records_stored == a.count and check.returncode == 0
+    print(f"rebuild_rollups --check: {'agrees' if check.returncode == 0 else 'DIFFERS'}")
+    print("RESULT: " + ("OK" if ok else f"FAILED — {records_stored} 办件 and {stored[0]} evaluations stored for "
+                                        f"{a.count}, rebuild check {check.returncode}"))
     return 0 if ok else 1
 
 

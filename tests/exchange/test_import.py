@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from haochaping.core import crypto
 from haochaping.evaluation.models import Evaluation
 from haochaping.evaluation.services import canonical_bytes
+from haochaping.exchange import importer
 from haochaping.exchange.rules import BEIJING
 from haochaping.insight import rollups
 from haochaping.records.models import ServiceRecord
@@ -219,3 +220,37 @@ def test_an_import_killed_halfway_resumes_without_loss_or_duplicates(tmp_path):
     check = subprocess.run([HAOCHAPING, "rebuild_rollups", "--check"], env=env, capture_output=True, text=True,
                            timeout=300)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_chunks_checkpoint_and_a_resumed_run_keeps_each_refusal_once(db, tmp_path, org, item):
+    rows = [national_record(org, item, n) for n in range(1, 11)]
+    rows[1]["areaCode"] = "37"  # row 2 refused
+    rows[7]["areaCode"] = "37"  # row 8 refused
+    path = write_csv(tmp_path / "records.csv", rows)
+    seen = []
+    result = importer.import_file(path, kind="records", shape="national", chunk=3, progress=seen.append)
+    assert (result.rows, result.created, result.refused) == (10, 8, 2)
+    assert seen == [3, 6, 9, 10, 10]  # a checkpoint after every chunk (then the end)
+    refused = (tmp_path / "records.csv.refused.csv").read_text("utf-8-sig").splitlines()
+    assert [r.split(",")[0] for r in refused[1:]] == ["2", "8"]
+
+    # As if killed after the refusals of rows 7–9 were written but before their checkpoint (done = 6): the rerun
+    # reads rows 7–10 again, replays them, and row 8's refusal is listed once.
+    importer._save_progress(path, "records", "national", 6)
+    again = importer.import_file(path, kind="records", shape="national", chunk=3)
+    assert (again.skipped, again.created, again.replayed, again.refused, again.refused_before) == (6, 0, 3, 1, 1)
+    refused = (tmp_path / "records.csv.refused.csv").read_text("utf-8-sig").splitlines()
+    assert [r.split(",")[0] for r in refused[1:]] == ["2", "8"]
+    assert ServiceRecord.objects.count() == 8
+
+
+def test_a_resumed_jsonl_import_passes_over_the_rows_done_unparsed(db, tmp_path, org, item):
+    path = tmp_path / "e.jsonl"
+    path.write_text("{not json\n\n" + json.dumps({"idempotency_key": "k1", "project_no": "NONE", "stage": "complete",
+                                                  "channel": "qr", "level": 5}) + "\n", encoding="utf-8")
+    importer._save_progress(path, "evaluations", "internal", 1)
+    result = importer.import_file(path, kind="evaluations")
+    assert (result.rows, result.skipped, result.refused) == (2, 1, 1)
+    # Row 2 (the blank line does not count) is refused for its missing time; row 1 was done before and not read.
+    assert [r.split(",")[:2] for r in (tmp_path / "e.jsonl.refused.csv").read_text("utf-8-sig").splitlines()[1:]] == [
+        ["2", "evaluated_at"]]

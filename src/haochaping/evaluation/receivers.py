@@ -8,7 +8,8 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from haochaping.records.models import ServiceRecord
-from haochaping.records.signals import record_completed
+from haochaping.records.rules import RecordStatus
+from haochaping.records.signals import record_completed, records_written
 
 
 @receiver(record_completed, sender=ServiceRecord, dispatch_uid="evaluation.invite_on_completion")
@@ -19,3 +20,11 @@ def invite_on_completion(sender, record, **kwargs) -> None:
 
     # After the commit: the worker must see the completed 办件, and a rolled-back completion invites nobody.
     transaction.on_commit(partial(schedule_invitation, record.pk))
+
+
+@receiver(records_written, sender=ServiceRecord, dispatch_uid="evaluation.invite_on_completion_many")
+def invite_on_completion_many(sender, records, **kwargs) -> None:
+    # New 办件 inserted together (records.intake): each completed one is invited as record_completed would.
+    for record in records:
+        if record.status == RecordStatus.COMPLETED:
+            invite_on_completion(sender, record)

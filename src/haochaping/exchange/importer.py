@@ -1,12 +1,16 @@
 """History import (R6.5, issue 16 item 3): a province switching to this system brings its past 办件 and evaluations
 from CSV, XLSX or JSONL files, in this system's shape, the live national interface's or GB/T 39046's.
 
-Every row goes through the same services as a live push or submission (same validation, uniqueness, idempotency,
+Every row goes through the same rules as a live push or submission (same validation, uniqueness, idempotency,
 leaf hashes and rollups), with the evaluation's **original time** (the 补充评价 period is checked against it) and
-``source = "import:<name>"``. It is idempotent (a rerun adds nothing: 办件 by their number and content, evaluations
-by their idempotency key, which for foreign rows is the upstream's ``projectNo:assessNumber``) and resumable: a
-small progress file next to the input records how many rows are done, so a killed import continues where it
-stopped. Every refused row is written, with its row number, field and reason (never its values), to a CSV file.
+``source = "import:<name>"``. The file is streamed a chunk of rows at a time (memory does not grow with it), and
+each chunk goes through the set-based services of the batch endpoints (records.intake, evaluation.intake: answers
+identical to the single services row by row, one query per kind of look-up, one COPY for the new rows).
+
+It is idempotent (a rerun adds nothing: 办件 by their number and content, evaluations by their idempotency key,
+which for foreign rows is the upstream's ``projectNo:assessNumber``) and resumable: a small progress file next to
+the input records how many rows are done (after every chunk), so a killed import continues where it stopped. Every
+refused row is written, with its row number, field and reason (never its values), to a CSV file.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
+from typing import TextIO
 
 import pydantic
 
@@ -24,6 +30,7 @@ from haochaping.core.problems import DomainError, validation_errors
 from haochaping.evaluation import intake
 from haochaping.evaluation import services as evaluation_services
 from haochaping.evaluation.api import EvaluationIn, evaluation_input
+from haochaping.records import intake as record_intake
 from haochaping.records import services as record_services
 from haochaping.records.api import RecordIn, record_input
 
@@ -32,7 +39,10 @@ from . import rules
 KINDS = ("records", "evaluations")
 SHAPES = ("internal", "national", "national-pf7-default", "gbt39046")
 PROFILES = {"national": rules.NATIONAL, "national-pf7-default": rules.NATIONAL_PF7_DEFAULT, "gbt39046": rules.NATIONAL}
-CHECKPOINT_EVERY = 200
+# Rows are read, checked and written a chunk at a time, with a checkpoint after each: the first chunk is small
+# (the first progress line and checkpoint come at once), each next one twice as long, up to CHUNK (--chunk).
+FIRST_CHUNK = 200
+CHUNK = 2000
 REFUSED_HEADER = ["行号", "字段", "原因"]
 
 
@@ -48,7 +58,7 @@ class ImportResult:
     refused: int = 0
     skipped: int = 0  # done by an earlier, interrupted run
     refused_path: Path | None = None
-    refusals: list[tuple[int, str, str]] = field(default_factory=list)
+    refused_before: int = 0  # refusals of the rows an earlier run did (still in the refused-rows file)
 
 
 # -- reading ------------------------------------------------------------------------------------------------------
@@ -77,20 +87,34 @@ def _unflatten(row: dict) -> dict:
     return out
 
 
-def read_rows(path: Path) -> Iterator[dict]:
-    """The file's rows as dicts, in order. Numbering (row 1 = the first data row) is the caller's."""
+def read_rows(path: Path, skip: int = 0) -> Iterator[dict]:
+    """The file's rows as dicts, in order, streamed (never the whole file in memory); the first ``skip`` rows are
+    passed over without being parsed further than needed to count them (a resumed import). Numbering (row 1 = the
+    first data row) is the caller's."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            if not reader.fieldnames:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            while header == []:  # as csv.DictReader: blank lines before the header are passed over
+                header = next(reader, None)
+            if not header:
                 raise ImportFileError("文件没有表头行")
-            for row in reader:
-                yield _unflatten({k: (v or "").strip() for k, v in row.items()})
+            names = [h.strip() for h in header]
+            width = len(names)
+            for values in reader:
+                if not values:  # csv.DictReader skips blank lines: so do we
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                # As csv.DictReader: missing cells are empty, extra cells are dropped (no name).
+                values = values[:width] + [""] * (width - len(values))
+                yield _unflatten({n: v.strip() for n, v in zip(names, values, strict=True)})
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
 
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(path, read_only=True, data_only=True)  # read-only: rows streamed from the zip
         try:
             sheet = book.worksheets[0]
             lines = sheet.iter_rows(values_only=True)
@@ -101,6 +125,9 @@ def read_rows(path: Path) -> Iterator[dict]:
             for values in lines:
                 if values is None or not any(v not in (None, "") for v in values):
                     continue
+                if skip:
+                    skip -= 1
+                    continue
                 yield _unflatten({n: _cell(v).strip() for n, v in zip(names, values, strict=False) if n})
         finally:
             book.close()
@@ -108,6 +135,9 @@ def read_rows(path: Path) -> Iterator[dict]:
         with path.open(encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
+                    continue
+                if skip:
+                    skip -= 1
                     continue
                 try:
                     row = json.loads(line)
@@ -122,11 +152,7 @@ def read_rows(path: Path) -> Iterator[dict]:
 # -- one row ------------------------------------------------------------------------------------------------------
 
 def _record(row: dict, shape: str, source: str, region_scope=None) -> bool:
-    if shape == "gbt39046":
-        raise rules.Refused("kind", "GB/T 39046 评价数据集不含办件")
-    body = row if shape == "internal" else rules.record_from_national(row)
-    _, created = record_services.push_record(record_input(RecordIn.model_validate(body)), source=source,
-                                             region_scope=region_scope)
+    _, created = record_services.push_record(_record_input(row, shape), source=source, region_scope=region_scope)
     return created
 
 
@@ -203,6 +229,34 @@ def _evaluation_block(block: list[tuple[int, dict]], shape: str, source: str, re
             result.created += 1
 
 
+def _record_input(row: dict, shape: str) -> record_services.RecordInput:
+    if "__unreadable__" in row:
+        raise rules.Refused("row", row["__unreadable__"])
+    if shape == "gbt39046":
+        raise rules.Refused("kind", "GB/T 39046 评价数据集不含办件")
+    return record_input(RecordIn.model_validate(row if shape == "internal" else rules.record_from_national(row)))
+
+
+def _record_block(block: list[tuple[int, dict]], shape: str, source: str, result: ImportResult, refuse) -> None:
+    inputs, numbers = [], []
+    for number, row in block:
+        try:
+            inputs.append(_record_input(row, shape))
+        except (rules.Refused, pydantic.ValidationError, DomainError) as exc:
+            refuse(number, exc)
+            continue
+        numbers.append(number)
+    if not inputs:
+        return
+    for number, outcome in zip(numbers, record_intake.push_records(inputs, source=source), strict=True):
+        if isinstance(outcome, DomainError):
+            refuse(number, outcome)
+        elif outcome[1]:
+            result.created += 1
+        else:
+            result.replayed += 1
+
+
 def refusal(exc: Exception) -> tuple[str, str]:
     """(field, reason) of a refused row, in Chinese, without the row's values."""
     if isinstance(exc, rules.Refused):
@@ -235,6 +289,11 @@ def _load_progress(path: Path, kind: str, shape: str) -> int:
     return int(state.get("done", 0))
 
 
+def rows_done(path: Path, kind: str, shape: str) -> int:
+    """How many rows of ``path`` an earlier run of the same import did (0 when none): where a rerun starts."""
+    return _load_progress(path, kind, shape)
+
+
 def _save_progress(path: Path, kind: str, shape: str, done: int, finished: bool = False) -> None:
     target = progress_path(path)
     tmp = target.with_name(target.name + ".tmp")
@@ -242,76 +301,82 @@ def _save_progress(path: Path, kind: str, shape: str, done: int, finished: bool 
     tmp.replace(target)  # atomic: a kill never leaves half a progress file
 
 
-def _earlier_refusals(path: Path, done: int) -> list[tuple[int, str, str]]:
-    """Refusals an interrupted run wrote for rows it had finished (rows after its checkpoint are read again)."""
-    try:
-        with refused_path(path).open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))[1:]
-    except FileNotFoundError:
-        return []
-    return [(int(n), fld, why) for n, fld, why in rows if n.isdigit() and int(n) <= done]
+def _open_refusals(path: Path, done: int) -> tuple[TextIO, int]:
+    """The refused-rows file, open for appending, holding only the refusals of the rows an earlier (interrupted)
+    run had finished (rows after its checkpoint are read again); and how many those are. Streamed: never the whole
+    file in memory."""
+    target = refused_path(path)
+    kept = 0
+    tmp = target.with_name(target.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(REFUSED_HEADER)
+        if done:
+            try:
+                with target.open(encoding="utf-8-sig", newline="") as f:
+                    rows = csv.reader(f)
+                    next(rows, None)
+                    for row in rows:
+                        if len(row) == 3 and row[0].isdigit() and int(row[0]) <= done:
+                            writer.writerow(row)
+                            kept += 1
+            except FileNotFoundError:
+                pass
+    tmp.replace(target)
+    return target.open("a", encoding="utf-8", newline=""), kept
+
+
+def _chunks(rows: Iterator[dict], first: int, size: int, largest: int) -> Iterator[list[tuple[int, dict]]]:
+    """(row number, row) lists: the first of ``size`` rows, each next one twice as long up to ``largest``, so the
+    first checkpoint and progress line come soon and the rest goes in big sets."""
+    numbered = enumerate(rows, first)
+    while block := list(islice(numbered, size)):
+        yield block
+        size = min(size * 2, largest)
 
 
 def import_file(path: Path, *, kind: str, shape: str = "internal", name: str = "",
-                progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import ``path`` (see the module docstring). ``progress`` is called with the number of rows handled."""
+                progress: Callable[[int], None] | None = None, chunk: int = CHUNK) -> ImportResult:
+    """Import ``path`` (see the module docstring). ``progress`` is called with the number of rows handled after
+    every checkpoint. ``chunk``: the most rows read, checked and written together (and between two checkpoints)."""
     if kind not in KINDS:
         raise ImportFileError("kind 应为 records 或 evaluations")
     if shape not in SHAPES:
         raise ImportFileError(f"shape 应为 {'、'.join(SHAPES)} 之一")
+    if chunk < 1:
+        raise ImportFileError("chunk 至少为 1")
     source = f"import:{name or path.stem}"[:100]
     done = _load_progress(path, kind, shape)
-    result = ImportResult(skipped=done, refused_path=refused_path(path))
-    result.refusals = _earlier_refusals(path, done)
-    def refuse(number: int, exc: Exception) -> None:
-        field_, reason = refusal(exc)
-        named = field_ if isinstance(exc, rules.Refused) else rules.foreign_field(kind, shape, field_)
-        result.refusals.append((number, named, reason))
+    rows = read_rows(path, skip=done)
+    first = next(rows, None)  # the file's type and header are checked before anything is written
+    rows = chain([first] if first is not None else [], rows)
+    result = ImportResult(rows=done, skipped=done, refused_path=refused_path(path))
+    handle = _evaluation_block if kind == "evaluations" else _record_block
+    refused_file, result.refused_before = _open_refusals(path, done)
+    try:
+        writer = csv.writer(refused_file)
+        for block in _chunks(rows, done + 1, min(FIRST_CHUNK, chunk), chunk):
+            refusals: list[tuple[int, str, str]] = []
 
-    block: list[tuple[int, dict]] = []
+            def refuse(number: int, exc: Exception, refusals=refusals) -> None:
+                field_, reason = refusal(exc)
+                named = field_ if isinstance(exc, rules.Refused) else rules.foreign_field(kind, shape, field_)
+                refusals.append((number, named, reason))
 
-    def finish_block() -> None:
-        # Evaluations go in a block at a time through the set-based service (evaluation.intake), in row order,
-        # with the same answers as row by row; 办件 one by one (their pushes are few beside their evaluations).
-        if kind == "evaluations":
-            _evaluation_block(block, shape, source, result, refuse)
-        else:
-            for number, row in block:
-                try:
-                    if import_row(kind, shape, row, source):
-                        result.created += 1
-                    else:
-                        result.replayed += 1
-                except (rules.Refused, pydantic.ValidationError, DomainError) as exc:
-                    refuse(number, exc)
-        block.clear()
-        result.refusals.sort(key=lambda r: r[0])  # row order, however the block was answered
-
-    for number, row in enumerate(read_rows(path), 1):
-        result.rows = number
-        if number <= done:
-            continue
-        block.append((number, row))
-        if number % CHECKPOINT_EVERY == 0:
-            finish_block()
-            _write_refusals(path, result.refusals)
-            _save_progress(path, kind, shape, number)
+            # The whole block through the set-based service (records.intake / evaluation.intake), answered row
+            # by row as if imported one after the other.
+            handle(block, shape, source, result, refuse)
+            refusals.sort(key=lambda r: r[0])  # row order, however the block was answered
+            writer.writerows(refusals)
+            refused_file.flush()  # the refusals of the rows done before the checkpoint that says they are done
+            result.refused += len(refusals)
+            result.rows = block[-1][0]
+            _save_progress(path, kind, shape, result.rows)
             if progress:
-                progress(number)
-    finish_block()
-    _write_refusals(path, result.refusals)
+                progress(result.rows)
+    finally:
+        refused_file.close()
     _save_progress(path, kind, shape, result.rows, finished=True)
-    result.refused = len(result.refusals) - sum(1 for n, *_ in result.refusals if n <= done)
     if progress:
         progress(result.rows)
     return result
-
-
-def _write_refusals(path: Path, refusals: list[tuple[int, str, str]]) -> None:
-    target = refused_path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    with tmp.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(REFUSED_HEADER)
-        writer.writerows(refusals)
-    tmp.replace(target)

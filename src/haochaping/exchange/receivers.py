@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from haochaping.evaluation.models import Evaluation
 from haochaping.evaluation.signals import evaluation_writing, evaluation_written, evaluations_written
 from haochaping.records.models import ServiceRecord
+from haochaping.records.signals import records_written
 from haochaping.rectification.models import CaseTransition
 from haochaping.rectification.rules import State
 
@@ -41,6 +42,12 @@ def queue_evaluations(sender, evaluations, **kwargs):
 def queue_record(sender, instance, raw=False, **kwargs):
     if not raw:
         outbox.enqueue(OutboxEntry.Kind.RECORD, instance.pk, instance.project_no)
+
+
+@receiver(records_written, sender=ServiceRecord, dispatch_uid="exchange.outbox_records")
+def queue_records(sender, records, **kwargs):
+    # New 办件 (records.intake): none can have a waiting row yet, so one multi-row INSERT, as enqueue would write.
+    outbox.enqueue_many(OutboxEntry.Kind.RECORD, [(r.pk, r.project_no) for r in records])
 
 
 @receiver(post_save, sender=CaseTransition, dispatch_uid="exchange.outbox_case_outcome")

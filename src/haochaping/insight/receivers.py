@@ -14,6 +14,7 @@ from haochaping.evaluation.signals import (
     evaluations_written,
 )
 from haochaping.records.models import ServiceRecord
+from haochaping.records.signals import records_written
 
 from . import rollups
 from .rollups import participation as participation
@@ -73,6 +74,12 @@ def record_saved(sender, instance, created=False, raw=False, update_fields=None,
     instance._participation_checked = False
     participation.record_saved(instance.pk, None if created else instance._participation_before,
                                participation.state_of(instance), new=created)
+
+
+@receiver(records_written, sender=ServiceRecord, dispatch_uid="insight.records_written")
+def records_written_together(sender, records, **kwargs):
+    # New 办件 inserted together (records.intake, no model signals): as record_saved for each, one upsert per key.
+    participation.records_created(records)
 
 
 @receiver(post_delete, sender=ServiceRecord, dispatch_uid="insight.record_deleted")

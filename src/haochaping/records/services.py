@@ -56,35 +56,62 @@ def payload_hash(data: RecordInput) -> str:
     return crypto.blind_index(canonical, kind="record-payload")
 
 
-def _resolve(data: RecordInput, region_scope: Region | None) -> dict:
-    region = Region.objects.filter(code=data.region_code).first()
+class References:
+    """Where :func:`_resolve` finds the units a pushed 办件 names: one query each (a single push). The set-based
+    intake (records.intake) hands in one that has read them for a whole batch, so both check alike."""
+
+    def region(self, code: str) -> Region | None:
+        return Region.objects.filter(code=code).first()
+
+    def item(self, code: str) -> ServiceItem | None:
+        return ServiceItem.objects.filter(implementation_code=code).first()
+
+    def department(self, credit_code: str) -> Department | None:
+        return Department.objects.filter(credit_code=credit_code).first()
+
+    def agency(self, code: str) -> ServiceAgency | None:
+        return ServiceAgency.objects.filter(code=code).first()
+
+    def window(self, agency: ServiceAgency, code: str) -> Window | None:
+        return Window.objects.select_related("agency", "department").filter(agency=agency, code=code).first()
+
+    def staff(self, staff_no: str) -> Staff | None:
+        return Staff.objects.select_related("agency", "department").filter(staff_no=staff_no).first()
+
+    def platform(self, code: str) -> Platform | None:
+        return Platform.objects.filter(code=code).first()
+
+
+def _resolve(data: RecordInput, region_scope: Region | None, refs: References | None = None) -> dict:
+    refs = refs or References()
+    region = refs.region(data.region_code)
     if region is None:
         raise invalid("行政区划代码不存在", "region_code")
     if region_scope is not None and not region.code.startswith(region_prefix(region_scope.code)):
         raise DomainError(403, "无权操作", "该接口密钥不能推送其他地区的办件", "region_code", code="forbidden")
-    item = ServiceItem.objects.filter(implementation_code=data.implementation_code).first()
+    item = refs.item(data.implementation_code)
     if item is None:
         raise invalid("事项实施编码不存在", "implementation_code")
-    department = Department.objects.filter(credit_code=data.department_credit_code).first()
+    department = refs.department(data.department_credit_code)
     if department is None:
         raise invalid("办理部门的统一社会信用代码不存在", "department_credit_code")
     agency = window = staff = platform = None
     if data.agency_code:
-        agency = ServiceAgency.objects.filter(code=data.agency_code).first()
+        agency = refs.agency(data.agency_code)
         if agency is None:
             raise invalid("政务服务机构编码不存在", "agency_code")
     if data.window_code:
         if agency is None:
             raise invalid("指定窗口时必须同时指定政务服务机构", "agency_code")
-        window = Window.objects.select_related("agency", "department").filter(agency=agency, code=data.window_code).first()
+        window = refs.window(agency, data.window_code)
         if window is None:
             raise invalid("该政务服务机构下没有此窗口编号", "window_code")
     if data.staff_no:
-        staff = Staff.objects.select_related("agency", "department").filter(staff_no=data.staff_no).first()
+        staff = refs.staff(data.staff_no)
         if staff is None:
             raise invalid("工号不存在", "staff_no")
     if data.platform_code:
-        platform = Platform.objects.filter(code=data.platform_code).first()
+        platform = refs.platform(data.platform_code)
         if platform is None:
             raise invalid("平台编码不存在", "platform_code")
     if not (agency or window or staff or platform):
@@ -139,9 +166,26 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
     existing = ServiceRecord.objects.filter(project_no=data.project_no).first()
     if existing is not None:
         return _same_or_conflict(existing, digest, region_scope), False
-    refs = _resolve(data, region_scope)
+    record = new_record(data, source=source, digest=digest, region_scope=region_scope)
+    try:
+        with transaction.atomic():
+            record.save(force_insert=True)
+            if record.status == RecordStatus.COMPLETED:
+                record_completed.send(sender=ServiceRecord, record=record)
+    except IntegrityError:
+        # Two pushes of one record raced: the loser answers like a re-push.
+        existing = ServiceRecord.objects.get(project_no=data.project_no)
+        return _same_or_conflict(existing, digest, region_scope), False
+    return record, True
+
+
+def new_record(data: RecordInput, *, source: str, digest: str, region_scope: Region | None = None,
+               refs: References | None = None) -> ServiceRecord:
+    """The unsaved 办件 of a push whose number is free: references resolved and checked, consistency checked, due
+    date computed (DomainError naming the field otherwise). Shared by :func:`push_record` and records.intake."""
+    refs_ = _resolve(data, region_scope, refs)
     _check_consistency(data.status, data.accepted_at, data.completed_at, data.record_type, data.promised_days)
-    record = ServiceRecord(
+    return ServiceRecord(
         project_no=data.project_no,
         applicant_type=data.applicant_type,
         applicant_name=data.applicant_name,
@@ -157,18 +201,13 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
         due_date=_due_date(data.region_code, data.accepted_at, data.record_type, data.promised_days),
         push_hash=digest,
         source=source,
-        **refs,
+        **refs_,
     )
-    try:
-        with transaction.atomic():
-            record.save(force_insert=True)
-            if record.status == RecordStatus.COMPLETED:
-                record_completed.send(sender=ServiceRecord, record=record)
-    except IntegrityError:
-        # Two pushes of one record raced: the loser answers like a re-push.
-        existing = ServiceRecord.objects.get(project_no=data.project_no)
-        return _same_or_conflict(existing, digest, region_scope), False
-    return record, True
+
+
+def same_or_conflict(existing: ServiceRecord, digest: str, region_scope: Region | None = None) -> ServiceRecord:
+    """A push of a number that is taken: the stored 办件 when the content is the same, else the conflict."""
+    return _same_or_conflict(existing, digest, region_scope)
 
 
 def _in_scope(record: ServiceRecord, region_scope: Region | None) -> bool:

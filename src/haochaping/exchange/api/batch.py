@@ -20,7 +20,7 @@ from haochaping.core.problems import DomainError, problem_body, validation_error
 from haochaping.core.schemas import InputSchema, QuerySchema
 from haochaping.evaluation import intake
 from haochaping.evaluation.api import EvaluationIn, EvaluationInPlain, evaluation_input
-from haochaping.records import services as record_services
+from haochaping.records import intake as record_intake
 from haochaping.records.api import RecordIn, record_input
 
 from .. import rules
@@ -173,13 +173,27 @@ def _item(result: dict) -> dict:
                  "逐条答复 created / replayed / refused。外部格式（national）见 docs/exchange.md。"),
 )
 def push_records(request, payload: BatchIn, filters: Query[ShapeFilter]):
-    def handle(raw: dict) -> dict:
-        if filters.shape == "gbt39046":
-            raise rules.Refused("shape", "GB/T 39046 评价数据集不含办件")
-        body = raw if filters.shape == "internal" else rules.record_from_national(raw)
-        data = record_input(RecordIn.model_validate(body))
-        record, created = record_services.push_record(
-            data, source=f"apikey:{request.api_key.prefix}", region_scope=request.api_key.region)
-        return {"status": "created" if created else "replayed", "id": record.pk, "project_no": record.project_no}
-
-    return _each(payload.items, handle, kind="records", shape=filters.shape)
+    # As for evaluations: every item validated on its own, then all valid ones through the set-based service
+    # (records.intake, the one history import uses too), answered item by item as if pushed one after the other.
+    refused = _refusal("records", filters.shape)
+    results: list[dict | None] = [None] * len(payload.items)
+    valid: list[tuple[int, object]] = []
+    for index, raw in enumerate(payload.items):
+        try:
+            if filters.shape == "gbt39046":
+                raise rules.Refused("shape", "GB/T 39046 评价数据集不含办件")
+            body = raw if filters.shape == "internal" else rules.record_from_national(raw)
+            valid.append((index, record_input(RecordIn.model_validate(body))))
+        except (rules.Refused, pydantic.ValidationError, DomainError) as exc:
+            results[index] = _refuse(index, exc, refused)
+    key = request.api_key
+    outcomes = record_intake.push_records([data for _i, data in valid], source=f"apikey:{key.prefix}",
+                                          region_scope=key.region)
+    for (index, _data), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            results[index] = _refuse(index, outcome, refused)
+            continue
+        record, created = outcome
+        results[index] = {"index": index, "status": "created" if created else "replayed", "id": record.pk,
+                          "project_no": record.project_no}
+    return _answer(results)

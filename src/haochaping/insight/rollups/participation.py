@@ -117,6 +117,17 @@ def record_saved(record_id, before: tuple | None, after: tuple | None, *, new: b
     bump(changes)
 
 
+def records_created(records: list[ServiceRecord]) -> None:
+    """:func:`record_saved` (``new``) for many 办件 just inserted together: each completed one +1 ``completed``
+    under its day and units, the deltas summed per key (one upsert)."""
+    changes: Counter = Counter()
+    for record in records:
+        units = state_key(state_of(record))
+        if units is not None:
+            changes[(*units, "")] += 1
+    bump({key: (n, 0) for key, n in changes.items()})
+
+
 def lock_sql() -> str:
     """PostgreSQL: lock a 办件's row and read its STATE_COLUMNS (parameter: the id)."""
     key = ("lock", connection.vendor)
