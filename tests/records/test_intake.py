@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import transaction
 
 from haochaping.core.problems import DomainError
@@ -104,22 +105,39 @@ def state(captured) -> dict:
 def run_both(items, django_capture_on_commit_callbacks, *, region_scope=None):
     """(answers, state) of the items pushed one by one, then of the same items pushed together, from one start."""
     results = []
-    for together in (False, True):
-        with transaction.atomic():
-            with django_capture_on_commit_callbacks() as captured:
-                if together:
-                    outcomes = intake.push_records(items, source="import:test", region_scope=region_scope)
-                else:
-                    outcomes = []
-                    for d in items:
-                        try:
-                            outcomes.append(services.push_record(d, source="import:test", region_scope=region_scope))
-                        except DomainError as exc:
-                            outcomes.append(exc)
-            results.append(([answer(o) for o in outcomes], state(captured)))
-            assert rollups.rebuild(apply=False).agrees
-            transaction.set_rollback(True)  # back to the start for the other way
+    # A week after the pushes' days: their 办件 can still be rated, so both ways invite.
+    with time_machine.travel(ACCEPTED + timedelta(days=7)):
+        for together in (False, True):
+            results.append(_push_and_roll_back(items, together, django_capture_on_commit_callbacks, region_scope))
     return results
+
+
+def _push_and_roll_back(items, together, django_capture_on_commit_callbacks, region_scope):
+    with transaction.atomic():
+        with django_capture_on_commit_callbacks() as captured:
+            if together:
+                outcomes = intake.push_records(items, source="import:test", region_scope=region_scope)
+            else:
+                outcomes = []
+                for d in items:
+                    try:
+                        outcomes.append(services.push_record(d, source="import:test", region_scope=region_scope))
+                    except DomainError as exc:
+                        outcomes.append(exc)
+        result = ([answer(o) for o in outcomes], state(captured))
+        assert rollups.rebuild(apply=False).agrees
+        transaction.set_rollback(True)  # back to the start for the other way
+    return result
+
+
+def test_a_history_import_invites_nobody_to_rate_what_was_completed_long_ago(org, item, django_capture_on_commit_callbacks):
+    items = [data(org, item, n, applicant_phone="13812345678") for n in range(3)]
+    # Half a year after: past every region's rating period, so no SMS and not even a task to skip it.
+    with time_machine.travel(ACCEPTED + timedelta(days=180)), django_capture_on_commit_callbacks() as captured:
+        intake.push_records(items, source="import:test")
+        services.push_record(data(org, item, 9, applicant_phone="13812345678"), source="import:test")
+    assert ServiceRecord.objects.count() == 4
+    assert not [c for c in captured if getattr(getattr(c, "func", None), "__name__", "") == "schedule_invitation"]
 
 
 def test_a_batch_is_answered_and_written_as_single_pushes_would_be(upstream, items, django_capture_on_commit_callbacks):

@@ -190,11 +190,15 @@ def mark_opened(invitation: Invitation, now=None) -> None:
         invitation.opened_at = now
 
 
+# No region's supplementary period is longer than a few weeks of working days: a 办件 completed longer ago than this
+# cannot be rated any more, so nobody is invited to.
+RATING_HORIZON = timedelta(days=120)
+
+
 def sweep_candidates(now=None):
     """Completed 办件 of the recent past that may still need an invitation or a reminder (for the sweep)."""
     now = now or timezone.now()
-    # No region's supplementary period is longer than a few weeks of working days; older 办件 cannot be rated.
-    since = now - timedelta(days=120)
+    since = now - RATING_HORIZON
     return (
         ServiceRecord.objects.filter(status=RecordStatus.COMPLETED, completed_at__gte=since, completed_at__lte=now)
         .filter(applicant_phone__isnull=False)
