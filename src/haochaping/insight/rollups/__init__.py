@@ -93,12 +93,14 @@ def written_statements(ev: Evaluation, labels: list[str]) -> list[wide.Statement
     earlier statement, and no two of the statements change the same row (the wide rows of the evaluation and of
     its 办件's rating are summed into one upsert per table)."""
     fine = [(key_of(ev, excluded=False), 1)]
-    out = [(_upsert_one(), [*fine[0][0], 1]), *mix.written(ev, labels), *questionnaire.written_statements(ev)]
     changes = wide.from_evaluations(fine)
     units = None if ev.channel == Channel.SYSTEM_DEFAULT else participation.state_key(participation.state_of(ev.record))
-    if units is None:  # not completed (its completion will count it) or never rating it
-        return [*out, *wide.upserts(changes)]
-    return [*out, *participation.first_statements(ev, units, changes)]
+    # not completed (its completion will count it) or never rating it: no 参评率 part
+    counted = wide.upserts(changes) if units is None else participation.first_statements(ev, units, changes)
+    # The tables in the order an exclusion (count_excluded) locks them — fine, wide day, wide month, mix — so the
+    # two never wait on each other crosswise.
+    return [(_upsert_one(), [*fine[0][0], 1]), *counted, *mix.written(ev, labels),
+            *questionnaire.written_statements(ev)]
 
 
 def count_written_many(evaluations: list[Evaluation]) -> None:

@@ -140,19 +140,22 @@ def upserts_with_rated(changes: Changes, units: tuple, record_id, evaluation_id)
     statement that may not change a row twice (the single submit's one write: the evaluation's day is often its
     办件's completion day, so both add to the same row). The rows are summed per key (GROUP BY) before the upsert;
     the rated row is there only when the 办件 has no other countable evaluation."""
-    out = []
     month = monthly.month_key(units)
+    targets = []
     for model in MODELS:
         cells = {key: values for (m, key), values in changes.items() if m is model}
-        # The day rows, then the month rows (rollups.monthly: the same changes summed per month, after the day
-        # tables), each one summed upsert.
-        for target, target_units, target_cells in ((model, units, cells),
-                                                   (MONTHLY[model], month, monthly.summed(cells))):
-            rows = [[*key, *(values.get(c, 0) for c in WIDE_VALUES)]
-                    for key, values in target_cells.items() if any(values.values())]
-            out.append((_merged_sql(target, len(rows)),
-                        [*target_units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT,
-                         *(p for row in rows for p in row)]))
+        targets.append((model, model, units, cells))
+    # Every day table before any month table, as every other writer and the rebuild lock them (rollups.monthly):
+    # the month rows in between the day rows deadlocked against a concurrent exclusion.
+    for model, _day, _units, cells in list(targets):
+        targets.append((MONTHLY[model], model, month, monthly.summed(cells)))
+    out = []
+    for target, model, target_units, target_cells in targets:
+        rows = [[*key, *(values.get(c, 0) for c in WIDE_VALUES)]
+                for key, values in target_cells.items() if any(values.values())]
+        out.append((_merged_sql(target, len(rows)),
+                    [*target_units[: len(model.key_fields)], record_id, evaluation_id, Channel.SYSTEM_DEFAULT,
+                     *(p for row in rows for p in row)]))
     return out
 
 
