@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pydantic
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from haochaping.insight import rollups
 from haochaping.insight.models import QuestionnaireCounter, RegionDayMix
 from haochaping.rectification.models import CaseTransition, RectificationCase
 from tests import factories
+from tests.factories import SHANGHAI
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +96,9 @@ def questionnaire_cells() -> Counter:
     return out
 
 
+# A Wednesday of an ordinary week: the 办件 accepted on Monday, both ways rated inside every window (not a test of
+# the calendar: the same timing rules answer both ways).
+@time_machine.travel(datetime(2026, 3, 4, 10, 0, tzinfo=SHANGHAI), tick=True)
 def test_the_batch_writes_the_rows_counters_outbox_and_cases_the_single_submit_writes(org, item):
     upstream = Upstream(name="上级", url="http://127.0.0.1:9", profile=Upstream.Profile.INTERNAL, app_id="lower")
     upstream.set_api_key("hcp_test_secret")

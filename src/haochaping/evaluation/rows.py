@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from haochaping.core.bulk import Inserter, any_of, insert_rows
 from haochaping.core.fields import PersonalDataField
-from haochaping.records.models import ServiceRecord, Stage
-from haochaping.records.rules import RecordStatus
+from haochaping.records.models import ServiceRecord
 
 from .models import Evaluation
 
@@ -43,13 +42,8 @@ class RecordRow:
     def pk(self):
         return self.id
 
-    def stage_time(self, stage: str):
-        """As :meth:`ServiceRecord.stage_time`: when the stage happened, or None when not reached."""
-        if stage == Stage.ACCEPT:
-            return self.accepted_at
-        if stage == Stage.COMPLETE and self.status == RecordStatus.COMPLETED:
-            return self.completed_at
-        return None
+    # The model's own rule (it reads only status, accepted_at and completed_at, which a RecordRow has).
+    stage_time = ServiceRecord.stage_time
 
 
 class EvaluationRow:
