@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Forwarded-Proto only from the declared proxies (HAOCHAPING_TRUSTED_PROXY_NETWORKS), before is_secure() is read.
+    "haochaping.core.client_ip.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: NUL characters, oversized bodies and non-problem errors under /api/.
     "haochaping.core.middleware.InputGuardMiddleware",

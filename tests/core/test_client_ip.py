@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from haochaping.core.client_ip import client_ip, parse_networks
+from haochaping.core.client_ip import ForwardedProtoMiddleware, client_ip, parse_networks
 
 PROXY = "10.0.0.1"
 
@@ -88,3 +88,22 @@ def test_proxy_networks_are_read_and_a_wrong_one_is_named():
     assert parse_networks("", "X") == ()
     with pytest.raises(ImproperlyConfigured, match="HAOCHAPING_TRUSTED_PROXY_NETWORKS.*'nginx'"):
         parse_networks("10.0.0.5,nginx", "HAOCHAPING_TRUSTED_PROXY_NETWORKS")
+
+
+@pytest.mark.parametrize(("networks", "remote", "secure"), [
+    ("", "198.51.100.7", True),  # no networks declared: believed, as before (documented deployment behind nginx)
+    ("10.0.0.0/24", PROXY, True),
+    ("10.0.0.0/24", "198.51.100.7", False),  # a visitor on the node's port directly cannot claim https
+])
+def test_forwarded_proto_is_believed_only_from_declared_proxies(settings, networks, remote, secure):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.HAOCHAPING_TRUSTED_PROXY_NETWORKS = parse_networks(networks, "HAOCHAPING_TRUSTED_PROXY_NETWORKS")
+    seen = {}
+
+    def view(req):
+        seen["secure"] = req.is_secure()
+        return None
+
+    req = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_PROTO="https")
+    ForwardedProtoMiddleware(view)(req)
+    assert seen["secure"] is secure

@@ -70,3 +70,25 @@ def client_ip(request) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def forwarded_proto_believed(request) -> bool:
+    """Whether ``X-Forwarded-Proto`` (which tells Django the visitor used https, ``SECURE_PROXY_SSL_HEADER``) may
+    be believed: with ``HAOCHAPING_TRUSTED_PROXY_NETWORKS`` set, only from a sender in those networks; without it,
+    as before (a TLS-terminating proxy in front is the documented deployment)."""
+    if not settings.HAOCHAPING_TRUSTED_PROXY_NETWORKS:
+        return True
+    return _from_proxy(request.META.get("REMOTE_ADDR", "") or "")
+
+
+class ForwardedProtoMiddleware:
+    """Drops ``X-Forwarded-Proto`` from a request that did not come from a declared proxy, before SecurityMiddleware
+    and CSRF read ``request.is_secure()``: a visitor reaching a node's port directly cannot claim https."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not forwarded_proto_believed(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)
