@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from haochaping.evaluation import services
@@ -91,3 +91,32 @@ def test_a_receivers_failing_statement_is_a_fault_not_a_duplicate(org, item):
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         assert cursor.fetchone()[0] == 0
     assert rollups.rebuild(apply=False).agrees
+
+
+@pytest.mark.pg_only
+def test_the_probe_and_the_write_are_prepared_once_and_survive_a_refused_submit(org, item, upstream):
+    # PostgreSQL parses and plans them once per connection (core.prepared), not on every submit; after a refused
+    # submit (rolled back) the next ones, 差评 included, still write and count exactly.
+    if connection.vendor != "postgresql":
+        pytest.fail("needs PostgreSQL (marked pg_only: runs in make test-pg)")
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+            return [row[0] for row in cursor.fetchall()]
+
+    for _ in range(3):
+        _submit(completed_record(org, item), 5)
+    statements = prepared()
+    assert len([s for s in statements if s.startswith("WITH ")]) == 1, statements
+    assert len([s for s in statements if "FOR UPDATE" in s]) == 1, statements
+    data = services.EvaluationInput(idempotency_key=uuid.uuid4().hex, project_no="NO-SUCH-RECORD", stage="complete",
+                                    channel="pc", level=5)
+    with pytest.raises(services.DomainError):
+        with transaction.atomic():
+            services.submit_evaluation(data, source="test")
+    _submit(completed_record(org, item), 4)
+    _submit(completed_record(org, item), 2, labels=["209"])
+    assert Evaluation.objects.count() == 5
+    assert rollups.rebuild(apply=False).agrees
+    assert OutboxEntry.objects.filter(kind=OutboxEntry.Kind.EVALUATION).count() == 5

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection
 
+from haochaping.core import prepared
 from haochaping.core.bulk import Inserter
 from haochaping.records.models import ServiceRecord
 
@@ -89,7 +90,7 @@ def probe(idempotency_key: str, project_no: str, stage: str, *, for_write: bool 
             f"SELECT (SELECT {_q('e')}.{_q('id')} FROM {ev} {_q('e')} WHERE {_q('e')}.{_q('idempotency_key')} = %s), "
             f"{taken}, {taken}, {drawn}, {cols} FROM (SELECT 1 AS {_q('one')}) {_q('one')} {joined}"
         )
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_SQL[key], [idempotency_key, stage, EvaluationType.ACTIVE, stage, EvaluationType.FOLLOWUP,
                                    project_no])
         row = cursor.fetchone()
@@ -168,8 +169,8 @@ def write(ev: Evaluation, label_codes: list[str], collect) -> None:
         sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _p) in enumerate(statements)) + " " + sql
         params = [p for _s, ps in statements for p in ps] + params
     try:
-        with connection.cursor() as cursor:
-            _execute_literal(cursor, sql, params)
+        with prepared.cursor() as cursor:
+            cursor.execute(sql, params)
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)
         if getattr(diag, "sqlstate", None) == "23505" and _OWN_TABLE.match(getattr(diag, "table_name", None) or ""):
@@ -177,34 +178,6 @@ def write(ev: Evaluation, label_codes: list[str], collect) -> None:
         raise
     _saved(ev)
     _labels(ev, label_codes)
-
-
-_SPLIT: dict[str, list[bytes]] = {}
-_SPLIT_MAX = 256  # statement shapes remembered (a handful occur: with or without labels, completed or not, …)
-
-
-def _execute_literal(cursor, sql: str, params: list) -> None:
-    """``cursor.execute(sql, params)`` with the values put in as literals here: psycopg does the same (client-side
-    binding) but splits a statement longer than 4096 characters or with more than 50 values anew on every call
-    (a regular-expression pass costing about a millisecond for the one write). The split is remembered per
-    statement shape; each value is quoted by psycopg's own adapters (Transformer.as_literal), as it would be."""
-    if "%%" in sql:  # an escaped percent sign: leave such a statement to psycopg
-        cursor.execute(sql, params)
-        return
-    from psycopg.adapt import Transformer  # PostgreSQL only (SQLite deployments need no psycopg)
-
-    parts = _SPLIT.get(sql)
-    if parts is None:
-        if len(_SPLIT) >= _SPLIT_MAX:
-            _SPLIT.clear()
-        parts = _SPLIT[sql] = [part.encode() for part in sql.split("%s")]
-    if len(parts) != len(params) + 1:
-        raise ValueError("statement and values do not match")
-    literal = Transformer(connection.connection).as_literal
-    out = [parts[0]]
-    for value, part in zip(params, parts[1:], strict=True):
-        out += (literal(value), part)
-    cursor.execute(b"".join(out).decode())
 
 
 def _labels(ev: Evaluation, label_codes: list[str]) -> None:
