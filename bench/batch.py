@@ -106,3 +106,67 @@ def copy_phase(phase, database_url: str, rows: list[tuple], clients: int, ddl: s
     with psycopg.connect(database_url) as conn:
         stored = conn.execute("SELECT count(*) FROM bench_copy").fetchone()[0]
     return phase, stored
+
+
+def schema_floor_phase(phase, database_url: str, count: int, clients: int):
+    """Informational (not the issue's yardstick): the batch phase's own stored rows COPYed again, by psycopg with no
+    application code, into the product's ``evaluation_evaluation`` — monthly partitions, their indexes, the checked
+    foreign keys, the key table's trigger —, BATCH rows per COPY from ``clients`` connections. Each row gets a new
+    id, idempotency key and receipt code and the stage ``accept`` (the batch rated ``complete``), the foreign keys
+    are checked during the COPY (``SET CONSTRAINTS ALL IMMEDIATE``, what COMMIT would do) and each COPY is rolled
+    back, so nothing stays. What the batch path could reach if it cost nothing but its rows' own COPY."""
+    import uuid
+
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from bench.ingest import _run_concurrently
+
+    with psycopg.connect(database_url) as conn:
+        cols = [r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'evaluation_evaluation' "
+            "ORDER BY ordinal_position")]
+        at = {c: i for i, c in enumerate(cols)}
+        stored = conn.execute(f"SELECT {', '.join(cols)} FROM evaluation_evaluation ORDER BY id DESC LIMIT %s",
+                              [count]).fetchall()
+        ids = [r[0] for r in conn.execute(
+            "SELECT nextval(pg_get_serial_sequence('evaluation_evaluation', 'id')) FROM generate_series(1, %s)",
+            [len(stored)])]
+    rows = []
+    for row, new_id in zip(stored, ids, strict=True):
+        row = list(row)
+        row[at["id"]], row[at["stage"]] = new_id, "accept"
+        row[at["idempotency_key"]], row[at["receipt_code"]] = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+        row[at["questionnaire"]] = Jsonb(row[at["questionnaire"]])
+        rows.append(row)
+    chunks = [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)]
+    conns = [psycopg.connect(database_url) for _ in range(min(clients, len(chunks)))]
+    lock = threading.Lock()
+    copied = [0]
+
+    def one(worker: int, n: int) -> None:
+        conn = conns[worker]
+        started = time.perf_counter()
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with conn.cursor() as cur, cur.copy(f"COPY evaluation_evaluation ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in chunks[n]:
+                copy.write_row(row)
+        conn.rollback()
+        with lock:
+            copied[0] += len(chunks[n])
+            phase.latencies_ms.append((time.perf_counter() - started) * 1000 / len(chunks[n]))
+
+    try:
+        for c in conns:
+            c.execute("SELECT 1")
+            c.rollback()
+        meter = CpuMeter(database_url)
+        meter.start()
+        phase.wall_s = _run_concurrently(len(conns), len(chunks), one)
+        phase.cpu = meter.stop()
+    finally:
+        for c in conns:
+            c.close()
+    phase.count = len(rows)
+    phase.errors = len(rows) - copied[0]
+    return phase

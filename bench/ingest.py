@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/ingest.py` puts bench/, not the checkout, on the path
     sys.path.insert(0, str(ROOT))
 
-from bench.batch import BATCH, batch_phase, copy_phase  # noqa: E402 - after the path fix above
+from bench.batch import BATCH, batch_phase, copy_phase, schema_floor_phase  # noqa: E402 - after the path fix above
 from bench.common import (  # noqa: E402 - after the path fix above
     DEFAULT_DATABASE_URL,
     RESULTS_DIR,
@@ -323,7 +323,8 @@ def format_report(result: dict) -> str:
     ]
     for label, ph in (("API empty authenticated POST", result["empty"]), ("API POST /api/v1/evaluations", api),
                       ("psycopg INSERT+COMMIT (reference)", ref),
-                      (f"API batch ({BATCH} a request)", result["batch"]), (f"psycopg COPY ({BATCH} a COPY)", result["copy"])):
+                      (f"API batch ({BATCH} a request)", result["batch"]), (f"psycopg COPY ({BATCH} a COPY)", result["copy"]),
+                      ("COPY into evaluation table (info)¹", result["schema_floor"])):
         lines.append(
             f"{label:34}{ph['count']:>7}{ph['errors']:>8}{ph['per_s']:>10.1f}{ph['p50_ms']:>9.2f}"
             f"{ph['p99_ms']:>9.2f}{ph['wall_s']:>9.2f}"
@@ -343,9 +344,13 @@ def format_report(result: dict) -> str:
         f"ratio API/reference latency:    p50 {ratio['p50']:.1f}×, p99 {ratio['p99']:.1f}×",
         f"ratio batch intake/COPY throughput: {ratio['batch_over_copy']:.3f}× (issue 16 asks ≥ 0.25×); "
         f"batch/single API: {ratio['batch_over_single']:.2f}×",
+        f"¹ informational, not the issue's yardstick: the batch's own rows COPYed again into the product's "
+        f"evaluation_evaluation (partitions, indexes, foreign keys checked, key-table trigger; rolled back): "
+        f"batch/that COPY {ratio['batch_over_schema_floor']:.3f}×",
         "",
     ]
-    for label, ph in (("API", api), ("reference", ref), ("batch item", result["batch"]), ("COPY row", result["copy"])):
+    for label, ph in (("API", api), ("reference", ref), ("batch item", result["batch"]), ("COPY row", result["copy"]),
+                      ("COPY row into evaluation table", result["schema_floor"])):
         cpu = ph.get("cpu_ms_per_op")
         if cpu:
             server = f"server {cpu['server']:.2f}, " if label in ("API", "batch item") else ""
@@ -425,6 +430,8 @@ def run(cfg: Config) -> dict:
     copy_rows = [_reference_row(cfg.count + i, b) for i, b in enumerate(batch_bodies)]
     copied, copy_stored = copy_phase(Phase("psycopg COPY", count=batch_count), cfg.database_url, copy_rows,
                                      cfg.clients, REFERENCE_DDL)
+    floor = schema_floor_phase(Phase("psycopg COPY into evaluation_evaluation"), cfg.database_url, batch_count,
+                               cfg.clients)
 
     problems = []
     if api.errors:
@@ -450,6 +457,7 @@ def run(cfg: Config) -> dict:
     if empty.errors:
         problems.append(f"{empty.errors} empty requests not answered 422, e.g. {empty.error_samples[:2]}")
     api_s, ref_s, batch_s, copy_s = api.summary(), ref.summary(), batch.summary(), copied.summary()
+    floor_s = floor.summary()
     empty_s = empty.summary()
     result = {
         "benchmark": "ingest",
@@ -471,9 +479,11 @@ def run(cfg: Config) -> dict:
         "reference_rows": ref_rows,
         "batch": batch_s,
         "copy": copy_s,
+        "schema_floor": floor_s,
         "ratio": {
             "submit_over_empty": api_s["per_s"] / empty_s["per_s"] if empty_s["per_s"] else 0.0,
             "batch_over_copy": batch_s["per_s"] / copy_s["per_s"] if copy_s["per_s"] else 0.0,
+            "batch_over_schema_floor": batch_s["per_s"] / floor_s["per_s"] if floor_s["per_s"] else 0.0,
             "batch_over_single": batch_s["per_s"] / api_s["per_s"] if api_s["per_s"] else 0.0,
             "throughput": ref_s["per_s"] / api_s["per_s"] if api_s["per_s"] else float("inf"),
             "p50": api_s["p50_ms"] / ref_s["p50_ms"] if ref_s["p50_ms"] else float("inf"),

@@ -258,12 +258,32 @@ def _local_month(value: datetime) -> date:
 
 
 def _create_triggers(cursor, table: str, key_columns: list[str]) -> None:
+    """The key table follows the partitioned table: inserts by one statement-level trigger (the statement's new rows
+    at once, from its transition table: a COPY of a thousand rows adds their keys in one INSERT, where a row-level
+    trigger ran a PL/pgSQL function and an INSERT per row), changes and deletes row by row (rare), TRUNCATE too.
+    Replaces any earlier version of the triggers (``recreate_triggers``)."""
     keys = _q(keys_table(table))
     cols = ", ".join(_q(c) for c in key_columns)
-    new = ", ".join(f"NEW.{_q(c)}" for c in key_columns)
     sets = ", ".join(f"{_q(c)} = NEW.{_q(c)}" for c in key_columns if c != "id")
     changed = " OR ".join(f"NEW.{_q(c)} IS DISTINCT FROM OLD.{_q(c)}" for c in key_columns)
     fn = _q(_short(f"{table}_keys_sync"))
+    fn_insert = _q(_short(f"{table}_keys_insert"))
+    q_table = _q(table)
+    for trigger in ("keys_sync", "keys_insert", "keys_truncate"):
+        cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {q_table}")
+    # Rows moved from the DEFAULT partition into a month's own (maintain) keep their key rows: the move sets
+    # MOVE_FLAG (it works on the partitions directly, where a statement-level trigger of the parent never fires, but
+    # the row-level one does).
+    moving = f"coalesce(current_setting('{MOVE_FLAG}', true), '') = 'on'"
+    cursor.execute(f"""
+        CREATE OR REPLACE FUNCTION {fn_insert}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF {moving} THEN
+                RETURN NULL;
+            END IF;
+            INSERT INTO {keys} ({cols}) SELECT {cols} FROM new_rows;
+            RETURN NULL;
+        END $$""")
     cursor.execute(f"""
         CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -271,13 +291,10 @@ def _create_triggers(cursor, table: str, key_columns: list[str]) -> None:
                 DELETE FROM {keys};
                 RETURN NULL;
             END IF;
-            -- Rows moved from the DEFAULT partition into a month's own (maintain) keep their key rows.
-            IF coalesce(current_setting('{MOVE_FLAG}', true), '') = 'on' THEN
+            IF {moving} THEN
                 RETURN NULL;
             END IF;
-            IF TG_OP = 'INSERT' THEN
-                INSERT INTO {keys} ({cols}) VALUES ({new});
-            ELSIF TG_OP = 'UPDATE' THEN
+            IF TG_OP = 'UPDATE' THEN
                 IF {changed} THEN
                     UPDATE {keys} SET {sets} WHERE id = OLD.id;
                 END IF;
@@ -286,10 +303,28 @@ def _create_triggers(cursor, table: str, key_columns: list[str]) -> None:
             END IF;
             RETURN NULL;
         END $$""")
-    cursor.execute(f"CREATE TRIGGER keys_sync AFTER INSERT OR UPDATE OR DELETE ON {_q(table)} "
+    cursor.execute(f"CREATE TRIGGER keys_insert AFTER INSERT ON {q_table} REFERENCING NEW TABLE AS new_rows "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION {fn_insert}()")
+    cursor.execute(f"CREATE TRIGGER keys_sync AFTER UPDATE OR DELETE ON {q_table} "
                    f"FOR EACH ROW EXECUTE FUNCTION {fn}()")
-    cursor.execute(f"CREATE TRIGGER keys_truncate AFTER TRUNCATE ON {_q(table)} "
+    cursor.execute(f"CREATE TRIGGER keys_truncate AFTER TRUNCATE ON {q_table} "
                    f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}()")
+
+
+def recreate_triggers(table: str) -> bool:
+    """Give a partitioned ``table`` the current version of its key-table triggers (a migration's step); False when
+    there is nothing to do (SQLite, or the table is not partitioned)."""
+    if not supported():
+        return False
+    with default_connection.cursor() as cursor:
+        if not is_partitioned(cursor, table):
+            return False
+        cursor.execute(
+            "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 "
+            "AND NOT a.attisdropped ORDER BY a.attnum", [keys_table(table)],
+        )
+        _create_triggers(cursor, table, [row[0] for row in cursor.fetchall()])
+    return True
 
 
 def _create_partition(cursor, table: str, month: date) -> None:

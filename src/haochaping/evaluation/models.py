@@ -68,7 +68,10 @@ class EvaluationQuerySet(models.QuerySet):
 
 class Evaluation(models.Model):
     scope_paths = ScopePaths(region=("region_id",), department=("department_id",), agency=("agency_id",), staff=("staff_id",))
-    record = models.ForeignKey("records.ServiceRecord", verbose_name=_("办件"), on_delete=models.PROTECT, related_name="evaluations")
+    # No index of its own: (record, stage, type) — the unique constraint's index, on PostgreSQL's monthly partitions
+    # the index ``one_evaluation_per_record_stage_type_part`` — starts with record_id and serves every look-up by 办件.
+    record = models.ForeignKey("records.ServiceRecord", verbose_name=_("办件"), on_delete=models.PROTECT,
+                               related_name="evaluations", db_index=False)
     stage = models.CharField(_("评价环节"), max_length=10, choices=Stage.choices)
     type = models.CharField(_("评价类型"), max_length=10, choices=EvaluationType.choices)
     channel = models.CharField(_("评价渠道"), max_length=20, choices=Channel.choices)
@@ -83,13 +86,26 @@ class Evaluation(models.Model):
     evaluator_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     is_real_name = models.BooleanField(_("实名评价"), default=False)
     # Targets copied at write time so statistics never join through org data that changed later.
-    item = models.ForeignKey("catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+")
-    region = models.ForeignKey("org.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
-    department = models.ForeignKey("org.Department", verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+")
-    agency = models.ForeignKey("org.ServiceAgency", verbose_name=_("政务服务机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    window = models.ForeignKey("org.Window", verbose_name=_("窗口"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    staff = models.ForeignKey("org.Staff", verbose_name=_("工作人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    platform = models.ForeignKey("org.Platform", verbose_name=_("平台"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # They are copies of the 办件's own columns (services.new_evaluation, intake._new_row), which never change
+    # (records.services.UPDATABLE) and which the database checks on the 办件 (its foreign keys); the evaluation's
+    # own ``record`` key is checked. So an org row an evaluation names is named by its 办件 too and cannot go while
+    # the evaluation exists: the database need not check these seven again for every evaluation row (a foreign-key
+    # check per column and row was the largest share of writing one; docs/operations.md "评价表的外键与索引").
+    # ``on_delete=PROTECT`` still refuses deleting such a row through Django.
+    item = models.ForeignKey("catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+",
+                             db_constraint=False)
+    region = models.ForeignKey("org.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+",
+                               db_constraint=False)
+    department = models.ForeignKey("org.Department", verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+",
+                                   db_constraint=False)
+    agency = models.ForeignKey("org.ServiceAgency", verbose_name=_("政务服务机构"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    window = models.ForeignKey("org.Window", verbose_name=_("窗口"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", db_constraint=False)
+    staff = models.ForeignKey("org.Staff", verbose_name=_("工作人员"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", db_constraint=False)
+    platform = models.ForeignKey("org.Platform", verbose_name=_("平台"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", db_constraint=False)
     idempotency_key = models.CharField(_("幂等键"), max_length=100, unique=True)
     request_hash = models.CharField(max_length=64, editable=False)
     receipt_code = models.CharField(_("评价回执码"), max_length=20, unique=True)

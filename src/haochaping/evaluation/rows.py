@@ -11,10 +11,11 @@ the ones ``save()`` writes; ``as_model()`` gives the model instance where one is
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from operator import attrgetter
 
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
 from haochaping.core.bulk import Inserter, any_of, insert_rows
@@ -123,10 +124,24 @@ def _plan():
     if key not in _CACHE:
         inserter = Inserter(Evaluation)  # every concrete column but the primary key, with save()'s conversions
         names = [attname for attname, _convert, _f in inserter.plan]
-        converters = [(n + 1, _blank_is_null(convert) if isinstance(f, PersonalDataField) else convert)
+        converters = [(n + 1, _converter(f, convert))
                       for n, (_a, convert, f) in enumerate(inserter.plan) if convert is not None]
         _CACHE[key] = (inserter, attrgetter("id", *names), converters)
     return _CACHE[key]
+
+
+def _converter(f, convert):
+    if isinstance(f, PersonalDataField):
+        return _blank_is_null(convert)
+    if isinstance(f, models.JSONField) and f.encoder is None and connection.vendor == "postgresql":
+        # COPY's text format takes the JSON text itself; jsonb parses and normalises it as it would the adapter's
+        # (Django's Jsonb wrapper, then psycopg's json.dumps of it): the same value stored, a third of the work.
+        return _json_text
+    return convert
+
+
+def _json_text(value) -> str:
+    return "{}" if value == {} else json.dumps(value, ensure_ascii=False)  # None: "null", as Jsonb(None) writes
 
 
 def _blank_is_null(convert):
