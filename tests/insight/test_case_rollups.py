@@ -18,7 +18,6 @@ from haochaping.core.scoping import scope
 from haochaping.insight import metrics, rollups
 from haochaping.insight.metrics import PublicViewer, StatsFilter
 from haochaping.insight.models import CaseDayCounter, CaseMonthCounter, CaseTally
-from haochaping.insight.rollups import cases as case_rollups
 from haochaping.rectification import figures
 from haochaping.rectification.models import Appeal, LedgerEntry, RectificationCase
 from tests.rectification.test_figures import TODAY, moment, world  # noqa: F401 (world is a fixture)

@@ -105,14 +105,15 @@ def _case_of(instance) -> int | None:
     return instance.pk if column == "pk" else getattr(instance, column)
 
 
-def _recount_case(sender, instance, raw=False, update_fields=None, **kwargs):
+def _recount_case(sender, instance, raw=False, update_fields=None, created=False, **kwargs):
     if raw:
         return  # fixtures: loaders end with a rebuild, as for the evaluation counters
     if update_fields is not None:
         fields = {f.removesuffix("_id") for f in update_fields}
         if not fields & _CASE_PARTS[type(instance)][1]:
             return
-    case_rollups.count_cases([_case_of(instance)])
+    # A new case has no tally yet (its appeal or 台账 may be new, but its case is not).
+    case_rollups.count_cases([_case_of(instance)], new=created and sender is RectificationCase)
 
 
 for _model in _CASE_PARTS:
@@ -122,4 +123,4 @@ for _model in _CASE_PARTS:
 
 @receiver(cases_written, sender=RectificationCase, dispatch_uid="insight.cases_written")
 def cases_written_together(sender, case_ids, **kwargs):
-    case_rollups.count_cases(case_ids)
+    case_rollups.count_cases(case_ids, new=True)

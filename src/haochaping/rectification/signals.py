@@ -6,4 +6,4 @@ is for the writes that bypass the model signals (bulk_create), so that no writte
 
 from django.dispatch import Signal
 
-cases_written = Signal()  # sender=RectificationCase, case_ids=<list[int]>: cases created or changed together
+cases_written = Signal()  # sender=RectificationCase, case_ids=<list[int]>: new cases created together
