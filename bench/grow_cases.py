@@ -50,20 +50,20 @@ APPEALS_SQL = """
 INSERT INTO rectification_appeal (case_id, evaluation_id, appellant_id, party, explanation, state, submitted_at,
     review_due, reviewer_id, decided_at, decision_note)
 SELECT c.id, c.evaluation_id, %(user)s, 'unit', '（压测）评价与事实不符',
-       CASE WHEN c.evaluation_id % 100 IN (95, 96) AND c.opened_at > now() - interval '10 days' THEN 'submitted'
-            WHEN c.evaluation_id % 2 = 0 THEN 'upheld' ELSE 'rejected' END,
+       CASE WHEN mod(c.evaluation_id, 100) IN (95, 96) AND c.opened_at > now() - interval '10 days' THEN 'submitted'
+            WHEN mod(c.id, 3) = 0 THEN 'upheld' ELSE 'rejected' END,
        c.opened_at + interval '1 day', (c.opened_at + interval '8 days')::date, NULL,
-       CASE WHEN c.evaluation_id % 100 IN (95, 96) AND c.opened_at > now() - interval '10 days' THEN NULL
+       CASE WHEN mod(c.evaluation_id, 100) IN (95, 96) AND c.opened_at > now() - interval '10 days' THEN NULL
             ELSE c.opened_at + interval '5 days' END, ''
 FROM rectification_rectificationcase c
-WHERE c.kind = 'bad_review' AND c.evaluation_id % 100 >= 95 AND c.id > %(after)s
+WHERE c.kind = 'bad_review' AND mod(c.evaluation_id, 100) >= 95 AND c.id > %(after)s
 """
 
 LEDGER_SQL = """
 INSERT INTO rectification_ledgerentry (case_id, problem, measures, responsible_person, deadline, extension_approved,
     extension_reason, extension_decided_by_id, extension_decided_at, completed_at, evidence)
 SELECT c.id, '（压测）存在问题', '（压测）整改措施', '责任人',
-       c.rectify_due + (c.evaluation_id % 5 - 2) * 3, c.evaluation_id % 7 = 0, '', NULL, NULL, c.handled_at, ''
+       c.rectify_due + CAST((mod(c.evaluation_id, 5) - 2) * 3 AS integer), mod(c.evaluation_id, 7) = 0, '', NULL, NULL, c.handled_at, ''
 FROM rectification_rectificationcase c
 WHERE c.outcome = 'deadline' AND c.id > %(after)s
 """
@@ -78,7 +78,7 @@ def _case_values() -> tuple[str, str]:
 
     state = f"({STATE})"
     handled = (f"CASE WHEN {state} IN ('closed', 'answered') THEN e.created_at + "
-               "(e.r % 11) * interval '1 day' + interval '3 hours' END")
+               "CAST(e.r % 11 AS integer) * interval '1 day' + interval '3 hours' END")
     given = {
         "kind": "'bad_review'", "state": state, "evaluation_id": "e.id", "record_id": "e.record_id",
         "region_id": "e.region_id", "department_id": "e.department_id", "agency_id": "e.agency_id",
@@ -91,7 +91,7 @@ def _case_values() -> tuple[str, str]:
         "callback_method": f"CASE WHEN {state} <> 'open' THEN 'phone' ELSE '' END",
         "handled_at": handled,
         "answered_at": handled,
-        "closed_at": f"CASE WHEN {state} = 'closed' THEN e.created_at + (e.r % 11 + 2) * interval '1 day' END",
+        "closed_at": f"CASE WHEN {state} = 'closed' THEN e.created_at + CAST(e.r % 11 + 2 AS integer) * interval '1 day' END",
         "reopen_count": "0",
     }
     columns, values = [], []
@@ -128,9 +128,11 @@ def grow_cases(database_url: str, say=print) -> dict:
     out: dict = {}
     t0 = time.perf_counter()
     columns, values = _case_values()
-    user = User.objects.order_by("pk").values_list("pk", flat=True).first()
-    if user is None:
-        raise SystemExit("grow_cases: the database has no user to be the appellant")
+    from haochaping.accounts.roles import Role
+
+    # The appeals' appellant (and nothing else): a handler account of the bench's own.
+    user = User.objects.get_or_create(username="bench-appellant", defaults={"role": Role.HANDLER,
+                                                                            "is_active": False})[0].pk
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM rectification_rectificationcase")
         after = cursor.fetchone()[0]
