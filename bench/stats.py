@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -42,6 +43,7 @@ from bench.common import (  # noqa: E402
     RESULTS_DIR,
     Server,
     _dbname,
+    _django_env,
     migrate,
     percentile,
     recreate_database,
@@ -73,6 +75,7 @@ class Config:
     write_json: bool = True
     pages: bool = True
     sql_rollups_from: int | None = None  # sizes from this on: counters by bench/fill_rollups.py, not rebuild_rollups
+    cases: bool = False  # open rectification cases for the 差评 at each size (bench/grow_cases.py)
 
 
 def queries(today: date, county: str) -> list[tuple[str, str, dict]]:
@@ -150,6 +153,11 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
         rebuild_s = time.perf_counter() - started
     else:
         rebuild_s = rebuild_rollups(cfg.database_url)
+    if cfg.cases:  # the 差评's cases and their counters, set-wise (the copies have none)
+        c0 = time.perf_counter()
+        subprocess.run([sys.executable, str(Path(__file__).with_name("grow_cases.py")), "--database-url",
+                        cfg.database_url], check=True, env=_django_env(cfg.database_url))
+        phases["cases_s"] = round(time.perf_counter() - c0, 1)
     analyze(cfg.database_url)  # the rebuilt counter tables too, as autovacuum would soon after
     facts = database_facts(cfg.database_url)
     say(f"  {facts['evaluations']} evaluations, {facts['counters']} counters; rebuild_rollups {rebuild_s:.1f} s")
@@ -299,6 +307,9 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--sql-rollups-from", type=int, default=None,
                    help="from this size on, recompute the counters by SQL (bench/fill_rollups.py) instead of "
                         "rebuild_rollups, which takes hours at 10^7 on a shared 2-core machine")
+    p.add_argument("--cases", action="store_true",
+                   help="open a rectification case for each 差评 at each size (bench/grow_cases.py), so the "
+                        "dashboards' 整改与申诉 figures have cases to count")
     a = p.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
@@ -310,7 +321,7 @@ def parse_args(argv: list[str]) -> Config:
         p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
     return Config(sizes=sizes, requests=a.requests, warmup=a.warmup, template_records=a.template_records,
                   workers=a.workers, database_url=a.database_url, write_json=not a.no_json,
-                  pages=not a.no_pages, sql_rollups_from=a.sql_rollups_from)
+                  pages=not a.no_pages, sql_rollups_from=a.sql_rollups_from, cases=a.cases)
 
 
 def main(argv: list[str] | None = None) -> int:

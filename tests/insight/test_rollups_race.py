@@ -129,3 +129,34 @@ def test_a_check_reads_one_snapshot_and_does_not_hold_up_writers(org, item, monk
     monkeypatch.undo()
     after = rollups.rebuild(apply=False)
     assert after.agrees and after.evaluations == 2
+
+
+def test_case_writers_beside_a_case_rebuild_neither_deadlock_nor_drift(org, item):
+    """差评 (each opening a case) and changes to open cases, while the case counters are rebuilt: every writer and
+    the rebuild finish (a writer takes the tally's table lock before any tally row, see rollups.cases._lock_tally),
+    and the counters agree with the cases afterwards."""
+    from haochaping.insight.rollups.rebuilding import rebuild_cases
+    from haochaping.rectification.models import RectificationCase
+
+    existing = [RectificationCase.objects.get(evaluation=rate(completed_record(org, item), 1))
+                for _ in range(WRITERS // 2)]
+    fresh = [completed_record(org, item) for _ in range(WRITERS // 2 - 1)]
+
+    def job(work):
+        kind, target = work
+        if kind == "rebuild":
+            return rebuild_cases(None, None)
+        if kind == "call_back":
+            from django.db import transaction
+            from django.utils import timezone
+
+            with transaction.atomic():
+                case = RectificationCase.objects.select_for_update().get(pk=target.pk)
+                case.state, case.callback_at = "called_back", timezone.now()
+                case.save(update_fields=["state", "callback_at"])
+            return None
+        return rate(target, 1)
+
+    race(job, [("rebuild", None)] + [("call_back", c) for c in existing] + [("rate", r) for r in fresh])
+    assert rebuild_cases(None, None, apply=False)[1] == 0
+    assert RectificationCase.objects.count() == WRITERS - 1

@@ -402,3 +402,80 @@ class Report(models.Model):
 
 
 from .painpoints.models import PainPointAssignment, PainPointKind  # noqa: E402,F401  (pain points, R5.1)
+
+# --- 整改与申诉: the cases' figures summed per day and unit (rollups.cases) -------------------------------------------
+# The dashboard's 整改与申诉 figures (rectification.figures.STORED) read these instead of the period's cases. A case
+# counts on the day (北京时间) it was opened — the period the figures have always used — under the units it is
+# routed to now (a transfer moves its part). 当前逾期 depends on today and is counted over the in-hand cases.
+
+CASE_KEYS = ("day", "region", "department", "agency", "platform")
+CASE_VALUES = ("cases", "counted", "called_back", "handled", "finished", "on_time", "real_name", "real_name_done",
+               "bad_reviews", "appeals", "decided_appeals", "upheld")
+
+
+class CaseCounter(models.Model):
+    day = models.DateField(_("日期"))
+    region = models.CharField(_("行政区划代码"), max_length=12)
+    department = models.PositiveIntegerField(_("责任部门"))
+    agency = models.PositiveIntegerField(_("政务服务机构"), default=0)
+    platform = models.PositiveIntegerField(_("平台"), default=0)
+    cases = models.IntegerField(default=0)
+    counted = models.IntegerField(default=0)
+    called_back = models.IntegerField(default=0)
+    handled = models.IntegerField(default=0)
+    finished = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    real_name = models.IntegerField(default=0)
+    real_name_done = models.IntegerField(default=0)
+    bad_reviews = models.IntegerField(default=0)
+    appeals = models.IntegerField(default=0)
+    decided_appeals = models.IntegerField(default=0)
+    upheld = models.IntegerField(default=0)
+
+    # The same paths as a case's own (rectification.models.CASE_SCOPE), on the copied columns.
+    scope_paths = ScopePaths(region=("region",), department=("department",), agency=("agency",))
+    key_fields = CASE_KEYS
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region} {self.department}: {self.cases}"
+
+
+class CaseDayCounter(CaseCounter):
+    """The 整改与申诉 figures of the cases opened on ``day``, per region, department, hall and platform."""
+
+    class Meta:
+        verbose_name = _("每日整改与申诉汇总")
+        verbose_name_plural = _("每日整改与申诉汇总")
+        constraints = [models.UniqueConstraint(fields=list(CASE_KEYS), name="case_day_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="case_day_counter_region_day")]
+
+
+class CaseMonthCounter(CaseCounter):
+    """CaseDayCounter summed per month (``day`` = the month's first day)."""
+
+    day = models.DateField(_("月份（该月1日）"))
+
+    class Meta:
+        verbose_name = _("每月整改与申诉汇总")
+        verbose_name_plural = _("每月整改与申诉汇总")
+        constraints = [models.UniqueConstraint(fields=list(CASE_KEYS), name="case_month_counter_key")]
+        indexes = [models.Index(fields=["region", "day"], name="case_month_counter_region_day")]
+
+
+class CaseTally(CaseCounter):
+    """One case's part in CaseDayCounter as last counted (each value 0 or 1): what a change to the case takes away
+    before it adds the new part, so no writer needs to know what the case looked like before it."""
+
+    case_id = models.BigIntegerField(_("案件"), primary_key=True)
+
+    scope_paths = None
+
+    class Meta:
+        verbose_name = _("案件计数")
+        verbose_name_plural = _("案件计数")
+        indexes = [models.Index(fields=["day"], name="case_tally_day")]

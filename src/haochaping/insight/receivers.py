@@ -15,8 +15,11 @@ from haochaping.evaluation.signals import (
 )
 from haochaping.records.models import ServiceRecord
 from haochaping.records.signals import records_written
+from haochaping.rectification.models import Appeal, LedgerEntry, RectificationCase
+from haochaping.rectification.signals import cases_written
 
 from . import rollups
+from .rollups import cases as case_rollups
 from .rollups import participation as participation
 
 
@@ -86,3 +89,38 @@ def records_written_together(sender, records, **kwargs):
 def record_deleted(sender, instance, **kwargs):
     # Evaluations protect their 办件: a deleted one had none, so only ``completed`` moves.
     participation.record_saved(instance.pk, participation.state_of(instance), None, new=True)
+
+
+# 整改与申诉 counters (rollups.cases) follow every save of a case, its appeal or its 台账, whoever saves it (model
+# signals, as for the 办件 above), and the cases rectification writes together (its cases_written signal). Each
+# recounts the case as it now stands in the writing transaction; a save that cannot change a figure is skipped.
+_CASE_FIELDS = {"kind", "state", "callback_at", "handled_at", "outcome", "is_real_name", "region", "department",
+                "agency", "platform", "opened_at", "fix_now_due", "rectify_due"}
+_CASE_PARTS = {RectificationCase: ("pk", _CASE_FIELDS), Appeal: ("case_id", {"state", "case"}),
+               LedgerEntry: ("case_id", {"deadline", "extension_approved", "case"})}
+
+
+def _case_of(instance) -> int | None:
+    column, _fields = _CASE_PARTS[type(instance)]
+    return instance.pk if column == "pk" else getattr(instance, column)
+
+
+def _recount_case(sender, instance, raw=False, update_fields=None, created=False, **kwargs):
+    if raw:
+        return  # fixtures: loaders end with a rebuild, as for the evaluation counters
+    if update_fields is not None:
+        fields = {f.removesuffix("_id") for f in update_fields}
+        if not fields & _CASE_PARTS[type(instance)][1]:
+            return
+    # A new case has no tally yet (its appeal or 台账 may be new, but its case is not).
+    case_rollups.count_cases([_case_of(instance)], new=created and sender is RectificationCase)
+
+
+for _model in _CASE_PARTS:
+    post_save.connect(_recount_case, sender=_model, dispatch_uid=f"insight.case_counters.save.{_model.__name__}")
+    post_delete.connect(_recount_case, sender=_model, dispatch_uid=f"insight.case_counters.delete.{_model.__name__}")
+
+
+@receiver(cases_written, sender=RectificationCase, dispatch_uid="insight.cases_written")
+def cases_written_together(sender, case_ids, **kwargs):
+    case_rollups.count_cases(case_ids, new=True)

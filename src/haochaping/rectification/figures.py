@@ -59,15 +59,25 @@ def _handling_due():
     return Case(When(outcome=Outcome.DEADLINE, then=ledger_due), default=F("fix_now_due"), output_field=DateField())
 
 
-def _aggregates(today: date) -> dict:
+# The figures that depend only on what is stored about a case (not on today): a case's part in each is 0 or 1 and
+# changes only when the case, its appeal or its 台账 is written, so insight keeps them summed per day and unit
+# (insight.rollups.cases) — computed with these same expressions, so the two cannot disagree.
+STORED = ("cases", "counted", "called_back", "handled", "finished", "on_time", "real_name", "real_name_done",
+          "bad_reviews", "appeals", "decided_appeals", "upheld")
+
+
+def annotated(cases_qs: QuerySet) -> QuerySet:
+    """``cases_qs`` with the columns the aggregates read: the day the handling was done, on the site's calendar
+    (Asia/Shanghai), and the handling deadline it is held against."""
+    return cases_qs.annotate(_handled_day=TruncDate("handled_at"), _handling_due=_handling_due())
+
+
+def stored_aggregates() -> dict:
+    """The aggregates of :data:`STORED` (for annotated() cases)."""
     upheld = Q(appeal__state=AppealState.UPHELD)
     counted = ~Q(appeal__state=AppealState.UPHELD) | Q(appeal__isnull=True)
     handled = Q(handled_at__isnull=False) & counted
     real_name = Q(is_real_name=True) & counted
-    overdue = Q(state__in=rules.IN_HAND) & (
-        Q(state=State.OPEN, callback_due__lt=today)
-        | Q(state__in=HANDLING_PENDING, handled_at__isnull=True, _handling_due__lt=today)
-    )
     return {
         "cases": Count("pk"),
         "counted": Count("pk", filter=counted),
@@ -81,11 +91,24 @@ def _aggregates(today: date) -> dict:
         "appeals": Count("pk", filter=Q(kind=Kind.BAD_REVIEW, appeal__isnull=False)),
         "decided_appeals": Count("pk", filter=Q(appeal__state__in=(AppealState.UPHELD, AppealState.REJECTED))),
         "upheld": Count("pk", filter=upheld),
-        "overdue_now": Count("pk", filter=overdue),
     }
 
 
-def _row(key, name: str, n: dict) -> CaseFigures:
+def overdue(today: date) -> Q:
+    """当前逾期: in hand, and a deadline passed before ``today`` (for annotated() cases). Only in-hand cases can be
+    overdue, so a count of it reads the in-hand cases only (the index on state)."""
+    return Q(state__in=rules.IN_HAND) & (
+        Q(state=State.OPEN, callback_due__lt=today)
+        | Q(state__in=HANDLING_PENDING, handled_at__isnull=True, _handling_due__lt=today)
+    )
+
+
+def _aggregates(today: date) -> dict:
+    return {**stored_aggregates(), "overdue_now": Count("pk", filter=overdue(today))}
+
+
+def row(key, name: str, n: dict) -> CaseFigures:
+    """A figures row from the counts (:data:`STORED` and ``overdue_now``)."""
     rate = rules.rate
     return CaseFigures(
         key=key, name=name, cases=n["cases"], called_back=n["called_back"],
@@ -103,19 +126,16 @@ def case_figures(cases_qs: QuerySet, by: str | None = None, *, today: date | Non
     """The figures of the cases in ``cases_qs`` (already scoped by the caller): one total row when ``by`` is None,
     else one row per department, service agency or region (ordered by name). Two queries at most."""
     today = today or timezone.localdate()
-    qs = cases_qs.order_by().annotate(
-        # The day the handling was done, on the site's calendar (Asia/Shanghai), against a date deadline.
-        _handled_day=TruncDate("handled_at"), _handling_due=_handling_due(),
-    )
+    qs = annotated(cases_qs.order_by())
     aggregates = _aggregates(today)
     if by is None:
-        return [_row(None, _("合计"), qs.aggregate(**aggregates))]
+        return [row(None, _("合计"), qs.aggregate(**aggregates))]
     if by not in GROUPS:
         raise ValueError(f"by must be None or one of {sorted(GROUPS)}")
     field, model = GROUPS[by]
     counts = list(qs.values(field).annotate(**aggregates).order_by(field))
     keys = [c[field] for c in counts if c[field] is not None]
     names = dict(model.objects.filter(pk__in=keys).values_list("pk", "name")) if keys else {}
-    rows = [_row(c[field], names.get(c[field], _("未经政务服务机构") if c[field] is None else str(c[field])), c)
+    rows = [row(c[field], names.get(c[field], _("未经政务服务机构") if c[field] is None else str(c[field])), c)
             for c in counts]
     return sorted(rows, key=lambda r: (r.key is None, r.name, str(r.key)))

@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haochaping.core.problems import invalid
-from haochaping.core.scoping import scope
+from haochaping.core.scoping import scope, visibility_for
 
 from . import names
 from .filters import StatsFilter
@@ -17,14 +19,59 @@ from .filters import StatsFilter
 
 def case_figures(actor, filters: StatsFilter, by: str | None = None) -> list:
     """整改率, 按时整改率, 实名差评回访整改率, 申诉成立率 … of the cases opened in the period, in the caller's scope:
-    rectification.figures.case_figures defines them (docs/metrics.md "整改与申诉"); this only selects the cases."""
+    rectification.figures.case_figures defines them (docs/metrics.md "整改与申诉"); this only selects the cases.
+    From the case counters (rollups.cases) when they can answer — no window, staff, item or channel filter (those
+    live on the case's evaluation, not on the counters) and a caller who sees regions or units, not a staff
+    member — else over the cases. 当前逾期 is always counted over the in-hand cases (it depends on today)."""
     from haochaping.rectification import figures as rectification_figures
     from haochaping.rectification.models import RectificationCase
 
     if by not in (None, "department", "agency", "region"):
         raise invalid("分组维度应为 department、agency 或 region", "by")
-    cases = filters.cases(scope(RectificationCase.objects.all(), actor))
-    return rectification_figures.case_figures(cases, by=by)
+    if not _counters_answer(actor, filters):
+        cases = filters.cases(scope(RectificationCase.objects.all(), actor))
+        return rectification_figures.case_figures(cases, by=by)
+    return _from_counters(actor, filters, by)
+
+
+def _counters_answer(actor, filters: StatsFilter) -> bool:
+    if filters.windows is not None or filters.staff is not None or filters.items is not None or filters.channel:
+        return False
+    return not visibility_for(actor).staff_id
+
+
+def _from_counters(actor, filters: StatsFilter, by: str | None) -> list:
+    from haochaping.rectification import figures as rectification_figures
+    from haochaping.rectification.models import RectificationCase
+    from haochaping.rectification.rules import IN_HAND
+
+    from ..rollups import cases as case_rollups
+
+    units = filters._units({"region": "region", "department": "department", "agency": "agency",
+                            "platform": "platform"})
+    sums = case_rollups.sums(lambda model: scope(model.objects.filter(units), actor), filters.date_from,
+                             filters.date_to, by)
+    # 当前逾期: only an in-hand case can be overdue, so only those are read (the index on state).
+    in_hand = rectification_figures.annotated(
+        filters.cases(scope(RectificationCase.objects.filter(state__in=IN_HAND), actor)).order_by())
+    today = timezone.localdate()
+    overdue = Count("pk", filter=rectification_figures.overdue(today))
+    if by is None:
+        n = in_hand.aggregate(n=overdue)["n"]
+        return [rectification_figures.row(None, _("合计"), {**sums[None], "overdue_now": n})]
+    field, model = rectification_figures.GROUPS[by]
+    overdue_by = dict(in_hand.values_list(field).annotate(n=overdue).order_by())
+    if by == "agency":  # the counters say 0 where a case has no hall
+        sums = {key or None: value for key, value in sums.items()}
+    keys = sorted(set(sums) | {k for k, n in overdue_by.items() if n}, key=str)
+    present = [k for k in keys if k is not None]
+    labels = dict(model.objects.filter(pk__in=present).values_list("pk", "name")) if present else {}
+    zero = dict.fromkeys(rectification_figures.STORED, 0)
+    rows = [rectification_figures.row(
+        k, labels.get(k, _("未经政务服务机构") if k is None else str(k)),
+        {**sums.get(k, zero), "overdue_now": overdue_by.get(k, 0)}) for k in keys
+        if sums.get(k, zero)["cases"] or overdue_by.get(k, 0)]
+    return sorted(rows, key=lambda r: (r.key is None, r.name, str(r.key)))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from haochaping.rectification.models import CaseTransition, RectificationCase
 from haochaping.rectification.rules import Kind, State
 from haochaping.rectification.services import _add_working_days, _deadlines
 from haochaping.rectification.services.common import SYSTEM, record_units
+from haochaping.rectification.signals import cases_written
 
 
 def open_cases_for_evaluations(evaluations: list) -> dict:
@@ -53,6 +54,8 @@ def open_cases_for_evaluations(evaluations: list) -> dict:
                 rectify_due=due.rectify_due, appeal_due=appeal_due,
             ))
         RectificationCase.objects.bulk_create(cases)
+        # bulk_create sends no post_save: tell the higher apps (insight's case counters) in this transaction.
+        cases_written.send(sender=RectificationCase, case_ids=[case.pk for case in cases])
         # The open step of each (services.common.step): its transition and its audit entry, codes and ids only.
         CaseTransition.objects.bulk_create([
             CaseTransition(case=case, at=case.opened_at, actor_id=None, action="open", from_state="",

@@ -46,10 +46,12 @@ class Command(BaseCommand):
                 f"与原计数不同的 {report.differing} 行（原计数少计 {report.missing} 条、多计 {report.surplus} 条）；"
                 f"参评计数：办结办件 {report.completed} 件，计数 {report.participation_rows} 行，"
                 f"与原计数不同的 {report.participation_differing} 行；地区部门、窗口人员汇总与原汇总不同的 {report.wide_differing} 行；"
-                f"问卷计数与改进意见不同的 {report.questionnaire_differing} 项。"
+                f"问卷计数与改进意见不同的 {report.questionnaire_differing} 项；"
+                f"整改与申诉计数：立案 {report.cases} 件，与原计数不同的 {report.case_differing} 行。"
             )
             self.stdout.write("已按评价重建计数。" if report.applied else "只作比较，计数未修改。")
         if check and not report.agrees:
             raise CommandError(
                 f"计数与评价、办件不一致：评价计数 {report.differing} 行、参评计数 {report.participation_differing} 行、"
-                f"汇总 {report.wide_differing} 行、问卷 {report.questionnaire_differing} 项不同")
+                f"汇总 {report.wide_differing} 行、问卷 {report.questionnaire_differing} 项、"
+                f"整改与申诉计数 {report.case_differing} 行不同")
