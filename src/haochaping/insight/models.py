@@ -401,4 +401,4 @@ class Report(models.Model):
         return self.title
 
 
-from .painpoints.models import PainPointAssignment, PainPointKind  # noqa: E402,F401  (pain points, R5.1)
+from .painpoints.models import PainPointAssignment, PainPointKind, PainPointSnapshot  # noqa: E402,F401  (pain points, R5.1)
