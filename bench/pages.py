@@ -6,6 +6,7 @@ measure both). Alone, against a bench database that stats.py left behind (its la
 
     python bench/pages.py --database-url postgres://…/haochaping_bench [--requests 10] [--warmup 2]
     python bench/pages.py --database-url postgres://…/small_bench --database-url postgres://…/big_bench
+    python bench/pages.py --prepare --only pain --database-url …   # first builds the pain-point snapshots
 
 With several databases (smallest first) it starts one server per database and requests each page from them in
 turn, so every size sees the same load, and prints the ratio largest/smallest per page.
@@ -61,6 +62,19 @@ def session(database_url: str) -> dict:
         timeout=600, cwd=ROOT, capture_output=True, text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def prepare(database_url: str) -> float:
+    """What the pain-point page needs before it is measured, as a deployment has it: the bench supervisor (whose
+    region is a snapshot scope) and the worker's pain-point snapshots (``haochaping painpoint_snapshots``, the task
+    ``insight.tasks.build_pain_point_snapshots``). Returns the command's seconds."""
+    from bench.common import _haochaping_command
+
+    session(database_url)  # creates the supervisor if missing
+    started = time.perf_counter()
+    subprocess.run([*_haochaping_command(), "painpoint_snapshots", "-v", "0"], env=_django_env(database_url),
+                   check=True, timeout=7200, cwd=ROOT)
+    return time.perf_counter() - started
 
 
 def _session_main() -> None:
@@ -153,8 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--only", default="", help="comma-separated substrings of page names to measure")
+    p.add_argument("--prepare", action="store_true",
+                   help="first build the pain-point snapshots (haochaping painpoint_snapshots) in each database, as "
+                        "the worker would have; needed once a day (the snapshot is of the default period, which "
+                        "ends today) and after migrating a database built before them")
     a = p.parse_args(argv)
     urls = a.database_url or [os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)]
+    if a.prepare:
+        for url in urls:
+            print(f"pain-point snapshots of {url.rsplit('/', 1)[-1]}: {prepare(url):.1f} s "
+                  f"(load average {os.getloadavg()[0]:.2f})", flush=True)
     pages = [pg for pg in plan(county_of(urls[0])) if not a.only or any(s in pg[0] for s in a.only.split(","))]
     servers = []
     port = int(os.environ.get("BENCH_PORT", "0"))

@@ -5,6 +5,7 @@ scope's snapshot."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,9 @@ def data(org, item):
     bad_review(org, item, comment="市中区的公积金提取要求开具奇怪的证明", department=far_dept,
                when=datetime(2026, 6, 2, 9, 0, tzinfo=SH))
     bad_review(org, item, comment="去年的排队问题", when=datetime(2025, 12, 20, 9, 0, tzinfo=SH))
+    for day in (4, 5):  # 基本满意, but the comment reports a problem: shown beside it, not counted
+        bad_review(org, item, comment="总体还行，就是排队等了一个多小时", level=3,
+                   when=datetime(2026, 6, day, 9, 0, tzinfo=SH))
     services.assign_pending()
     rollups.rebuild()
     return far_dept
@@ -90,13 +94,18 @@ def test_the_snapshot_is_the_live_analysis(data, users):
     assert tasks.build_pain_point_snapshots.call() == 4  # everything + the three supervisors' regions
     period = snapshots.default_period()
     for user in (users["province"], users["county"], users["far"]):
-        snap = snapshots.read(user, period)
+        snap = snapshots.read(user, period, with_ids=True)
         assert snap is not None
         assert snap.result == analysis(user, period) == pain_points(user, period)
+        # What the page reads: the same without the topics' evaluation ids (it shows how many).
+        page = snapshots.read(user, period).result
+        assert page == replace(snap.result, topics=tuple(replace(t, ids=(), neutral_ids=()) for t in snap.result.topics))
         assert (snap.items, snap.units) == filter_choices(user, period)
         assert snap.regions == region_choices(user, period)
     county = snapshots.read(users["county"], period).result
     assert county.reviews == 30 and {t.code for t in county.kinds} >= {"queue"} and county.labels[0].code == "109"
+    queue = next(t for t in county.kinds if t.code == "queue")
+    assert queue.neutral == 2 and queue.ids == ()
 
 
 def test_the_page_serves_the_snapshot_without_reading_the_evaluations(data, users):
@@ -110,7 +119,9 @@ def test_the_page_serves_the_snapshot_without_reading_the_evaluations(data, user
     assert "分析时间：2026-07-15 10:00，每15分钟更新" in html
     sql = [q["sql"] for q in queries.captured_queries]
     assert not [s for s in sql if "evaluation_evaluation" in s or "insight_painpointassignment" in s], sql
-    assert sum("insight_painpointsnapshot" in s for s in sql) == 1
+    snapshot_reads = [s for s in sql if "insight_painpointsnapshot" in s]
+    assert len(snapshot_reads) == 1 and '"insight_painpointsnapshot"."ids"' not in snapshot_reads[0]
+    assert "另有 2 条“基本满意”评价" in html
 
 
 def test_without_a_snapshot_the_page_analyses_once_and_stores_it(data, users):

@@ -114,6 +114,7 @@ class Topic:
     confidence: float = 0.0  # mean confidence of the assignments
     ids: tuple[int, ...] = ()  # the evaluations assigned to it
     neutral_ids: tuple[int, ...] = ()  # 基本满意 reviews whose comment reports the same problem (not in ``size``)
+    neutral: int = 0  # how many (the page shows this; a snapshot read for the page leaves the ids out)
 
     @property
     def emerging(self) -> bool:
@@ -456,7 +457,8 @@ def _with_neutral(result: PainPoints, neutral_qs, version: str) -> PainPoints:
         per_kind[kind].append(pk)
     if not per_kind:
         return result
-    topics_ = tuple(replace(t, neutral_ids=tuple(per_kind.get(t.code, ()))) if t.code else t for t in result.topics)
+    topics_ = tuple(replace(t, neutral_ids=tuple(per_kind.get(t.code, ())), neutral=len(per_kind.get(t.code, ())))
+                    if t.code else t for t in result.topics)
     return replace(result, topics=topics_)
 
 

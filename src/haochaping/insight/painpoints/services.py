@@ -148,11 +148,12 @@ def store_snapshot(scope_key: str, period, *, now=None):
     items, units = item_and_unit_choices(viewer, period)
     regions = regions_of(viewer, period)
     computed_at = now or timezone.now()
-    data = dump(result, items, units, regions)
+    data, ids = dump(result, items, units, regions)
     key = {"scope": scope_key, "period_start": period.start, "period_end": period.end, "version": current}
     try:
         with transaction.atomic():
-            PainPointSnapshot.objects.update_or_create(**key, defaults={"computed_at": computed_at, "result": data})
+            PainPointSnapshot.objects.update_or_create(**key, defaults={"computed_at": computed_at, "result": data,
+                                                                        "ids": ids})
     except IntegrityError:  # another process stored the same snapshot at the same moment: theirs is as good
         pass
     return Snapshot(result, items, units, regions, computed_at)

@@ -74,27 +74,35 @@ def version() -> str:
     return f"{current_version(promoted_kinds())}/{topics.VERSION}"
 
 
-def read(actor, period: Period) -> Snapshot | None:
-    """The stored snapshot for ``actor``'s scope and ``period`` (one indexed read), or None."""
+def read(actor, period: Period, *, with_ids: bool = False) -> Snapshot | None:
+    """The stored snapshot for ``actor``'s scope and ``period`` (one indexed read), or None. Without ``with_ids``
+    the topics' evaluation ids are left out (not read): the page shows only how many."""
     from .models import PainPointSnapshot
 
     key = scope_of(actor)
     if key is None:
         return None
+    fields = ("result", "computed_at", "ids") if with_ids else ("result", "computed_at")
     row = (PainPointSnapshot.objects.filter(scope=key, period_start=period.start, period_end=period.end,
                                             version=version())
-           .only("result", "computed_at").first())
-    return load(row.result, row.computed_at) if row is not None else None
+           .only(*fields).first())
+    if row is None:
+        return None
+    return load(row.result, row.computed_at, row.ids if with_ids else None)
 
 
 # --- serialising ---------------------------------------------------------------------------------------------
 
 
-def dump(result: PainPoints, items: list[Named], units: list[Named], regions: list[Named]) -> dict:
+def dump(result: PainPoints, items: list[Named], units: list[Named], regions: list[Named]) -> tuple[dict, dict]:
+    """(result, ids): what the page reads, and the evaluation ids of each topic by its number."""
     data = asdict(result)
     data["period"] = [result.period.start.isoformat(), result.period.end.isoformat()]
+    ids = {}
+    for t in data["topics"]:
+        ids[str(t["number"])] = [t.pop("ids"), t.pop("neutral_ids")]
     return {"result": data, "items": [asdict(n) for n in items], "units": [asdict(n) for n in units],
-            "regions": [asdict(n) for n in regions]}
+            "regions": [asdict(n) for n in regions]}, ids
 
 
 def _named(rows) -> tuple[Named, ...]:
@@ -105,10 +113,11 @@ def _trend(rows) -> tuple[MonthCount, ...]:
     return tuple(MonthCount(r["month"], r["count"]) for r in rows)
 
 
-def _topic(t: dict) -> Topic:
+def _topic(t: dict, ids: dict | None) -> Topic:
+    own, neutral = ids.get(str(t["number"]), ([], [])) if ids is not None else ([], [])
     return Topic(**{**t, "terms": tuple(t["terms"]), "labels": _named(t["labels"]), "items": _named(t["items"]),
                     "units": _named(t["units"]), "examples": tuple(t["examples"]), "trend": _trend(t["trend"]),
-                    "ids": tuple(t["ids"]), "neutral_ids": tuple(t["neutral_ids"])})
+                    "ids": tuple(own), "neutral_ids": tuple(neutral)})
 
 
 def _group(g: dict) -> GroupRow:
@@ -120,11 +129,12 @@ def _label(row: dict) -> LabelRow:
                     _named(row["units"]))
 
 
-def load(data: dict, computed_at: datetime) -> Snapshot:
+def load(data: dict, computed_at: datetime, ids: dict | None = None) -> Snapshot:
+    """The snapshot of :func:`dump`'s ``data``; the topics' ids from ``ids`` (empty without)."""
     r = data["result"]
     result = PainPoints(**{
         **r, "period": Period(date.fromisoformat(r["period"][0]), date.fromisoformat(r["period"][1])),
-        "months": tuple(r["months"]), "topics": tuple(_topic(t) for t in r["topics"]),
+        "months": tuple(r["months"]), "topics": tuple(_topic(t, ids) for t in r["topics"]),
         "labels": tuple(_label(x) for x in r["labels"]), "items": tuple(_group(g) for g in r["items"]),
         "units": tuple(_group(g) for g in r["units"]), "trend": _trend(r["trend"]),
     })
