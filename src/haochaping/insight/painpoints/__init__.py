@@ -349,28 +349,33 @@ def load_reviews(qs, limit: int = MAX_REVIEWS) -> tuple[list[Review], Names, boo
     from haochaping.evaluation.models import Evaluation, Label
     from haochaping.org.models import Department
 
+    from .models import PainPointAssignment
     from .services import current_version, promoted_kinds
 
     version = current_version(promoted_kinds())
     rows = list(qs.order_by("-created_at", "-pk").values_list(
-        "pk", "comment", "item_id", "department_id", "created_at", "pain_point__kind", "pain_point__confidence",
-        "pain_point__version")[:limit + 1])
+        "pk", "comment", "item_id", "department_id", "created_at")[:limit + 1])
     truncated = len(rows) > limit
     rows = rows[:limit]
-    # The labels of the loaded reviews only, by their ids in chunks: joining the label table with qs itself made
-    # PostgreSQL loop over every label row of the period at 10^7 evaluations (issue 14).
+    # The labels and the assignments of the loaded reviews only, by their ids in chunks: joining the label table with
+    # qs itself made PostgreSQL loop over every label row of the period at 10^7 evaluations (issue 14), and the
+    # planner's estimate of qs (one row, after the anti-join with the exclusions) must not pick a join for them.
     ids = [r[0] for r in rows]
     labels: dict[int, list[str]] = defaultdict(list)
+    assigned: dict[int, tuple[str, float]] = {}
     through = Evaluation.labels.through.objects
     for start in range(0, len(ids), LABEL_CHUNK):
         chunk = ids[start:start + LABEL_CHUNK]
         for evaluation_id, code in through.filter(evaluation_id__in=chunk).values_list("evaluation_id", "label_id"):
             labels[evaluation_id].append(code)
+        for evaluation_id, kind, confidence in PainPointAssignment.objects.filter(
+                evaluation_id__in=chunk, version=version).values_list("evaluation_id", "kind", "confidence"):
+            assigned[evaluation_id] = (kind, confidence or 0.0)
     tz = timezone.get_current_timezone()
     reviews = [
         Review(pk, comment, tuple(sorted(labels.get(pk, ()))), item_id, dept_id, created_at.astimezone(tz).strftime("%Y-%m"),
-               kind if v == version else None, confidence or 0.0)
-        for pk, comment, item_id, dept_id, created_at, kind, confidence, v in rows
+               *assigned.get(pk, (None, 0.0)))
+        for pk, comment, item_id, dept_id, created_at in rows
     ]
     names = Names(
         items=dict(ServiceItem.objects.filter(pk__in={r.item_id for r in reviews}).values_list("pk", "name")),
