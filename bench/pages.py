@@ -67,14 +67,35 @@ def session(database_url: str) -> dict:
 def prepare(database_url: str) -> float:
     """What the pain-point page needs before it is measured, as a deployment has it: the bench supervisor (whose
     region is a snapshot scope) and the worker's pain-point snapshots (``haochaping painpoint_snapshots``, the task
-    ``insight.tasks.build_pain_point_snapshots``). Returns the command's seconds."""
-    from bench.common import _haochaping_command
+    ``insight.tasks.build_pain_point_snapshots``), in one Django subprocess. Returns the command's seconds (the
+    snapshots only, not the process start)."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "_prepare"], env=_django_env(database_url), check=True,
+        timeout=7200, cwd=ROOT, capture_output=True, text=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
 
-    session(database_url)  # creates the supervisor if missing
+
+def _prepare_main() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    _supervisor()
     started = time.perf_counter()
-    subprocess.run([*_haochaping_command(), "painpoint_snapshots", "-v", "0"], env=_django_env(database_url),
-                   check=True, timeout=7200, cwd=ROOT)
-    return time.perf_counter() - started
+    call_command("painpoint_snapshots", verbosity=0)  # what the worker's task does
+    print(time.perf_counter() - started)
+
+
+def _supervisor():
+    from haochaping.accounts.models import User
+    from haochaping.accounts.roles import Role
+    from haochaping.org.models import Region
+
+    user, _created = User.objects.get_or_create(
+        username=SUPERVISOR, defaults={"role": Role.SUPERVISOR, "region": Region.objects.get(code=PROVINCE)})
+    return user
 
 
 def _session_main() -> None:
@@ -84,14 +105,8 @@ def _session_main() -> None:
     from django.conf import settings
     from django.test import Client
 
-    from haochaping.accounts.models import User
-    from haochaping.accounts.roles import Role
-    from haochaping.org.models import Region
-
-    user, _created = User.objects.get_or_create(
-        username=SUPERVISOR, defaults={"role": Role.SUPERVISOR, "region": Region.objects.get(code=PROVINCE)})
     client = Client()
-    client.force_login(user)
+    client.force_login(_supervisor())
     print(json.dumps({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}))
 
 
@@ -159,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_session"]:
         _session_main()
+        return 0
+    if argv[:1] == ["_prepare"]:
+        _prepare_main()
         return 0
     p = argparse.ArgumentParser(description="Dashboard page latency against existing bench databases (smallest first; "
                                             "several: measured in turn, request by request, and compared).")
