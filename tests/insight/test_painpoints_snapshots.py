@@ -21,12 +21,11 @@ from haochaping.accounts.roles import Role
 from haochaping.insight import rollups, tasks
 from haochaping.insight.painpoints import (
     analysis,
-    filter_choices,
     pain_points,
-    region_choices,
     services,
     snapshots,
 )
+from haochaping.insight.painpoints.choices import filter_choices, region_choices
 from haochaping.insight.painpoints.models import PainPointSnapshot
 from tests import factories
 

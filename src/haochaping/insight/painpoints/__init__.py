@@ -349,8 +349,8 @@ def load_reviews(qs, limit: int = MAX_REVIEWS) -> tuple[list[Review], Names, boo
     from haochaping.evaluation.models import Evaluation, Label
     from haochaping.org.models import Department
 
+    from .kinds import current_version, promoted_kinds
     from .models import PainPointAssignment
-    from .services import current_version, promoted_kinds
 
     version = current_version(promoted_kinds())
     rows = list(qs.order_by("-created_at", "-pk").values_list(
@@ -418,7 +418,7 @@ def _neutral(qs):
 
 
 def _analysis(qs, neutral_qs, period: Period) -> PainPoints:
-    from .services import promoted_kinds
+    from .kinds import promoted_kinds
 
     reviews, names, truncated = load_reviews(qs)
     extra = promoted_kinds()
@@ -449,7 +449,7 @@ def fingerprint(actor, period: Period, qs, *, item_id=None, department_id=None, 
 
 
 def services_version(extra) -> str:
-    from .services import current_version
+    from .kinds import current_version
 
     return current_version(extra)
 
@@ -466,5 +466,3 @@ def _with_neutral(result: PainPoints, neutral_qs, version: str) -> PainPoints:
                     if t.code else t for t in result.topics)
     return replace(result, topics=topics_)
 
-
-from .choices import filter_choices, region_choices  # noqa: E402,F401  (one entry point for the page)

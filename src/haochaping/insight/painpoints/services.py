@@ -13,24 +13,13 @@ from haochaping.core.models import AuditEntry
 from haochaping.core.problems import invalid
 
 from . import classify
+from .kinds import current_version, promoted_kinds  # noqa: F401  (read here by the pages and the worker)
 from .models import PainPointAssignment, PainPointKind
-from .taxonomy import BY_CODE, NEUTRAL_LEVEL, Kind
+from .taxonomy import BY_CODE, NEUTRAL_LEVEL
 
 BATCH = 200
 MAX_EXAMPLES = 20
 _CODE = re.compile(r"[a-z][a-z0-9-]{1,39}")
-
-
-def promoted_kinds() -> tuple[Kind, ...]:
-    return tuple(
-        Kind(k.code, k.name, k.definition, tuple(e.strip() for e in k.examples.splitlines() if e.strip()))
-        for k in PainPointKind.objects.order_by("code")
-    )
-
-
-def current_version(extra: tuple[Kind, ...]) -> str:
-    """The classifier's version: the code's, plus the promoted kinds (promoting one reclassifies everything)."""
-    return f"{classify.VERSION}+{len(extra)}:{'|'.join(k.code for k in extra)}"[:40]
 
 
 def pending(version: str):

@@ -69,7 +69,7 @@ def scope_of(actor) -> str | None:
 
 def version() -> str:
     """The classifier's version (with the promoted kinds) and the analysis's: a snapshot of another is not used."""
-    from .services import current_version, promoted_kinds
+    from .kinds import current_version, promoted_kinds
 
     return f"{current_version(promoted_kinds())}/{topics.VERSION}"
 

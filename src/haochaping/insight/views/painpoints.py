@@ -25,7 +25,8 @@ from haochaping.org.models import Department
 from haochaping.rectification.services import focus
 from haochaping.rectification.views.common import current_due, is_supervisor, workbench_view
 
-from ..painpoints import Period, filter_choices, pain_points, region_choices, services, snapshots, taxonomy
+from ..painpoints import Period, pain_points, services, snapshots, taxonomy
+from ..painpoints.choices import filter_choices, region_choices
 
 MAX_DAYS = 731  # two years at most per analysis
 MAX_DEPARTMENT_CHOICES = 500
