@@ -6,6 +6,7 @@ measure both). Alone, against a bench database that stats.py left behind (its la
 
     python bench/pages.py --database-url postgres://…/haochaping_bench [--requests 10] [--warmup 2]
     python bench/pages.py --database-url postgres://…/small_bench --database-url postgres://…/big_bench
+    python bench/pages.py --prepare --only pain --database-url …   # first builds the pain-point snapshots
 
 With several databases (smallest first) it starts one server per database and requests each page from them in
 turn, so every size sees the same load, and prints the ratio largest/smallest per page.
@@ -63,6 +64,40 @@ def session(database_url: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def prepare(database_url: str) -> float:
+    """What the pain-point page needs before it is measured, as a deployment has it: the bench supervisor (whose
+    region is a snapshot scope) and the worker's pain-point snapshots (``haochaping painpoint_snapshots``, the task
+    ``insight.tasks.build_pain_point_snapshots``), in one Django subprocess. Returns the command's seconds (the
+    snapshots only, not the process start)."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "_prepare"], env=_django_env(database_url), check=True,
+        timeout=7200, cwd=ROOT, capture_output=True, text=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _prepare_main() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    _supervisor()
+    started = time.perf_counter()
+    call_command("painpoint_snapshots", verbosity=0)  # what the worker's task does
+    print(time.perf_counter() - started)
+
+
+def _supervisor():
+    from haochaping.accounts.models import User
+    from haochaping.accounts.roles import Role
+    from haochaping.org.models import Region
+
+    user, _created = User.objects.get_or_create(
+        username=SUPERVISOR, defaults={"role": Role.SUPERVISOR, "region": Region.objects.get(code=PROVINCE)})
+    return user
+
+
 def _session_main() -> None:
     import django
 
@@ -70,14 +105,8 @@ def _session_main() -> None:
     from django.conf import settings
     from django.test import Client
 
-    from haochaping.accounts.models import User
-    from haochaping.accounts.roles import Role
-    from haochaping.org.models import Region
-
-    user, _created = User.objects.get_or_create(
-        username=SUPERVISOR, defaults={"role": Role.SUPERVISOR, "region": Region.objects.get(code=PROVINCE)})
     client = Client()
-    client.force_login(user)
+    client.force_login(_supervisor())
     print(json.dumps({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}))
 
 
@@ -146,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_session"]:
         _session_main()
         return 0
+    if argv[:1] == ["_prepare"]:
+        _prepare_main()
+        return 0
     p = argparse.ArgumentParser(description="Dashboard page latency against existing bench databases (smallest first; "
                                             "several: measured in turn, request by request, and compared).")
     p.add_argument("--database-url", action="append", help="a bench database (repeat for several sizes)")
@@ -153,8 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--only", default="", help="comma-separated substrings of page names to measure")
+    p.add_argument("--prepare", action="store_true",
+                   help="first build the pain-point snapshots (haochaping painpoint_snapshots) in each database, as "
+                        "the worker would have; needed once a day (the snapshot is of the default period, which "
+                        "ends today) and after migrating a database built before them")
     a = p.parse_args(argv)
     urls = a.database_url or [os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)]
+    if a.prepare:
+        for url in urls:
+            print(f"pain-point snapshots of {url.rsplit('/', 1)[-1]}: {prepare(url):.1f} s "
+                  f"(load average {os.getloadavg()[0]:.2f})", flush=True)
     pages = [pg for pg in plan(county_of(urls[0])) if not a.only or any(s in pg[0] for s in a.only.split(","))]
     servers = []
     port = int(os.environ.get("BENCH_PORT", "0"))

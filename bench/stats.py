@@ -11,7 +11,8 @@ as the data grows).
    generate_series, explicit ids) until the database holds about SIZE evaluations. Each copy of a 办件 moves by a
    pseudo-random whole number of days within the year (wrapping, never into the future), so the days, units,
    items, channels and levels keep the demo's spread while the per-day counters grow as they would. One 差评 in
-   twenty is excluded (appeal upheld). Then ANALYZE and ``haochaping rebuild_rollups`` (timed).
+   twenty is excluded (appeal upheld). Then ANALYZE, ``haochaping rebuild_rollups`` (timed) and the pain-point
+   snapshots the worker would have built (``haochaping painpoint_snapshots``, timed; bench/pages.py ``prepare``).
 3. Starts ``haochaping serve`` (gunicorn, as deployed) and measures typical dashboard queries: after a warm-up,
    REQUESTS sequential requests each from one keep-alive client; p50/p95 per query. Then the dashboard pages with
    a signed-in supervisor's session (bench/pages.py; ``--no-pages`` skips them).
@@ -159,6 +160,10 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
                         cfg.database_url], check=True, env=_django_env(cfg.database_url))
         phases["cases_s"] = round(time.perf_counter() - c0, 1)
     analyze(cfg.database_url)  # the rebuilt counter tables too, as autovacuum would soon after
+    # The worker's pain-point snapshots, as a deployment has them (the page reads them: issue 14).
+    snapshots_s = pages.prepare(cfg.database_url) if cfg.pages else 0.0
+    if cfg.pages:
+        say(f"  pain-point snapshots in {snapshots_s:.1f} s")
     facts = database_facts(cfg.database_url)
     say(f"  {facts['evaluations']} evaluations, {facts['counters']} counters; rebuild_rollups {rebuild_s:.1f} s")
     load = [round(x, 2) for x in os.getloadavg()]
@@ -180,6 +185,7 @@ def one_size(cfg: Config, size: int, api_key: str, plan, t: int, e_t: int, have_
             print(f"server log kept at {server.log.name}", file=sys.stderr)
     return {"size": size, "data": facts, "grow_s": round(grow_s, 1), "grow_phases": phases,
             "rebuild_rollups_s": round(rebuild_s, 1), "rollups_by": "sql" if sql else "rebuild_rollups",
+            "painpoint_snapshots_s": round(snapshots_s, 1),
             "measure_s": round(time.perf_counter() - m0, 1),
             "load_average_at_measure": load, "queries": results}, want_slots
 

@@ -141,6 +141,8 @@ HAOCHAPING_REPLICA_STICKY_SECONDS = int(os.environ.get("HAOCHAPING_REPLICA_STICK
 HAOCHAPING_REPLICA_RETRY_SECONDS = float(os.environ.get("HAOCHAPING_REPLICA_RETRY_SECONDS", "30"))
 # A replica further behind than this makes the health endpoint say "degraded".
 HAOCHAPING_REPLICA_LAG_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_REPLICA_LAG_ALERT_SECONDS", "60"))
+# The worker re-analyses the pain-point page's default view of each whole-region scope this often (docs/painpoints.md).
+HAOCHAPING_PAINPOINTS_SNAPSHOT_MINUTES = int(os.environ.get("HAOCHAPING_PAINPOINTS_SNAPSHOT_MINUTES", "15"))
 if DATABASE_REPLICA_URL:
     _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
     if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:

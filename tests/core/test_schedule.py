@@ -15,7 +15,7 @@ from haochaping.core.models import ScheduledRun
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, on a slot boundary of every interval below
 EVERY_15 = {"haochaping.rectification.tasks.send_deadline_reminders", "haochaping.rectification.tasks.escalate_overdue_cases",
-            "haochaping.insight.tasks.assign_pain_points",
+            "haochaping.insight.tasks.assign_pain_points", "haochaping.insight.tasks.build_pain_point_snapshots",
             "haochaping.transparency.tasks.seal_log", "haochaping.supervision.complaints.tasks.read_intake_mailboxes"}
 HOURLY = {"haochaping.rectification.tasks.close_unconfirmed_cases", "haochaping.insight.tasks.generate_period_reports",
           "haochaping.exchange.tasks.fetch_received_reports"}

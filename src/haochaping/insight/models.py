@@ -401,7 +401,7 @@ class Report(models.Model):
         return self.title
 
 
-from .painpoints.models import PainPointAssignment, PainPointKind  # noqa: E402,F401  (pain points, R5.1)
+from .painpoints.models import PainPointAssignment, PainPointKind, PainPointSnapshot  # noqa: E402,F401  (pain points, R5.1)
 
 # --- 整改与申诉: the cases' figures summed per day and unit (rollups.cases) -------------------------------------------
 # The dashboard's 整改与申诉 figures (rectification.figures.STORED) read these instead of the period's cases. A case

@@ -14,6 +14,12 @@ from django_tasks import task
 from haochaping.core.schedule import periodic
 
 
+def _snapshot_minutes() -> int:
+    from django.conf import settings
+
+    return max(1, int(getattr(settings, "HAOCHAPING_PAINPOINTS_SNAPSHOT_MINUTES", 15)))
+
+
 @periodic(every=timedelta(hours=1))
 @task()
 def generate_period_reports() -> int:
@@ -31,3 +37,14 @@ def assign_pain_points() -> int:
     from .painpoints.services import assign_pending
 
     return assign_pending()
+
+
+@periodic(every=timedelta(minutes=_snapshot_minutes()))
+@task()
+def build_pain_point_snapshots() -> int:
+    """The pain-point page's default view of each whole-region scope, analysed now and stored (issue 14): the page
+    reads one row instead of up to 100,000 bad reviews. Runs on its own schedule
+    (``HAOCHAPING_PAINPOINTS_SNAPSHOT_MINUTES``, default 15); returns how many snapshots were stored."""
+    from .painpoints.services import build_snapshots
+
+    return build_snapshots()

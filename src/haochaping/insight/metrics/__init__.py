@@ -417,6 +417,28 @@ def bad_review_labels(actor, filters: StatsFilter, limit: int = 10) -> list[Labe
     return [LabelCount(r["label_id"], r["label__text"], r["n"]) for r in rows]
 
 
+def bad_review_counts(actor, filters: StatsFilter, by: str) -> dict[object, int] | None:
+    """Valid 差评 (the ``bad`` figure) per ``by`` ("department", "region": the unit's own region, not folded, or
+    "item") under ``filters`` — from the counters, never reading the 差评 (issue 14): departments and regions from
+    the wide counters (month rows for whole months), items from the fine counters. None when the caller's scope is
+    not whole regions (the counters cannot tell what was routed to a unit), so the caller counts the 差评."""
+    visibility = visibility_for(actor)
+    if not (visibility.everything or visibility.region_prefix):
+        return None
+    bad = [f"s_level{lv}" for lv in sorted(rules.BAD_LEVELS)]
+    if by == "item" or _wide_table(actor, filters, "department") is None:
+        rows = (counted(actor, filters).filter(_VALID & Q(level__in=rules.BAD_LEVELS)).order_by()
+                .values_list(_COUNTER_COLUMN[by]).annotate(n=Sum("count")))
+        return {k: n for k, n in rows if n}
+    table = _wide_table(actor, filters, "department")
+    out = {}
+    for value, sums in _wide_grouped(table, actor, filters, _COUNTER_COLUMN[by], False):
+        n = sum(sums[name] or 0 for name in bad)
+        if n:
+            out[value] = n
+    return out
+
+
 def by_sector(stats: Stats) -> tuple[Stats, Stats]:
     """Figures grouped by department, split into government departments and public-service enterprises (§五: shown
     apart). Each part keeps the whole ``total`` (the parts are for tables and :func:`rankings_of`, which read the

@@ -36,6 +36,7 @@ NEUTRAL_MIN_CONFIDENCE = 0.5  # a neutral review counts beside a problem only wh
 TOP_GROUPS = 15  # rows of the per-item and per-unit label tables
 MAX_REVIEWS = 100_000  # newest bad reviews analysed at once; the page says when there were more
 CACHE_SECONDS = 300
+LABEL_CHUNK = 5000  # ids per label query (SQLite allows 32,766 parameters)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Topic:
     confidence: float = 0.0  # mean confidence of the assignments
     ids: tuple[int, ...] = ()  # the evaluations assigned to it
     neutral_ids: tuple[int, ...] = ()  # 基本满意 reviews whose comment reports the same problem (not in ``size``)
+    neutral: int = 0  # how many (the page shows this; a snapshot read for the page leaves the ids out)
 
     @property
     def emerging(self) -> bool:
@@ -347,25 +349,33 @@ def load_reviews(qs, limit: int = MAX_REVIEWS) -> tuple[list[Review], Names, boo
     from haochaping.evaluation.models import Evaluation, Label
     from haochaping.org.models import Department
 
-    from .services import current_version, promoted_kinds
+    from .kinds import current_version, promoted_kinds
+    from .models import PainPointAssignment
 
     version = current_version(promoted_kinds())
     rows = list(qs.order_by("-created_at", "-pk").values_list(
-        "pk", "comment", "item_id", "department_id", "created_at", "pain_point__kind", "pain_point__confidence",
-        "pain_point__version")[:limit + 1])
+        "pk", "comment", "item_id", "department_id", "created_at")[:limit + 1])
     truncated = len(rows) > limit
     rows = rows[:limit]
-    wanted = {r[0] for r in rows}
+    # The labels and the assignments of the loaded reviews only, by their ids in chunks: joining the label table with
+    # qs itself made PostgreSQL loop over every label row of the period at 10^7 evaluations (issue 14), and the
+    # planner's estimate of qs (one row, after the anti-join with the exclusions) must not pick a join for them.
+    ids = [r[0] for r in rows]
     labels: dict[int, list[str]] = defaultdict(list)
-    through = Evaluation.labels.through.objects.filter(evaluation_id__in=qs.values("pk"))
-    for evaluation_id, code in through.values_list("evaluation_id", "label_id").iterator(chunk_size=5000):
-        if evaluation_id in wanted:
+    assigned: dict[int, tuple[str, float]] = {}
+    through = Evaluation.labels.through.objects
+    for start in range(0, len(ids), LABEL_CHUNK):
+        chunk = ids[start:start + LABEL_CHUNK]
+        for evaluation_id, code in through.filter(evaluation_id__in=chunk).values_list("evaluation_id", "label_id"):
             labels[evaluation_id].append(code)
+        for evaluation_id, kind, confidence in PainPointAssignment.objects.filter(
+                evaluation_id__in=chunk, version=version).values_list("evaluation_id", "kind", "confidence"):
+            assigned[evaluation_id] = (kind, confidence or 0.0)
     tz = timezone.get_current_timezone()
     reviews = [
         Review(pk, comment, tuple(sorted(labels.get(pk, ()))), item_id, dept_id, created_at.astimezone(tz).strftime("%Y-%m"),
-               kind if v == version else None, confidence or 0.0)
-        for pk, comment, item_id, dept_id, created_at, kind, confidence, v in rows
+               *assigned.get(pk, (None, 0.0)))
+        for pk, comment, item_id, dept_id, created_at in rows
     ]
     names = Names(
         items=dict(ServiceItem.objects.filter(pk__in={r.item_id for r in reviews}).values_list("pk", "name")),
@@ -380,9 +390,8 @@ def pain_points(actor, period: Period, *, item_id=None, department_id=None, regi
     newly classified bad review changes the key (:func:`fingerprint`)."""
     qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id, region_code=region_code,
                               filters=filters)
-    neutral_qs = bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id,
-                                      region_code=region_code, filters=filters, neutral=True).filter(
-        pain_point__confidence__gte=NEUTRAL_MIN_CONFIDENCE).exclude(pain_point__kind="").exclude(comment="")
+    neutral_qs = _neutral(bad_reviews_queryset(actor, period, item_id=item_id, department_id=department_id,
+                                               region_code=region_code, filters=filters, neutral=True))
     v = visibility_for(actor)
     raw = repr((v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, item_id,
                 department_id, region_code, filters,
@@ -392,14 +401,29 @@ def pain_points(actor, period: Period, *, item_id=None, department_id=None, regi
     key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
     result = cache.get(key)
     if result is None:
-        from .services import promoted_kinds
-
-        reviews, names, truncated = load_reviews(qs)
-        extra = promoted_kinds()
-        result = analyse(reviews, period, names, truncated=truncated, kind_names=taxonomy.names(extra))
-        result = _with_neutral(result, neutral_qs, services_version(extra))
+        result = _analysis(qs, neutral_qs, period)
         cache.set(key, result, CACHE_SECONDS)
     return result
+
+
+def analysis(actor, period: Period) -> PainPoints:
+    """The pain points of everything ``actor`` may see in ``period``, computed now (no cache): what the worker
+    stores as a snapshot (:mod:`.snapshots`) and what :func:`pain_points` gives without filters."""
+    return _analysis(bad_reviews_queryset(actor, period), _neutral(bad_reviews_queryset(actor, period, neutral=True)),
+                     period)
+
+
+def _neutral(qs):
+    return qs.filter(pain_point__confidence__gte=NEUTRAL_MIN_CONFIDENCE).exclude(pain_point__kind="").exclude(comment="")
+
+
+def _analysis(qs, neutral_qs, period: Period) -> PainPoints:
+    from .kinds import promoted_kinds
+
+    reviews, names, truncated = load_reviews(qs)
+    extra = promoted_kinds()
+    result = analyse(reviews, period, names, truncated=truncated, kind_names=taxonomy.names(extra))
+    return _with_neutral(result, neutral_qs, services_version(extra))
 
 
 def fingerprint(actor, period: Period, qs, *, item_id=None, department_id=None, narrowed: bool = False) -> tuple:
@@ -425,7 +449,7 @@ def fingerprint(actor, period: Period, qs, *, item_id=None, department_id=None, 
 
 
 def services_version(extra) -> str:
-    from .services import current_version
+    from .kinds import current_version
 
     return current_version(extra)
 
@@ -438,56 +462,7 @@ def _with_neutral(result: PainPoints, neutral_qs, version: str) -> PainPoints:
         per_kind[kind].append(pk)
     if not per_kind:
         return result
-    topics_ = tuple(replace(t, neutral_ids=tuple(per_kind.get(t.code, ()))) if t.code else t for t in result.topics)
+    topics_ = tuple(replace(t, neutral_ids=tuple(per_kind.get(t.code, ())), neutral=len(per_kind.get(t.code, ())))
+                    if t.code else t for t in result.topics)
     return replace(result, topics=topics_)
 
-
-def filter_choices(actor, period: Period, limit: int = 300) -> tuple[list[Named], list[Named]]:
-    """The items and units with bad reviews in ``period`` that ``actor`` may see, most reviews first. Cached like
-    :func:`pain_points`, under the same fingerprint."""
-    v = visibility_for(actor)
-    raw = repr(("choices", v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, limit,
-                fingerprint(actor, period, bad_reviews_queryset(actor, period))))
-    key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
-    result = cache.get(key)
-    if result is None:
-        result = _filter_choices(actor, period, limit)
-        cache.set(key, result, CACHE_SECONDS)
-    return result
-
-
-def _filter_choices(actor, period: Period, limit: int) -> tuple[list[Named], list[Named]]:
-    from haochaping.catalog.models import ServiceItem
-    from haochaping.org.models import Department
-
-    qs = bad_reviews_queryset(actor, period)
-
-    def ranked(column, model):
-        counts = list(qs.values_list(column).annotate(n=Count("pk")).order_by("-n", column)[:limit])
-        found = dict(model.objects.filter(pk__in=[k for k, _n in counts]).values_list("pk", "name"))
-        return [Named(k, found.get(k, str(k)), n) for k, n in counts]
-
-    return ranked("item_id", ServiceItem), ranked("department_id", Department)
-
-
-def region_choices(actor, period: Period, limit: int = 300) -> list[Named]:
-    """The regions with bad reviews in ``period`` that ``actor`` may see, most reviews first. Cached like
-    :func:`filter_choices`."""
-    v = visibility_for(actor)
-    raw = repr(("regions", v.everything, v.region_prefix, v.department_id, v.agency_id, v.staff_id, period, limit,
-                fingerprint(actor, period, bad_reviews_queryset(actor, period))))
-    key = "insight:painpoints:" + hashlib.sha256(raw.encode()).hexdigest()
-    result = cache.get(key)
-    if result is None:
-        result = _region_choices(actor, period, limit)
-        cache.set(key, result, CACHE_SECONDS)
-    return result
-
-
-def _region_choices(actor, period: Period, limit: int) -> list[Named]:
-    from haochaping.org.models import Region
-
-    qs = bad_reviews_queryset(actor, period)
-    counts = list(qs.values_list("region_id").annotate(n=Count("pk")).order_by("-n", "region_id")[:limit])
-    found = dict(Region.objects.filter(pk__in=[k for k, _n in counts]).values_list("pk", "name"))
-    return [Named(k, found.get(k, str(k)), n) for k, n in counts]

@@ -47,3 +47,30 @@ class PainPointKind(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PainPointSnapshot(models.Model):
+    """The default-period analysis of one whole-region scope, computed by the worker (``insight.tasks``) so that the
+    page reads one row instead of analysing up to 100,000 bad reviews per request (issue 14). ``scope`` is "*" for
+    everything or the region prefix ("3701"); ``version`` the classifier's and the analysis's versions, so a
+    promoted kind or a new method is never served from an older snapshot. ``result`` is the analysis, the filter
+    choices and the regions, serialised by :mod:`.snapshots` (plain JSON: no code is loaded from the database);
+    ``ids`` the evaluations behind each topic, not read by the page."""
+
+    scope = models.CharField(_("范围"), max_length=12)
+    period_start = models.DateField(_("开始日期"))
+    period_end = models.DateField(_("结束日期"))
+    version = models.CharField(_("版本"), max_length=60)
+    computed_at = models.DateTimeField(_("分析时间"))
+    result = models.JSONField(_("分析结果"))
+    # The evaluation ids of each topic, apart: up to 200,000 numbers the page never shows (it reads ``result`` only).
+    ids = models.JSONField(_("各问题的评价"), default=dict)
+
+    class Meta:
+        verbose_name = _("差评痛点分析快照")
+        verbose_name_plural = verbose_name
+        constraints = [models.UniqueConstraint(fields=["scope", "period_start", "period_end", "version"],
+                                               name="painpoint_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.period_start}..{self.period_end} @ {self.computed_at:%Y-%m-%d %H:%M}"

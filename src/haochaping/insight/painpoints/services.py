@@ -13,24 +13,13 @@ from haochaping.core.models import AuditEntry
 from haochaping.core.problems import invalid
 
 from . import classify
+from .kinds import current_version, promoted_kinds  # noqa: F401  (read here by the pages and the worker)
 from .models import PainPointAssignment, PainPointKind
-from .taxonomy import BY_CODE, NEUTRAL_LEVEL, Kind
+from .taxonomy import BY_CODE, NEUTRAL_LEVEL
 
 BATCH = 200
 MAX_EXAMPLES = 20
 _CODE = re.compile(r"[a-z][a-z0-9-]{1,39}")
-
-
-def promoted_kinds() -> tuple[Kind, ...]:
-    return tuple(
-        Kind(k.code, k.name, k.definition, tuple(e.strip() for e in k.examples.splitlines() if e.strip()))
-        for k in PainPointKind.objects.order_by("code")
-    )
-
-
-def current_version(extra: tuple[Kind, ...]) -> str:
-    """The classifier's version: the code's, plus the promoted kinds (promoting one reclassifies everything)."""
-    return f"{classify.VERSION}+{len(extra)}:{'|'.join(k.code for k in extra)}"[:40]
 
 
 def pending(version: str):
@@ -109,3 +98,78 @@ def promote_topic(*, code: str, name: str, definition: str, examples: list[str],
                                   object_type="insight.PainPointKind", object_id=str(kind.pk),
                                   data={"code": code, "name": name, "examples": len(examples)})
     return kind
+
+
+# --- snapshots of the default view (issue 14) ----------------------------------------------------------------
+
+MAX_SNAPSHOT_SCOPES = 200  # region scopes the worker keeps a snapshot for, broadest first; the rest stay live
+
+
+def snapshot_scopes() -> list[str]:
+    """"*" (everything) and the region prefix of every active supervisor with a region — the whole-region scopes
+    someone actually opens the page with — broadest first, at most :data:`MAX_SNAPSHOT_SCOPES`."""
+    from haochaping.accounts.models import User
+    from haochaping.accounts.roles import Role
+    from haochaping.org.rules import region_prefix
+
+    from .snapshots import EVERYTHING_SCOPE
+
+    regions = (User.objects.filter(is_active=True, role=Role.SUPERVISOR, region__isnull=False)
+               .values_list("region_id", flat=True).distinct())
+    prefixes = sorted({region_prefix(code) for code in regions if code}, key=lambda p: (len(p), p))
+    return [EVERYTHING_SCOPE, *prefixes[:MAX_SNAPSHOT_SCOPES]]
+
+
+def store_snapshot(scope_key: str, period, *, now=None):
+    """Analyse ``scope_key``'s bad reviews of ``period`` now and store the result (replacing an older one of the same
+    scope, period and version); returns the stored :class:`.snapshots.Snapshot`."""
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from . import analysis
+    from .choices import item_and_unit_choices, regions_of
+    from .models import PainPointSnapshot
+    from .snapshots import ScopeViewer, Snapshot, dump, version
+
+    viewer = ScopeViewer(scope_key)
+    current = version()  # before reading: a kind promoted meanwhile leaves this snapshot under the older version
+    result = analysis(viewer, period)
+    items, units = item_and_unit_choices(viewer, period)
+    regions = regions_of(viewer, period)
+    computed_at = now or timezone.now()
+    data, ids = dump(result, items, units, regions)
+    key = {"scope": scope_key, "period_start": period.start, "period_end": period.end, "version": current}
+    try:
+        with transaction.atomic():
+            PainPointSnapshot.objects.update_or_create(**key, defaults={"computed_at": computed_at, "result": data,
+                                                                        "ids": ids})
+    except IntegrityError:  # another process stored the same snapshot at the same moment: theirs is as good
+        pass
+    return Snapshot(result, items, units, regions, computed_at)
+
+
+def build_snapshots(today=None) -> int:
+    """The worker's task: the default period's snapshot of every scope in :func:`snapshot_scopes`; snapshots of
+    other periods or versions are deleted. Returns how many were stored."""
+    from .models import PainPointSnapshot
+    from .snapshots import default_period, version
+
+    period = default_period(today)
+    scopes = snapshot_scopes()
+    for key in scopes:
+        store_snapshot(key, period)
+    (PainPointSnapshot.objects.exclude(period_start=period.start, period_end=period.end, version=version())
+     .delete())
+    return len(scopes)
+
+
+def snapshot_for(actor, period):
+    """The snapshot the page shows ``actor`` for ``period``: the stored one, or — when none is stored yet for a
+    whole-region scope (a new day before the worker's next run, a new supervisor's region) — computed now and
+    stored. None when ``actor``'s view is not served from snapshots (the live path)."""
+    from .snapshots import read, scope_of
+
+    key = scope_of(actor)
+    if key is None:
+        return None
+    return read(actor, period) or store_snapshot(key, period)

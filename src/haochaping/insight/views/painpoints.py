@@ -25,7 +25,8 @@ from haochaping.org.models import Department
 from haochaping.rectification.services import focus
 from haochaping.rectification.views.common import current_due, is_supervisor, workbench_view
 
-from ..painpoints import Period, filter_choices, pain_points, region_choices, services, taxonomy
+from ..painpoints import Period, pain_points, services, snapshots, taxonomy
+from ..painpoints.choices import filter_choices, region_choices
 
 MAX_DAYS = 731  # two years at most per analysis
 MAX_DEPARTMENT_CHOICES = 500
@@ -119,6 +120,29 @@ def _open_issues(user) -> list[dict]:
     return rows
 
 
+def _analysis(user, filters: FilterForm, period: Period):
+    """(result, items, units, regions, computed_at or None) for the page. The default period of a whole-region
+    actor comes from the worker's snapshot (issue 14: one indexed read, whatever the number of 差评), its choice
+    lists even when an item, unit or region is chosen; anything else is analysed live (cached a few minutes)."""
+    snapshot = services.snapshot_for(user, period) if period == snapshots.default_period() else None
+    narrowed = bool(filters.value("item") or filters.value("unit") or filters.value("region"))
+    if snapshot is not None and not narrowed:
+        return snapshot.result, snapshot.items, snapshot.units, snapshot.regions, snapshot.computed_at
+    result = pain_points(user, period, item_id=filters.value("item"), department_id=filters.value("unit"),
+                         region_code=filters.value("region") or None)
+    if snapshot is not None:
+        return result, snapshot.items, snapshot.units, snapshot.regions, None
+    items, units = filter_choices(user, period)
+    return result, items, units, region_choices(user, period), None
+
+
+def _computed_note(computed_at) -> str:
+    if computed_at is None:
+        return ""
+    when = timezone.localtime(computed_at).strftime("%Y-%m-%d %H:%M")
+    return _("分析时间：%(when)s，每%(minutes)d分钟更新") % {"when": when, "minutes": snapshots.every_minutes()}
+
+
 def _query(filters: FilterForm, period: Period) -> str:
     params = {"start": period.start.isoformat(), "end": period.end.isoformat()}
     for name in ("item", "unit", "region"):
@@ -138,9 +162,7 @@ def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None,
         data.update(start=period.start.isoformat(), end=period.end.isoformat())
         filters = FilterForm(data)
     item_id, unit_id, region_code = filters.value("item"), filters.value("unit"), filters.value("region") or None
-    result = pain_points(user, period, item_id=item_id, department_id=unit_id, region_code=region_code)
-    items, units = filter_choices(user, period)
-    regions = region_choices(user, period)
+    result, items, units, regions, computed_at = _analysis(user, filters, period)
     supervisor = is_supervisor(user)
     topic_forms = {}
     if supervisor:
@@ -161,6 +183,7 @@ def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None,
         "regions": regions, "region_code": region_code, "kinds": (*taxonomy.KINDS, *services.promoted_kinds()),
         "topics": [(t, topic_forms.get(t.number)) for t in result.topics],
         "open_issues": _open_issues(user), "workbench_section": "painpoints",
+        "computed_note": _computed_note(computed_at),
         # A refused form whose topic is gone (the analysis changed meanwhile) is shown above the topics.
         "orphan": failed if failed is not None and failed.prefix not in {f"t{t.number}" for t in result.topics} else None,
     }
@@ -181,8 +204,7 @@ def focus_issue(request):
     filters = FilterForm(request.GET or None)
     period = filters.period()
     prefix = _prefix(request.POST)
-    result = pain_points(user, period, item_id=filters.value("item"), department_id=filters.value("unit"),
-                         region_code=filters.value("region") or None)
+    result = _analysis(user, filters, period)[0]  # the topics the page showed (numbered alike)
     topic = next((t for t in result.topics if f"t{t.number}" == prefix), None)
     choices = _department_choices(topic, _scope_departments(user)) if topic else [
         (_("监督范围内的部门"), _scope_departments(user))]
