@@ -349,11 +349,12 @@ def format_report(result: dict) -> str:
         f"batch/that COPY {ratio['batch_over_schema_floor']:.3f}×",
         "",
     ]
-    for label, ph in (("API", api), ("reference", ref), ("batch item", result["batch"]), ("COPY row", result["copy"]),
+    for label, ph in (("empty request", result["empty"]), ("API", api), ("reference", ref),
+                      ("batch item", result["batch"]), ("COPY row", result["copy"]),
                       ("COPY row into evaluation table", result["schema_floor"])):
         cpu = ph.get("cpu_ms_per_op")
         if cpu:
-            server = f"server {cpu['server']:.2f}, " if label in ("API", "batch item") else ""
+            server = f"server {cpu['server']:.2f}, " if label in ("empty request", "API", "batch item") else ""
             lines.append(
                 f"CPU ms per operation, {label}: clients {cpu['clients']:.2f}, {server}"
                 f"PostgreSQL {cpu['postgresql']:.2f}, other processes {cpu['other']:.2f} "

@@ -63,6 +63,17 @@ def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
             bad = conn.execute("SELECT count(*) FROM evaluation_evaluation WHERE is_bad").fetchone()[0]
         assert (rows, keys, records) == (2 * COUNT, 2 * COUNT, 2 * COUNT)  # single submits, then the batch
         assert bad == 2  # one 差评 in every 50 submissions, in each half
+        assert re.search(rf"^CPU ms per operation, empty request: clients {number}, server {number}, ", report, re.M)
+
+        # The in-process profilers of the single submit run on what the benchmark left (issue 14 item 1).
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "haochaping.settings"}
+        for script, pattern in (("submit_cpu.py", rf"^\s+submit\s+Python CPU {number} ms, wall {number} ms"),
+                                ("submit_statements.py", rf"^10 submits .*PostgreSQL backend CPU {number} ms")):
+            args = ["--count", "10", "--bad-every", "5"]
+            profiled = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], cwd=ROOT, env=env,
+                                      capture_output=True, text=True, timeout=120)
+            assert profiled.returncode == 0, profiled.stdout + profiled.stderr
+            assert re.search(pattern, profiled.stdout, re.M), profiled.stdout
     finally:
         drop_database(url)
 

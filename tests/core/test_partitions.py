@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -37,9 +38,10 @@ def this_month() -> date:
     return date(now.year, now.month, 1)
 
 
-def evaluation(record, *, at: datetime, type_: str = "active", key: str | None = None, receipt: str | None = None):
+def evaluation(record, *, at: datetime, type_: str = "active", key: str | None = None, receipt: str | None = None,
+               stage: str = "complete"):
     ev = Evaluation(
-        record=record, stage="complete", type=type_, channel="pc", level=5, is_bad=False, item_id=record.item_id,
+        record=record, stage=stage, type=type_, channel="pc", level=5, is_bad=False, item_id=record.item_id,
         region_id=record.region_id, department_id=record.department_id, agency_id=record.agency_id,
         idempotency_key=key or uuid.uuid4().hex, request_hash="x" * 64,
         receipt_code=receipt or uuid.uuid4().hex[:20].upper(), leaf_hash="0" * 64, source="test", created_at=at,
@@ -93,6 +95,37 @@ def test_a_second_evaluation_of_the_same_stage_in_another_months_partition_is_re
     followup = evaluation(record, at=months_apart(2), type_="followup")
     assert partition_of(EVALUATIONS, first.pk) != partition_of(EVALUATIONS, followup.pk)
     assert Evaluation.objects.filter(record=record).count() == 2
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_a_submit_reads_the_key_table_not_every_months_partition(org, item):
+    """Issue 14 item 1: the probe and the "first countable evaluation" checks look evaluations up in the key table
+    (one index), so a submit costs the same however many months the table holds; the key table carries each
+    evaluation's channel for those checks, and a 办件 rated earlier in another month is not counted rated again."""
+    needs_pg()
+    from django.test.utils import CaptureQueriesContext
+
+    from haochaping.evaluation import services
+    from haochaping.insight.models import DailyParticipation
+    from tests.insight.helpers import completed_record
+
+    record = completed_record(org, item)
+    earlier = evaluation(record, at=months_apart(1), stage="accept")  # in next month's partition
+    data = services.EvaluationInput(idempotency_key=uuid.uuid4().hex, project_no=record.project_no, stage="complete",
+                                    channel="qr", level=4)
+    with CaptureQueriesContext(connection) as queries:
+        created = services.submit_evaluation(data, source="test")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert [sql for sql in statements if re.search(rf'FROM "{EVALUATIONS}"(?!_)', sql)] == []
+    assert any(f'FROM "{partitions.keys_table(EVALUATIONS)}"' in sql for sql in statements)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, channel FROM {partitions.keys_table(EVALUATIONS)} WHERE record_id = %s ORDER BY id",
+                       [record.pk])
+        assert cursor.fetchall() == [(earlier.pk, "pc"), (created.evaluation.pk, "qr")]
+    rated = dict(DailyParticipation.objects.filter(channel__in=["", "qr"]).values_list("channel", "rated"))
+    assert rated.get("qr") == 1  # its first evaluation through qr
+    assert rated.get("", 0) == 0  # not its first countable evaluation: the pc one in another month came first
 
 
 @pytest.mark.pg_only

@@ -170,3 +170,22 @@ def test_the_dashboard_reads_only_the_in_hand_cases(org, world):  # noqa: F811
     total = over_the_cases(supervisor, StatsFilter(date_from=date(2026, 1, 1), date_to=TODAY))[0]
     page = response.content.decode()
     assert f"{total.handled} / {total.counted}" in page.replace(",", "")
+
+
+def test_a_few_cases_are_read_by_the_prepared_statement_as_the_orm_reads_them(org, world):  # noqa: F811
+    # A write recounts one case or a handful through SQL compiled once per process (rollups.cases._current_sql);
+    # its answer is the ORM's, field for field, for each count it is used for, with the ids in any order.
+    from haochaping.insight.rollups import cases as case_rollups
+
+    ids = sorted(RectificationCase.objects.values_list("pk", flat=True))
+    assert len(ids) >= 3
+    for chosen in (ids[:1], ids[:2], list(reversed(ids[:3])), ids[:case_rollups._CURRENT_CACHED_UP_TO]):
+        by_orm = {r["k_case_id"]: r for r in case_rollups._keyed(RectificationCase.objects.filter(pk__in=chosen),
+                                                                    per_case=True)}
+        cached = case_rollups._current(chosen)
+        assert set(cached) == set(chosen) == set(by_orm)
+        for pk, part in cached.items():
+            row = by_orm[pk]
+            assert part == (case_rollups._day(row["k_day"]), row["k_region"], row["k_department"], row["k_agency"],
+                            row["k_platform"], *(row[v] for v in case_rollups.CASE_VALUES))
+    assert case_rollups._CURRENT  # the statements were kept

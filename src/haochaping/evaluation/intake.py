@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from haochaping.core import crypto, partitions
+from haochaping.core import crypto
 from haochaping.core.bulk import any_of
 from haochaping.core.problems import DomainError, conflict, not_found
 from haochaping.org.models import Region
 from haochaping.org.rules import region_prefix
 
-from . import rows, rules
+from . import lookups, rows, rules
 from .models import Evaluation, EvaluationType, Label
 from .services import (
     EvaluationInput,
@@ -242,23 +242,8 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-_KEYS_TABLE: dict[tuple, str] = {}
-
-
 def _lookup_table() -> str:
-    """Where the keys are looked up: on PostgreSQL with monthly partitions, the key table core.partitions keeps
-    (id, idempotency_key, receipt_code, record_id, stage, type, each unique) — one index per look-up instead of one
-    per month's partition; the evaluation table itself otherwise."""
-    table = Evaluation._meta.db_table
-    memo = (connection.vendor, connection.settings_dict["NAME"])
-    if memo not in _KEYS_TABLE:
-        lookup = table
-        if partitions.supported(connection):
-            with connection.cursor() as cursor:
-                if partitions.is_partitioned(cursor, table):
-                    lookup = partitions.keys_table(table)
-        _KEYS_TABLE[memo] = lookup
-    return _KEYS_TABLE[memo]
+    return lookups.lookup_table()
 
 
 def _taken_keys(keys: list) -> list:

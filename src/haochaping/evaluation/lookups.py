@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection
 
-from haochaping.core import prepared
+from haochaping.core import partitions, prepared
 from haochaping.core.bulk import Inserter
 from haochaping.records.models import ServiceRecord
 
@@ -54,6 +54,24 @@ def record_from_row(fields: list, values) -> ServiceRecord:
     return ServiceRecord.from_db(connection.alias, [f.attname for f in fields], values)
 
 
+def lookup_table() -> str:
+    """Where evaluations are looked up by key: on PostgreSQL with monthly partitions the key table core.partitions
+    keeps (id, idempotency_key, receipt_code, record_id, stage, type, each unique, and channel: migration 0009) —
+    one index per look-up, where the partitioned table has one per month and a prepared statement's generic plan
+    opens every month's (issue 14: a submit's probe and first-evaluation checks paid for each month held); the
+    evaluation table itself otherwise. Looked up once per database."""
+    table = Evaluation._meta.db_table
+    memo = ("keys", connection.vendor, connection.settings_dict["NAME"])
+    if memo not in _SQL:
+        lookup = table
+        if partitions.supported(connection):
+            with connection.cursor() as cursor:
+                if partitions.is_partitioned(cursor, table):
+                    lookup = partitions.keys_table(table)
+        _SQL[memo] = lookup
+    return _SQL[memo]
+
+
 @dataclass
 class Probe:
     existing_id: int | None  # the evaluation that already holds the idempotency key
@@ -71,9 +89,10 @@ def probe(idempotency_key: str, project_no: str, stage: str, *, for_write: bool 
     after this one sees what was committed before the lock was granted."""
     postgres = connection.vendor == "postgresql"
     lock = for_write and postgres
-    key = ("probe", connection.vendor, lock)
+    keys = lookup_table()
+    key = ("probe", connection.vendor, lock, keys)
     if key not in _SQL:
-        ev, rec = _q(Evaluation._meta.db_table), _q(ServiceRecord._meta.db_table)
+        ev, rec = _q(keys), _q(ServiceRecord._meta.db_table)
         columns = [f.column for f in record_fields()]
         cols = ", ".join(f"{_q('r')}.{_q(c)}" for c in columns)
         taken = (f"(SELECT {_q('e')}.{_q('idempotency_key')} FROM {ev} {_q('e')} WHERE {_q('e')}.{_q('record_id')} = "

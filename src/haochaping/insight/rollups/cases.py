@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import F, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from haochaping.rectification import figures
 from haochaping.rectification.models import RectificationCase
@@ -28,6 +29,9 @@ assert tuple(CASE_VALUES) == tuple(figures.STORED), "CaseCounter's columns are r
 
 MODELS = (CaseTally, CaseDayCounter, CaseMonthCounter)  # the order every writer and the rebuild lock them in
 TALLY_KEYS = ("case_id", *CASE_KEYS)
+# Statements for up to this many cases are built once per process: a write recounts one case (a case, its appeal, its
+# 台账) or a handful; a bulk write's are built each time (their lengths vary without bound).
+_CURRENT_CACHED_UP_TO = 8
 
 
 def _keyed(qs: QuerySet, *, per_case: bool) -> QuerySet:
@@ -61,7 +65,19 @@ def _opened_in(date_from: date | None, date_to: date | None) -> QuerySet:
 # --- writes ----------------------------------------------------------------------------------------------------------
 
 
+_UPSERTS: dict[tuple, str] = {}
+
+
 def _upsert_sql(model, keys: tuple[str, ...], rows: int, *, add: bool) -> str:
+    if rows > _CURRENT_CACHED_UP_TO:
+        return _new_upsert_sql(model, keys, rows, add=add)
+    key = (connection.vendor, model, keys, rows, add)
+    if key not in _UPSERTS:
+        _UPSERTS[key] = _new_upsert_sql(model, keys, rows, add=add)
+    return _UPSERTS[key]
+
+
+def _new_upsert_sql(model, keys: tuple[str, ...], rows: int, *, add: bool) -> str:
     table = q(model._meta.db_table)
     cols = (*keys, *CASE_VALUES)
     marks = ", ".join(["(" + ", ".join(["%s"] * len(cols)) + ")"] * rows)
@@ -97,7 +113,38 @@ def _day(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+_CURRENT: dict[tuple, tuple[str, list, dict[int, int]]] = {}
+_PLACEHOLDER = -(2**40)  # no case has a negative id
+
+
+def _current_sql(count: int) -> tuple[str, list, dict[int, int]]:
+    """The SELECT of :func:`_current` for ``count`` case ids, compiled once per process and count (the ORM
+    compiled these aggregates on every 差评 a submit opened a case for, and that cost most of the case's opening):
+    its SQL, its parameters with placeholders for the ids, and where each id goes (parameter index → id index)."""
+    key = (connection.vendor, count, timezone.get_current_timezone_name())
+    if key not in _CURRENT:
+        placeholders = [_PLACEHOLDER - i for i in range(count)]
+        sql, params = _select(_keyed(RectificationCase.objects.filter(pk__in=placeholders), per_case=True),
+                              TALLY_KEYS)
+        slots = {n: _PLACEHOLDER - p for n, p in enumerate(params) if isinstance(p, int) and p in placeholders}
+        if len(slots) != count:  # a compiler that does not pass the ids as they were given: do not cache
+            return sql, params, {}
+        _CURRENT[key] = (sql, params, slots)
+    return _CURRENT[key]
+
+
 def _current(ids: list[int]) -> dict[int, tuple]:
+    """Each case's key and STORED part, as it is now in this transaction."""
+    n = len(CASE_KEYS)
+    if len(ids) <= _CURRENT_CACHED_UP_TO:
+        sql, template, slots = _current_sql(len(ids))
+        if slots:
+            params = list(template)
+            for at, which in slots.items():
+                params[at] = ids[which]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return {r[0]: (_day(r[1]), *r[2:n + 1], *r[n + 1:]) for r in cursor.fetchall()}
     rows = _keyed(RectificationCase.objects.filter(pk__in=ids), per_case=True)
     return {r["k_case_id"]: (_day(r["k_day"]), r["k_region"], r["k_department"], r["k_agency"], r["k_platform"],
                              *(r[v] for v in CASE_VALUES)) for r in rows}

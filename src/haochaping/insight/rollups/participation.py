@@ -28,6 +28,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haochaping.core.bulk import any_of
+from haochaping.evaluation.lookups import lookup_table
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
@@ -144,10 +145,10 @@ def read_state(record_id) -> tuple | None:
 def _first_sql() -> str:
     """+1 rated in the "" row unless the 办件 has another countable evaluation, and in the channel's row unless it
     has another one through that channel: one statement, so an evaluation adds at most one to the write path."""
-    key = ("first", connection.vendor)
+    key = ("first", connection.vendor, lookup_table())
     if key not in _SQL:
         table = _q(DailyParticipation._meta.db_table)
-        evaluations = _q(Evaluation._meta.db_table)
+        evaluations = _q(lookup_table())  # the key table on PostgreSQL (evaluation.lookups)
         cols = ", ".join(_q(c) for c in (*PARTICIPATION_KEY_FIELDS, "completed", "rated"))
         values = ", ".join(_mark(c) for c in PARTICIPATION_KEY_FIELDS)
         other = f"SELECT 1 FROM {evaluations} WHERE {_q('record_id')} = %s AND {_q('id')} <> %s AND {_q('channel')}"
@@ -201,7 +202,7 @@ def count_first_many(evaluations: list[Evaluation]) -> None:
     condition, params = any_of(_q("record_id"), record_ids)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {_q('id')}, {_q('record_id')}, {_q('channel')} FROM "
-                       f"{_q(Evaluation._meta.db_table)} WHERE {condition}", params)
+                       f"{_q(lookup_table())} WHERE {condition}", params)
         for pk, record_id, channel in cursor.fetchall():
             if pk not in new_ids:
                 seen.setdefault(record_id, set()).add(channel)

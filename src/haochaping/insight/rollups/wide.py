@@ -12,7 +12,8 @@ from collections import defaultdict
 
 from django.db import connection
 
-from haochaping.evaluation.models import Channel, Evaluation, EvaluationType
+from haochaping.evaluation.lookups import lookup_table
+from haochaping.evaluation.models import Channel, EvaluationType
 
 from .. import rules
 from ..models import MONTHLY, WIDE_VALUES, DailyCounter, DailyParticipation, RegionDayCounter, UnitDayCounter
@@ -121,13 +122,13 @@ def rated_if_first(units: tuple, record_id, evaluation_id) -> list[Statement]:
 
 
 def _rated_sql(model) -> str:
-    key = (connection.vendor, model, "rated")
+    key = (connection.vendor, model, "rated", lookup_table())
     if key not in _SQL:
         table = _q(model._meta.db_table)
         marks = ", ".join(_mark(model, c) for c in model.key_fields)
         _SQL[key] = (
             f"INSERT INTO {table} ({', '.join(_q(c) for c in (*model.key_fields, *WIDE_VALUES))}) "
-            f"SELECT {marks}, {', '.join('1' if c == 'rated' else '0' for c in WIDE_VALUES)} WHERE NOT EXISTS (SELECT 1 FROM {_q(Evaluation._meta.db_table)} WHERE "
+            f"SELECT {marks}, {', '.join('1' if c == 'rated' else '0' for c in WIDE_VALUES)} WHERE NOT EXISTS (SELECT 1 FROM {_q(lookup_table())} WHERE "
             f"{_q('record_id')} = %s AND {_q('id')} <> %s AND {_q('channel')} <> %s) "
             f"ON CONFLICT ({', '.join(_q(c) for c in model.key_fields)}) DO UPDATE SET "
             f"{_q('rated')} = {table}.{_q('rated')} + EXCLUDED.{_q('rated')}"
@@ -160,7 +161,7 @@ def upserts_with_rated(changes: Changes, units: tuple, record_id, evaluation_id)
 
 
 def _merged_sql(model, rows: int) -> str:
-    key = (connection.vendor, model, "merged", rows)
+    key = (connection.vendor, model, "merged", rows, lookup_table())
     if key not in _SQL:
         table = _q(model._meta.db_table)
         keys = [_q(c) for c in model.key_fields]
@@ -169,7 +170,7 @@ def _merged_sql(model, rows: int) -> str:
         # The rated branch comes first and names the columns (SQLite takes no column list after a derived table).
         named = ", ".join([*(f"{_mark(model, c)} AS {_q(c)}" for c in model.key_fields),
                            *(f"{'1' if c == 'rated' else '0'} AS {_q(c)}" for c in WIDE_VALUES)])
-        rated = (f"SELECT {named} WHERE NOT EXISTS (SELECT 1 FROM {_q(Evaluation._meta.db_table)} WHERE "
+        rated = (f"SELECT {named} WHERE NOT EXISTS (SELECT 1 FROM {_q(lookup_table())} WHERE "
                  f"{_q('record_id')} = %s AND {_q('id')} <> %s AND {_q('channel')} <> %s)")
         branches = " UNION ALL ".join([rated, *([f"SELECT {plain}"] * rows)])
         cols = ", ".join(_q(c) for c in (*model.key_fields, *WIDE_VALUES))
