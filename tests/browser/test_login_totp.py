@@ -98,3 +98,13 @@ def test_first_login_enrols_the_authenticator_from_the_page(page, supervisor):
     assert page.get_by_role("heading", level=1).inner_text() == "系统管理"
     supervisor.refresh_from_db()
     assert supervisor.totp_confirmed_at is not None and supervisor.totp_secret.reveal() == secret
+
+
+def test_the_password_box_is_as_large_as_the_user_name_box(page, supervisor):
+    # Someone who types slowly on a phone or a large-text screen sees both boxes alike, full width and tall enough to hit.
+    for width in (390, 1366):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/accounts/login/")
+        name, password = page.get_by_label("用户名").bounding_box(), page.get_by_label("密码").bounding_box()
+        assert (round(password["width"]), round(password["height"])) == (round(name["width"]), round(name["height"]))
+        assert password["height"] >= 44  # the touch target the site's other text boxes have (2.75rem)
