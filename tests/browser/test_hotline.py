@@ -24,6 +24,11 @@ def test_operator_records_a_callers_evaluation_with_consent(page, live_server, d
     login_cookie(page, live_server, make_user("hotline-op", Role.HOTLINE, org))
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/hotline/")
+    # Signing out sits among the page's links and reads as one, not as a red action beside 查找办件.
+    sign_out = page.get_by_role("button", name="退出登录")
+    assert sign_out.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    assert sign_out.evaluate("e => getComputedStyle(e).color") == page.get_by_role(
+        "link", name="回访清单（回访调查抽中的评价）").evaluate("e => getComputedStyle(e).color")
     page.get_by_label("办件编号").fill(record.project_no)
     page.get_by_role("button", name="查找办件").click()
     assert "食品经营许可证核发" in page.locator("main").inner_text()
