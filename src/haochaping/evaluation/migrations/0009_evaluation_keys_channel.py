@@ -13,15 +13,24 @@ from django.db import migrations
 TABLE = "evaluation_evaluation"
 
 
-def add_channel(apps, schema_editor):
+def _keys(schema_editor) -> str | None:
+    """The key table's quoted name, or None where there is none (SQLite, or an evaluation table not partitioned)."""
     from haochaping.core import partitions
 
     if not partitions.supported(schema_editor.connection):
-        return
+        return None
     with schema_editor.connection.cursor() as cursor:
         if not partitions.is_partitioned(cursor, TABLE):
-            return
-    keys = schema_editor.quote_name(partitions.keys_table(TABLE))
+            return None
+    return schema_editor.quote_name(partitions.keys_table(TABLE))
+
+
+def add_channel(apps, schema_editor):
+    from haochaping.core import partitions
+
+    keys = _keys(schema_editor)
+    if keys is None:
+        return
     schema_editor.execute(f"ALTER TABLE {keys} ADD COLUMN IF NOT EXISTS channel varchar(20) NOT NULL DEFAULT ''")
     # Detached months keep their key rows (core.partitions): their channel is no longer readable and stays ''.
     schema_editor.execute(f"UPDATE {keys} k SET channel = e.channel FROM {schema_editor.quote_name(TABLE)} e "
@@ -32,12 +41,9 @@ def add_channel(apps, schema_editor):
 def drop_channel(apps, schema_editor):
     from haochaping.core import partitions
 
-    if not partitions.supported(schema_editor.connection):
+    keys = _keys(schema_editor)
+    if keys is None:
         return
-    with schema_editor.connection.cursor() as cursor:
-        if not partitions.is_partitioned(cursor, TABLE):
-            return
-    keys = schema_editor.quote_name(partitions.keys_table(TABLE))
     schema_editor.execute(f"ALTER TABLE {keys} DROP COLUMN IF EXISTS channel")
     partitions.recreate_triggers(TABLE)
 
