@@ -196,6 +196,17 @@ def test_detaching_an_old_month_for_archive_and_attaching_it_again(org, item, ca
     # The archived evaluation's idempotency key stays taken.
     with pytest.raises(IntegrityError, match="idempotency_key"):
         evaluation(factories.make_record(org, item), at=months_apart(0), key=ev.idempotency_key)
+    # A submit or a batch item that reuses it is refused with a 409 naming the key, not answered with a 5xx.
+    from haochaping.core.problems import DomainError
+    from haochaping.evaluation import intake, services
+
+    again = services.EvaluationInput(idempotency_key=ev.idempotency_key, project_no=factories.make_record(
+        org, item).project_no, stage="complete", channel="pc", level=5)
+    with pytest.raises(DomainError) as refused:
+        services.submit_evaluation(again, source="test")
+    assert (refused.value.status, refused.value.field) == (409, "idempotency_key")
+    [outcome] = intake.submit_evaluations([again], source="test")
+    assert isinstance(outcome, DomainError) and (outcome.status, outcome.field) == (409, "idempotency_key")
 
     with pytest.raises(CommandError, match="已结束"):
         call_command("partitions", "--detach", f"{this_month():%Y-%m}")

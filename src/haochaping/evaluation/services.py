@@ -241,7 +241,10 @@ def _submit_checked(data: EvaluationInput, digest: str, *, source, now, region_s
     # One statement: the idempotency key, the 办件 and the stage's evaluations (evaluation.lookups).
     found = lookups.probe(data.idempotency_key, data.project_no, data.stage, for_write=True)
     if found.existing_id is not None:
-        existing = Evaluation.objects.select_related("record").order_by().get(pk=found.existing_id)
+        existing = Evaluation.objects.select_related("record").order_by().filter(pk=found.existing_id).first()
+        if existing is None:
+            # The key's evaluation lies in a month detached for archive: its key row stays (core.partitions).
+            raise conflict("该幂等键已用于一条已归档的评价", "idempotency_key")
         # A device may not read another window's receipt by replaying its idempotency key.
         _refuse_other_window(kiosk, existing.window_id)
         return _replay(existing, digest)
