@@ -105,8 +105,22 @@ def make_guide(item: ServiceItem, **kw) -> ServiceGuide:
     return publish_guide(item, actor="test", **guide_elements(**kw))
 
 
+def earlier_today(hours: float, *, before: datetime | None = None) -> datetime:
+    """``hours`` before ``before`` (default: now), but never before this local (Beijing) day began: a 办件 made by a
+    test and rated at once must fall on the same statistics day at 00:30 as at 15:00 (`make test` runs on the real
+    clock, whatever the hour)."""
+    before = before or timezone.now()
+    day_start = timezone.localtime(before).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(before - timedelta(hours=hours), day_start)
+
+
 def make_record(org: Org, item: ServiceItem, *, completed: bool = True, accepted_at: datetime | None = None, **kw) -> ServiceRecord:
-    accepted_at = accepted_at or timezone.now() - timedelta(hours=2)
+    if accepted_at is None:
+        # Accepted two hours ago and completed one hour ago, both earlier today.
+        completed_at = earlier_today(1)
+        accepted_at = earlier_today(1, before=completed_at)
+    else:
+        completed_at = accepted_at + timedelta(hours=1)
     defaults = dict(
         project_no=f"P{seq():010d}",
         item=item,
@@ -122,7 +136,7 @@ def make_record(org: Org, item: ServiceItem, *, completed: bool = True, accepted
         promised_days=5,
         status=3 if completed else 2,
         accepted_at=accepted_at,
-        completed_at=(accepted_at + timedelta(hours=1)) if completed else None,
+        completed_at=completed_at if completed else None,
     )
     defaults.update(kw)
     return ServiceRecord.objects.create(**defaults)

@@ -50,5 +50,8 @@ def exclude(ev: Evaluation, reason: str = "appeal_upheld") -> None:
 
 
 def completed_record(org, item, *, completed_at: datetime | None = None, **kw):
-    completed_at = completed_at or timezone.now() - timedelta(hours=1)
+    if completed_at is None:  # an hour ago, accepted an hour before that, both earlier today (factories.earlier_today)
+        completed_at = factories.earlier_today(1)
+        return factories.make_record(org, item, accepted_at=factories.earlier_today(1, before=completed_at),
+                                     completed_at=completed_at, **kw)
     return factories.make_record(org, item, accepted_at=completed_at - timedelta(hours=1), **kw)
