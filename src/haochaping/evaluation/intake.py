@@ -242,17 +242,13 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _lookup_table() -> str:
-    return lookups.lookup_table()
-
-
 def _taken_keys(keys: list) -> list:
     """Which of ``keys`` are idempotency keys of stored evaluations (one statement)."""
     if not keys:
         return []
     condition, params = any_of(_q("idempotency_key"), keys)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_q('idempotency_key')} FROM {_q(_lookup_table())} WHERE {condition}", params)
+        cursor.execute(f"SELECT {_q('idempotency_key')} FROM {_q(lookups.lookup_table())} WHERE {condition}", params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -263,7 +259,7 @@ def _taken(record_ids: list) -> dict[tuple, str]:
     condition, params = any_of(_q("record_id"), record_ids)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {_q('record_id')}, {_q('stage')}, {_q('type')}, {_q('idempotency_key')} "
-                       f"FROM {_q(_lookup_table())} WHERE {condition}", params)
+                       f"FROM {_q(lookups.lookup_table())} WHERE {condition}", params)
         return {(r, stage, type_): key for r, stage, type_, key in cursor.fetchall()}
 
 
