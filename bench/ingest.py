@@ -1,9 +1,11 @@
 """Ingest benchmark: evaluations over HTTP against the production server, beside bare INSERT+COMMITs.
 
-    python bench/ingest.py [--count 2000] [--clients 8] [--workers 2] [--database-url postgres://…/haochaping_bench]
+    python bench/ingest.py [--count 2000] [--clients 8] [--workers 2] [--units 1]
+                           [--database-url postgres://…/haochaping_bench]
 
 1. Drops and recreates the bench database, runs ``haochaping migrate``, seeds one organisation, COUNT completed
-   办件 and an API key with ``evaluations:write`` (in a subprocess, through the project's own code).
+   办件 (all of one unit, or round robin over UNITS departments) and an API key with ``evaluations:write`` (in a
+   subprocess, through the project's own code).
 2. Starts ``haochaping serve`` (gunicorn, gthread) on a free port of 127.0.0.1 and lets CLIENTS threads, each with
    a keep-alive httpx client, submit COUNT evaluations (one per 办件, mixed levels, about 2 % 差评 with label 209).
 3. Resubmits 10 % of them with the same idempotency keys: each must answer 200 with the first answer's id.
@@ -68,6 +70,7 @@ class Config:
     threads: int = 4
     retry_fraction: float = 0.10
     batch_count: int = 0  # evaluations of the batch phase (and the COPY beside it); 0: the same as count
+    units: int = 1  # departments (each its own window and staff member) the 办件 are spread over, round robin
     database_url: str = DEFAULT_DATABASE_URL
     write_json: bool = True
     seed: int = 20261124
@@ -111,16 +114,17 @@ class Phase:
 # Database set-up
 
 
-def seed(database_url: str, count: int) -> str:
-    """Seed org data, ``count`` completed 办件 and an API key in a Django subprocess; returns the key."""
+def seed(database_url: str, count: int, units: int = 1) -> str:
+    """Seed org data, ``count`` completed 办件 over ``units`` departments and an API key in a Django subprocess;
+    returns the key."""
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "_seed", str(count)],
+        [sys.executable, str(Path(__file__).resolve()), "_seed", str(count), str(units)],
         env=_django_env(database_url), check=True, timeout=300, cwd=ROOT, capture_output=True, text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])["api_key"]
 
 
-def _seed_main(count: int) -> None:
+def _seed_main(count: int, unit_count: int = 1) -> None:
     """Runs inside the seed subprocess, with Django set up on the bench database."""
     sys.path.insert(0, str(ROOT))
     import django
@@ -133,10 +137,19 @@ def _seed_main(count: int) -> None:
 
     from haochaping.accounts.models import Scope
     from haochaping.accounts.services import create_api_key
+    from haochaping.org.models import Staff, Window
     from haochaping.records.models import ServiceRecord
 
     org = factories.make_org()
     item = factories.make_item(org)
+    # (department, window, staff) of each unit: the first is the org's own; with --units N the 办件 go round robin
+    # over N, so concurrent submits share fewer counter rows (a unit's day and month rows: rollups.wide).
+    units = [(org.department, org.window, org.staff)]
+    for n in range(1, unit_count):
+        dept = factories.department(org.county, name=f"性能测试部门{n}")
+        window = Window.objects.create(agency=org.agency, code=f"B{n:03d}", name=f"性能测试窗口{n}", department=dept)
+        units.append((dept, window, Staff.objects.create(staff_no=f"BENCH{n:05d}", name=f"工作人员{n}",
+                                                         agency=org.agency, department=dept, window=window)))
     completed_at = timezone.now() - timedelta(hours=1)
     accepted_at = completed_at - timedelta(hours=1)
     records = [
@@ -144,10 +157,10 @@ def _seed_main(count: int) -> None:
             project_no=f"{PROJECT_PREFIX}{i:08d}",
             item=item,
             region=org.county,
-            department=org.department,
+            department=units[i % len(units)][0],
             agency=org.agency,
-            window=org.window,
-            staff=org.staff,
+            window=units[i % len(units)][1],
+            staff=units[i % len(units)][2],
             applicant_type=1,
             applicant_name="王小二",
             applicant_phone="13912345678",
@@ -313,7 +326,7 @@ def format_report(result: dict) -> str:
     cfg, api, ref, ratio = result["config"], result["api"], result["reference"], result["ratio"]
     lines = [
         f"haochaping ingest benchmark — {cfg['count']} evaluations (batch phase: {cfg['batch_count'] or cfg['count']}), "
-        f"{cfg['clients']} concurrent clients",
+        f"{cfg['clients']} concurrent clients, 办件 of {cfg.get('units', 1)} unit(s)",
         f"server: haochaping serve (gunicorn gthread, {cfg['workers']} workers × {cfg['threads']} threads); "
         f"PostgreSQL {result['machine']['postgresql']} (synchronous_commit={result['machine']['synchronous_commit']}); "
         f"{result['machine']['cpus']} CPUs shared by server, clients and database; "
@@ -386,7 +399,7 @@ def run(cfg: Config) -> dict:
     migrate(cfg.database_url)
     # The first COUNT 办件 are rated one request each, the next COUNT in batches (bench/batch.py).
     batch_count = cfg.batch_count or cfg.count
-    api_key = seed(cfg.database_url, cfg.count + batch_count)
+    api_key = seed(cfg.database_url, cfg.count + batch_count, cfg.units)
     bodies = make_payloads(cfg.count, cfg.seed)
     batch_bodies = make_payloads(batch_count, cfg.seed + 1, offset=cfg.count)
     setup_s = time.perf_counter() - t0
@@ -520,21 +533,25 @@ def parse_args(argv: list[str]) -> Config:
                    help="share of requests resubmitted with the same idempotency keys (0 to skip)")
     p.add_argument("--database-url", default=env.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
                    help="PostgreSQL URL of the bench database; it is dropped and recreated")
+    p.add_argument("--units", type=int, default=int(env.get("BENCH_UNITS", 1)),
+                   help="departments (each with a window and a staff member) the 办件 are spread over; 1, the "
+                        "default, puts every submit on the same counter rows")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/ingest-*.json")
     a = p.parse_args(argv)
-    if a.count < 1 or a.clients < 1 or not 0 <= a.retry_fraction <= 1:
-        p.error("--count and --clients must be positive, --retry-fraction between 0 and 1")
+    if a.count < 1 or a.clients < 1 or a.units < 1 or not 0 <= a.retry_fraction <= 1:
+        p.error("--count, --clients and --units must be positive, --retry-fraction between 0 and 1")
     if not a.database_url.startswith(("postgres://", "postgresql://")):
         p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
     return Config(count=a.count, clients=a.clients, workers=a.workers, threads=a.threads,
-                  retry_fraction=a.retry_fraction, batch_count=a.batch_count, database_url=a.database_url,
+                  retry_fraction=a.retry_fraction, batch_count=a.batch_count, units=a.units,
+                  database_url=a.database_url,
                   write_json=not a.no_json)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_seed"]:
-        _seed_main(int(argv[1]))
+        _seed_main(int(argv[1]), int(argv[2]) if len(argv) > 2 else 1)
         return 0
     cfg = parse_args(argv)
     result = run(cfg)

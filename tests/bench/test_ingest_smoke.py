@@ -18,6 +18,7 @@ from bench.common import drop_database, percentile
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 50
 CLIENTS = 2
+UNITS = 3
 
 
 def smoke_database_url() -> str:
@@ -35,7 +36,7 @@ def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
     try:
         run = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "ingest.py"), "--count", str(COUNT), "--clients", str(CLIENTS),
-             "--database-url", url, "--no-json"],
+             "--units", str(UNITS), "--database-url", url, "--no-json"],
             cwd=ROOT, capture_output=True, text=True, timeout=180,
         )
         assert run.returncode == 0, run.stdout + run.stderr
@@ -55,14 +56,20 @@ def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
         assert batch and copied and float(batch.group(1)) > 0 and float(copied.group(1)) > 0, report
         assert re.search(rf"^ratio batch intake/COPY throughput: {number}×", report, re.M), report
         assert "RESULT: OK" in report
+        assert f"{CLIENTS} concurrent clients, 办件 of {UNITS} unit(s)" in report, report
 
         with psycopg.connect(url) as conn:
             rows, keys, records = conn.execute(
                 "SELECT count(*), count(DISTINCT idempotency_key), count(DISTINCT record_id) FROM evaluation_evaluation"
             ).fetchone()
             bad = conn.execute("SELECT count(*) FROM evaluation_evaluation WHERE is_bad").fetchone()[0]
+            # --units: the 办件, so their evaluations, round robin over that many departments, windows and staff
+            units = conn.execute("SELECT count(DISTINCT (department_id, window_id, staff_id)), min(n), max(n) FROM "
+                                 "(SELECT department_id, window_id, staff_id, count(*) n FROM evaluation_evaluation "
+                                 "GROUP BY 1, 2, 3) g").fetchone()
         assert (rows, keys, records) == (2 * COUNT, 2 * COUNT, 2 * COUNT)  # single submits, then the batch
         assert bad == 2  # one 差评 in every 50 submissions, in each half
+        assert units == (UNITS, 2 * COUNT // UNITS, 2 * COUNT // UNITS + 1)
         assert re.search(rf"^CPU ms per operation, empty request: clients {number}, server {number}, ", report, re.M)
 
         # The in-process profilers of the single submit run on what the benchmark left (issue 14 item 1).
