@@ -349,3 +349,17 @@ def test_the_case_page_says_deadlines_keep_running_during_an_appeal(as_user, peo
     page = as_user(people["handler"]).get(f"/work/cases/{case.pk}/").content.decode()
     assert "申诉审核期间，案件办理期限照常计算" in page and "已提交" in page
     assert "申诉已提交" in as_user(people["handler"]).get("/work/").content.decode()
+
+
+@pytest.mark.parametrize(("state", "marker"), [("submitted", "申诉已提交"), ("under_review", "申诉审核中"),
+                                               ("upheld", "申诉成立"), ("rejected", "申诉不成立")])
+def test_the_queue_marks_a_cases_appeal_once_in_every_state(as_user, people, case, org, state, marker):
+    from haochaping.rectification.models import Appeal
+
+    staff_user = User.objects.create(username="S9", role=Role.STAFF, staff=org.staff, region=org.county)
+    Appeal.objects.create(case=case, evaluation=case.evaluation, appellant=staff_user, party="staff", state=state,
+                          explanation="评价人误解", submitted_at=timezone.now(),
+                          review_due=timezone.localdate() + timedelta(days=7))
+    page = as_user(people["handler"]).get("/work/").content.decode()
+    assert f'<span class="marker marker-appeal">{marker}</span>' in page
+    assert "申诉申诉" not in page
