@@ -115,8 +115,9 @@ def test_national_records_carry_their_area_code(http, org, item):
 
 
 def test_a_batch_is_bounded_and_must_be_a_list(http, db):
-    assert_problem(http.post("/api/v1/batch/records", json={"items": [{}] * 1001}), 422, "items")
-    assert_problem(http.post("/api/v1/batch/records", json={"items": []}), 422, "items")
+    too_many = assert_problem(http.post("/api/v1/batch/records", json={"items": [{}] * 1001}), 422, "items")
+    none = assert_problem(http.post("/api/v1/batch/records", json={"items": []}), 422, "items")
+    assert (too_many["errors"][0]["message"], none["errors"][0]["message"]) == ("条目过多", "条目过少")
     assert_problem(http.post("/api/v1/batch/records", json={"items": {"a": 1}}), 422, "items")
     assert_problem(http.post("/api/v1/batch/evaluations", params={"shape": "xml"}, json={"items": [{}]}), 422, "shape")
 

@@ -118,6 +118,12 @@ def test_bad_input_names_the_field(http, db, params, field):
     assert problem["title"] == "请求内容有误"
 
 
+@pytest.mark.parametrize("value", ["2026-02-30", "abc", "2026-01-05T10:00"])
+def test_a_date_that_is_not_one_says_what_a_date_looks_like(http, db, value):
+    problem = assert_problem(http.get("/api/v1/stats", params={"from": value}), 422, "from")
+    assert problem["errors"] == [{"field": "from", "message": "应为日期，格式如 2026-01-05"}]
+
+
 def test_rankings_and_coverage(http, data, org, settings):
     r = http.get("/api/v1/stats/rankings", params={"by": "department"})
     assert r.status_code == 200, r.text
