@@ -62,3 +62,27 @@ def test_the_paper_forms_page_is_linked_from_the_workbench_for_a_clerk(world, or
     assert 'href="/paper/"' in body
     paper = world.get("/paper/").content.decode()
     assert 'href="/paper/enter/"' in paper and f'href="/paper/print/{org.agency.pk}/"' in paper
+
+
+@pytest.mark.parametrize(("now", "heading"), [
+    ("2026-12-07T10:00:00+08:00", "近12个月（2026-01-01 至 2026-12-07）"),
+    ("2026-07-15T10:00:00+08:00", "近12个月（2025-08-01 至 2026-07-15）"),
+    ("2027-01-01T00:30:00+08:00", "近12个月（2026-02-01 至 2027-01-01）"),
+])
+def test_the_last_twelve_months_are_this_month_and_the_eleven_before_as_on_the_public_portal(org, now, heading):
+    from datetime import datetime
+
+    import time_machine
+
+    from haochaping.disclosure.rules import last_twelve_months
+
+    user = User.objects.create(username=org.staff.staff_no, role=Role.STAFF, staff=org.staff, region=org.county)
+    client = Client()
+    with time_machine.travel(datetime.fromisoformat(now), tick=False):
+        client.force_login(user)  # at that moment: an insider's session expires after a few idle hours
+        response = client.get("/insight/mine/")
+        assert response.status_code == 200
+        body = response.content.decode()
+        portal = last_twelve_months(datetime.fromisoformat(now).date())
+    assert heading in body
+    assert heading == f"近12个月（{portal.start:%Y-%m-%d} 至 {portal.end:%Y-%m-%d}）"

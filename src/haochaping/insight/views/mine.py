@@ -19,6 +19,7 @@ from haochaping.accounts.roles import Role
 from haochaping.evaluation.rules import level_text
 
 from .. import charts, metrics
+from ..painpoints import Period
 from .dashboard import headline
 
 RECENT_BAD = 20
@@ -55,7 +56,8 @@ def mine(request):
         # Everyone else has the dashboard of their unit or region (or is told there who may use it).
         return redirect("insight:dashboard")
     today = timezone.localdate()
-    year_from = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
+    # 近12个月 as the public portal counts it: this month and the eleven before (not twelve before: 13 months).
+    year_from = Period.last_months(12, today).start
     month = metrics.figures(user, metrics.StatsFilter(date_from=today - timedelta(days=29), date_to=today))
     year = metrics.figures(user, metrics.StatsFilter(date_from=year_from, date_to=today), group_by="month")
     return render(request, "insight/mine.html", {
