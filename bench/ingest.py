@@ -24,8 +24,6 @@ import itertools
 import json
 import os
 import platform
-import random
-import subprocess
 import sys
 import threading
 import time
@@ -45,15 +43,14 @@ from bench.common import (  # noqa: E402 - after the path fix above
     CpuMeter,
     Server,
     _dbname,
-    _django_env,
     migrate,
     percentile,
     recreate_database,
     server_facts,
 )
+from bench.ingest_workload import make_payloads, seed  # noqa: E402
 from bench.reference import REFERENCE_DDL, _reference_row, reference_inserts  # noqa: E402
 
-PROJECT_PREFIX = "BENCH"
 REQUEST_TIMEOUT = 30.0
 MAX_ERRORS_KEPT = 5
 
@@ -108,108 +105,6 @@ class Phase:
             "cpu_ms_per_op": {k: round(v * 1000 / self.count, 2) for k, v in self.cpu.items()} if self.cpu else None,
             "cpu_busy_share": self.cpu and round(self.cpu["machine"] / (self.wall_s * (os.cpu_count() or 1)), 2),
         }
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Database set-up
-
-
-def seed(database_url: str, count: int, units: int = 1) -> str:
-    """Seed org data, ``count`` completed 办件 over ``units`` departments and an API key in a Django subprocess;
-    returns the key."""
-    out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "_seed", str(count), str(units)],
-        env=_django_env(database_url), check=True, timeout=300, cwd=ROOT, capture_output=True, text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])["api_key"]
-
-
-def _seed_main(count: int, unit_count: int = 1) -> None:
-    """Runs inside the seed subprocess, with Django set up on the bench database."""
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from tests import factories
-
-    from haochaping.accounts.models import Scope
-    from haochaping.accounts.services import create_api_key
-    from haochaping.org.models import Staff, Window
-    from haochaping.records.models import ServiceRecord
-
-    org = factories.make_org()
-    item = factories.make_item(org)
-    # (department, window, staff) of each unit: the first is the org's own; with --units N the 办件 go round robin
-    # over N, so concurrent submits share fewer counter rows (a unit's day and month rows: rollups.wide).
-    units = [(org.department, org.window, org.staff)]
-    for n in range(1, unit_count):
-        dept = factories.department(org.county, name=f"性能测试部门{n}")
-        window = Window.objects.create(agency=org.agency, code=f"B{n:03d}", name=f"性能测试窗口{n}", department=dept)
-        units.append((dept, window, Staff.objects.create(staff_no=f"BENCH{n:05d}", name=f"工作人员{n}",
-                                                         agency=org.agency, department=dept, window=window)))
-    completed_at = timezone.now() - timedelta(hours=1)
-    accepted_at = completed_at - timedelta(hours=1)
-    records = [
-        ServiceRecord(
-            project_no=f"{PROJECT_PREFIX}{i:08d}",
-            item=item,
-            region=org.county,
-            department=units[i % len(units)][0],
-            agency=org.agency,
-            window=units[i % len(units)][1],
-            staff=units[i % len(units)][2],
-            applicant_type=1,
-            applicant_name="王小二",
-            applicant_phone="13912345678",
-            record_type="promised",
-            promised_days=5,
-            status=3,
-            accepted_at=accepted_at,
-            completed_at=completed_at,
-            push_hash="bench",
-            source="bench",
-        )
-        for i in range(count)
-    ]
-    ServiceRecord.objects.bulk_create(records, batch_size=1000)
-    # The benchmark measures throughput, so its key is not throttled (the default is 600 requests a minute).
-    _key, secret = create_api_key(name="性能测试", scopes=[Scope.EVALUATIONS_WRITE], rate_limit_per_minute=2_000_000_000)
-    print(json.dumps({"api_key": secret}))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Workload
-
-
-def make_payloads(count: int, seed: int, offset: int = 0) -> list[dict]:
-    """COUNT evaluation bodies, one per seeded 办件 from ``offset``: mostly good, exactly every 50th a 差评 (2 %)."""
-    rng = random.Random(seed)
-    # The channels a platform's API key may claim (kiosk is an activated 评价器's alone: docs/api.md).
-    channels = ["qr", "mobile", "pc", "terminal", "sms"]
-    run = uuid.uuid4().hex[:8]
-    bodies = []
-    for i in range(offset, offset + count):
-        body = {
-            "idempotency_key": f"bench-{run}-{i:08d}",
-            "project_no": f"{PROJECT_PREFIX}{i:08d}",
-            "stage": "complete",
-            "channel": channels[i % len(channels)],
-        }
-        if i % 50 == 25:
-            body.update(level=2, labels=["209"], comment="等了很久，超过了承诺时间")
-        else:
-            body["level"] = rng.choices([5, 4, 3], weights=[70, 22, 8])[0]
-            if rng.random() < 0.3:
-                body["comment"] = "服务热情，办理迅速" * rng.randint(1, 4)
-        if rng.random() < 0.2:
-            body["questionnaire"] = {"guide_clear": True, "process_convenient": rng.random() < 0.9}
-        if rng.random() < 0.2:
-            body["evaluator"] = {"phone": f"139{rng.randrange(10**8):08d}"}
-        bodies.append(body)
-    return bodies
 
 
 def _run_concurrently(clients: int, total: int, work) -> float:
@@ -550,9 +445,6 @@ def parse_args(argv: list[str]) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["_seed"]:
-        _seed_main(int(argv[1]), int(argv[2]) if len(argv) > 2 else 1)
-        return 0
     cfg = parse_args(argv)
     result = run(cfg)
     print(format_report(result))
