@@ -82,7 +82,7 @@ def _seed_main(count: int, unit_count: int = 1) -> None:
     ]
     ServiceRecord.objects.bulk_create(records, batch_size=1000)
     # The benchmark measures throughput, so its key is not throttled (the default is 600 requests a minute).
-    _key, secret = create_api_key(name="性能测试", scopes=[Scope.EVALUATIONS_WRITE], rate_limit_per_minute=2_000_000_000)
+    _key, secret = create_api_key(name="性能测试", scopes=[Scope.EVALUATIONS_WRITE, Scope.STATS_READ], rate_limit_per_minute=2_000_000_000)
     print(json.dumps({"api_key": secret}))
 
 

@@ -143,6 +143,11 @@ HAOCHAPING_REPLICA_RETRY_SECONDS = float(os.environ.get("HAOCHAPING_REPLICA_RETR
 HAOCHAPING_REPLICA_LAG_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_REPLICA_LAG_ALERT_SECONDS", "60"))
 # The worker re-analyses the pain-point page's default view of each whole-region scope this often (docs/painpoints.md).
 HAOCHAPING_PAINPOINTS_SNAPSHOT_MINUTES = int(os.environ.get("HAOCHAPING_PAINPOINTS_SNAPSHOT_MINUTES", "15"))
+# First: a read of a counter table on the primary counts the evaluations still pending (insight.rollups.pending);
+# it asks the replica router, when there is one, where the read goes.
+DATABASE_ROUTERS = ["haochaping.insight.rollups.pending.FoldBeforeReading"]
+# Health: evaluations written longer ago than this and still not counted mean nothing folds them (no worker).
+HAOCHAPING_PENDING_COUNTS_ALERT_SECONDS = int(os.environ.get("HAOCHAPING_PENDING_COUNTS_ALERT_SECONDS", "300"))
 if DATABASE_REPLICA_URL:
     _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
     if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
@@ -154,7 +159,7 @@ if DATABASE_REPLICA_URL:
         )
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
-    DATABASE_ROUTERS = ["haochaping.core.replicas.ReplicaRouter"]
+    DATABASE_ROUTERS.append("haochaping.core.replicas.ReplicaRouter")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -77,6 +77,27 @@ def autodiscover() -> None:
         register(maintain_partitions, timedelta(days=1))
 
 
+_frequent: dict[str, object] = {}
+
+
+def frequent(job):
+    """Register ``job`` (a function without arguments) to run every few seconds in every running worker, outside
+    the task queue: short work that is safe to run from several workers at once and whose effect must not wait for
+    the next minute (insight's pending counts). Decorator; the job's own module is found by :func:`autodiscover`."""
+    _frequent[f"{job.__module__}.{job.__qualname__}"] = job
+    return job
+
+
+def run_frequent() -> None:
+    """Run every :func:`frequent` job once; a failing job is logged and the others still run."""
+    autodiscover()
+    for name in sorted(_frequent):
+        try:
+            _frequent[name]()
+        except Exception:
+            log.exception("frequent job %s failed", name)
+
+
 def quiet_for(now: datetime | None = None) -> timedelta | None:
     """How long since any periodic task was last enqueued: a worker runs the scheduler every minute and the most
     frequent task is due every 15 minutes, so a long silence means no worker (or cron ``worker --batch``) is

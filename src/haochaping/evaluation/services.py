@@ -315,6 +315,7 @@ def new_evaluation(data: EvaluationInput, record: ServiceRecord, *, now, today, 
         created_at=now,
     )
     ev.leaf_hash = crypto.sm3_hex(canonical_bytes(ev, data.labels))
+    ev.local_day = today  # the local day of created_at (= now), as the counters key it (rows.local_day)
     return ev
 
 

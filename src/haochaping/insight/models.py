@@ -479,3 +479,22 @@ class CaseTally(CaseCounter):
         verbose_name = _("案件计数")
         verbose_name_plural = _("案件计数")
         indexes = [models.Index(fields=["day"], name="case_tally_day")]
+
+
+class PendingCount(models.Model):
+    """A single submit's counting, not yet added to the counters (PostgreSQL; rollups.pending): what the evaluation
+    adds (``counts``: counter key, labels, questionnaire, the 办件's units) and the 参评率 decisions its submit took
+    under the 办件's row lock. No evaluator name or phone."""
+
+    evaluation_id = models.BigIntegerField(_("评价"), primary_key=True)
+    queued_at = models.DateTimeField(_("写入时间"))
+    counts = models.JSONField(_("计数"))
+    rated_overall = models.BooleanField(_("办件首条有效评价"), default=False)
+    rated_channel = models.BooleanField(_("该渠道首条评价"), default=False)
+
+    class Meta:
+        verbose_name = _("待汇总的评价")
+        verbose_name_plural = _("待汇总的评价")
+
+    def __str__(self) -> str:
+        return f"pending {self.evaluation_id}"

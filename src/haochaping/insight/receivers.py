@@ -21,11 +21,15 @@ from haochaping.rectification.signals import cases_written
 from . import rollups
 from .rollups import cases as case_rollups
 from .rollups import participation as participation
+from .rollups import pending
 
 
 @receiver(evaluation_writing, sender=Evaluation, dispatch_uid="insight.counts_to_write")
 def counts_to_write(sender, evaluation, labels, **kwargs):
-    # The single submit: the counters go into the row's own statement (one write, one round trip).
+    # The single submit: on PostgreSQL a pending row, counted by rollups.pending.fold after the commit (no counter
+    # row to wait on); on SQLite the counters themselves. Either way in the row's own statement (one round trip).
+    if pending.deferred():
+        return [pending.written_statement(evaluation, labels)]
     return rollups.written_statements(evaluation, labels)
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django_tasks import task
 
-from haochaping.core.schedule import periodic
+from haochaping.core.schedule import frequent, periodic
 
 
 def _snapshot_minutes() -> int:
@@ -48,3 +48,13 @@ def build_pain_point_snapshots() -> int:
     from .painpoints.services import build_snapshots
 
     return build_snapshots()
+
+
+@frequent
+def fold_pending_counts() -> int:
+    """Count the single submits still pending (rollups.pending) into the counters, every few seconds in every
+    worker, so figures read from the replica lag by seconds and the table stays small; returns how many. Readers
+    on the primary count what is pending for themselves."""
+    from .rollups import pending
+
+    return pending.fold()

@@ -18,6 +18,7 @@ from haochaping.accounts.models import Scope
 from haochaping.core import partitions, replicas, schedule
 from haochaping.core.problems import DomainError, not_found
 from haochaping.core.schemas import QuerySchema
+from haochaping.insight.rollups import pending as pending_counts
 
 from ..models import LowerNode
 from ..services import outbox, receiving, reconcile, reports
@@ -163,12 +164,15 @@ class HealthOut(Schema):
     database: Literal["ok"]
     replica: ReplicaHealth | None = Field(None, description="只读副本（未配置 DATABASE_REPLICA_URL 时为空）")
     outbox: list[UpstreamHealth]
+    counting_lag_seconds: float | None = Field(
+        None, description="最早一条尚未计入统计计数的评价已等待的秒数（PostgreSQL：单条提交写入后由 worker 或下一次读统计计入；"
+                          "没有待计入的评价时为空）")
     problems: list[str]
 
 
 @health_router.get("", response=HealthOut, auth=None, summary="运行状态",
                    description="数据库可用即 200；报送积压（最早一条待报送的时长）超过阈值、有报送失败待处理、只读副本不可用"
-                               "（改读主库）、不是备库或滞后超过阈值、定时任务长时间没有排队（worker 未运行）、"
+                               "（改读主库）、不是备库或滞后超过阈值、定时任务长时间没有排队（worker 未运行）、评价长时间未计入统计计数、"
                                "缺少本月或下月的分区、默认分区中有数据时 status 为 degraded，problems 逐条说明。")
 def health(request):
     with connection.cursor() as cursor:
@@ -187,6 +191,9 @@ def health(request):
     if quiet is not None and quiet.total_seconds() > settings.HAOCHAPING_SCHEDULE_ALERT_SECONDS:
         problems.append(f"定时任务已 {quiet.total_seconds() // 60:.0f} 分钟没有排队：haochaping worker 可能没有运行")
     problems.extend(partitions.problems())
+    counting_lag = pending_counts.oldest_seconds()
+    if counting_lag is not None and counting_lag > settings.HAOCHAPING_PENDING_COUNTS_ALERT_SECONDS:
+        problems.append(f"有评价写入 {counting_lag:.0f} 秒仍未计入统计计数：haochaping worker 可能没有运行")
     for name, row in lag.items():
         if row["lag_seconds"] > settings.HAOCHAPING_OUTBOX_LAG_ALERT_SECONDS:
             problems.append(f"向“{name}”报送积压 {row['lag_seconds']} 秒")
@@ -194,6 +201,7 @@ def health(request):
             problems.append(f"向“{name}”报送失败 {row['dead']} 条，待人工处理")
     return {
         "status": "degraded" if problems else "ok", "database": "ok", "problems": problems, "replica": replica,
+        "counting_lag_seconds": None if counting_lag is None else round(counting_lag, 1),
         "outbox": [{"upstream": name, "pending": r["pending"], "dead": r["dead"], "lag_seconds": r["lag_seconds"]}
                    for name, r in lag.items()],
     }

@@ -17,53 +17,13 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
-from haochaping.evaluation.rows import local_day
 
 from ..metrics.filters import day_start
 from ..models import KEY_FIELDS, DailyCounter
 from . import mix, participation, questionnaire, wide
+from .counting import Key, bump, key_of, statements, upsert_one
 
-Key = tuple  # values of KEY_FIELDS, in order
 CHUNK = 5000  # rows fetched at a time by the rebuild's reads (a server-side cursor on PostgreSQL)
-
-
-def _sql() -> str:
-    q = connection.ops.quote_name
-    table = q(DailyCounter._meta.db_table)
-    cols = ", ".join(q(c) for c in (*KEY_FIELDS, "count"))
-    marks = ", ".join(["%s"] * (len(KEY_FIELDS) + 1))
-    keys = ", ".join(q(c) for c in KEY_FIELDS)
-    return (
-        f"INSERT INTO {table} ({cols}) VALUES ({marks}) "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {q('count')} = {table}.{q('count')} + EXCLUDED.{q('count')}"
-    )
-
-
-_UPSERT: dict[str, str] = {}
-
-
-def key_of(ev: Evaluation, *, excluded: bool) -> Key:
-    """The counter an evaluation is counted in: its local (北京时间) day and the targets copied onto it."""
-    return (
-        local_day(ev), ev.region_id, ev.department_id, ev.agency_id or 0,
-        ev.window_id or 0, ev.staff_id or 0, ev.item_id, ev.platform_id or 0, ev.channel, ev.level, ev.type,
-        bool(ev.is_real_name), excluded,
-    )
-
-
-def _upsert_one() -> str:
-    return _UPSERT.get(connection.vendor) or _UPSERT.setdefault(connection.vendor, _sql())
-
-
-def statements(changes: list[tuple[Key, int]]) -> list[wide.Statement]:
-    """The upserts of DailyCounter changes and of the wide counters they imply."""
-    return [*((_upsert_one(), [*key, delta]) for key, delta in changes), *wide.upserts(wide.from_evaluations(changes))]
-
-
-def bump(changes: list[tuple[Key, int]]) -> None:
-    """Add each delta to its counter (and the wide counters), creating the counter when missing. Call inside the
-    writing transaction. One statement on PostgreSQL (rollups.wide.run)."""
-    wide.run(statements(changes))
 
 
 def count_written(ev: Evaluation) -> None:
@@ -99,7 +59,7 @@ def written_statements(ev: Evaluation, labels: list[str]) -> list[wide.Statement
     counted = wide.upserts(changes) if units is None else participation.first_statements(ev, units, changes)
     # The tables in the order an exclusion (count_excluded) locks them — fine, wide day, wide month, mix — so the
     # two never wait on each other crosswise.
-    return [(_upsert_one(), [*fine[0][0], 1]), *counted, *mix.written(ev, labels),
+    return [(upsert_one(), [*fine[0][0], 1]), *counted, *mix.written(ev, labels),
             *questionnaire.written_statements(ev)]
 
 
@@ -118,6 +78,11 @@ def count_written_many(evaluations: list[Evaluation]) -> None:
 
 def count_excluded(ev: Evaluation) -> None:
     """An evaluation left statistics: move its 1 from the counted bucket to the excluded bucket of its key."""
+    # Its own counting may still be pending (rollups.pending): counted first, so that its suggestion row exists
+    # to be removed (the counters alone would come out right in either order).
+    from . import pending
+
+    pending.fold()
     wide.run([*statements([(key_of(ev, excluded=False), -1), (key_of(ev, excluded=True), 1)]), *mix.excluded(ev)])
     questionnaire.count_excluded(ev)
 

@@ -67,12 +67,13 @@ def excluded(ev: Evaluation) -> list[Statement]:
     return _changes(ev, -1)
 
 
-def count_written_many(evaluations: list[Evaluation]) -> None:
+def count_written_many(evaluations: list[Evaluation], labels: dict[int, list[str]] | None = None) -> None:
     """:func:`written` for many new evaluations of this transaction (batch intake, history import): the cells summed
-    in Python, the 差评's labels read in one query, one upsert per cell."""
+    in Python, the 差评's labels read in one query (unless given: evaluation id → label codes), one upsert per
+    cell."""
     valid = [ev for ev in evaluations if ev.channel != Channel.SYSTEM_DEFAULT]
-    labels: dict[int, list[str]] = {}
-    bad = [ev.pk for ev in valid if ev.is_bad]
+    bad = [ev.pk for ev in valid if ev.is_bad] if labels is None else []
+    labels = {} if labels is None else labels
     if bad:
         through = Evaluation.labels.through.objects.filter(evaluation_id__in=bad).order_by("evaluation_id", "label_id")
         for evaluation_id, code in through.values_list("evaluation_id", "label_id"):
