@@ -10,7 +10,7 @@ receivers return ``{"case_id": ...}`` for the case that evaluation opened, so th
 
 from django.dispatch import Signal
 
-evaluation_written = Signal()  # sender=Evaluation, evaluation=<Evaluation>, composed=<bool, may be absent>
+evaluation_written = Signal(use_caching=True)  # sender=Evaluation, evaluation=<Evaluation>, composed=<bool, may be absent>
 
 # Sent by the single submit (services.submit_evaluation) inside its writing transaction BEFORE the row is written,
 # so that what receivers must write with it goes into the same statement (issue 14 item 1). ``evaluation`` has its
@@ -23,7 +23,7 @@ evaluation_written = Signal()  # sender=Evaluation, evaluation=<Evaluation>, com
 # the other once the row is in. Then ``evaluation_written`` follows with ``composed=True``: a receiver of both does
 # there only what it did not return here. Senders of ``evaluation_written`` alone (importers, tests) send no
 # ``composed``: receivers then do everything there, as before.
-evaluation_writing = Signal()  # sender=Evaluation, evaluation=<Evaluation>, labels=<list[str]>
+evaluation_writing = Signal(use_caching=True)  # sender=Evaluation, evaluation=<Evaluation>, labels=<list[str]>
 evaluation_replayed = Signal()  # sender=Evaluation, evaluation=<Evaluation>
 
 # The set-based twin of ``evaluation_written`` (evaluation.intake: batch intake, history import): sent once, inside

@@ -42,6 +42,8 @@ def enqueue(kind: str, object_id: int, project_no: str, *, now: datetime | None 
 
 
 _SQL: dict[str, str] = {}
+_COLUMNS: dict[str, list] = {}
+_GIVEN = frozenset({"kind", "object_id", "project_no", "created_at"})
 
 
 def enqueue_new(kind: str, object_id: int, project_no: str, *, now: datetime | None = None) -> None:
@@ -58,22 +60,22 @@ def new_entries(kind: str, object_id: int, project_no: str, *, now: datetime | N
     """:func:`enqueue_new`'s statement (sql, params), for a caller that runs it with others in one statement."""
     from django.db import connection
 
-    if connection.vendor not in _SQL:
+    vendor = connection.vendor
+    if vendor not in _SQL:
         q = connection.ops.quote_name
         fields = [f for f in OutboxEntry._meta.concrete_fields if not f.primary_key]
         picks = [f"{q('u')}.{q('id')}" if f.attname == "upstream_id" else "%s" for f in fields]
-        _SQL[connection.vendor] = (
+        _SQL[vendor] = (
             f"INSERT INTO {q(OutboxEntry._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
             f"SELECT {', '.join(picks)} FROM {q(Upstream._meta.db_table)} {q('u')} WHERE {q('u')}.{q('is_active')}"
         )
+        # The other columns' defaults are constants (pending, no attempt yet): converted once per process.
+        _COLUMNS[vendor] = [(f, None if f.attname in _GIVEN else f.get_db_prep_save(f.get_default(), connection))
+                            for f in fields if f.attname != "upstream_id"]
     given = {"kind": kind, "object_id": object_id, "project_no": project_no, "created_at": now or timezone.now()}
-    params = []
-    for f in OutboxEntry._meta.concrete_fields:
-        if f.primary_key or f.attname == "upstream_id":
-            continue
-        value = given[f.attname] if f.attname in given else f.get_default()
-        params.append(f.get_db_prep_save(value, connection))
-    return _SQL[connection.vendor], params
+    params = [f.get_db_prep_save(given[f.attname], connection) if f.attname in given else constant
+              for f, constant in _COLUMNS[vendor]]
+    return _SQL[vendor], params
 
 
 def enqueue_many(kind: str, objects: list[tuple[int, str]], *, now: datetime | None = None) -> int:

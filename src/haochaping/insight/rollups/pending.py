@@ -72,7 +72,8 @@ def _insert_sql(rating: bool) -> str:
     key = (rating, lookup_table())
     if key not in _SQL:
         cols = ", ".join(_q(c) for c in ("evaluation_id", "queued_at", "counts", "rated_overall", "rated_channel"))
-        head = f"INSERT INTO {_q(PendingCount._meta.db_table)} ({cols}) SELECT %s, %s, %s::jsonb, "
+        # queued_at: the write's own time (an imported evaluation's created_at may be years old).
+        head = f"INSERT INTO {_q(PendingCount._meta.db_table)} ({cols}) SELECT %s, now(), %s::jsonb, "
         if rating:
             # As participation._first_sql: first countable evaluation of the 办件, and first through its channel.
             other = (f"SELECT 1 FROM {_q(lookup_table())} WHERE {_q('record_id')} = %s AND {_q('id')} <> %s "
@@ -94,7 +95,7 @@ def written_statement(ev, labels: list[str]) -> tuple[str, list]:
         "questionnaire": ev.questionnaire or None,
         "units": None if units is None else [str(units[0]), *units[1:]],
     }
-    params = [ev.pk, ev.created_at, json.dumps(counts, ensure_ascii=False)]
+    params = [ev.pk, json.dumps(counts, ensure_ascii=False)]
     if units is None:
         return _insert_sql(False), params
     return _insert_sql(True), [*params, ev.record_id, ev.pk, Channel.SYSTEM_DEFAULT, ev.record_id, ev.pk, ev.channel]
