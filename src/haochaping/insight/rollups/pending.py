@@ -117,19 +117,19 @@ class _Counted:
         self.units = counts["units"]
 
 
-def waiting() -> int:
-    """How many evaluations wait to be counted (cheap: stops at the first)."""
+def any_waiting() -> bool:
+    """Whether any evaluation waits to be counted (one index-free probe that stops at the first row)."""
     if not deferred():
-        return 0
+        return False
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_q(PendingCount._meta.db_table)})")
-        return int(cursor.fetchone()[0])
+        return bool(cursor.fetchone()[0])
 
 
 def fold() -> int:
     """Add every pending row committed so far to the counters and remove it, in one transaction (a savepoint
     inside the caller's); returns how many. Folders wait on each other; submits never wait on a folder."""
-    if not deferred() or _folding.get() or not waiting():
+    if not deferred() or _folding.get() or not any_waiting():
         return 0
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -163,8 +163,7 @@ def _rebuild_period(date_from, date_to, *, apply: bool, actor: str, snapshot: bo
             with connection.cursor() as cursor:
                 if snapshot:  # must be the transaction's first statement, hence only when this one opened it
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(pending.PendingCount._meta.db_table)})")
-                    if cursor.fetchone()[0]:
+                    if pending.any_waiting():  # read in the snapshot just taken
                         raise _PendingInSnapshot
                 else:
                     # Pending single submits first (their folder holds that table, then counter rows), then
