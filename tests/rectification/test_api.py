@@ -12,8 +12,8 @@ from django.utils import timezone
 from haochaping.accounts.models import Scope
 from haochaping.core.models import AuditEntry
 from haochaping.evaluation.models import Evaluation
-from haochaping.rectification import services
 from haochaping.rectification.models import CaseNotice, CaseTransition, RectificationCase
+from haochaping.rectification.services import batch
 from tests import factories
 from tests.records.helpers import assert_problem, evaluation_payload, record_payload
 
@@ -56,13 +56,17 @@ def test_good_review_opens_no_case(http, pushed):
 
 
 def test_a_failure_opening_the_case_rolls_the_evaluation_back(http, pushed, monkeypatch):
-    real_step = services.step
+    real_inserter = batch.inserter
 
-    def step_then_fail(case, **kw):
-        real_step(case, **kw)  # the case row and its first step are written …
-        raise RuntimeError("audit table unavailable")  # … and then the writing transaction fails
+    class Unavailable:
+        def insert(self, rows):
+            raise RuntimeError("audit table unavailable")
 
-    monkeypatch.setattr(services, "step", step_then_fail)
+    def inserter(model):
+        # The case row and its first step are written first, then the audit entry fails: the transaction fails.
+        return Unavailable() if model is AuditEntry else real_inserter(model)
+
+    monkeypatch.setattr(batch, "inserter", inserter)
     r = http.post("/api/v1/evaluations", json=bad(pushed["project_no"]))
     assert_problem(r, 500)
     assert "audit table" not in r.text

@@ -33,8 +33,10 @@ from haochaping.records.models import ServiceRecord
 from haochaping.rectification import reply_links, rules
 from haochaping.rectification.models import CaseAttachment, LedgerEntry, LedgerProgress, RectificationCase
 from haochaping.rectification.rules import CallbackMethod, Kind, Outcome, State
+from haochaping.rectification.services.batch import open_cases  # noqa: E402 - a 差评's case: the batch's statements
 from haochaping.rectification.services.common import (  # noqa: F401 - re-exported for services.appeals, pages and the API
     SYSTEM,
+    add_working_days_in,
     check_files,
     forbidden,
     is_handler,
@@ -43,6 +45,7 @@ from haochaping.rectification.services.common import (  # noqa: F401 - re-export
     locked,
     move,
     need_text,
+    opening_deadlines,
     record_units,
     refuse,
     require,
@@ -75,24 +78,12 @@ log = logging.getLogger(__name__)
 # Older private names, kept for callers written against them.
 _step = step
 _refuse = refuse
+_deadlines = opening_deadlines
+_add_working_days = add_working_days_in
 
 
 def _locked(case_id, actor=None) -> RectificationCase:
     return locked(case_id, actor)
-
-
-def _deadlines(region_code: str, opened_on: date) -> rules.Deadlines:
-    """The region's periods (org.policy, nearest ancestor wins) on the region's working-day calendar."""
-    days = rules.DeadlineDays(
-        callback=policy.period_days(region_code, "callback_days"),
-        fix_now=policy.period_days(region_code, "fix_now_days"),
-        rectify=policy.period_days(region_code, "rectify_days"),
-    )
-    return rules.deadlines(opened_on, partial(_add_working_days, region_code=region_code), days)
-
-
-def _add_working_days(start: date, n: int, *, region_code: str) -> date:
-    return calendar.add_working_days(start, n, region_code)
 
 
 def _open(*, kind: str, record, responsible: rules.Responsible, is_real_name: bool, actor, now, evaluation=None,
@@ -117,16 +108,11 @@ def _open(*, kind: str, record, responsible: rules.Responsible, is_real_name: bo
 def open_case_for_evaluation(evaluation) -> RectificationCase:
     """Open the case of a 差评 (R4.1), routed to the unit that handled the 办件, with deadlines counted on the
     region's working-day calendar from the day of the evaluation. Runs inside the evaluation's own transaction (a receiver of
-    ``evaluation_written``): if it fails, the evaluation is not written either."""
+    ``evaluation_written``): if it fails, the evaluation is not written either. The same statements as a batch's
+    差评 (services.batch.open_cases)."""
     if not evaluation.is_bad:
         raise invalid(_("只有差评需要整改"), "level")
-    with transaction.atomic():
-        record = ServiceRecord.objects.select_related("window", "platform").get(pk=evaluation.record_id)
-        responsible = rules.route(record_units(record), label_texts=[label.text for label in evaluation.labels.all()],
-                                  comment=evaluation.comment)
-        return _open(kind=Kind.BAD_REVIEW, record=record, responsible=responsible,
-                     is_real_name=evaluation.is_real_name, actor=None, now=evaluation.created_at,
-                     evaluation=evaluation)
+    return open_cases([evaluation])[0]
 
 
 def case_id_for_evaluation(evaluation):

@@ -9,16 +9,19 @@ Order of checks in every service, so that callers can rely on the status they ge
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haochaping.accounts.roles import Role
-from haochaping.core import uploads
+from haochaping.core import calendar, uploads
 from haochaping.core.models import AuditEntry
 from haochaping.core.problems import DomainError, conflict, invalid, not_found
 from haochaping.core.scoping import can_see
+from haochaping.org import policy
 from haochaping.rectification import rules
 from haochaping.rectification.models import CaseAttachment, CaseTransition, RectificationCase
 
@@ -181,3 +184,22 @@ def record_units(record) -> rules.RecordUnits:
         platform_id=record.platform_id,
         platform_operator_id=platform.operator_id if platform is not None else None,
     )
+
+
+# --- deadlines -------------------------------------------------------------------------------------------------
+
+
+def opening_deadlines(region_code: str, opened_on: date) -> rules.Deadlines:
+    """A case's deadlines from the day it opens: the region's periods (org.policy, nearest ancestor wins) on the
+    region's working-day calendar."""
+    days = rules.DeadlineDays(
+        callback=policy.period_days(region_code, "callback_days"),
+        fix_now=policy.period_days(region_code, "fix_now_days"),
+        rectify=policy.period_days(region_code, "rectify_days"),
+    )
+    return rules.deadlines(opened_on, partial(add_working_days_in, region_code=region_code), days)
+
+
+def add_working_days_in(start: date, n: int, *, region_code: str) -> date:
+    """``n`` working days after ``start`` on the calendar of ``region_code``."""
+    return calendar.add_working_days(start, n, region_code)
