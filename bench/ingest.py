@@ -68,6 +68,7 @@ class Config:
     retry_fraction: float = 0.10
     batch_count: int = 0  # evaluations of the batch phase (and the COPY beside it); 0: the same as count
     units: int = 1  # departments (each its own window and staff member) the 办件 are spread over, round robin
+    rounds: int = 4  # the empty requests and the submits, each in this many slices, alternating (see interleaved)
     database_url: str = DEFAULT_DATABASE_URL
     write_json: bool = True
     seed: int = 20261124
@@ -214,6 +215,57 @@ def submit_all(base_url: str, api_key: str, bodies: list[dict], clients: int, ex
     return phase
 
 
+def merged(name: str, phases: list[Phase]) -> Phase:
+    """One phase of several slices of the same work: their counts, errors, wall times and CPU added up."""
+    out = Phase(name)
+    for ph in phases:
+        out.count += ph.count
+        out.errors += ph.errors
+        out.wall_s += ph.wall_s
+        out.latencies_ms += ph.latencies_ms
+        out.error_samples += ph.error_samples[:MAX_ERRORS_KEPT - len(out.error_samples)]
+        if ph.cpu is not None:
+            out.cpu = {k: (out.cpu or {}).get(k, 0.0) + v for k, v in ph.cpu.items()}
+        if ph.read is not None:
+            out.read, out.read_s = ph.read, ph.read_s
+    return out
+
+
+def interleaved(base_url: str, api_key: str, bodies: list[dict], cfg: Config, ids: dict[int, int],
+                server_pid: int) -> tuple[Phase, Phase, list[float]]:
+    """The empty requests and the submits in ``cfg.rounds`` alternating slices of COUNT/rounds each (E S, S E,
+    E S, …), added up: the machine's speed drifts by tens of percent within a minute here, and two phases run one
+    after the other each saw a different machine; slices side by side see the same one. The statistics read
+    follows the last slice of submits. Returns (empty, submits, the ratio of each round)."""
+    rounds = max(1, min(cfg.rounds, cfg.count))
+    empty_bodies = [{}] * cfg.count
+    empties, submits, per_round = [], [], []
+    for r in range(rounds):
+        indices = list(range(r * cfg.count // rounds, (r + 1) * cfg.count // rounds))
+
+        def empty(indices=indices) -> Phase:
+            # The floor: the same endpoint, the same key, an empty body. Routing, middleware, API-key
+            # authentication, rate limit and a 422 problem answer, no evaluation work (issue 14 item 1).
+            return submit_all(base_url, api_key, empty_bodies, cfg.clients, 422, "API empty authenticated request",
+                              indices=indices, server_pid=server_pid, database_url=cfg.database_url)
+
+        def submit(indices=indices, last=r == rounds - 1) -> Phase:
+            # The last slice ends with the statistics read, so what a submit leaves for later is paid for here.
+            return submit_all(base_url, api_key, bodies, cfg.clients, 201, "API POST /api/v1/evaluations", ids=ids,
+                              indices=indices, server_pid=server_pid, database_url=cfg.database_url,
+                              then_read="/api/v1/stats" if last else None)
+
+        if r % 2 == 0:
+            e, s = empty(), submit()
+        else:
+            s, e = submit(), empty()
+        empties.append(e)
+        submits.append(s)
+        per_round.append(s.per_s / e.per_s if e.per_s else 0.0)
+    return (merged("API empty authenticated request", empties), merged("API POST /api/v1/evaluations", submits),
+            per_round)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Verification, report
 
@@ -261,6 +313,8 @@ def format_report(result: dict) -> str:
         "(issue 14 asks ≥ 0.5×)"
         + (f"; the submits' wall time includes the statistics read after them, {api['read_ms']:.0f} ms"
            if "read_ms" in api else ""),
+        f"  each of the {len(ratio['submit_over_empty_per_round'])} alternating rounds alone: "
+        + ", ".join(f"{x:.2f}×" for x in ratio["submit_over_empty_per_round"]),
         f"ratio reference/API throughput: {ratio['throughput']:.1f}× "
         f"(the API stores one evaluation per {ratio['throughput']:.1f} bare INSERT+COMMITs' time)",
         f"ratio API/reference latency:    p50 {ratio['p50']:.1f}×, p99 {ratio['p99']:.1f}×",
@@ -320,14 +374,7 @@ def run(cfg: Config) -> dict:
     try:
         server.wait_ready()
         warm_up(server.url, api_key, cfg.clients)
-        # The floor: the same endpoint, the same key, an empty body. Routing, middleware, API-key authentication,
-        # rate limit and a 422 problem answer, no evaluation work (issue 14 item 1 measures submits against it).
-        empty = submit_all(server.url, api_key, [{}] * cfg.count, cfg.clients, 422,
-                           "API empty authenticated request", server_pid=server.proc.pid,
-                           database_url=cfg.database_url)
-        # Ends with the statistics read, so what a submit leaves for later is paid for here and checked below.
-        api = submit_all(server.url, api_key, bodies, cfg.clients, 201, "API POST /api/v1/evaluations", ids=ids,
-                         server_pid=server.proc.pid, database_url=cfg.database_url, then_read="/api/v1/stats")
+        empty, api, per_round = interleaved(server.url, api_key, bodies, cfg, ids, server.proc.pid)
         rows_after_api = count_evaluations(cfg.database_url)
         retry_n = int(round(cfg.count * cfg.retry_fraction))
         if retry_n:
@@ -410,6 +457,7 @@ def run(cfg: Config) -> dict:
         "schema_floor": floor_s,
         "ratio": {
             "submit_over_empty": api_s["per_s"] / empty_s["per_s"] if empty_s["per_s"] else 0.0,
+            "submit_over_empty_per_round": per_round,
             "batch_over_copy": batch_s["per_s"] / copy_s["per_s"] if copy_s["per_s"] else 0.0,
             "batch_over_schema_floor": batch_s["per_s"] / floor_s["per_s"] if floor_s["per_s"] else 0.0,
             "batch_over_single": batch_s["per_s"] / api_s["per_s"] if api_s["per_s"] else 0.0,
@@ -429,7 +477,8 @@ def write_json(result: dict) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"ingest-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
     doc = dict(result)
-    doc["ratio"] = {k: round(v, 3) for k, v in result["ratio"].items()}
+    doc["ratio"] = {k: [round(x, 3) for x in v] if isinstance(v, list) else round(v, 3)
+                    for k, v in result["ratio"].items()}
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     return path
 
@@ -450,14 +499,17 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--units", type=int, default=int(env.get("BENCH_UNITS", 1)),
                    help="departments (each with a window and a staff member) the 办件 are spread over; 1, the "
                         "default, puts every submit on the same counter rows")
+    p.add_argument("--rounds", type=int, default=int(env.get("BENCH_ROUNDS", 4)),
+                   help="slices the empty requests and the submits alternate in (1: all empty requests, then all "
+                        "submits)")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/ingest-*.json")
     a = p.parse_args(argv)
-    if a.count < 1 or a.clients < 1 or a.units < 1 or not 0 <= a.retry_fraction <= 1:
-        p.error("--count, --clients and --units must be positive, --retry-fraction between 0 and 1")
+    if a.count < 1 or a.clients < 1 or a.units < 1 or a.rounds < 1 or not 0 <= a.retry_fraction <= 1:
+        p.error("--count, --clients, --units and --rounds must be positive, --retry-fraction between 0 and 1")
     if not a.database_url.startswith(("postgres://", "postgresql://")):
         p.error("the benchmark needs PostgreSQL: --database-url postgres://…")
     return Config(count=a.count, clients=a.clients, workers=a.workers, threads=a.threads,
-                  retry_fraction=a.retry_fraction, batch_count=a.batch_count, units=a.units,
+                  retry_fraction=a.retry_fraction, batch_count=a.batch_count, units=a.units, rounds=a.rounds,
                   database_url=a.database_url,
                   write_json=not a.no_json)
 

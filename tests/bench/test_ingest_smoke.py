@@ -48,6 +48,8 @@ def test_ingest_benchmark_reports_numbers_and_stores_every_evaluation_once():
         assert api and ref, report
         assert all(float(v) > 0 for v in (*api.groups(), *ref.groups())), report
         assert re.search(rf"^ratio reference/API throughput: {number}×", report, re.M), report
+        # The empty requests and the submits alternate in 4 slices each (bench/ingest.py interleaved).
+        assert re.search(rf"^  each of the 4 alternating rounds alone: ({number}×, ){{3}}{number}×$", report, re.M), report
         assert re.search(rf"^ratio API/reference latency:\s+p50 {number}×, p99 {number}×", report, re.M), report
         assert re.search(r"^retry: 5 resubmitted, 5 answered 200 with the first id; rows after retry 50$", report, re.M), report
         # Batch intake beside COPY of the same rows (issue 16 item 6): every item created, every row copied.
