@@ -11,6 +11,7 @@ import pydantic
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from haochaping.core import crypto
@@ -19,7 +20,7 @@ from haochaping.evaluation.api import EvaluationIn, EvaluationInPlain
 from haochaping.evaluation.models import Evaluation
 from haochaping.exchange.models import OutboxEntry, Upstream
 from haochaping.insight import rollups
-from haochaping.insight.models import QuestionnaireCounter, RegionDayMix
+from haochaping.insight.models import QuestionnaireCounter, RegionDayMix, Suggestion
 from haochaping.rectification.models import CaseTransition, RectificationCase
 from tests import factories
 from tests.factories import SHANGHAI
@@ -178,3 +179,24 @@ def test_the_plain_twin_validates_as_the_schema_does(body):
         except pydantic.ValidationError as exc:
             return ("refused", exc.errors(include_url=False))
     assert outcome(EvaluationInPlain) == outcome(EvaluationIn)
+
+
+def test_a_batch_costs_the_same_statements_however_many_suggestions_and_cases_it_holds(org, item):
+    # Rows that bulk_create wrote asked the database routers once each; on PostgreSQL the first router
+    # (insight.rollups.pending.FoldBeforeReading) probed for waiting evaluations every time: a query per suggestion.
+    # A 差评's case read its 办件 through the ORM. Now a batch is a fixed set of statements (on SQLite but for the
+    # evaluation rows themselves, one INSERT each there; one COPY on PostgreSQL).
+    own_rows = f'INSERT INTO {connection.ops.quote_name(Evaluation._meta.db_table)} '
+
+    def statements(copies: int) -> int:
+        records = [factories.make_record(org, item) for _ in range(copies * len(SHAPES))]
+        data = [d for n in range(copies) for d in inputs(records[n * len(SHAPES):(n + 1) * len(SHAPES)])]
+        with CaptureQueriesContext(connection) as queries:
+            out = intake.submit_evaluations(data, source="apikey:test", by_api_key=True)
+        assert all(isinstance(o, intake.Created) for o in out)
+        return sum(1 for q in queries.captured_queries
+                   if connection.vendor == "postgresql" or not q["sql"].startswith(own_rows))
+
+    statements(1)  # caches (calendar, labels, policies) warm
+    assert statements(1) == statements(5)
+    assert (RectificationCase.objects.count(), Suggestion.objects.count()) == (2 * 7, 7)

@@ -122,7 +122,9 @@ def count_written_many(evaluations: list[Evaluation]) -> None:
             cursor.executemany(_sql(), [[*key, *(values.get(c, 0) for c in QUESTIONNAIRE_VALUES)]
                                         for key, values in totals.items()])
     if suggestions:
-        Suggestion.objects.bulk_create(suggestions)
+        # Plain INSERTs, not bulk_create: that asks the database routers once per row, and on PostgreSQL the first
+        # of them (pending.FoldBeforeReading) probes for waiting evaluations each time: a query per suggestion.
+        _suggestion_inserter().insert(suggestions)
 
 
 def count_excluded(ev: Evaluation) -> None:
@@ -217,6 +219,6 @@ def replace(date_from: date | None = None, date_to: date | None = None) -> None:
         if (ev.questionnaire.get("suggestions") or "").strip():
             batch.append(_suggestion(ev))
         if len(batch) >= 1000:  # memory bounded by the batch, not by the period's suggestions
-            Suggestion.objects.bulk_create(batch)
+            _suggestion_inserter().insert(batch)  # (as in count_written_many: no router call per row)
             batch = []
-    Suggestion.objects.bulk_create(batch, batch_size=1000)
+    _suggestion_inserter().insert(batch)
