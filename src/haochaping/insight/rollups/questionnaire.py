@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
-from haochaping.core.bulk import Inserter
+from haochaping.core.bulk import inserter
 from haochaping.evaluation.models import Channel, Evaluation, EvaluationExclusion
 from haochaping.evaluation.rows import local_day
 
@@ -84,16 +84,9 @@ def written_statements(ev: Evaluation) -> list[tuple[str, list]]:
         return []
     out = [(_sql(), [*key_of(ev), *(values.get(c, 0) for c in QUESTIONNAIRE_VALUES)])]
     if values.get("suggestions"):
-        inserter = _suggestion_inserter()
-        out.append((inserter.sql, list(inserter.row(_suggestion(ev)))))
+        plain = inserter(Suggestion)
+        out.append((plain.sql, list(plain.row(_suggestion(ev)))))
     return out
-
-
-_INSERTERS: dict[str, Inserter] = {}
-
-
-def _suggestion_inserter() -> Inserter:
-    return _INSERTERS.get(connection.vendor) or _INSERTERS.setdefault(connection.vendor, Inserter(Suggestion))
 
 
 def count_written(ev: Evaluation) -> None:
@@ -124,7 +117,7 @@ def count_written_many(evaluations: list[Evaluation]) -> None:
     if suggestions:
         # Plain INSERTs, not bulk_create: that asks the database routers once per row, and on PostgreSQL the first
         # of them (pending.FoldBeforeReading) probes for waiting evaluations each time: a query per suggestion.
-        _suggestion_inserter().insert(suggestions)
+        inserter(Suggestion).insert(suggestions)
 
 
 def count_excluded(ev: Evaluation) -> None:
@@ -219,6 +212,6 @@ def replace(date_from: date | None = None, date_to: date | None = None) -> None:
         if (ev.questionnaire.get("suggestions") or "").strip():
             batch.append(_suggestion(ev))
         if len(batch) >= 1000:  # memory bounded by the batch, not by the period's suggestions
-            _suggestion_inserter().insert(batch)  # (as in count_written_many: no router call per row)
+            inserter(Suggestion).insert(batch)  # (as in count_written_many: no router call per row)
             batch = []
-    _suggestion_inserter().insert(batch)
+    inserter(Suggestion).insert(batch)

@@ -33,7 +33,7 @@ from haochaping.records.models import ServiceRecord
 from haochaping.rectification import reply_links, rules
 from haochaping.rectification.models import CaseAttachment, LedgerEntry, LedgerProgress, RectificationCase
 from haochaping.rectification.rules import CallbackMethod, Kind, Outcome, State
-from haochaping.rectification.services.batch import open_cases  # noqa: E402 - a 差评's case: the batch's statements
+from haochaping.rectification.services.batch import open_cases
 from haochaping.rectification.services.common import (  # noqa: F401 - re-exported for services.appeals, pages and the API
     SYSTEM,
     add_working_days_in,
