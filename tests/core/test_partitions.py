@@ -128,6 +128,63 @@ def test_a_submit_reads_the_key_table_not_every_months_partition(org, item):
     assert rated.get("", 0) == 0  # not its first countable evaluation: the pc one in another month came first
 
 
+def record_key_row(record_id) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status, completed_at, region_id, window_id FROM {partitions.keys_table(RECORDS)} "
+                       f"WHERE id = %s", [record_id])
+        return cursor.fetchone()
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_a_submit_finds_and_locks_its_record_in_the_key_table(org, item):
+    """Issue 14 items 1 and 3: a submit (single or batch) reads and locks its 办件 in the 办件's key table, which
+    carries the 办件's status, times and units (evaluation migration 0010), so the look-up does not open every
+    month's partition; the copy follows a completion in the writing statement, and a detached month's 办件 is not
+    found, as it was not before, until its month is attached again."""
+    needs_pg()
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from haochaping.core.problems import DomainError
+    from haochaping.evaluation import intake, services
+    from haochaping.records import services as record_services
+
+    def submit(record, stage="accept"):
+        return services.EvaluationInput(idempotency_key=uuid.uuid4().hex, project_no=record.project_no, stage=stage,
+                                        channel="pc", level=5)
+
+    record = factories.make_record(org, item, completed=False)
+    assert record_key_row(record.pk) == (record.status, None, record.region_id, record.window_id)
+    with CaptureQueriesContext(connection) as queries:
+        services.submit_evaluation(submit(record), source="test")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert [sql for sql in statements if re.search(rf'FROM "{RECORDS}"(?!_)', sql)] == []
+    assert any(re.search(rf'FROM "{partitions.keys_table(RECORDS)}" WHERE .* FOR NO KEY UPDATE', sql) for sql in statements)
+
+    done = timezone.now()
+    record_services.update_record(record.project_no, {"status": 3, "completed_at": done}, actor="test")
+    assert record_key_row(record.pk) == (3, done, record.region_id, record.window_id)
+    # The 办结 stage is open now that the key row says the 办件 is completed (the probe read it there).
+    assert services.submit_evaluation(submit(record, "complete"), source="test").case_id is None
+
+    old = months_apart(-2)
+    old_month = date(old.year, old.month, 1)
+    with time_machine.travel(old, tick=False):
+        call_command("partitions", "--maintain")
+        archived = factories.make_record(org, item)
+    call_command("partitions", "--detach", f"{old_month:%Y-%m}")
+    assert record_key_row(archived.pk) == (None, None, None, None)  # its 办件编号 stays taken, its copy is cleared
+    with pytest.raises(DomainError) as refused:
+        services.submit_evaluation(submit(archived), source="test")
+    assert (refused.value.status, refused.value.field) == (404, "project_no")
+    [outcome] = intake.submit_evaluations([submit(archived)], source="test")
+    assert isinstance(outcome, DomainError) and (outcome.status, outcome.field) == (404, "project_no")
+    call_command("partitions", "--attach", f"{old_month:%Y-%m}")
+    assert record_key_row(archived.pk) == (archived.status, archived.completed_at, archived.region_id,
+                                           archived.window_id)
+
+
 @pytest.mark.pg_only
 @pytest.mark.django_db
 def test_a_project_number_is_unique_across_months(org, item):

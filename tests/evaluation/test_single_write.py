@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from haochaping.evaluation import services
+from haochaping.evaluation import lookups, services
 from haochaping.evaluation.models import Evaluation
 from haochaping.evaluation.signals import evaluation_writing
 from haochaping.exchange.models import OutboxEntry, Upstream
@@ -67,7 +67,7 @@ def test_a_good_evaluation_is_one_probe_and_one_write_on_postgresql(org, item, u
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     writes = [s for s in statements if s.lstrip().upper().startswith(("WITH", "INSERT", "UPDATE", "DELETE"))]
     assert len(writes) == 1 and writes[0].startswith("WITH "), writes
-    assert len([s for s in statements if "FOR UPDATE" in s]) == 1
+    assert len([s for s in statements if lookups.RECORD_LOCK in s]) == 1
     assert rollups.rebuild(apply=False).agrees
     assert OutboxEntry.objects.filter(kind=OutboxEntry.Kind.EVALUATION).count() == 1
 
@@ -109,7 +109,7 @@ def test_the_probe_and_the_write_are_prepared_once_and_survive_a_refused_submit(
         _submit(completed_record(org, item), 5)
     statements = prepared()
     assert len([s for s in statements if s.startswith("WITH ")]) == 1, statements
-    assert len([s for s in statements if "FOR UPDATE" in s]) == 1, statements
+    assert len([s for s in statements if lookups.RECORD_LOCK in s]) == 1, statements
     data = services.EvaluationInput(idempotency_key=uuid.uuid4().hex, project_no="NO-SUCH-RECORD", stage="complete",
                                     channel="pc", level=5)
     with pytest.raises(services.DomainError):

@@ -19,6 +19,12 @@ table's ``id`` reference the key table's ``id`` instead (PostgreSQL accepts a fo
 on a unique key including the partition key). Detaching a month keeps its key rows: an archived evaluation's
 idempotency key and receipt code stay taken, and rows elsewhere that refer to it stay valid.
 
+A key table may also carry copies of other columns, nullable, for look-ups that would otherwise open every month's
+partition: the 办件's key table holds what a submit reads of its 办件 (status, 受理/办结 times, units; evaluation
+migration 0010), so the submit finds and locks the 办件 there (evaluation.lookups.record_table). The triggers copy
+every column the key table has; detaching a month clears the copies of its rows (an archived 办件 is not found, as
+before) and attaching it copies them back.
+
 The code below works on table names only (core is below the apps whose tables it partitions).
 """
 
@@ -402,6 +408,12 @@ def detach(table: str, month: date) -> str:
         if name not in {p.name for p in partitions(table)}:
             raise LookupError(name)
         cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(name)}")
+        cleared = _copied_columns(cursor, table)
+        if cleared:
+            # Columns a key table copies for look-ups (not its unique keys, which stay taken) no longer describe a
+            # live row: cleared, so a look-up there finds the archived row no more than one of the table would.
+            cursor.execute(f"UPDATE {_q(keys_table(table))} SET {', '.join(f'{_q(c)} = NULL' for c in cleared)} "
+                           f"WHERE {_q('id')} IN (SELECT {_q('id')} FROM {_q(name)})")
     return name
 
 
@@ -414,4 +426,16 @@ def attach(table: str, month: date) -> str:
             raise LookupError(name)
         cursor.execute(f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(name)} FOR VALUES FROM (%s) TO (%s)",
                        [month_start(month), month_start(next_month(month))])
+        copied = _copied_columns(cursor, table)
+        if copied:
+            cursor.execute(f"UPDATE {_q(keys_table(table))} k SET {', '.join(f'{_q(c)} = p.{_q(c)}' for c in copied)} "
+                           f"FROM {_q(name)} p WHERE p.{_q('id')} = k.{_q('id')}")
     return name
+
+
+def _copied_columns(cursor, table: str) -> list[str]:
+    """The key table's nullable columns: copies of the row's own columns kept for look-ups (e.g. the 办件's status and
+    units, evaluation migration 0010), as opposed to its unique keys and the columns they need (NOT NULL)."""
+    cursor.execute("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+                   "AND NOT attisdropped AND NOT attnotnull ORDER BY attnum", [keys_table(table)])
+    return [row[0] for row in cursor.fetchall()]

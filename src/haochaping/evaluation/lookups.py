@@ -72,6 +72,44 @@ def lookup_table() -> str:
     return _SQL[memo]
 
 
+def record_table() -> str:
+    """Where a 办件 is looked up by 办件编号 or id, read and locked on the write path: on PostgreSQL with monthly
+    partitions the 办件's key table, which carries RECORD_FIELDS (migration 0010; its triggers keep them in step in
+    the writing statement, and a change of them updates the key row, so a lock there serialises an evaluation with
+    the 办件's completion) — one index whatever the months held, where the partitioned table opens every month's
+    (issue 14). The 办件 table itself otherwise. Rows of a detached month stay in the key table with RECORD_FIELDS
+    cleared: a reader adds ``record_live()``. Looked up once per database."""
+    table = ServiceRecord._meta.db_table
+    memo = ("records", connection.vendor, connection.settings_dict["NAME"])
+    if memo not in _SQL:
+        lookup = table
+        if partitions.supported(connection):
+            with connection.cursor() as cursor:
+                if partitions.is_partitioned(cursor, table):
+                    keys = partitions.keys_table(table)
+                    cursor.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+                                   "AND NOT attisdropped AND attname = ANY(%s)",
+                                   [keys, [f.column for f in record_fields()]])
+                    if cursor.fetchone()[0] == len(RECORD_FIELDS):
+                        lookup = keys
+        _SQL[memo] = lookup
+    return _SQL[memo]
+
+
+# How the write path locks a 办件 (PostgreSQL): as strong as the completion's UPDATE, which it must queue with, but not
+# against the FOR KEY SHARE of a foreign-key check: a case or an invitation written for the same 办件 elsewhere is
+# not held up by a submit in flight.
+RECORD_LOCK = "FOR NO KEY UPDATE"
+
+
+def record_live(alias: str = "") -> str:
+    """The condition (``AND …``) that keeps a live 办件 among record_table()'s rows (a detached month's are not)."""
+    if record_table() == ServiceRecord._meta.db_table:
+        return ""
+    column = _q("status")
+    return f" AND {alias + '.' if alias else ''}{column} IS NOT NULL"
+
+
 @dataclass
 class Probe:
     existing_id: int | None  # the evaluation that already holds the idempotency key
@@ -82,17 +120,17 @@ class Probe:
 
 
 def probe(idempotency_key: str, project_no: str, stage: str, *, for_write: bool = False) -> Probe:
-    """``for_write`` (inside the writing transaction): on PostgreSQL also lock the 办件's row (FOR UPDATE, held to
+    """``for_write`` (inside the writing transaction): on PostgreSQL also lock the 办件's row (RECORD_LOCK, held to
     the commit) and draw the new evaluation's id from its sequence (``Probe.new_id``), so the write that follows
     is one statement (:func:`write`). The row lock serialises the 办件's evaluations and its completion
     (insight.rollups.participation): the 办件's columns come back as the lock holder left them, and every statement
     after this one sees what was committed before the lock was granted."""
     postgres = connection.vendor == "postgresql"
     lock = for_write and postgres
-    keys = lookup_table()
-    key = ("probe", connection.vendor, lock, keys)
+    keys, records = lookup_table(), record_table()
+    key = ("probe", connection.vendor, lock, keys, records)
     if key not in _SQL:
-        ev, rec = _q(keys), _q(ServiceRecord._meta.db_table)
+        ev, rec, live = _q(keys), _q(records), record_live()
         columns = [f.column for f in record_fields()]
         cols = ", ".join(f"{_q('r')}.{_q(c)}" for c in columns)
         taken = (f"(SELECT {_q('e')}.{_q('idempotency_key')} FROM {ev} {_q('e')} WHERE {_q('e')}.{_q('record_id')} = "
@@ -100,11 +138,11 @@ def probe(idempotency_key: str, project_no: str, stage: str, *, for_write: bool 
         if lock:
             # FOR UPDATE cannot lock the nullable side of an outer join: lock in the derived table instead.
             drawn = f"nextval({_sequence()}::regclass)"
-            joined = (f"LEFT JOIN (SELECT {', '.join(_q(c) for c in columns)} FROM {rec} WHERE {_q('project_no')} = %s "
-                      f"FOR UPDATE) {_q('r')} ON TRUE")
+            joined = (f"LEFT JOIN (SELECT {', '.join(_q(c) for c in columns)} FROM {rec} WHERE {_q('project_no')} = %s"
+                      f"{live} {RECORD_LOCK}) {_q('r')} ON TRUE")
         else:
             drawn = "NULL"
-            joined = f"LEFT JOIN {rec} {_q('r')} ON {_q('r')}.{_q('project_no')} = %s"
+            joined = f"LEFT JOIN {rec} {_q('r')} ON {_q('r')}.{_q('project_no')} = %s{record_live('r')}"
         _SQL[key] = (
             f"SELECT (SELECT {_q('e')}.{_q('id')} FROM {ev} {_q('e')} WHERE {_q('e')}.{_q('idempotency_key')} = %s), "
             f"{taken}, {taken}, {drawn}, {cols} FROM (SELECT 1 AS {_q('one')}) {_q('one')} {joined}"

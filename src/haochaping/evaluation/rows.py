@@ -22,6 +22,7 @@ from haochaping.core.bulk import Inserter, any_of, insert_rows
 from haochaping.core.fields import PersonalDataField
 from haochaping.records.models import ServiceRecord
 
+from . import lookups
 from .models import Evaluation
 
 # What a new evaluation needs of its 办件 (the checks, the row, the receivers): as evaluation.lookups.RECORD_FIELDS.
@@ -84,7 +85,7 @@ def _q(name: str) -> str:
 
 
 def _record_plan():
-    key = ("records", connection.vendor)
+    key = ("records", connection.vendor, lookups.record_table())
     if key not in _CACHE:
         fields = [ServiceRecord._meta.get_field(n.removesuffix("_id") if n != "id" else n) for n in RECORD_ATTNAMES]
         table = ServiceRecord._meta.db_table
@@ -94,7 +95,9 @@ def _record_plan():
             funcs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
             if funcs:  # SQLite's text times; nothing on PostgreSQL
                 converters.append((n, funcs))
-        sql = f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(table)} WHERE "
+        # The key table on PostgreSQL with partitions (one index, not one per month; lookups.record_table).
+        sql = (f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(lookups.record_table())} "
+               f"WHERE TRUE{lookups.record_live()} AND ")
         _CACHE[key] = (sql, converters)
     return _CACHE[key]
 

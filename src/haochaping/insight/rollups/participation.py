@@ -13,8 +13,11 @@ Three writes change that:
 Evaluations and completion changes of one 办件 are serialised by the 办件's row lock: records.services locks it
 (SELECT … FOR UPDATE) before changing it, and ``rollups.count_written`` locks it before looking for other
 evaluations, in an earlier statement (the single submit: its probe, evaluation.lookups.probe), so the look-up sees
-every evaluation committed before the lock was granted. Two simultaneous first evaluations of one 办件 therefore
-count it once, and an evaluation racing the 办件's completion is counted by whichever of the two commits second. (SQLite has one writer at a time: no lock needed.)
+every evaluation committed before the lock was granted. With monthly partitions (PostgreSQL) the evaluation side
+locks the 办件's key row (evaluation.lookups.record_table), which the completion's UPDATE changes in the same
+statement through the key table's trigger: the same serialisation, on one row of one table. Two simultaneous first
+evaluations of one 办件 therefore count it once, and an evaluation racing the 办件's completion is counted by
+whichever of the two commits second. (SQLite has one writer at a time: no lock needed.)
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haochaping.core.bulk import any_of
-from haochaping.evaluation.lookups import lookup_table
+from haochaping.evaluation.lookups import RECORD_LOCK, lookup_table, record_table
 from haochaping.evaluation.models import Channel, Evaluation
 from haochaping.records.models import RecordStatus, ServiceRecord
 
@@ -130,11 +133,12 @@ def records_created(records: list[ServiceRecord]) -> None:
 
 
 def lock_sql() -> str:
-    """PostgreSQL: lock a 办件's row and read its STATE_COLUMNS (parameter: the id)."""
-    key = ("lock", connection.vendor)
+    """PostgreSQL: lock a 办件's row and read its STATE_COLUMNS (parameter: the id), where the submit's probe locks it
+    (evaluation.lookups.record_table: the key table, with partitions)."""
+    key = ("lock", connection.vendor, record_table())
     if key not in _SQL:
         cols = ", ".join(_q(ServiceRecord._meta.get_field(c.removesuffix("_id")).column) for c in STATE_COLUMNS)
-        _SQL[key] = f"SELECT {cols} FROM {_q(ServiceRecord._meta.db_table)} WHERE {_q('id')} = %s FOR UPDATE"
+        _SQL[key] = f"SELECT {cols} FROM {_q(record_table())} WHERE {_q('id')} = %s {RECORD_LOCK}"
     return _SQL[key]
 
 
@@ -223,9 +227,9 @@ def _states(record_ids: list) -> dict:
     cols = ", ".join(_q(ServiceRecord._meta.get_field(c.removesuffix("_id")).column) for c in STATE_COLUMNS)
     condition, params = any_of(_q("id"), record_ids)
     # SQLite: one writer at a time, and this transaction already wrote the evaluations, so a plain read.
-    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    lock = f" {RECORD_LOCK}" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_q('id')}, {cols} FROM {_q(ServiceRecord._meta.db_table)} WHERE {condition} "
+        cursor.execute(f"SELECT {_q('id')}, {cols} FROM {_q(record_table())} WHERE {condition} "
                        f"ORDER BY {_q('id')}{lock}", params)
         rows = cursor.fetchall()
     col = ServiceRecord._meta.get_field("completed_at").get_col(ServiceRecord._meta.db_table)
