@@ -67,6 +67,24 @@ def test_search_finds_only_records_in_the_operators_region(client, org, item, op
     assert client.get("/hotline/", {"project_no": ""}).status_code == 422
 
 
+def test_the_found_record_shows_what_the_operator_checks_with_the_caller(client, org, item, operator):
+    """Before recording, the operator confirms with the caller that this is their 办件: the department, when it was
+    accepted and completed — or that it is not completed yet, so only the 受理 stage can be rated."""
+    from django.utils import timezone
+
+    done = factories.make_record(org, item)
+    html = text(client.get("/hotline/", {"project_no": done.project_no}))
+    local = timezone.localtime
+    assert f"<dt>办理部门</dt><dd>{org.department.name}</dd>" in html
+    assert f"<dt>受理时间</dt><dd>{local(done.accepted_at):%Y-%m-%d %H:%M}</dd>" in html
+    assert f"<dt>办结时间</dt><dd>{local(done.completed_at):%Y-%m-%d %H:%M}</dd>" in html
+
+    pending = factories.make_record(org, item, completed=False)
+    html = text(client.get("/hotline/", {"project_no": pending.project_no}))
+    assert "尚未办结（只能评价受理环节）" in html
+    assert re.search(r'value="accept"[^>]*checked', html)
+
+
 def test_consent_is_required(client, org, item, operator):
     record = factories.make_record(org, item)
     r = client.post("/hotline/record/", consent_form(record.project_no, consent=""))

@@ -48,7 +48,7 @@ def _guard(request):
 
 def _find(user, project_no: str) -> ServiceRecord | None:
     return (
-        scope(ServiceRecord.objects.select_related("item", "window", "staff"), user)
+        scope(ServiceRecord.objects.select_related("item", "department", "window", "staff"), user)
         .filter(project_no=project_no).first()
     )
 
