@@ -122,6 +122,28 @@ def test_operator_records_a_bad_review_with_consent_and_the_callers_phone(client
     assert Evaluation.objects.filter(record=record).count() == 1
 
 
+def test_a_mistaken_level_is_chosen_again_and_still_makes_one_evaluation(client, org, item, operator):
+    """A caller (or an elderly evaluator on a phone) who tapped 不满意 by mistake goes back to the levels from the
+    reasons step, without the browser's Back button, and the level chosen then is the one evaluation recorded."""
+    record = factories.make_record(org, item)
+    token = form_token(text(client.post("/hotline/record/", consent_form(record.project_no))))
+    fields = consent_form(record.project_no, form_token=token, level="2")
+    details = text(client.post("/hotline/record/", fields))
+    assert "请告诉我们哪里做得不好" in details and 'name="change_level"' in details
+    # The default (first) button of the form is still 提交评价: Enter submits, it does not go back.
+    assert details.index("提交评价") < details.index("重新选择评价等级")
+
+    back = client.post("/hotline/record/", {**fields, "change_level": "1"})
+    assert back.status_code == 200 and "非常满意" in text(back) and "请告诉我们哪里做得不好" not in text(back)
+    assert form_token(text(back)) == token and not Evaluation.objects.exists()
+    done = client.post("/hotline/record/", {**fields, "level": "5"})
+    assert done.status_code == 200 and "感谢您的评价" in text(done)
+    assert list(Evaluation.objects.filter(record=record).values_list("level", "is_bad")) == [(5, False)]
+    # The same form token again (a double tap on the last step) replays, it adds nothing.
+    assert client.post("/hotline/record/", {**fields, "level": "5"}).status_code == 200
+    assert Evaluation.objects.filter(record=record).count() == 1
+
+
 def test_the_insider_rule_lets_operators_through_and_stops_staff(org, item):
     # R7.1 refuses insiders; an operator records on a caller's behalf and is not one of them.
     record = factories.make_record(org, item)

@@ -98,6 +98,9 @@ def rate(request, ctx: RatingContext):
     except DomainError as exc:
         return render(request, ctx.template, {**base, "step": "level", "form_token": new_form_token(ctx),
                                               "errors": {"form": exc.detail}}, status=exc.status)
+    if "change_level" in request.POST:
+        # Back to the levels with the same form token: whatever is chosen next is still this one evaluation.
+        return render(request, ctx.template, {**base, "step": "level", "form_token": form_token})
     try:
         level = int(request.POST.get("level", ""))
     except ValueError:
