@@ -60,16 +60,7 @@ def lookup_table() -> str:
     one index per look-up, where the partitioned table has one per month and a prepared statement's generic plan
     opens every month's (issue 14: a submit's probe and first-evaluation checks paid for each month held); the
     evaluation table itself otherwise. Looked up once per database."""
-    table = Evaluation._meta.db_table
-    memo = ("keys", connection.vendor, connection.settings_dict["NAME"])
-    if memo not in _SQL:
-        lookup = table
-        if partitions.supported(connection):
-            with connection.cursor() as cursor:
-                if partitions.is_partitioned(cursor, table):
-                    lookup = partitions.keys_table(table)
-        _SQL[memo] = lookup
-    return _SQL[memo]
+    return _key_table_if_partitioned(Evaluation._meta.db_table, "keys")
 
 
 def record_table() -> str:
@@ -79,8 +70,13 @@ def record_table() -> str:
     the 办件's completion) — one index whatever the months held, where the partitioned table opens every month's
     (issue 14). The 办件 table itself otherwise. Rows of a detached month stay in the key table with RECORD_FIELDS
     cleared: a reader adds ``record_live()``. Looked up once per database."""
-    table = ServiceRecord._meta.db_table
-    memo = ("records", connection.vendor, connection.settings_dict["NAME"])
+    return _key_table_if_partitioned(ServiceRecord._meta.db_table, "records", [f.column for f in record_fields()])
+
+
+def _key_table_if_partitioned(table: str, kind: str, needs: tuple[str, ...] | list[str] = ()) -> str:
+    """``table``'s key table when ``table`` is partitioned (PostgreSQL) and its key table has the columns ``needs``
+    (a key table converted after the migration that added them lacks them); ``table`` otherwise. Once per database."""
+    memo = (kind, connection.vendor, connection.settings_dict["NAME"])
     if memo not in _SQL:
         lookup = table
         if partitions.supported(connection):
@@ -88,9 +84,8 @@ def record_table() -> str:
                 if partitions.is_partitioned(cursor, table):
                     keys = partitions.keys_table(table)
                     cursor.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
-                                   "AND NOT attisdropped AND attname = ANY(%s)",
-                                   [keys, [f.column for f in record_fields()]])
-                    if cursor.fetchone()[0] == len(RECORD_FIELDS):
+                                   "AND NOT attisdropped AND attname = ANY(%s)", [keys, list(needs)])
+                    if cursor.fetchone()[0] == len(needs):
                         lookup = keys
         _SQL[memo] = lookup
     return _SQL[memo]
