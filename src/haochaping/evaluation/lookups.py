@@ -70,14 +70,16 @@ def record_table() -> str:
     the 办件's completion) — one index whatever the months held, where the partitioned table opens every month's
     (issue 14). The 办件 table itself otherwise. Rows of a detached month stay in the key table with RECORD_FIELDS
     cleared: a reader adds ``record_live()``. Looked up once per database."""
-    return _key_table_if_partitioned(ServiceRecord._meta.db_table, "records", [f.column for f in record_fields()])
+    return _key_table_if_partitioned(ServiceRecord._meta.db_table, "records", lambda: [f.column for f in record_fields()])
 
 
-def _key_table_if_partitioned(table: str, kind: str, needs: tuple[str, ...] | list[str] = ()) -> str:
-    """``table``'s key table when ``table`` is partitioned (PostgreSQL) and its key table has the columns ``needs``
-    (a key table converted after the migration that added them lacks them); ``table`` otherwise. Once per database."""
+def _key_table_if_partitioned(table: str, kind: str, needs=lambda: []) -> str:
+    """``table``'s key table when ``table`` is partitioned (PostgreSQL) and its key table has the columns ``needs()``
+    (a key table converted after the migration that added them lacks them); ``table`` otherwise. Once per database:
+    the submit asks on every call, so nothing but the memo look-up runs then (``needs`` only on a miss)."""
     memo = (kind, connection.vendor, connection.settings_dict["NAME"])
     if memo not in _SQL:
+        needs = needs()
         lookup = table
         if partitions.supported(connection):
             with connection.cursor() as cursor:
