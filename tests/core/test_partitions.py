@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -183,6 +183,73 @@ def test_a_submit_finds_and_locks_its_record_in_the_key_table(org, item):
     call_command("partitions", "--attach", f"{old_month:%Y-%m}")
     assert record_key_row(archived.pk) == (archived.status, archived.completed_at, archived.region_id,
                                            archived.window_id)
+
+
+def scanned(queryset, table: str) -> set[str]:
+    """The partitions of ``table`` PostgreSQL's plan for ``queryset`` reads."""
+    return set(re.findall(rf"\b{table}_(?:p\d{{6}}|default)\b", queryset.explain()))
+
+
+@pytest.mark.pg_only
+@pytest.mark.django_db
+def test_a_record_or_evaluation_looked_up_by_a_unique_key_reads_its_own_months_partition_only(org, item):
+    """Issue 14 item 3: a look-up of one 办件 by 办件编号 (QR, hotline, kiosk, the 办件 API, a completion) or of one
+    evaluation by receipt code or idempotency key names the row's month, read from the key table (evaluation
+    migration 0011), so PostgreSQL reads one month's partition instead of opening every month's; a completion's UPDATE
+    names it too; an archived (detached) month's rows are not found, as before."""
+    needs_pg()
+    from django.test.utils import CaptureQueriesContext
+
+    from haochaping.core.problems import DomainError
+    from haochaping.evaluation import services
+    from haochaping.records import services as record_services
+
+    old = months_apart(-2)
+    old_month = date(old.year, old.month, 1)
+    with time_machine.travel(old, tick=False):
+        call_command("partitions", "--maintain")
+        archived = factories.make_record(org, item)
+    record = factories.make_record(org, item, completed=False)
+    assert len(partitions.partitions(RECORDS)) > 2
+
+    found = ServiceRecord.objects.by_number(record.project_no)
+    assert found.get() == record
+    assert scanned(found, RECORDS) == {partition_of(RECORDS, record.pk)}
+    assert len(scanned(ServiceRecord.objects.filter(project_no=record.project_no), RECORDS)) > 1  # what it was
+    assert scanned(ServiceRecord.objects.by_number(archived.project_no), RECORDS) == {partition_of(RECORDS, archived.pk)}
+    with CaptureQueriesContext(connection) as queries:
+        assert ServiceRecord.objects.by_number("NO-SUCH-NUMBER").first() is None
+    assert [q["sql"] for q in queries.captured_queries if f'"{RECORDS}"' in q["sql"]] == []  # the key table said so
+
+    # A completion: found by number, and its UPDATE names the month too.
+    done = record.accepted_at + timedelta(minutes=30)
+    with CaptureQueriesContext(connection) as queries:
+        record_services.update_record(record.project_no, {"status": 3, "completed_at": done}, actor="test")
+    [update] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(f'UPDATE "{RECORDS}"')]
+    assert f'"{RECORDS}"."created_at" = ' in update
+    record.refresh_from_db()
+    assert (record.status, record.completed_at) == (3, done)
+    # A 办件 whose created_at is changed in memory is still saved (the row moves to that month's partition).
+    record.created_at = old
+    record.save()
+    assert partition_of(RECORDS, record.pk) == partitions.partition_name(RECORDS, old_month)
+
+    ev = evaluation(archived, at=months_apart(0), stage="complete")
+    lookup = Evaluation.objects.one_by("receipt_code", ev.receipt_code)
+    assert scanned(lookup, EVALUATIONS) == {partition_of(EVALUATIONS, ev.pk)}
+    assert scanned(Evaluation.objects.one_by("idempotency_key", ev.idempotency_key), EVALUATIONS) == {
+        partition_of(EVALUATIONS, ev.pk)}
+    shown = services.find_by_receipt(ev.receipt_code.lower())
+    assert (shown, shown.record) == (ev, archived)
+
+    call_command("partitions", "--detach", f"{old_month:%Y-%m}")  # the archived 办件 and, since, the record
+    assert ServiceRecord.objects.by_number(archived.project_no).first() is None
+    assert ServiceRecord.objects.by_number(record.project_no).first() is None
+    with pytest.raises(DomainError) as refused:
+        services.find_by_receipt(ev.receipt_code)  # its evaluation is live, its 办件 archived
+    assert (refused.value.status, refused.value.field) == (404, "code")
+    call_command("partitions", "--attach", f"{old_month:%Y-%m}")
+    assert ServiceRecord.objects.by_number(archived.project_no).get() == archived
 
 
 @pytest.mark.pg_only

@@ -104,10 +104,9 @@ def _replay(existing: Evaluation, digest: str) -> SubmitResult:
 
 
 def _by_idempotency_key(key: str) -> Evaluation | None:
-    # Almost every submit is new: a lean existence probe first, the full row (with its 办件) only on a retry.
-    if not Evaluation.objects.filter(idempotency_key=key).order_by().values_list("pk", flat=True).first():
-        return None
-    return Evaluation.objects.select_related("record").order_by().get(idempotency_key=key)
+    # After a lost race or for a retry only. Where the table is partitioned, the key table says whether the key is
+    # taken and in which month, and only that month's partition is read (core.partitions.month_filter).
+    return Evaluation.objects.one_by("idempotency_key", key).order_by().first()
 
 
 _CHANNELS = frozenset(Channel.values)
@@ -241,7 +240,7 @@ def _submit_checked(data: EvaluationInput, digest: str, *, source, now, region_s
     # One statement: the idempotency key, the 办件 and the stage's evaluations (evaluation.lookups).
     found = lookups.probe(data.idempotency_key, data.project_no, data.stage, for_write=True)
     if found.existing_id is not None:
-        existing = Evaluation.objects.select_related("record").order_by().filter(pk=found.existing_id).first()
+        existing = Evaluation.objects.one_by("id", found.existing_id).order_by().first()
         if existing is None:
             # The key's evaluation lies in a month detached for archive: its key row stays (core.partitions).
             raise conflict("该幂等键已用于一条已归档的评价", "idempotency_key")
@@ -326,13 +325,12 @@ def _duplicate_message(type_: str) -> str:
 
 
 def find_by_receipt(code: str) -> Evaluation:
-    ev = (
-        Evaluation.objects.select_related("record", "item").prefetch_related("labels")
-        .filter(receipt_code=code.strip().upper())
-        .first()
-    )
-    if ev is None:
+    # The evaluation and its 办件 each from its own month's partition (a join would open every month's 办件).
+    ev = Evaluation.objects.select_related("item").prefetch_related("labels").one_by("receipt_code", code.strip().upper()).first()
+    record = ServiceRecord.objects.one_by("id", ev.record_id).first() if ev is not None else None
+    if record is None:
         raise DomainError(404, "未找到", "没有这个评价回执码，请核对后重试", "code", code="not_found")
+    ev.record = record
     return ev
 
 
@@ -406,7 +404,7 @@ def enter_paper_form(form_id: int, data: EvaluationInput, *, actor, scan, scan_n
         form = PaperForm.objects.select_for_update().get(pk=form_id)
         if form.evaluation_id is not None:
             raise conflict("该评价表编号已录入过，每张评价表只能录入一次", "form_number")
-        record = ServiceRecord.objects.filter(project_no=data.project_no).only("agency_id").first()
+        record = ServiceRecord.objects.by_number(data.project_no).only("agency_id").first()
         if record is None or record.agency_id != form.agency_id:
             raise not_found("该政务服务机构没有这个办件编号，请核对评价表上填写的办件编号", "project_no")
         result = submit_evaluation(data, source=f"paper:{form.number}", actor=actor, paper_entry=True, now=now)

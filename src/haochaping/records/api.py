@@ -225,7 +225,7 @@ def list_records(request, filters: Query[RecordFilters]):
 @router.get("/{project_no}", response=RecordOut, auth=_READERS, summary="查询办件")
 def get_record(request, project_no: str):
     # Out of scope reads exactly like "no such record".
-    record = _records(request).filter(project_no=project_no).first()
+    record = _records(request).by_number(project_no).first()
     if record is None:
         raise not_found("办件不存在", "project_no")
     return record_out(record)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connections, models
 from django.utils.translation import gettext_lazy as _
 
+from haochaping.core import partitions
 from haochaping.core.fields import PersonalDataField
 from haochaping.core.scoping import ScopePaths
 
@@ -25,6 +26,14 @@ class ApplicantType(models.IntegerChoices):
 class Stage(models.TextChoices):
     ACCEPT = "accept", _("受理")
     COMPLETE = "complete", _("办结")
+
+
+class ServiceRecordQuerySet(partitions.MonthPruning, models.QuerySet):
+    def by_number(self, project_no: str) -> ServiceRecordQuerySet:
+        """The 办件 with this 办件编号 (at most one), read from its own month's partition on PostgreSQL: the 办件编号
+        is not the partition key, and a filter on it alone opens every month's partition (core.partitions.month_filter).
+        Chains like ``filter(project_no=…)``."""
+        return self.one_by("project_no", project_no)
 
 
 class ServiceRecord(models.Model):
@@ -75,8 +84,26 @@ class ServiceRecord(models.Model):
             models.Index(fields=["status", "completed_at"], name="record_status_completed"),
         ]
 
+    objects = ServiceRecordQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.project_no
+
+    # A save() of a 办件 read from the database updates its row in its own month's partition (PostgreSQL): the UPDATE
+    # also names the created_at it was read with, which never changes (core.partitions), so PostgreSQL prunes the
+    # other months instead of opening each one's index for the id (a completion is one such save per 办件).
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        record = super().from_db(db, field_names, values)
+        record._read_created_at = record.__dict__.get("created_at")
+        return record
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        read = getattr(self, "_read_created_at", None)
+        if read is not None and self.__dict__.get("created_at") == read and partitions.prunes(
+                connections[using], self._meta.db_table):
+            base_qs = base_qs.filter(created_at=read)
+        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
 
     def stage_time(self, stage: str):
         """When the stage happened, or None when the record has not reached it."""

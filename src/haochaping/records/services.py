@@ -163,7 +163,7 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
     existing 办件编号 is a conflict: changes go through :func:`update_record`.
     """
     digest = payload_hash(data)
-    existing = ServiceRecord.objects.filter(project_no=data.project_no).first()
+    existing = ServiceRecord.objects.by_number(data.project_no).first()
     if existing is not None:
         return _same_or_conflict(existing, digest, region_scope), False
     record = new_record(data, source=source, digest=digest, region_scope=region_scope)
@@ -174,7 +174,7 @@ def push_record(data: RecordInput, *, source: str, region_scope: Region | None =
                 record_completed.send(sender=ServiceRecord, record=record)
     except IntegrityError:
         # Two pushes of one record raced: the loser answers like a re-push.
-        existing = ServiceRecord.objects.get(project_no=data.project_no)
+        existing = ServiceRecord.objects.by_number(data.project_no).get()
         return _same_or_conflict(existing, digest, region_scope), False
     return record, True
 
@@ -236,7 +236,7 @@ def update_record(project_no: str, changes: dict, *, actor: str, region_scope: R
         if f in changes and changes[f] is None:
             raise invalid("不能为空；不修改时请省略该字段", f)
     with transaction.atomic():
-        record = ServiceRecord.objects.select_for_update().filter(project_no=project_no).first()
+        record = ServiceRecord.objects.select_for_update().by_number(project_no).first()
         if record is None or not _in_scope(record, region_scope):
             raise not_found("办件不存在", "project_no")
         before = {f: getattr(record, f) for f in changes}

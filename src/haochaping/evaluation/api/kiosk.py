@@ -54,7 +54,7 @@ def _device(request, prefix: str) -> KioskDevice:
 )
 def put_current(request, prefix: str, payload: CurrentIn):
     device = _device(request, prefix)
-    record = scope(ServiceRecord.objects.all(), request.api_key).filter(project_no=payload.project_no).first()
+    record = scope(ServiceRecord.objects.all(), request.api_key).by_number(payload.project_no).first()
     if record is None:
         raise not_found("办件不存在", "project_no")
     session = kiosk.set_current(device, record, payload.stage, set_by=f"apikey:{request.api_key.prefix}")

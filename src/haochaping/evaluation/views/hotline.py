@@ -49,7 +49,7 @@ def _guard(request):
 def _find(user, project_no: str) -> ServiceRecord | None:
     return (
         scope(ServiceRecord.objects.select_related("item", "department", "window", "staff"), user)
-        .filter(project_no=project_no).first()
+        .by_number(project_no).first()
     )
 
 

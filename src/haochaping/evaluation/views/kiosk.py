@@ -124,7 +124,7 @@ def page(request):
         # still rates the one they saw. services refuses any 办件 of another window.
         payload = _token_payload(request.POST.get("form_token", ""), pages.FORM_MAX_AGE)
         if payload is not None:
-            found = ServiceRecord.objects.select_related("item", "window", "staff").filter(project_no=payload["p"]).first()
+            found = ServiceRecord.objects.select_related("item", "window", "staff").by_number(payload["p"]).first()
             if found is not None and found.window_id != device.window_id:
                 # Refused before anything of that 办件 (its item, staff name and 工号) reaches this tablet.
                 return render(request, "evaluation/kiosk_waiting.html",

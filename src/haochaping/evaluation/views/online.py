@@ -60,7 +60,7 @@ def _check(request) -> tuple[Platform, ServiceRecord, dict]:
         raise _Refused(400, "评价请求无效", "终端类型（client）应为 pc 或 mobile")
     record = (
         ServiceRecord.objects.select_related("item", "window", "staff")
-        .filter(project_no=params["project_no"], platform=platform)
+        .by_number(params["project_no"]).filter(platform=platform)
         .first()
     )
     if record is None:

@@ -167,7 +167,7 @@ def enter_form(request):
         errors["scan"] = exc.messages[0]
     if errors:
         return render(request, "evaluation/paper_enter.html", _entry_context(values, errors), status=status)
-    record = ServiceRecord.objects.filter(project_no=values["project_no"]).only("status").first()
+    record = ServiceRecord.objects.by_number(values["project_no"]).only("status").first()
     stage = Stage.ACCEPT if record is not None and record.status != RecordStatus.COMPLETED else Stage.COMPLETE
     data = services.EvaluationInput(
         idempotency_key=f"paper-{form.number}",

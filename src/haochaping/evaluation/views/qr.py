@@ -153,7 +153,7 @@ def window_page(request, token: str):
     if _blocked(keys):
         log.warning("qr verification blocked: window_id=%s (too many failures)", window.pk)
         return _too_many(request, window)
-    record = ServiceRecord.objects.filter(project_no=project_no, window=window).first()
+    record = ServiceRecord.objects.by_number(project_no).filter(window=window).first()
     if record is None or not record_verification.code_matches(record.project_no, code):
         _count_failure(keys)
         # Never the number or the code in the log: the window and the count are enough to spot guessing.
@@ -191,8 +191,8 @@ def window_rate(request, token: str):
         return _bad_window_token(request)
     held = request.session.get(SESSION_KEY) or {}
     fresh = held.get("w") == window.pk and time.time() - held.get("t", 0) < SESSION_SECONDS
-    record = ServiceRecord.objects.select_related("item", "staff", "window").filter(
-        project_no=held.get("p"), window=window
+    record = ServiceRecord.objects.select_related("item", "staff", "window").by_number(held.get("p")).filter(
+        window=window
     ).first() if fresh else None
     if record is None:
         return redirect("qr:window", token=token)
@@ -212,7 +212,7 @@ def record_link(request, token: str):
     """A signed 办件 link: rate that 办件 directly, no code needed (the signature is the proof)."""
     project_no = verification.read_record_token(token)
     record = (
-        ServiceRecord.objects.select_related("item", "staff", "window").filter(project_no=project_no).first()
+        ServiceRecord.objects.select_related("item", "staff", "window").by_number(project_no).first()
         if project_no else None
     )
     if record is None:

@@ -68,7 +68,7 @@ def _record(node: LowerNode, shape: str, row: dict, source: str) -> str:
             raise
     # The same 办件 again with a later state (accepted, completed): a change, applied as the 办件 API applies one.
     data = record_input(RecordIn.model_validate(row if shape == "internal" else rules.record_from_national(row)))
-    existing = ServiceRecord.objects.filter(project_no=data.project_no).first()
+    existing = ServiceRecord.objects.by_number(data.project_no).first()
     if existing is None or (region and not existing.region_id.startswith(region_prefix(region.code))):
         raise not_found("办件不存在", "project_no")
     changes = {f: getattr(data, f) for f in CHANGEABLE if getattr(data, f) != getattr(existing, f)}
