@@ -196,7 +196,8 @@ def test_a_record_or_evaluation_looked_up_by_a_unique_key_reads_its_own_months_p
     """Issue 14 item 3: a look-up of one 办件 by 办件编号 (QR, hotline, kiosk, the 办件 API, a completion) or of one
     evaluation by receipt code or idempotency key names the row's month, read from the key table (evaluation
     migration 0011), so PostgreSQL reads one month's partition instead of opening every month's; a completion's UPDATE
-    names it too; an archived (detached) month's rows are not found, as before."""
+    names it too, and a row's month cannot be changed (its key row would be lost); an archived (detached) month's
+    rows are not found, as before."""
     needs_pg()
     from django.test.utils import CaptureQueriesContext
 
@@ -229,10 +230,11 @@ def test_a_record_or_evaluation_looked_up_by_a_unique_key_reads_its_own_months_p
     assert f'"{RECORDS}"."created_at" = ' in update
     record.refresh_from_db()
     assert (record.status, record.completed_at) == (3, done)
-    # A 办件 whose created_at is changed in memory is still saved (the row moves to that month's partition).
+    # A row's month never changes: moving it would drop its key row (and with it the look-ups above), so it is refused.
     record.created_at = old
-    record.save()
-    assert partition_of(RECORDS, record.pk) == partitions.partition_name(RECORDS, old_month)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        record.save()
+    assert ServiceRecord.objects.by_number(record.project_no).get().created_at != old
 
     ev = evaluation(archived, at=months_apart(0), stage="complete")
     lookup = Evaluation.objects.one_by("receipt_code", ev.receipt_code)
@@ -242,9 +244,9 @@ def test_a_record_or_evaluation_looked_up_by_a_unique_key_reads_its_own_months_p
     shown = services.find_by_receipt(ev.receipt_code.lower())
     assert (shown, shown.record) == (ev, archived)
 
-    call_command("partitions", "--detach", f"{old_month:%Y-%m}")  # the archived 办件 and, since, the record
+    call_command("partitions", "--detach", f"{old_month:%Y-%m}")
     assert ServiceRecord.objects.by_number(archived.project_no).first() is None
-    assert ServiceRecord.objects.by_number(record.project_no).first() is None
+    assert ServiceRecord.objects.by_number(record.project_no).get() == record  # of this month: still found
     with pytest.raises(DomainError) as refused:
         services.find_by_receipt(ev.receipt_code)  # its evaluation is live, its 办件 archived
     assert (refused.value.status, refused.value.field) == (404, "code")

@@ -25,7 +25,7 @@ migration 0010), so the submit finds and locks the 办件 there (evaluation.look
 every column the key table has; detaching a month clears the copies of its rows (an archived 办件 is not found, as
 before) and attaching it copies them back. Both key tables also copy the partition column (evaluation migration
 0011): a look-up of one row by its id or a unique key reads the row's month there first and names it, so PostgreSQL
-reads that month's partition only (``month_filter``, ``MonthPruning``).
+reads that month's partition only (core.pruning).
 
 The code below works on table names only (core is below the apps whose tables it partitions).
 """
@@ -277,8 +277,19 @@ def _create_triggers(cursor, table: str, key_columns: list[str]) -> None:
     fn = _q(_short(f"{table}_keys_sync"))
     fn_insert = _q(_short(f"{table}_keys_insert"))
     q_table = _q(table)
-    for trigger in ("keys_sync", "keys_insert", "keys_truncate"):
+    for trigger in ("keys_sync", "keys_insert", "keys_truncate", "month_fixed"):
         cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {q_table}")
+    # A row's month never changes. PostgreSQL would carry out such an UPDATE as a DELETE and an INSERT, and the key
+    # row would go with the DELETE (the statement-level insert trigger does not fire for an UPDATE): refused instead,
+    # as a check violation. Look-ups and saves that name the row's month rely on it (month_filter, records.models).
+    fn_fixed, part = _q(_short(f"{table}_month_fixed")), _q(TABLES[table])
+    cursor.execute(f"""
+        CREATE OR REPLACE FUNCTION {fn_fixed}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{table}.{TABLES[table]} never changes (row %)', OLD.id USING ERRCODE = 'check_violation';
+        END $$""")
+    cursor.execute(f"CREATE TRIGGER month_fixed BEFORE UPDATE OF {part} ON {q_table} FOR EACH ROW "
+                   f"WHEN (NEW.{part} IS DISTINCT FROM OLD.{part}) EXECUTE FUNCTION {fn_fixed}()")
     # Rows moved from the DEFAULT partition into a month's own (maintain) keep their key rows: the move sets
     # MOVE_FLAG (it works on the partitions directly, where a statement-level trigger of the parent never fires, but
     # the row-level one does).
@@ -340,58 +351,6 @@ def _create_partition(cursor, table: str, month: date) -> None:
         f"CREATE TABLE {_q(partition_name(table, month))} PARTITION OF {_q(table)} FOR VALUES FROM (%s) TO (%s)",
         [month_start(month), month_start(next_month(month))],
     )
-
-
-# --- finding one row's month -----------------------------------------------------------------------------------------
-
-_PRUNES: dict[tuple, bool] = {}
-
-
-def month_filter(connection, table: str, column: str, value) -> dict | None:
-    """What to add to a look-up of one row of ``table`` by ``column`` (its id or a unique key such as the 办件编号) so
-    that PostgreSQL reads that row's own partition only: ``{partition column: the row's value}``, read from the key
-    table, which copies the partition column (evaluation migration 0011). The look-up alone opens every month's
-    partition and index (with 40 months held ≈ 2.2 ms of PostgreSQL CPU, against ≈ 0.15 ms pruned; bench/README
-    "One month's partition for a look-up by number"). ``{}`` where there is nothing to prune (SQLite, a table not
-    partitioned, a key table without the copy); None where no live row has that value (none, or its month detached
-    for archive): the caller then finds nothing without asking the table. The partition column never changes after
-    the insert, so the value read here still names the row's month when the caller reads it."""
-    if not prunes(connection, table):
-        return {}
-    key = TABLES[table]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_q(key)} FROM {_q(keys_table(table))} WHERE {_q(column)} = %s", [value])
-        row = cursor.fetchone()
-    return {key: row[0]} if row and row[0] is not None else None
-
-
-class MonthPruning:
-    """QuerySet mixin of a partitioned model: one row by a unique column, read from its own month's partition."""
-
-    def one_by(self, column: str, value):
-        """The row whose ``column`` (its id or a unique key) is ``value``, as a queryset of at most one that names
-        the row's month (:func:`month_filter`); chains like ``filter(column=value)``."""
-        from django.db import connections
-
-        month = month_filter(connections[self.db], self.model._meta.db_table, column, value)
-        if month is None:
-            return self.none()
-        return self.filter(**{column: value}, **month)
-
-
-def prunes(connection, table: str) -> bool:
-    """``table`` is partitioned on this database and its key table carries the partition column. Once per database."""
-    memo = (connection.vendor, connection.settings_dict["NAME"], table)
-    if memo not in _PRUNES:
-        found = False
-        if supported(connection):
-            with connection.cursor() as cursor:
-                if is_partitioned(cursor, table):
-                    cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-                                   "AND attname = %s AND NOT attisdropped)", [keys_table(table), TABLES[table]])
-                    found = cursor.fetchone()[0]
-        _PRUNES[memo] = found
-    return _PRUNES[memo]
 
 
 # --- upkeep (the worker) --------------------------------------------------------------------------------------------

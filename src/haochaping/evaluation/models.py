@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.core import partitions
+from haochaping.core import pruning
 from haochaping.core.fields import PersonalDataField
 from haochaping.core.scoping import ScopePaths
 from haochaping.records.models import Stage
@@ -51,7 +51,7 @@ class ImmutableEvaluationError(Exception):
     """Evaluations are never updated or deleted; status changes are separate rows."""
 
 
-class EvaluationQuerySet(partitions.MonthPruning, models.QuerySet):
+class EvaluationQuerySet(pruning.MonthPruning, models.QuerySet):
     def update(self, **kwargs):
         raise ImmutableEvaluationError("evaluations are never updated")
 

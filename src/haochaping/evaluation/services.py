@@ -105,7 +105,7 @@ def _replay(existing: Evaluation, digest: str) -> SubmitResult:
 
 def _by_idempotency_key(key: str) -> Evaluation | None:
     # After a lost race or for a retry only. Where the table is partitioned, the key table says whether the key is
-    # taken and in which month, and only that month's partition is read (core.partitions.month_filter).
+    # taken and in which month, and only that month's partition is read (core.pruning.month_filter).
     return Evaluation.objects.one_by("idempotency_key", key).order_by().first()
 
 
@@ -326,7 +326,8 @@ def _duplicate_message(type_: str) -> str:
 
 def find_by_receipt(code: str) -> Evaluation:
     # The evaluation and its 办件 each from its own month's partition (a join would open every month's 办件).
-    ev = Evaluation.objects.select_related("item").prefetch_related("labels").one_by("receipt_code", code.strip().upper()).first()
+    evaluations = Evaluation.objects.select_related("item").prefetch_related("labels")
+    ev = evaluations.one_by("receipt_code", code.strip().upper()).first()
     record = ServiceRecord.objects.one_by("id", ev.record_id).first() if ev is not None else None
     if record is None:
         raise DomainError(404, "未找到", "没有这个评价回执码，请核对后重试", "code", code="not_found")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connections, models
 from django.utils.translation import gettext_lazy as _
 
-from haochaping.core import partitions
+from haochaping.core import pruning
 from haochaping.core.fields import PersonalDataField
 from haochaping.core.scoping import ScopePaths
 
@@ -28,10 +28,10 @@ class Stage(models.TextChoices):
     COMPLETE = "complete", _("办结")
 
 
-class ServiceRecordQuerySet(partitions.MonthPruning, models.QuerySet):
+class ServiceRecordQuerySet(pruning.MonthPruning, models.QuerySet):
     def by_number(self, project_no: str) -> ServiceRecordQuerySet:
         """The 办件 with this 办件编号 (at most one), read from its own month's partition on PostgreSQL: the 办件编号
-        is not the partition key, and a filter on it alone opens every month's partition (core.partitions.month_filter).
+        is not the partition key, and a filter on it alone opens every month's partition (core.pruning.month_filter).
         Chains like ``filter(project_no=…)``."""
         return self.one_by("project_no", project_no)
 
@@ -72,6 +72,8 @@ class ServiceRecord(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = ServiceRecordQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("办件")
         verbose_name_plural = _("办件")
@@ -84,14 +86,13 @@ class ServiceRecord(models.Model):
             models.Index(fields=["status", "completed_at"], name="record_status_completed"),
         ]
 
-    objects = ServiceRecordQuerySet.as_manager()
-
     def __str__(self) -> str:
         return self.project_no
 
     # A save() of a 办件 read from the database updates its row in its own month's partition (PostgreSQL): the UPDATE
     # also names the created_at it was read with, which never changes (core.partitions), so PostgreSQL prunes the
-    # other months instead of opening each one's index for the id (a completion is one such save per 办件).
+    # other months instead of opening each one's index for the id (a completion is one such save per 办件). A change
+    # of created_at is left unfiltered, for the partition trigger to refuse (core.partitions).
     @classmethod
     def from_db(cls, db, field_names, values):
         record = super().from_db(db, field_names, values)
@@ -100,7 +101,7 @@ class ServiceRecord(models.Model):
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
         read = getattr(self, "_read_created_at", None)
-        if read is not None and self.__dict__.get("created_at") == read and partitions.prunes(
+        if read is not None and self.__dict__.get("created_at") == read and pruning.prunes(
                 connections[using], self._meta.db_table):
             base_qs = base_qs.filter(created_at=read)
         return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)

@@ -3,7 +3,7 @@
 A look-up of one 办件 by its 办件编号 or id, or of one evaluation by its receipt code, names neither the month nor the
 partition key, so PostgreSQL opened every month's partition and index for it: with 40 months held, a QR page's or a
 completion's read of its 办件 cost about 2.2 ms of database CPU where its own month's partition alone costs 0.15 ms.
-With ``created_at`` in the key table, ``core.partitions.month_filter`` reads the row's month there first, and the look-up
+With ``created_at`` in the key table, ``core.pruning.month_filter`` reads the row's month there first, and the look-up
 names it (``ServiceRecord.objects.by_number``, ``Evaluation.objects.by_receipt``). Nullable, as every copied column:
 detaching a month clears it with the others, so an archived row is not found. The key tables' triggers copy every column
 a key table has; recreating them is enough. PostgreSQL with partitions only; SQLite keeps plain tables.
