@@ -237,12 +237,18 @@ def test_a_record_or_evaluation_looked_up_by_a_unique_key_reads_its_own_months_p
     assert ServiceRecord.objects.by_number(record.project_no).get().created_at != old
 
     ev = evaluation(archived, at=months_apart(0), stage="complete")
-    lookup = Evaluation.objects.one_by("receipt_code", ev.receipt_code)
+    lookup = Evaluation.objects.one_by(receipt_code=ev.receipt_code)
     assert scanned(lookup, EVALUATIONS) == {partition_of(EVALUATIONS, ev.pk)}
-    assert scanned(Evaluation.objects.one_by("idempotency_key", ev.idempotency_key), EVALUATIONS) == {
+    assert scanned(Evaluation.objects.one_by(idempotency_key=ev.idempotency_key), EVALUATIONS) == {
         partition_of(EVALUATIONS, ev.pk)}
     shown = services.find_by_receipt(ev.receipt_code.lower())
     assert (shown, shown.record) == (ev, archived)
+    assert services.evaluation_with_record(id=ev.pk).record == archived  # the receipt page, by the session's id
+    assert services.followup_taken(ev) is False
+    followup = evaluation(archived, at=months_apart(1), type_="followup", stage="complete")  # next month's partition
+    assert services.followup_taken(ev) is True
+    stage_key = Evaluation.objects.one_by(record_id=archived.pk, stage="complete", type="followup")
+    assert scanned(stage_key, EVALUATIONS) == {partition_of(EVALUATIONS, followup.pk)} != {partition_of(EVALUATIONS, ev.pk)}
 
     call_command("partitions", "--detach", f"{old_month:%Y-%m}")
     assert ServiceRecord.objects.by_number(archived.project_no).first() is None

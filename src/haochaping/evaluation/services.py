@@ -106,7 +106,7 @@ def _replay(existing: Evaluation, digest: str) -> SubmitResult:
 def _by_idempotency_key(key: str) -> Evaluation | None:
     # After a lost race or for a retry only. Where the table is partitioned, the key table says whether the key is
     # taken and in which month, and only that month's partition is read (core.pruning.month_filter).
-    return Evaluation.objects.one_by("idempotency_key", key).order_by().first()
+    return Evaluation.objects.one_by(idempotency_key=key).order_by().first()
 
 
 _CHANNELS = frozenset(Channel.values)
@@ -240,7 +240,7 @@ def _submit_checked(data: EvaluationInput, digest: str, *, source, now, region_s
     # One statement: the idempotency key, the 办件 and the stage's evaluations (evaluation.lookups).
     found = lookups.probe(data.idempotency_key, data.project_no, data.stage, for_write=True)
     if found.existing_id is not None:
-        existing = Evaluation.objects.one_by("id", found.existing_id).order_by().first()
+        existing = Evaluation.objects.one_by(id=found.existing_id).order_by().first()
         if existing is None:
             # The key's evaluation lies in a month detached for archive: its key row stays (core.partitions).
             raise conflict("该幂等键已用于一条已归档的评价", "idempotency_key")
@@ -324,15 +324,29 @@ def _duplicate_message(type_: str) -> str:
     return "该办件的这一环节已评价过，每个环节只能主动评价一次；如需补充意见请使用追加评价"
 
 
-def find_by_receipt(code: str) -> Evaluation:
-    # The evaluation and its 办件 each from its own month's partition (a join would open every month's 办件).
-    evaluations = Evaluation.objects.select_related("item").prefetch_related("labels")
-    ev = evaluations.one_by("receipt_code", code.strip().upper()).first()
-    record = ServiceRecord.objects.one_by("id", ev.record_id).first() if ev is not None else None
+def evaluation_with_record(**unique) -> Evaluation | None:
+    """One evaluation (its item and labels too) and its 办件, by the evaluation's id or a unique key, each read from its
+    own month's partition (core.pruning; a join would open every month's 办件); None when either is not there (or is
+    archived)."""
+    ev = Evaluation.objects.select_related("item").prefetch_related("labels").one_by(**unique).first()
+    record = ServiceRecord.objects.one_by(id=ev.record_id).first() if ev is not None else None
     if record is None:
-        raise DomainError(404, "未找到", "没有这个评价回执码，请核对后重试", "code", code="not_found")
+        return None
     ev.record = record
     return ev
+
+
+def find_by_receipt(code: str) -> Evaluation:
+    ev = evaluation_with_record(receipt_code=code.strip().upper())
+    if ev is None:
+        raise DomainError(404, "未找到", "没有这个评价回执码，请核对后重试", "code", code="not_found")
+    return ev
+
+
+def followup_taken(evaluation: Evaluation) -> bool:
+    """Whether the stage of ``evaluation``'s 办件 already has its 追加评价 (one per stage; a unique key)."""
+    return Evaluation.objects.one_by(record_id=evaluation.record_id, stage=evaluation.stage,
+                                     type=EvaluationType.FOLLOWUP).exists()
 
 
 def exclude_evaluation(evaluation_id, *, reason: str, source: str, actor, note: str = "", now=None) -> EvaluationExclusion:

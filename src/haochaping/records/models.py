@@ -33,7 +33,7 @@ class ServiceRecordQuerySet(pruning.MonthPruning, models.QuerySet):
         """The 办件 with this 办件编号 (at most one), read from its own month's partition on PostgreSQL: the 办件编号
         is not the partition key, and a filter on it alone opens every month's partition (core.pruning.month_filter).
         Chains like ``filter(project_no=…)``."""
-        return self.one_by("project_no", project_no)
+        return self.one_by(project_no=project_no)
 
 
 class ServiceRecord(models.Model):

@@ -78,7 +78,7 @@ def inclusion_by_receipt(code: str, tree_size: int | None = None) -> Inclusion:
     """The inclusion proof of the evaluation behind a receipt code. 404 for an unknown code; 404 ``not_sealed``
     until the next checkpoint seals it; a ``tree_size`` before its leaf is refused (422)."""
     code = (code or "").strip().upper()
-    evaluation = Evaluation.objects.one_by("receipt_code", code).only("pk").first() if code else None
+    evaluation = Evaluation.objects.one_by(receipt_code=code).only("pk").first() if code else None
     if evaluation is None:
         raise not_found("没有这个评价回执码，请核对后重试", "receipt_code")
     leaf = sealed_leaf(evaluation)

@@ -205,7 +205,7 @@ def list_levels(request, label_set: Literal["satisfaction", "good"] = "satisfact
 def receipt(request, code: str):
     ev = services.find_by_receipt(code)
     label_set = policy.label_set(ev.region_id)
-    followup_allowed = ev.type == "active" and not ev.record.evaluations.filter(stage=ev.stage, type="followup").exists()
+    followup_allowed = ev.type == "active" and not services.followup_taken(ev)
     return {
         "receipt_code": ev.receipt_code,
         "item_name": ev.item.name,

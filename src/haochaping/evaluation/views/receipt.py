@@ -107,7 +107,7 @@ def _session_evaluation(request) -> Evaluation | None:
     pk = request.session.get(SESSION_KEY)
     if pk is None:
         return None
-    return Evaluation.objects.select_related("record", "item").prefetch_related("labels").filter(pk=pk).first()
+    return services.evaluation_with_record(id=pk)
 
 
 def progress(evaluation: Evaluation) -> dict:
@@ -147,8 +147,7 @@ def followup_problem(evaluation: Evaluation) -> str:
         return _("追加评价不能再追加评价")
     if evaluation.channel == Channel.SYSTEM_DEFAULT:
         return _("导入的系统默认评价不能追加评价")
-    taken = Evaluation.objects.filter(record_id=evaluation.record_id, stage=evaluation.stage, type=EvaluationType.FOLLOWUP)
-    if taken.exists():
+    if services.followup_taken(evaluation):
         return services._duplicate_message(EvaluationType.FOLLOWUP)
     return ""
 

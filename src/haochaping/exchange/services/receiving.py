@@ -81,7 +81,7 @@ def _record(node: LowerNode, shape: str, row: dict, source: str) -> str:
 def _case_outcome(node: LowerNode, row: dict, now: datetime) -> str:
     out = CaseOutcomeIn.model_validate(row)
     region = node.api_key.region
-    ev = Evaluation.objects.select_related("record").one_by("idempotency_key", out.evaluation_key).first()
+    ev = Evaluation.objects.select_related("record").one_by(idempotency_key=out.evaluation_key).first()
     if ev is None or ev.record.project_no != out.project_no or (
             region and not ev.region_id.startswith(region_prefix(region.code))):
         raise not_found("评价不存在（须先报送评价）", "evaluation_key")
