@@ -33,7 +33,14 @@ def add_column(apps, schema_editor):
         schema_editor.execute(f"ALTER TABLE {q(keys)} ADD COLUMN IF NOT EXISTS {q(COLUMN)} timestamp with time zone")
         # Only the rows of attached months: a detached month's key rows keep their copies cleared (core.partitions).
         schema_editor.execute(f"UPDATE {q(keys)} k SET {q(COLUMN)} = t.{q(COLUMN)} FROM {q(table)} t WHERE t.id = k.id")
-        schema_editor.execute(f"ANALYZE {q(keys)}")
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(keys)})")
+            rewritten = cursor.fetchone()[0]
+        if rewritten:
+            # Fresh statistics for the rewritten rows. Never of an empty table (a new database): the planner would
+            # take it for empty until autovacuum analyses it again, and a prepared statement's generic plan made
+            # meanwhile keeps the sequential scans (measured: +0.25 ms of PostgreSQL CPU per submit in make bench).
+            schema_editor.execute(f"ANALYZE {q(keys)}")
         partitions.recreate_triggers(table)
 
 
