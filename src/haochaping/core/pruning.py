@@ -19,13 +19,14 @@ _PRUNES: dict[tuple, bool] = {}
 def month_filter(connection, table: str, **unique) -> dict | None:
     """What to add to a look-up of one row of ``table`` by ``unique`` (its id, or the columns of a unique key such as
     the 办件编号 or an evaluation's 办件, stage and type, each ``column=value``) so that PostgreSQL reads that row's own
-    partition only: ``{partition column: the row's value}``, read from the key
-    table, which copies the partition column (evaluation migration 0011). The look-up alone opens every month's
-    partition and index (with 40 months held ≈ 2.3 ms of PostgreSQL CPU, against ≈ 0.23 ms with the key table's read; bench/README
-    "One month's partition for a look-up by a unique key"). ``{}`` where there is nothing to prune (SQLite, a table not
-    partitioned, a key table without the copy); None where no live row has that value (none, or its month detached
-    for archive): the caller then finds nothing without asking the table. The partition column never changes after
-    the insert, so the value read here still names the row's month when the caller reads it."""
+    partition only: ``{partition column: the row's value}``, read from the key table, which copies the partition
+    column (evaluation migration 0011). The look-up alone opens every month's partition and index: with 40 months
+    held ≈ 2.3 ms of PostgreSQL CPU, ≈ 0.23 ms with the key table's read first (bench/README "One month's partition
+    for a look-up by a unique key"). ``{}`` where there is nothing to prune (SQLite, a table not partitioned, a key
+    table without the copy); None where no live row has that value (none, or its month detached for archive): the
+    caller then finds nothing without asking the table. The partition column never changes after the insert (a
+    trigger refuses it, core.partitions), so the value read here still names the row's month when the caller reads
+    it."""
     if not prunes(connection, table):
         return {}
     key, q = TABLES[table], connection.ops.quote_name
