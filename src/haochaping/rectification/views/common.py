@@ -77,6 +77,11 @@ def get_case(user, case_id: int, *, related=LIST_RELATED) -> RectificationCase:
     return case
 
 
+# Exactly the states in which with_current_due gives a date: its When branches, whose columns are all NOT NULL
+# (a missing 台账 falls through to rectify_due); every other state's is None.
+DUE_STATES = (State.OPEN, State.CALLED_BACK, State.RECTIFYING)
+
+
 def with_current_due(qs):
     """Annotate ``current_due``: the date the case must next meet (None when nothing is pending on the unit).
 

@@ -24,13 +24,22 @@ from haochaping.rectification.views.common import (
 QUEUE_STATES = rules.IN_HAND | {rules.State.REOPENED}
 
 
-def list_rows(qs):
-    """Rows for a case table: the case with its current deadline (one query for the cases, one for labels)."""
-    today = timezone.localdate()
-    qs = qs.select_related(*LIST_RELATED).prefetch_related(
+def with_list_related(qs):
+    """``qs`` with what a case table shows of each case (one query for the cases, one for labels)."""
+    return qs.select_related(*LIST_RELATED).prefetch_related(
         Prefetch("evaluation__labels", queryset=Label.objects.order_by("code"))
     )
-    return [{"case": case, "due": current_due(case, today)} for case in qs]
+
+
+def rows_of(cases) -> list[dict]:
+    """Rows for a case table from cases read by :func:`with_list_related`: each with its current deadline."""
+    today = timezone.localdate()
+    return [{"case": case, "due": current_due(case, today)} for case in cases]
+
+
+def list_rows(qs):
+    """Rows for a case table: the case with its current deadline (one query for the cases, one for labels)."""
+    return rows_of(with_list_related(qs))
 
 
 def ordered_by_due(qs):

@@ -21,12 +21,13 @@ from haochaping.org.models import Department
 from haochaping.rectification.models import CaseNotice
 from haochaping.rectification.rules import AppealState, Outcome, State
 from haochaping.rectification.views.common import (
+    DUE_STATES,
     is_supervisor,
     visible_cases,
     with_current_due,
     workbench_view,
 )
-from haochaping.rectification.views.queue import list_rows
+from haochaping.rectification.views.queue import list_rows, rows_of, with_list_related
 
 PAGE_SIZE = 50
 YES_NO = [("", gettext_lazy("全部")), ("1", gettext_lazy("是")), ("0", gettext_lazy("否"))]
@@ -53,13 +54,14 @@ class CaseFilter(forms.Form):
 
 
 def filtered_cases(request):
-    """The supervisor's cases under the GET filters (invalid filter values are ignored, not errors)."""
+    """The supervisor's cases under the GET filters (invalid filter values are ignored, not errors), in the chosen
+    order, and that order's name."""
     form = CaseFilter(request.GET or None, user=request.user)
     qs = with_current_due(visible_cases(request.user))
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     today = timezone.localdate()
     if data.get("overdue") == "1":
-        qs = qs.filter(current_due__lt=today)
+        qs = qs.filter(state__in=DUE_STATES, current_due__lt=today)  # the state: the index, not every case's CASE
     elif data.get("overdue") == "0":
         qs = qs.filter(Q(current_due__isnull=True) | Q(current_due__gte=today))
     if data.get("state"):
@@ -85,7 +87,47 @@ def filtered_cases(request):
         qs = qs.order_by(F("current_due").desc(nulls_last=True), "-opened_at", "-pk")
     else:
         qs = qs.order_by(F("current_due").asc(nulls_last=True), "opened_at", "pk")
-    return form, qs
+    return form, qs, sort
+
+
+class DueFirst:
+    """The filtered cases in a due-date order — those with a current deadline by it, then the rest by 立案时间 — for
+    Paginator (``count()`` and slices), a page read by two queries instead of one.
+
+    In one query PostgreSQL must compute and sort the deadline of every case in the supervisor's subtree before it
+    can return the first 50: with 178 000 cases, 324 of the page's 402 ms (bench/README "The supervisor's case list
+    at 10^7"). Only cases in DUE_STATES, the few still on their unit's desk, have a deadline; the rest, nearly all
+    of them, come back in the order of the index on opened_at. A page's ids are read first and then its cases with
+    everything shown of them, so the rows a later page skips are never joined with their 办件 and evaluation."""
+
+    def __init__(self, qs, *, descending: bool):
+        due = F("current_due").desc() if descending else F("current_due").asc()
+        then = ("-opened_at", "-pk") if descending else ("opened_at", "pk")
+        # A deadline exactly in DUE_STATES: together every case once, in the order of one ORDER BY … NULLS LAST. By
+        # state, not by current_due IS NULL, which PostgreSQL cannot estimate (it joined all 178 000 first).
+        self.with_due = qs.filter(state__in=DUE_STATES).order_by(due, *then)
+        self.without_due = qs.exclude(state__in=DUE_STATES).order_by(*then)
+        self._with_due_count = None
+
+    def with_due_count(self) -> int:
+        if self._with_due_count is None:
+            self._with_due_count = self.with_due.count()
+        return self._with_due_count
+
+    def count(self) -> int:
+        return self.with_due_count() + self.without_due.count()
+
+    def __getitem__(self, window: slice) -> list:
+        start, stop, n = window.start or 0, window.stop, self.with_due_count()
+        cases = self._read(self.with_due, start, min(stop, n)) if start < n else []
+        if stop > n:
+            cases += self._read(self.without_due, max(start - n, 0), stop - n)
+        return cases
+
+    @staticmethod
+    def _read(part, start: int, stop: int) -> list:
+        ids = list(part.values_list("pk", flat=True)[start:stop])
+        return list(with_list_related(part.filter(pk__in=ids))) if ids else []
 
 
 def _supervisor_only(user) -> bool:
@@ -94,12 +136,13 @@ def _supervisor_only(user) -> bool:
 
 @workbench_view(allow=_supervisor_only)
 def case_list(request):
-    form, qs = filtered_cases(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, qs, sort = filtered_cases(request)
+    cases = DueFirst(qs, descending=sort == "-due") if sort in ("due", "-due") else with_list_related(qs)
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "rectification/supervision.html", {
-        "form": form, "page": page, "rows": list_rows(page.object_list), "query": params.urlencode(),
+        "form": form, "page": page, "rows": rows_of(page.object_list), "query": params.urlencode(),
         "workbench_section": "supervision",
     })
 
@@ -121,7 +164,7 @@ CSV_HEADER = [
 @workbench_view(allow=_supervisor_only)
 def case_csv(request):
     """The filtered list as CSV (UTF-8 with BOM for spreadsheet programs). No names, phones, comments or notes."""
-    _form, qs = filtered_cases(request)
+    _form, qs, _sort = filtered_cases(request)
     today = timezone.localdate()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="cases-{today.isoformat()}.csv"'
