@@ -88,9 +88,10 @@ bench-painpoints: install
 
 # Dashboards at 10^7 evaluations (issue 14 item 2): the stats API and the dashboard pages (signed-in supervisor, real
 # HTTP through `haochaping serve`) at 10^5 and 10^7 evaluations in one run. The counters at 10^7 are recomputed by SQL
-# (bench/fill_rollups.py, equal to rebuild_rollups: checked at 10^5), since rebuild_rollups alone would take hours
-# there. Measured 2026-12-06 at load average ~20 on the shared 2-core machine: ~75 min (template 14 min, 10^5 copy and
-# rebuild 3 min, copying to 10^7 ~25 min, indexes + ANALYZE ~20 min, counters ~10 min) and ~20 GB of disk
+# (bench/fill_rollups.py, equal to rebuild_rollups: checked at 10^5), faster than rebuild_rollups there (515 s idle,
+# bench/README "Issue 14 re-measured"). Measured 2026-12-07 on an idle 2-core machine: 16 min 48 s with --cases
+# (template 2 min, 10^5 1 min, copying to 10^7 7 min, indexes 3.5 min, counters 2 min, cases 0.7 min); 2026-12-06 at
+# load average ~20: ~75 min. ~22 GB of disk
 # (bench/README.md "Dashboards at 10^7"). `make bench` measures the same at 10^5 and 10^6. With --cases every 差评 gets
 # a rectification case (bench/grow_cases.py: 18 min at 10^7, 2026-12-06 second run), so 整改与申诉 is measured too.
 bench-large: install
