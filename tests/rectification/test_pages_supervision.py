@@ -3,9 +3,11 @@ evidence downloads kept in scope."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
@@ -208,32 +210,35 @@ def test_an_attachment_downloads_in_scope_and_is_404_out_of_scope(as_user, peopl
 
 
 @pytest.mark.parametrize("sort", ["due", "-due"])
+@pytest.mark.parametrize("at", [datetime(2026, 12, 5, 10, 0), datetime(2026, 10, 5, 10, 0), datetime(2026, 12, 31, 23, 30)],
+                         ids=["saturday", "national-day-week", "new-years-eve"])
 def test_every_page_of_a_due_date_order_holds_the_cases_one_query_would_give(as_user, people, org, item, monkeypatch,
-                                                                           sort):
+                                                                           sort, at):
     # The list reads the cases with a deadline and the rest apart (views.supervision.DueFirst): pages that straddle
     # the two, and each state's deadline column, must come out as ORDER BY current_due … NULLS LAST, 立案时间 would.
     from haochaping.rectification.views import supervision as views_supervision
     from haochaping.rectification.views.common import visible_cases, with_current_due
 
     monkeypatch.setattr(views_supervision, "PAGE_SIZE", 3)
-    today = timezone.localdate()
-    cases = [case_for(org, item) for _ in range(8)]
-    states = [State.OPEN, State.ANSWERED, State.CALLED_BACK, State.CLOSED, State.RECTIFYING, State.OPEN,
-              State.CLOSED, State.RECTIFYING]
-    for n, (case, state) in enumerate(zip(cases, states, strict=True)):
-        RectificationCase.objects.filter(pk=case.pk).update(
-            state=state, callback_due=today + timedelta(days=8 - n), fix_now_due=today + timedelta(days=n + 1),
-            rectify_due=today + timedelta(days=3 * n), opened_at=timezone.now() - timedelta(hours=5 * n % 7))
-    # Ties broken by 立案时间 against the ids' order: the 办结 deadline of case 2 is case 5's callback deadline, and
-    # cases 3 and 6 (no deadline) were opened in the other order than their ids.
-    due = F("current_due").desc(nulls_last=True) if sort == "-due" else F("current_due").asc(nulls_last=True)
-    then = ("-opened_at", "-pk") if sort == "-due" else ("opened_at", "pk")
-    expected = [f"{pk:06d}" for pk in with_current_due(visible_cases(people["supervisor"])).order_by(due, *then)
-                .values_list("pk", flat=True)]
-    assert len(expected) == 8
-    client = as_user(people["supervisor"])
-    shown = []
-    for page in (1, 2, 3):
-        html = client.get(f"/work/supervision/?sort={sort}&page={page}").content.decode()
-        shown += sorted((n for n in expected if f">{n}<" in html), key=lambda n: html.index(f">{n}<"))
-    assert shown == expected
+    with time_machine.travel(at.replace(tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        today = timezone.localdate()
+        cases = [case_for(org, item) for _ in range(8)]
+        states = [State.OPEN, State.ANSWERED, State.CALLED_BACK, State.CLOSED, State.RECTIFYING, State.OPEN,
+                  State.CLOSED, State.RECTIFYING]
+        for n, (case, state) in enumerate(zip(cases, states, strict=True)):
+            RectificationCase.objects.filter(pk=case.pk).update(
+                state=state, callback_due=today + timedelta(days=8 - n), fix_now_due=today + timedelta(days=n + 1),
+                rectify_due=today + timedelta(days=3 * n), opened_at=timezone.now() - timedelta(hours=5 * n % 7))
+        # Ties broken by 立案时间 against the ids' order: the 立行立改 deadline of case 2 is case 5's callback deadline, and
+        # cases 3 and 6 (no deadline) were opened in the other order than their ids.
+        due = F("current_due").desc(nulls_last=True) if sort == "-due" else F("current_due").asc(nulls_last=True)
+        then = ("-opened_at", "-pk") if sort == "-due" else ("opened_at", "pk")
+        expected = [f"{pk:06d}" for pk in with_current_due(visible_cases(people["supervisor"])).order_by(due, *then)
+                    .values_list("pk", flat=True)]
+        assert len(expected) == 8
+        client = as_user(people["supervisor"])
+        shown = []
+        for page in (1, 2, 3):
+            html = client.get(f"/work/supervision/?sort={sort}&page={page}").content.decode()
+            shown += sorted((n for n in expected if f">{n}<" in html), key=lambda n: html.index(f">{n}<"))
+        assert shown == expected

@@ -13,6 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -91,34 +92,31 @@ def filtered_cases(request):
 
 
 class DueFirst:
-    """The filtered cases in a due-date order — those with a current deadline by it, then the rest by 立案时间 — for
-    Paginator (``count()`` and slices), a page read by two queries instead of one.
+    """The filtered cases in one of the due-date orders (``qs`` ordered by current_due … NULLS LAST, then 立案时间), for
+    Paginator (``count()`` and slices): those with a current deadline, then the rest, a page read by two queries.
 
     In one query PostgreSQL must compute and sort the deadline of every case in the supervisor's subtree before it
-    can return the first 50: with 178 000 cases, 324 of the page's 402 ms (bench/README "The supervisor's case list
-    at 10^7"). Only cases in DUE_STATES, the few still on their unit's desk, have a deadline; the rest, nearly all
-    of them, come back in the order of the index on opened_at. A page's ids are read first and then its cases with
-    everything shown of them, so the rows a later page skips are never joined with their 办件 and evaluation."""
+    can return the first 50: with 178 031 cases, 353 of the page's 419 ms (bench/README "Issue 14 re-measured on an
+    idle machine"). Only cases in DUE_STATES, the few still on their unit's desk, have a deadline; the rest, nearly
+    all of them, come back in the order of the index on opened_at. A page's ids are read first and then its cases
+    with everything shown of them, so the rows a later page skips are never joined with their 办件 and evaluation."""
 
-    def __init__(self, qs, *, descending: bool):
-        due = F("current_due").desc() if descending else F("current_due").asc()
-        then = ("-opened_at", "-pk") if descending else ("opened_at", "pk")
-        # A deadline exactly in DUE_STATES: together every case once, in the order of one ORDER BY … NULLS LAST. By
-        # state, not by current_due IS NULL, which PostgreSQL cannot estimate (it joined all 178 000 first).
-        self.with_due = qs.filter(state__in=DUE_STATES).order_by(due, *then)
+    def __init__(self, qs):
+        _due, *then = qs.query.order_by
+        # A deadline exactly in DUE_STATES: together every case once, in qs's order. By state, not by current_due IS
+        # NULL, which PostgreSQL cannot estimate (it joined all 178 031 cases first).
+        self.with_due = qs.filter(state__in=DUE_STATES)
         self.without_due = qs.exclude(state__in=DUE_STATES).order_by(*then)
-        self._with_due_count = None
 
+    @cached_property
     def with_due_count(self) -> int:
-        if self._with_due_count is None:
-            self._with_due_count = self.with_due.count()
-        return self._with_due_count
+        return self.with_due.count()
 
     def count(self) -> int:
-        return self.with_due_count() + self.without_due.count()
+        return self.with_due_count + self.without_due.count()
 
     def __getitem__(self, window: slice) -> list:
-        start, stop, n = window.start or 0, window.stop, self.with_due_count()
+        start, stop, n = window.start or 0, window.stop, self.with_due_count
         cases = self._read(self.with_due, start, min(stop, n)) if start < n else []
         if stop > n:
             cases += self._read(self.without_due, max(start - n, 0), stop - n)
@@ -137,7 +135,7 @@ def _supervisor_only(user) -> bool:
 @workbench_view(allow=_supervisor_only)
 def case_list(request):
     form, qs, sort = filtered_cases(request)
-    cases = DueFirst(qs, descending=sort == "-due") if sort in ("due", "-due") else with_list_related(qs)
+    cases = DueFirst(qs) if sort in ("due", "-due") else with_list_related(qs)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
