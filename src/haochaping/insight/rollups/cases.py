@@ -173,13 +173,10 @@ def count_cases(case_ids, *, new: bool = False) -> None:
         cell = months[(key[0].replace(day=1), *key[1:])]
         for i, v in enumerate(values):
             cell[i] += v
+    # In MODELS order, tally first: one statement locks its tables in the order it names them, and a new case's
+    # writer has not locked the tally yet (_lock_tally). Day rows before the tally's would deadlock against a rebuild
+    # that holds the tally and waits for the day table.
     statements: list[tuple[str, list]] = []
-    for model, cells in ((CaseDayCounter, changed), (CaseMonthCounter, months)):
-        cells = {k: v for k, v in cells.items() if any(v)}
-        if cells:
-            ordered = sorted(cells.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
-            statements.append((_upsert_sql(model, CASE_KEYS, len(ordered), add=True),
-                               [x for k, v in ordered for x in (*k, *v)]))
     rewrite = [(i, part) for i, part in sorted(current.items()) if old.get(i) != part]
     if rewrite:
         statements.append((_upsert_sql(CaseTally, TALLY_KEYS, len(rewrite), add=False),
@@ -188,11 +185,18 @@ def count_cases(case_ids, *, new: bool = False) -> None:
     if gone:
         statements.append((f"DELETE FROM {q(CaseTally._meta.db_table)} WHERE {q('case_id')} IN "
                            f"({', '.join(['%s'] * len(gone))})", gone))
+    for model, cells in ((CaseDayCounter, changed), (CaseMonthCounter, months)):
+        cells = {k: v for k, v in cells.items() if any(v)}
+        if cells:
+            ordered = sorted(cells.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+            statements.append((_upsert_sql(model, CASE_KEYS, len(ordered), add=True),
+                               [x for k, v in ordered for x in (*k, *v)]))
     _run(statements)
 
 
 def _run(statements: list[tuple[str, list]]) -> None:
-    """The statements in order; on PostgreSQL as one (data-modifying CTEs: each changes a table of its own)."""
+    """The statements in order; on PostgreSQL as one (data-modifying CTEs, each changing rows of its own), which
+    locks their tables in the order given."""
     if not statements:
         return
     with connection.cursor() as cursor:
