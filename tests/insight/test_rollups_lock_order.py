@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from haochaping.evaluation import intake
 from haochaping.evaluation.services import EvaluationInput
-from haochaping.insight.models import PendingCount, RegionMonthCounter, RegionMonthMix, UnitMonthCounter
+from haochaping.insight.models import MONTHLY, PendingCount
 from haochaping.insight.rollups import cases, pending
 from haochaping.insight.rollups.rebuilding import LOCKED
 from haochaping.insight.rollups.recount import q
@@ -33,8 +33,8 @@ from .helpers import completed_record, exclude, import_default, rate
 
 pytestmark = [pytest.mark.pg_only, pytest.mark.django_db(transaction=True)]
 
-# rebuild_period's LOCK order; it writes the month rows afterwards, so a writer must not hold those while it waits.
-EVALUATION_REBUILD = (PendingCount, *LOCKED, RegionMonthCounter, UnitMonthCounter, RegionMonthMix)
+# rebuild_period's LOCK order, the month tables last (rollups.monthly.replace locks them after the day rows' rewrite).
+EVALUATION_REBUILD = (PendingCount, *LOCKED, *MONTHLY.values())
 CASE_REBUILD = cases.MODELS
 # The modes a rebuild's SHARE ROW EXCLUSIVE waits for.
 CONFLICTING = ["RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock",
