@@ -47,7 +47,9 @@ def unreachable_scrollers(page) -> list[str]:
 def world(national_labels):  # noqa: F811
     cache.clear()
     org = factories.make_org()
-    item = factories.make_item(org)
+    # Names as long as real ones: a filter's select sizes itself to its longest option.
+    item = factories.make_item(org, name="国有建设用地使用权及房屋所有权转移登记（首次登记、变更登记、转移登记、注销登记）")
+    factories.department(org.county, name="济南市历下区行政审批服务局（济南市历下区政务服务管理办公室）")
     for level in (5, 4, 3, 2, 1, 1, 2):
         rate(completed_record(org, item), level, channel="kiosk")
     rate(completed_record(org, item, agency=None, window=None, staff=None, platform=org.platform), 2, channel="mobile",
@@ -79,6 +81,23 @@ def test_supervisor_pages_at_390px(page, live_server, world, path):
     page.set_viewport_size({"width": WIDTH, "height": 800})
     assert page.goto(path).status == 200
     check(page, path)
+
+
+def test_the_reports_page_at_390px(page, live_server, world, settings, tmp_path):
+    """The list of reports scrolls inside its own box; the download links' hidden titles stay in it too."""
+    from django.utils import timezone
+
+    from haochaping.insight.reports import periods, services
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    supervisor = make_user("sup-reports-a11y", Role.SUPERVISOR, world["org"])
+    period = periods.last_finished(periods.MONTH, timezone.localdate())
+    services.generate_report(supervisor, kind=period.kind, start=period.start, region_code=world["org"].county.code)
+    login_cookie(page, live_server, supervisor)
+    page.set_viewport_size({"width": WIDTH, "height": 800})
+    assert page.goto("/insight/reports/").status == 200
+    assert page.get_by_role("link", name="Excel").count() == 1
+    check(page, "/insight/reports/")
 
 
 def test_handler_workbench_and_case_page_at_390px(page, live_server, world):
