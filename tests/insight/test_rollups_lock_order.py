@@ -126,14 +126,13 @@ def _held_while_blocked(held: list[str], later: list[str], write) -> list[str]:
                 holding.set()
                 deadline = time.monotonic() + 20
                 while not writing.done():
-                    cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the first reading holds all along
-                    cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", writer_pid)
-                    if (cursor.fetchone() or [None])[0] == "Lock":
-                        cursor.execute("SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-                                       " WHERE l.pid = %s AND l.granted AND l.mode = ANY(%s) AND c.relname = ANY(%s)",
+                    locks = "SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = %s"
+                    cursor.execute(f"{locks} AND NOT l.granted AND c.relname = ANY(%s)", [*writer_pid, held])
+                    if cursor.fetchone():  # the writer waits for one of the held tables
+                        cursor.execute(f"{locks} AND l.granted AND l.mode = ANY(%s) AND c.relname = ANY(%s)",
                                        [*writer_pid, CONFLICTING, later])
                         return sorted(r[0] for r in cursor.fetchall())
-                    assert time.monotonic() < deadline, "the writer neither finished nor waited for a lock"
+                    assert time.monotonic() < deadline, "the writer neither finished nor waited for a held table"
                     time.sleep(0.005)
                 return []
         finally:
