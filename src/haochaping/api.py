@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -15,6 +16,7 @@ from haochaping.core.openapi import document_problems
 from haochaping.core.problems import (
     PROBLEM_CONTENT_TYPE,
     PYDANTIC_MESSAGES,
+    STATUS_DETAILS,
     DomainError,
     problem_body,
     validation_errors,
@@ -101,6 +103,18 @@ def on_http_error(request, exc: HttpError):
             errors=[{"field": "body", "message": message}],
         )
     return problem(request, status=exc.status_code, title="请求无法处理", detail=str(exc), code="http_error")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request, exc):
+    # The database went away or restarted, or chose this request as a deadlock's victim: the request's transaction was rolled back (or, if the
+    # connection was lost at COMMIT, its outcome is unknown), and a retry with the same idempotency key is safe either
+    # way. The error's text can quote SQL, so only its SQLSTATE is logged.
+    log.warning("database unavailable in %s %s: SQLSTATE %s", request.method, request.path,
+                getattr(exc.__cause__, "sqlstate", None) or "-")
+    return problem(request, status=503, title="服务暂时不可用", detail=STATUS_DETAILS[503], code="unavailable",
+                   headers={"Retry-After": "5"})
 
 
 @api.exception_handler(Exception)

@@ -44,12 +44,14 @@ WHEN = {
     415: "请求体不是 JSON（或该操作允许的表单格式）",
     422: "字段取值有误（含未知字段、空字符、不合理的时间），field 指出字段",
     429: "请求过于频繁（接口密钥或评价器的每分钟限额），见 Retry-After",
+    503: "数据库暂时不可用（重启、连接中断），请求未完成；见 Retry-After，按原样重试",
 }
 
 
 def statuses(method: str, operation: dict) -> set[int]:
     """The error statuses ``operation`` can answer with."""
-    found = {400, 414, 422}  # any request: a malformed query string, a NUL character, a bad parameter
+    found = {400, 414, 422, 503}  # any request: a malformed query string, a NUL character, a bad parameter, the
+    # database gone for a moment
     params = {p.get("in") for p in operation.get("parameters", [])}
     has_body = "requestBody" in operation
     if operation.get("security"):
