@@ -9,6 +9,8 @@ from .insight import urls as insight_urls
 from .rectification import urls as rectification_urls
 from .supervision import urls as supervision_urls
 
+handler500 = "haochaping.core.views.server_error"
+
 admin.site.site_header = "政务服务“好差评”系统管理"
 admin.site.site_title = "好差评管理"
 admin.site.index_title = "系统管理"

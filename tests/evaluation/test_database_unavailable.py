@@ -78,3 +78,24 @@ def test_the_health_endpoint_answers_503_while_the_database_is_out_of_reach(anon
     assert cut.json()["type"] == "about:blank#unavailable" and cut.headers["Retry-After"] == "5"
     again = anon_http.get("/api/v1/health")
     assert again.status_code == 200 and again.json()["database"] == "ok"
+
+
+def test_a_page_cut_off_from_the_database_shows_the_busy_page_with_503(anon_http, org):
+    """A citizen's page during a database restart: the site's own 系统繁忙 page in Chinese, status 503 with
+    Retry-After (a load balancer retries elsewhere, a monitor counts an outage, not a bug); the next visit works."""
+    from haochaping.org.models import Region
+
+    region = org.county
+    with ThreadPoolExecutor(1) as pool:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Region._meta.db_table)} IN ACCESS EXCLUSIVE MODE")
+            opening = pool.submit(anon_http.get, f"/public/regions/{region.code}/")
+            cursor.execute("SELECT pg_terminate_backend(%s)", [_backend_waiting_for_me(cursor)])
+        cut = opening.result(timeout=30)
+    assert cut.status_code == 503, cut.text[:300]
+    assert cut.headers["Retry-After"] == "5"
+    assert cut.headers["Content-Type"].startswith("text/html")
+    assert "系统繁忙" in cut.text and "请过几秒钟后再试" in cut.text
+    assert "OperationalError" not in cut.text and "SELECT" not in cut.text
+    again = anon_http.get(f"/public/regions/{region.code}/")
+    assert again.status_code == 200

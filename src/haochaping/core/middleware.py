@@ -159,7 +159,8 @@ class InputGuardMiddleware:
 
 
 _CODES = {422: "invalid", 400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
-          414: "uri_too_long", 415: "unsupported_media_type", 500: "server_error"}
+          414: "uri_too_long", 415: "unsupported_media_type", 500: "server_error",
+          503: "unavailable"}
 
 
 def refuse_non_json(request) -> None:
