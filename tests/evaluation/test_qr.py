@@ -287,3 +287,26 @@ def test_an_oversized_comment_is_refused_on_the_page_and_nothing_is_written(reco
     assert too_long.status_code == 422
     assert "文字评价不能超过1000字" in body and 'id="comment-error"' in body
     assert not Evaluation.objects.filter(record=record).exists()
+
+
+def test_the_thank_you_page_of_a_bad_review_says_who_handles_it_by_when_and_where_to_follow_it(record, org):
+    """The evaluator may never come back: the page they see right after a 差评 names the responsible unit and the
+    callback deadline of the case just opened, and where to follow it with the receipt code."""
+    from haochaping.rectification.models import RectificationCase
+
+    client = Client()
+    url = f"/q/r/{verification.record_token(record.project_no)}/"
+    page = client.get(url)
+    done = client.post(url, {"form_token": form_token(page), "level": "1", "confirm": "1", "comment": "材料被退回三次"})
+    html = done.content.decode()
+    case = RectificationCase.objects.get(evaluation__record=record)
+    due = case.callback_due
+    assert "差评已转交办理单位核实处理" in html
+    assert f"责任单位：{case.department.name}；回访核实期限：{due.year}年{due.month}月{due.day}日" in html
+    assert 'href="/r/"' in html and "办理进展" in html
+
+    good = factories.make_record(org, record.item)
+    good_url = f"/q/r/{verification.record_token(good.project_no)}/"
+    page = client.get(good_url)
+    thanks = client.post(good_url, {"form_token": form_token(page), "level": "5"}).content.decode()
+    assert "感谢您的评价" in thanks and "差评已转交" not in thanks and "办理进展" not in thanks

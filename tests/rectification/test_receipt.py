@@ -59,10 +59,14 @@ def test_receipt_shows_a_proposal_without_its_evidence_and_the_effective_deadlin
     html = view(client, code)
     assert "已审核核实结果，办理单位继续办理" in html and "录音不能证明" not in html
     # The extension is pending: the evaluator sees the deadline that holds now, not the one asked for.
-    assert f"整改期限：{case.rectify_due.isoformat()}" in html
+    assert f"整改期限：{_day(case.rectify_due)}" in html
     services.decide_extension(case_id, approve=True, actor=sup)
     html = view(client, code)
-    assert f"整改期限：{_later(case_id).isoformat()}" in html and "已审批整改延期申请" in html
+    assert f"整改期限：{_day(_later(case_id))}" in html and "已审批整改延期申请" in html
+
+
+def _day(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _later(case_id):

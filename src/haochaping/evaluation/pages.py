@@ -20,6 +20,7 @@ from haochaping.org import policy
 
 from . import fingerprint, rules, services
 from .models import Label
+from .progress import progress
 
 FORM_SALT = "haochaping.evaluation.form"
 FORM_MAX_AGE = 2 * 60 * 60  # a form left open over lunch still submits; older ones start again
@@ -152,8 +153,10 @@ def rate(request, ctx: RatingContext):
         response = ctx.after_submit(result)
         if response is not None:
             return response
+    # A 差评's evaluator learns at once who handles it and by when (the case was opened in the same transaction).
+    handling = progress(result.evaluation)["steps"][:1] if result.evaluation.is_bad else []
     return render(request, ctx.template, {**step_context, "step": "thanks", "result": result,
-                                          "evaluation": result.evaluation})
+                                          "evaluation": result.evaluation, "handling": handling})
 
 
 def _questionnaire(post) -> dict:

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haochaping.evaluation.models import Evaluation, EvaluationExclusion
+from haochaping.evaluation.progress import FORWARDED_STEP
 from haochaping.evaluation.signals import (
     evaluation_replayed,
     evaluation_written,
     evaluations_written,
     receipt_progress,
 )
-from haochaping.evaluation.views.receipt import FORWARDED_STEP
 from haochaping.rectification import rules, services
 from haochaping.rectification.models import CaseTransition, RectificationCase
 from haochaping.rectification.rules import Outcome, Satisfaction, State
@@ -71,13 +71,18 @@ _PLAIN_TITLES = {
 }
 
 
+def _day(day) -> str:
+    # An evaluator reads dates as the receipt page prints its times: 2026年12月8日, not 2026-12-08.
+    return dateformat.format(day, "Y年n月j日")
+
+
 def _title(case: RectificationCase, step: CaseTransition) -> tuple[str, str]:
     """What the evaluator reads for one step: (title, detail). Notes stay internal: handlers' and supervisors'
     notes may name people, and a proposal or an appeal is the unit's view, not a decision."""
     if step.action == "open":
         # The same words the receipt page shows before any case exists, then who and by when.
         return (_(FORWARDED_STEP), _("责任单位：%(unit)s；回访核实期限：%(due)s") % {
-            "unit": case.department.name, "due": case.callback_due.isoformat()})
+            "unit": case.department.name, "due": _day(case.callback_due)})
     if step.action in ("outcome", "confirm"):
         outcome = step_outcome(case, step)
         title = _("处理结果：%(outcome)s") % {"outcome": Outcome(outcome).label} if outcome else _("已确定处理结果")
@@ -86,7 +91,7 @@ def _title(case: RectificationCase, step: CaseTransition) -> tuple[str, str]:
             ledger = getattr(case, "ledger", None)
             if ledger is not None:
                 due = rules.ledger_due(case.rectify_due, ledger.deadline, ledger.extension_approved)
-                detail = _("整改期限：%(due)s") % {"due": due.isoformat()}
+                detail = _("整改期限：%(due)s") % {"due": _day(due)}
         elif outcome in (Outcome.MISTAKEN, Outcome.MALICIOUS):
             detail = _("经政务服务管理机构确认")
         return title, detail
