@@ -61,6 +61,8 @@ class RedactTokensFilter(logging.Filter):
 # gunicorn's maximum: a request line (method, path and query string) up to this many bytes reaches the application,
 # which refuses query strings over core.middleware.MAX_QUERY_STRING itself; only longer lines are gunicorn's.
 LIMIT_REQUEST_LINE = 8190
+# PostgreSQL lock_timeout of the web workers unless HAOCHAPING_WEB_LOCK_TIMEOUT says otherwise (settings.py).
+WEB_LOCK_TIMEOUT = "10s"
 
 
 class ProblemThreadWorker(ThreadWorker):
@@ -184,6 +186,9 @@ def serve(argv: list[str]) -> int:
     worker = None
     if wants_worker(args.worker, os.environ.get("HAOCHAPING_SERVE_WORKER"), os.environ.get("DATABASE_URL")):
         worker = start_worker()
+    # The web workers' lock waits are bounded (settings.HAOCHAPING_LOCK_TIMEOUT); set after the worker child has
+    # started, so its tasks keep waiting as long as they must.
+    os.environ["HAOCHAPING_LOCK_TIMEOUT"] = os.environ.get("HAOCHAPING_WEB_LOCK_TIMEOUT", WEB_LOCK_TIMEOUT)
     try:
         return run() or 0
     finally:

@@ -5,6 +5,7 @@ Everything that differs between a laptop, CI and a province's deployment comes f
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -128,6 +129,20 @@ else:
         # JIT compiling our short aggregate queries (statistics over the counters) cost 0.2–1.4 s per statement and
         # saved nothing (EXPLAIN ANALYZE, bench/stats.py): off for this application's connections only.
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
+# How long a statement of this process waits for a lock before it gives up (PostgreSQL lock_timeout; "" or "0": no
+# limit). `haochaping serve` sets it for its web workers from HAOCHAPING_WEB_LOCK_TIMEOUT (default 10s): a request
+# stuck behind `rebuild_rollups`' table locks answers 503 with Retry-After instead of holding one of the node's few
+# threads until gunicorn kills the worker at 60 s; the worker and commands keep waiting (docs/operations.md).
+HAOCHAPING_LOCK_TIMEOUT = os.environ.get("HAOCHAPING_LOCK_TIMEOUT", "").strip()
+if HAOCHAPING_LOCK_TIMEOUT not in ("", "0"):
+    if not re.fullmatch(r"[1-9][0-9]*(ms|s|min)?", HAOCHAPING_LOCK_TIMEOUT):
+        raise ImproperlyConfigured(
+            f"HAOCHAPING_LOCK_TIMEOUT / HAOCHAPING_WEB_LOCK_TIMEOUT must be a duration such as 10s, 500ms or 1min "
+            f"(or 0 for no limit), not {HAOCHAPING_LOCK_TIMEOUT!r}"
+        )
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["OPTIONS"]["options"] += f" -c lock_timeout={HAOCHAPING_LOCK_TIMEOUT}"
 
 # A streaming replica (issue 14; docs/operations.md "只读副本"): dashboards, reports, their downloads and the public
 # portal read from it; everything else uses the primary (core.replicas).

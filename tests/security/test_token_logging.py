@@ -24,6 +24,9 @@ def _served_argv(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(gunicorn.app.wsgiapp, "run", lambda *a, **k: 0)
     monkeypatch.setattr(sys, "argv", list(sys.argv))
+    # serve() sets these for its gunicorn workers: undone after the test, so later server processes do not inherit them.
+    for name in ("HAOCHAPING_HOST", "HAOCHAPING_PORT", "HAOCHAPING_LOCK_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
     cli.serve(["--port", "8999"])
     return list(sys.argv)
 
