@@ -71,6 +71,7 @@ def test_a_citizen_rates_at_the_window_and_the_page_resets(page, http, world):
     expect(code).to_have_text(re.compile(r"^[2-9A-Z]{12}$"))
     ev = Evaluation.objects.get(record=record)
     assert (ev.level, ev.channel, code.inner_text()) == (5, "kiosk", ev.receipt_code)
+    expect(page.locator("#handling")).to_be_hidden()
     expect(page.get_by_text(WAITING)).to_be_visible(timeout=10_000)  # reset by itself
     assert ev.receipt_code not in page.content()
 
@@ -88,6 +89,11 @@ def test_a_bad_review_with_a_reason(page, http, world):
     ev = Evaluation.objects.get(record=record)
     assert (ev.level, ev.is_bad, ev.comment) == (2, True, "多跑了一趟")
     assert list(ev.labels.values_list("code", flat=True)) == ["209"]
+    # Who handles it and by when, from the case opened with it (the day the product's calendar gives).
+    due = ev.case.callback_due
+    expect(page.locator("#handling")).to_contain_text(
+        f"责任单位：{org.department.name}；回访核实期限：{due.year}年{due.month}月{due.day}日")
+    assert page.locator("a").count() == 0  # still no link away from the tablet
 
 
 def test_offline_evaluations_wait_and_arrive_exactly_once(page, http, world):

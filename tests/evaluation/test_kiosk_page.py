@@ -218,6 +218,7 @@ def test_json_submit_and_its_retries_store_one_evaluation(device, record):
     first = client.post("/kiosk/submit", form)
     assert first.status_code == 201, first.content
     assert first.json()["level_text"] == "不满意" and first.json()["is_bad"] is True
+    assert first.json()["handling"].startswith("差评已转交办理单位核实处理。责任单位：") and "回访核实期限" in first.json()["handling"]
     assert client.post("/kiosk/submit", form).status_code == 200
     ev = Evaluation.objects.get(record=record)
     assert list(ev.labels.values_list("code", flat=True)) == ["209"] and ev.comment == "窗口人员解释不清"

@@ -20,7 +20,7 @@ from haochaping.org import policy
 
 from . import fingerprint, rules, services
 from .models import Label
-from .progress import progress
+from .progress import handling_note
 
 FORM_SALT = "haochaping.evaluation.form"
 FORM_MAX_AGE = 2 * 60 * 60  # a form left open over lunch still submits; older ones start again
@@ -154,7 +154,7 @@ def rate(request, ctx: RatingContext):
         if response is not None:
             return response
     # A 差评's evaluator learns at once who handles it and by when (the case was opened in the same transaction).
-    handling = progress(result.evaluation)["steps"][:1] if result.evaluation.is_bad else []
+    handling = handling_note(result.evaluation)
     return render(request, ctx.template, {**step_context, "step": "thanks", "result": result,
                                           "evaluation": result.evaluation, "handling": handling})
 

@@ -42,3 +42,13 @@ def progress(evaluation: Evaluation) -> dict:
         steps = [{"title": _(FORWARDED_STEP), "at": evaluation.created_at, "detail": ""}]
     return {"steps": steps, "answer": answer, "excluded": excluded, "satisfaction": satisfaction,
             "satisfaction_result": satisfaction_result}
+
+
+def handling_note(evaluation: Evaluation) -> str:
+    """What the thank-you page says right after a 差评 (every channel's, the kiosk's included): who handles it and by
+    when, from the case opened in the same transaction; "" for a good evaluation."""
+    if not evaluation.is_bad:
+        return ""
+    first = progress(evaluation)["steps"][0]
+    detail = f"{first['detail']}。" if first["detail"] else ""
+    return f"{first['title']}。{detail}" + _("办理单位会回访核实，整改或说明情况后答复您。")

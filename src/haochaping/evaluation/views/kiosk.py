@@ -32,6 +32,7 @@ from haochaping.records.models import ServiceRecord
 
 from .. import kiosk, pages, rules, services
 from ..models import Channel, Label
+from ..progress import handling_note
 
 COOKIE = "hcp_kiosk"
 COOKIE_SALT = "haochaping.kiosk.device"
@@ -238,6 +239,7 @@ def submit(request):
             "receipt_code": ev.receipt_code,
             "level_text": rules.level_text(ev.level, policy.label_set(ev.region_id)),
             "is_bad": ev.is_bad,
+            "handling": handling_note(ev),
             "replayed": result.replayed,
         },
         status=200 if result.replayed else 201,

@@ -190,7 +190,7 @@
     }, 1000);
   }
 
-  function showThanks(levelText, receipt, queued) {
+  function showThanks(levelText, receipt, queued, handling) {
     var frag = fromTemplate("kiosk-thanks");
     var current = section();
     if (!frag || !current) {
@@ -199,6 +199,12 @@
     current.innerHTML = "";
     current.appendChild(frag);
     current.querySelector("[data-slot=level]").textContent = levelText;
+    if (handling) {
+      // A 差评: who handles it and by when (the case opened with it).
+      var note = current.querySelector("[data-slot=handling]");
+      note.textContent = handling;
+      note.hidden = false;
+    }
     if (receipt) {
       current.querySelector("[data-slot=receipt]").textContent = receipt;
     } else {
@@ -275,7 +281,7 @@
       buttons.forEach(function (b) { b.disabled = true; });
       post(fields).then(function (response) {
         if (response.ok) {
-          return response.json().then(function (body) { showThanks(body.level_text, body.receipt_code, false); });
+          return response.json().then(function (body) { showThanks(body.level_text, body.receipt_code, false, body.handling); });
         }
         if (keepForLater(response)) {
           enqueue(item);
