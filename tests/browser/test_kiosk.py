@@ -83,7 +83,7 @@ def test_a_bad_review_with_a_reason(page, http, world):
     push(http, device, record)
     page.get_by_role("button", name="不满意", exact=True).click(timeout=15_000)
     page.get_by_label("未在承诺时间内办结").check()
-    page.get_by_label("具体情况（选填）").fill("多跑了一趟")
+    page.get_by_label("具体情况（没有合适的选项时必填）").fill("多跑了一趟")
     page.get_by_role("button", name="提交评价").click()
     expect(page.locator("#receipt-code")).to_have_text(re.compile(r"^[2-9A-Z]{12}$"))
     ev = Evaluation.objects.get(record=record)

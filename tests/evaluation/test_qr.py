@@ -251,6 +251,8 @@ def test_signed_link_rates_without_the_code(record):
     assert page.status_code == 200
     done = client.post(url, {"form_token": form_token(page), "level": "2", "labels": [], "comment": "等了很久"})
     assert done.status_code == 200  # a bad level first asks for reasons
+    # The comment is required when no reason fits: the field says so, not "选填" beside "至少选择一项或填写意见".
+    assert "具体情况（没有合适的选项时必填）" in done.content.decode() and "选填" not in done.content.decode()
     done = client.post(url, {"form_token": form_token(page), "level": "2", "confirm": "1", "comment": "等了很久"})
     ev = Evaluation.objects.get(record=record)
     assert (ev.channel, ev.level, ev.comment) == ("qr", 2, "等了很久")
