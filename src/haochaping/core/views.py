@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from pathlib import Path
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.template import loader
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
+from django.views.defaults import server_error as plain_server_error
 
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "haochaping" / "favicon.ico"
 
@@ -29,12 +33,6 @@ def server_error(request):
     victim) answers 503 with Retry-After, so a load balancer or monitor sees "try again" rather than a fault in the
     code; every other uncaught error keeps Django's plain 500 page. Runs after something already failed: no context,
     no tags that could fail again."""
-    import sys
-
-    from django.db import InterfaceError, OperationalError
-    from django.template import loader
-    from django.views.defaults import server_error as plain_server_error
-
     if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = "5"
