@@ -29,8 +29,16 @@ def _served_environment(monkeypatch, env: dict) -> tuple[str | None, str | None]
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     seen = {}
-    monkeypatch.setattr(gunicorn.app.wsgiapp, "run", lambda *a, **k: seen.setdefault("web", os.environ.get("HAOCHAPING_LOCK_TIMEOUT")) and 0)
-    monkeypatch.setattr(cli, "start_worker", lambda: seen.setdefault("worker", os.environ.get("HAOCHAPING_LOCK_TIMEOUT")))
+
+    def run_gunicorn(*args, **kwargs) -> int:
+        seen["web"] = os.environ.get("HAOCHAPING_LOCK_TIMEOUT")
+        return 0
+
+    def start_worker_child():
+        seen["worker"] = os.environ.get("HAOCHAPING_LOCK_TIMEOUT")
+
+    monkeypatch.setattr(gunicorn.app.wsgiapp, "run", run_gunicorn)
+    monkeypatch.setattr(cli, "start_worker", start_worker_child)
     monkeypatch.setattr(cli, "stop_worker", lambda process: None)
     monkeypatch.setattr(sys, "argv", list(sys.argv))
     cli.serve(["--port", "8999", "--worker"])
