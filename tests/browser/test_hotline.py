@@ -44,10 +44,13 @@ def test_operator_records_a_callers_evaluation_with_consent(page, live_server, d
     page.get_by_label("来电人手机号（选填，用于实名评价和回访）").fill("13800002222")
     page.get_by_role("button", name="开始记录评价").click()
     page.get_by_role("button", name="非常满意").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "感谢您的评价"
+    assert page.get_by_role("heading", level=1).inner_text() == "评价已记录"
     ev = Evaluation.objects.get(record=record)
     assert (ev.channel, ev.level, ev.source, ev.is_real_name) == ("phone", 5, "hotline:hotline-op:consent", True)
     assert page.locator("#receipt-code").inner_text() == ev.receipt_code
+    # Read out to the caller in three groups of four, as the operator sees it on a phone-width screen too.
+    code = ev.receipt_code
+    assert page.locator("#receipt-spoken strong").inner_text().split() == [code[:4], code[4:8], code[8:]]
     page.get_by_role("link", name="记录下一通来电").click()
     page.wait_for_url("**/hotline/")
 

@@ -106,14 +106,25 @@ def test_operator_records_a_bad_review_with_consent_and_the_callers_phone(client
     token = form_token(html)
     fields = consent_form(record.project_no, caller_phone="13800001111", form_token=token, level="1")
     details = client.post("/hotline/record/", fields)
-    assert "请告诉我们哪里做得不好" in text(details)
+    # The operator reads the page and asks the caller: it speaks of 来电人, not to the reader as the evaluator.
+    assert "来电人选择了：<strong>非常不满意</strong>" in text(details)
+    assert "请问来电人哪里做得不好" in text(details) and "您选择了" not in text(details)
     done = client.post("/hotline/record/", {**fields, "confirm": "1", "labels": ["110"], "comment": "超过承诺时限"})
     assert done.status_code == 200
     ev = Evaluation.objects.get(record=record)
     assert ev.channel == "phone" and ev.level == 1 and ev.is_bad
     assert ev.source == "hotline:hotline-1:consent"
     assert ev.evaluator_phone == "13800001111" and ev.is_real_name
-    assert ev.receipt_code in text(done) and "记录下一通来电" in text(done)
+    html = text(done)
+    assert ev.receipt_code in html and "记录下一通来电" in html
+    # A caller cannot take a screenshot: the operator reads the code out in three groups of four and tells the
+    # caller who handles the 差评 by when.
+    code = ev.receipt_code
+    assert f"{code[:4]}\u3000{code[4:8]}\u3000{code[8:]}" in html
+    due = ev.case.callback_due
+    assert (f"请告知来电人：差评已转交办理单位核实处理。责任单位：{ev.case.department.name}；"
+            f"回访核实期限：{due.year}年{due.month}月{due.day}日") in html
+    assert "评价已记录" in html and "感谢您的评价" not in html and "截图" not in html
 
     # A second call about the same 办件 stage gets the service's duplicate message, nothing more is written.
     again = client.post("/hotline/record/", consent_form(record.project_no))
@@ -129,15 +140,15 @@ def test_a_mistaken_level_is_chosen_again_and_still_makes_one_evaluation(client,
     token = form_token(text(client.post("/hotline/record/", consent_form(record.project_no))))
     fields = consent_form(record.project_no, form_token=token, level="2")
     details = text(client.post("/hotline/record/", fields))
-    assert "请告诉我们哪里做得不好" in details and 'name="change_level"' in details
+    assert "请问来电人哪里做得不好" in details and 'name="change_level"' in details
     # The default (first) button of the form is still 提交评价: Enter submits, it does not go back.
     assert details.index("提交评价") < details.index("重新选择评价等级")
 
     back = client.post("/hotline/record/", {**fields, "change_level": "1"})
-    assert back.status_code == 200 and "非常满意" in text(back) and "请告诉我们哪里做得不好" not in text(back)
+    assert back.status_code == 200 and "非常满意" in text(back) and "请问来电人哪里做得不好" not in text(back)
     assert form_token(text(back)) == token and not Evaluation.objects.exists()
     done = client.post("/hotline/record/", {**fields, "level": "5"})
-    assert done.status_code == 200 and "感谢您的评价" in text(done)
+    assert done.status_code == 200 and "评价已记录" in text(done)
     assert list(Evaluation.objects.filter(record=record).values_list("level", "is_bad")) == [(5, False)]
     # The same form token again (a double tap on the last step) replays, it adds nothing.
     assert client.post("/hotline/record/", {**fields, "level": "5"}).status_code == 200

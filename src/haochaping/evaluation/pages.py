@@ -45,6 +45,8 @@ class RatingContext:
     evaluator_name: str = ""
     evaluator_phone: str = ""
     kiosk: object | None = None
+    # An operator records what a caller says (12345): the steps speak of 来电人, not to the reader as 您.
+    for_caller: bool = False
     after_submit: object | None = None  # callable(result) -> HttpResponse | None
 
 

@@ -144,5 +144,6 @@ def record_call(request):
         heading=_("代来电人评价（%(stage)s环节）") % {"stage": STAGES[stage]},
         template="evaluation/hotline_rate.html",
         evaluator_phone=phone,
+        for_caller=True,
     )
     return rate(request, ctx)
