@@ -131,6 +131,8 @@ def test_followup_once_per_stage_from_the_receipt(client, org, item):
     follow = Evaluation.objects.get(record=record, type="followup")
     assert follow.channel == "pc" and follow.source == "receipt:followup" and follow.level == 4
     assert follow.receipt_code in text(done) and follow.receipt_code != ev.receipt_code
+    # Said once: this second code is kept beside the first one.
+    assert text(done).count("截图保存") == 1 and "请与原来的回执码一并记下或截图保存" in text(done)
 
     refused = client.post("/r/followup/", {"form_token": form_token(text(second)), "level": "5"})
     assert refused.status_code == 409
