@@ -363,3 +363,30 @@ def test_the_queue_marks_a_cases_appeal_once_in_every_state(as_user, people, cas
     page = as_user(people["handler"]).get("/work/").content.decode()
     assert f'<span class="marker marker-appeal">{marker}</span>' in page
     assert "申诉申诉" not in page
+
+
+def test_a_complaint_case_speaks_of_the_complainant_not_an_evaluator(as_user, people, org):
+    """A 投诉 has a 投诉人, not a 评价人: the callback and answer steps, their messages and the timeline say so, while a
+    差评's case keeps saying 评价人 (the tests above)."""
+    from haochaping.rectification import services
+
+    case = services.open_complaint(summary="窗口人员态度差", actor=people["supervisor"], department=org.department)
+    RectificationCase.objects.filter(pk=case.pk).update(opened_at=case.opened_at - timedelta(hours=1))
+    client = as_user(people["handler"])
+    page = client.get(f"/work/cases/{case.pk}/").content.decode()
+    assert "是否联系上投诉人" in page and "不要填写投诉人的手机号等个人信息" in page and "评价人" not in page
+
+    refused = client.post(step_url(case, "callback"), callback_data(**{"callback-reached": ""}))
+    assert refused.status_code == 422 and "请说明是否联系上投诉人" in refused.content.decode()
+    assert client.post(step_url(case, "callback"), callback_data(**{"callback-contact": "投诉人本人"})).status_code == 302
+    assert client.post(step_url(case, "outcome"), {
+        "outcome-outcome": "explained", "outcome-detail": "已向投诉人说明窗口当日人员安排",
+        "outcome-legal_basis": "《政务服务中心运行规范》"}).status_code == 302
+    page = client.get(f"/work/cases/{case.pk}/").content.decode()
+    assert "答复投诉人" in page and "评价人" not in page
+
+    answered = client.post(step_url(case, "answer"), {"answer-answer": "已批评教育当事人员"}, follow=True)
+    page = answered.content.decode()
+    assert "已答复投诉人" in page  # the success message
+    assert "电话；已联系上投诉人" in page  # the callback's line in the timeline
+    assert "<dt>答复投诉人</dt>" in page and "评价人" not in page

@@ -237,6 +237,22 @@ def test_callback_not_reached_must_say_why():
         ("contact", "未联系上评价人的，请写明原因和已尝试的联系方式")]
 
 
+def test_a_complaints_callback_messages_name_the_complainant():
+    person = rules.counterpart(rules.Kind.COMPLAINT)
+    assert person == "投诉人" and rules.counterpart(rules.Kind.BAD_REVIEW) == "评价人"
+    assert rules.callback_problems(**{**CALL, "reached": None}, person=person) == [("reached", "请说明是否联系上投诉人")]
+    assert rules.callback_problems(**{**CALL, "reached": False, "contact": ""}, person=person) == [
+        ("contact", "未联系上投诉人的，请写明原因和已尝试的联系方式")]
+
+
+def test_a_complaints_states_name_the_complainant():
+    assert rules.state_label(rules.State.ANSWERED, rules.Kind.COMPLAINT) == "已反馈投诉人"
+    assert rules.state_label(rules.State.REOPENED, rules.Kind.COMPLAINT) == "投诉人不满意，待监督复核"
+    assert rules.state_label(rules.State.ANSWERED, rules.Kind.BAD_REVIEW) == "已反馈评价人"
+    assert rules.state_label(rules.State.OPEN, rules.Kind.COMPLAINT) == "待回访核实"
+    assert rules.state_label("unknown", rules.Kind.COMPLAINT) == "unknown"
+
+
 def test_callback_time_is_neither_in_the_future_nor_before_the_case():
     assert rules.callback_problems(**{**CALL, "at": NOW + timedelta(minutes=1)}) == [("at", "回访时间不能晚于现在")]
     opened = NOW - timedelta(minutes=30)

@@ -15,6 +15,7 @@ from haochaping.rectification.rules import (
     Outcome,
     Satisfaction,
     State,
+    state_label,
 )
 
 CASE_SCOPE = ScopePaths(region=("region_id",), department=("department_id",), agency=("agency_id",))
@@ -103,6 +104,10 @@ class RectificationCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}整改第{self.pk:06d}号" if self.pk else str(_("差评整改案件"))
+
+    def get_state_display(self) -> str:
+        """The state's label, as Django's own would give it, but a complaint's names its 投诉人 (rules.state_label)."""
+        return state_label(self.state, self.kind)
 
 
 class CaseTransition(models.Model):

@@ -176,8 +176,24 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# A complaint has a 投诉人 where a 差评 has its 评价人: the states that name that person say so.
+COMPLAINT_STATE_LABELS = {State.ANSWERED: gettext_lazy("已反馈投诉人"), State.REOPENED: gettext_lazy("投诉人不满意，待监督复核")}
+
+
+def state_label(state: str, kind: str) -> str:
+    """How a case of ``kind`` in ``state`` is shown (an unknown state as it is)."""
+    if kind == Kind.COMPLAINT and state in COMPLAINT_STATE_LABELS:
+        return str(COMPLAINT_STATE_LABELS[state])
+    return str(State(state).label) if state in State.values else state
+
+
+def counterpart(kind: str) -> str:
+    """Whom a case's callback and answer reach: a complaint's 投诉人, otherwise (a 差评's) 评价人."""
+    return _("投诉人") if kind == Kind.COMPLAINT else _("评价人")
+
+
 def callback_problems(
-    *, at, now, method: str, reached: bool | None, contact: str, facts: str, opened_at=None
+    *, at, now, method: str, reached: bool | None, contact: str, facts: str, opened_at=None, person: str = ""
 ) -> list[tuple[str, str]]:
     """What the 回访核实 record lacks (R4.2/R4.3): when (not in the future, not before the case opened), how,
     whom they reached or why not, and the facts verified."""
@@ -192,11 +208,12 @@ def callback_problems(
         problems.append(("at", _("回访时间不能早于立案时间")))
     if method not in CallbackMethod.values:
         problems.append(("method", _("请选择回访方式：电话、短信、面谈或网上留言")))
+    person = person or _("评价人")
     if reached is None:
-        problems.append(("reached", _("请说明是否联系上评价人")))
+        problems.append(("reached", _("请说明是否联系上%(person)s") % {"person": person}))
     if _blank(contact):
         problems.append(("contact", _("请填写联系到的人；未联系上的，写明原因") if reached is not False
-                         else _("未联系上评价人的，请写明原因和已尝试的联系方式")))
+                         else _("未联系上%(person)s的，请写明原因和已尝试的联系方式") % {"person": person}))
     if _blank(facts):
         problems.append(("facts", _("请填写核实的情况")))
     for name, value in (("contact", contact), ("facts", facts)):

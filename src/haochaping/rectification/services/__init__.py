@@ -179,10 +179,12 @@ def record_callback(case_id, data: CallbackInput, *, actor) -> RectificationCase
         require(actor, handler=True, what=_("登记回访核实"))
         move(case, State.CALLED_BACK, "callback")
         refuse(rules.callback_problems(at=data.at, now=timezone.now(), method=data.method, reached=data.reached,
-                                       contact=data.contact, facts=data.facts, opened_at=case.opened_at))
+                                       contact=data.contact, facts=data.facts, opened_at=case.opened_at,
+                                       person=rules.counterpart(case.kind)))
         note = _("%(method)s；%(reached)s") % {
             "method": CallbackMethod(data.method).label,
-            "reached": _("已联系上评价人") if data.reached else _("未联系上评价人"),
+            "reached": (_("已联系上%(person)s") if data.reached else _("未联系上%(person)s"))
+            % {"person": rules.counterpart(case.kind)},
         }
         step(case, action="callback", to_state=State.CALLED_BACK, actor=actor, note=note,
              data={"method": data.method, "reached": data.reached})

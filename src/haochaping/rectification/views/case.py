@@ -40,13 +40,18 @@ ACTION_LABELS = {
     "outcome": gettext_lazy("确定处理结果"), "propose": gettext_lazy("提请认定误评或恶意差评"),
     "confirm": gettext_lazy("确认误评或恶意差评"), "reject_proposal": gettext_lazy("不予认定误评或恶意差评"),
     "progress": gettext_lazy("填报整改进展"), "complete_ledger": gettext_lazy("整改台账完成"),
-    "extension": gettext_lazy("审批整改延期"), "answer": gettext_lazy("答复评价人"), "close": gettext_lazy("办结"),
-    "reopen": gettext_lazy("评价人不满意，重新办理"), "satisfaction": gettext_lazy("评价人确认处理结果"),
+    "extension": gettext_lazy("审批整改延期"), "answer": gettext_lazy("答复%(person)s"), "close": gettext_lazy("办结"),
+    "reopen": gettext_lazy("%(person)s不满意，重新办理"), "satisfaction": gettext_lazy("%(person)s确认处理结果"),
     "send_back": gettext_lazy("监督退回重办"), "supervise": gettext_lazy("督办意见"),
     "appeal_submitted": gettext_lazy("提出申诉"), "appeal_review": gettext_lazy("申诉审核中"),
     "appeal_upheld": gettext_lazy("申诉成立"), "appeal_rejected": gettext_lazy("申诉不成立"),
     "escalate": gettext_lazy("逾期上报"), "transfer": gettext_lazy("转办"),
 }
+
+
+def _action_label(action: str, case) -> str:
+    label = ACTION_LABELS.get(action, action)
+    return label % {"person": rules.counterpart(case.kind)} if "%(person)s" in str(label) else label
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class Step:
     done: str  # the success message
     multipart: bool = False
     intro: str = ""
+
+    def said(self, text, case) -> str:
+        """``text`` (title, submit or done) for ``case``: %(person)s is the case's 评价人 or 投诉人."""
+        return text % {"person": rules.counterpart(case.kind)} if "%(person)s" in str(text) else text
 
 
 def _handler(user) -> bool:
@@ -122,9 +131,9 @@ STEPS: dict[str, Step] = {s.name: s for s in [
          lambda u, c: _handler(u) and _in("complete_ledger")(c),
          lambda c, d, files, u: services.complete_ledger(c.pk, evidence=d["evidence"], actor=u, files=d["files"]),
          gettext_lazy("台账已完成"), multipart=True),
-    Step("answer", gettext_lazy("答复评价人"), gettext_lazy("发送答复"), f.AnswerForm,
+    Step("answer", gettext_lazy("答复%(person)s"), gettext_lazy("发送答复"), f.AnswerForm,
          lambda u, c: _handler(u) and _in("answer")(c),
-         lambda c, d, files, u: services.answer(c.pk, text=d["answer"], actor=u), gettext_lazy("已答复评价人")),
+         lambda c, d, files, u: services.answer(c.pk, text=d["answer"], actor=u), gettext_lazy("已答复%(person)s")),
     Step("close", gettext_lazy("办结案件"), gettext_lazy("办结"), f.CloseForm,
          lambda u, c: (_handler(u) and c.state == State.ANSWERED) or (is_supervisor(u) and c.state == State.REOPENED),
          lambda c, d, files, u: services.close(c.pk, actor=u, note=d["note"]), gettext_lazy("案件已办结")),
@@ -153,14 +162,14 @@ STEPS: dict[str, Step] = {s.name: s for s in [
 
 def _make_form(step: Step, case, data=None, files=None):
     kwargs = {"prefix": step.name}
-    if step.form in (f.AssignForm, f.TransferForm):
+    if step.form in (f.AssignForm, f.TransferForm, f.CallbackForm, f.AnswerForm):
         kwargs["case"] = case
     return step.form(data, files, **kwargs)
 
 
 def _step_context(step: Step, case, form):
     return {
-        "name": step.name, "form": form, "title": step.title, "submit": step.submit, "multipart": step.multipart,
+        "name": step.name, "form": form, "title": step.said(step.title, case), "submit": step.submit, "multipart": step.multipart,
         "intro": step.intro, "id": f"step-{step.name}", "action": reverse("rectification:step", args=[case.pk, step.name]),
     }
 
@@ -191,7 +200,8 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         "labels": list(evaluation.labels.all()) if evaluation else [],
         "deadlines": [due_view(row) for row in services.case_deadlines(case)],
         "timeline": [
-            {"t": t, "label": ACTION_LABELS.get(t.action, t.action)}
+            {"t": t, "label": _action_label(t.action, case), "from_state": rules.state_label(t.from_state, case.kind),
+             "to_state": rules.state_label(t.to_state, case.kind)}
             for t in CaseTransition.objects.filter(case=case).select_related(*display_related("actor"))
         ],
         "ledger": ledger,
@@ -207,6 +217,7 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         "is_supervisor": is_supervisor(user),
         "workbench_section": "supervision" if is_supervisor(user) else "queue",
         "AppealState": AppealState,
+        "person": rules.counterpart(case.kind),
     }
     return render(request, "rectification/case.html", context, status=status)
 
@@ -235,7 +246,7 @@ def case_step(request, case_id: int, step: str):
     # Role first: a handler cannot confirm, a supervisor does not answer. Whether the state allows the step is the
     # service's to say (so the message is the rules' own).
     if not spec.shown(request.user, case) and not _role_may(spec, request.user, case):
-        return render(request, "rectification/forbidden.html", {"step": spec.title}, status=403)
+        return render(request, "rectification/forbidden.html", {"step": spec.said(spec.title, case)}, status=403)
     form = _make_form(spec, case, request.POST, request.FILES)
     if not form.is_valid():
         return _render(request, case, bound=(spec.name, form), status=422)
@@ -247,7 +258,7 @@ def case_step(request, case_id: int, step: str):
         f.show_error(form, exc)
         # The case as it is now (a concurrent step may have moved it), with nothing of this request written.
         return _render(request, get_case(request.user, case_id), bound=(spec.name, form), status=exc.status)
-    messages.success(request, spec.done)
+    messages.success(request, spec.said(spec.done, case))
     if not visible_cases(request.user).filter(pk=case.pk).exists():
         return redirect("rectification:queue")  # transferred to a unit this user does not see: back to the queue
     return redirect("rectification:case", case_id=case.pk)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
 from haochaping.core.problems import DomainError
+from haochaping.rectification import rules
 from haochaping.rectification.rules import MAX_TEXT, CallbackMethod, Outcome
 
 
@@ -125,6 +126,13 @@ class CallbackForm(WorkbenchForm):
     contact = _text(_("联系对象或未联系上的原因"), rows=2, help_text=_("不要填写评价人的手机号等个人信息"))
     facts = _text(_("核实情况"))
 
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        person = {"person": rules.counterpart(case.kind if case is not None else "")}
+        self.fields["reached"].label = _("是否联系上%(person)s") % person
+        self.fields["reached"].error_messages["required"] = _("请说明是否联系上%(person)s") % person
+        self.fields["contact"].help_text = _("不要填写%(person)s的手机号等个人信息") % person
+
 
 class OutcomeForm(WorkbenchForm):
     outcome = forms.ChoiceField(
@@ -157,6 +165,12 @@ class CompleteForm(WorkbenchForm):
 
 class AnswerForm(WorkbenchForm):
     answer = _text(_("答复评价人"), rows=4, help_text=_("说明核实的情况和处理结果；评价人可在评价回执页查看"))
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case is not None and case.kind == rules.Kind.COMPLAINT:
+            self.fields["answer"].label = _("答复%(person)s") % {"person": rules.counterpart(case.kind)}
+            self.fields["answer"].help_text = _("说明核实的情况和处理结果")
 
 
 class CloseForm(WorkbenchForm):
