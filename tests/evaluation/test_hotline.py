@@ -211,5 +211,15 @@ def test_phone_search_is_post_only_and_for_operators(client, org, item):
 
 def test_the_operators_page_leads_to_complaints_and_signs_out(client, org, operator):
     html = text(client.get("/hotline/"))
-    assert 'href="/work/complaints/new/"' in html and 'action="/accounts/logout/"' in html
-    assert client.get("/work/complaints/new/").status_code == 200
+    assert 'href="/work/intake/new/?source=hotline"' in html and 'action="/accounts/logout/"' in html
+    # A caller's complaint is registered where the work order's number and the caller's phone (for the callback)
+    # can be recorded, with its source already set to 12345.
+    page = client.get("/work/intake/new/?source=hotline")
+    assert page.status_code == 200
+    form = text(page)
+    assert '<option value="hotline" selected>12345热线</option>' in form and 'name="phone"' in form
+    assert 'name="reference"' in form
+    # The workbench's own link for operators goes there too.
+    assert 'href="/work/intake/new/?source=hotline"' in text(client.get("/work/callbacks/"))
+    # Anything else in the query is ignored, not an error.
+    assert "selected>12345热线" not in text(client.get("/work/intake/new/?source=nonsense"))

@@ -103,7 +103,10 @@ def complaint_list(request):
 def complaint_new(request):
     user = request.user
     departments = scope(Department.objects.filter(is_active=True), user).order_by("region_id", "sector", "name")
-    form = IntakeForm(request.POST or None, request.FILES or None, departments=departments)
+    # ?source=hotline from the 12345 operator's pages: the form opens with its source chosen.
+    source = request.GET.get("source", "")
+    initial = {"source": source} if source in dict(TYPED_SOURCES) else {}
+    form = IntakeForm(request.POST or None, request.FILES or None, departments=departments, initial=initial)
     status = 200
     if request.method == "POST":
         status = 422
