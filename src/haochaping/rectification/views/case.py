@@ -49,9 +49,9 @@ ACTION_LABELS = {
 }
 
 
-def _action_label(action: str, case) -> str:
-    label = ACTION_LABELS.get(action, action)
-    return label % {"person": rules.counterpart(case.kind)} if "%(person)s" in str(label) else label
+def _said(text, case) -> str:
+    """``text`` (a step's title or message, a timeline label) for ``case``: %(person)s is its 评价人 or 投诉人."""
+    return text % {"person": rules.counterpart(case.kind)} if "%(person)s" in str(text) else text
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,6 @@ class Step:
     done: str  # the success message
     multipart: bool = False
     intro: str = ""
-
-    def said(self, text, case) -> str:
-        """``text`` (title, submit or done) for ``case``: %(person)s is the case's 评价人 or 投诉人."""
-        return text % {"person": rules.counterpart(case.kind)} if "%(person)s" in str(text) else text
 
 
 def _handler(user) -> bool:
@@ -169,7 +165,7 @@ def _make_form(step: Step, case, data=None, files=None):
 
 def _step_context(step: Step, case, form):
     return {
-        "name": step.name, "form": form, "title": step.said(step.title, case), "submit": step.submit, "multipart": step.multipart,
+        "name": step.name, "form": form, "title": _said(step.title, case), "submit": step.submit, "multipart": step.multipart,
         "intro": step.intro, "id": f"step-{step.name}", "action": reverse("rectification:step", args=[case.pk, step.name]),
     }
 
@@ -200,7 +196,7 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         "labels": list(evaluation.labels.all()) if evaluation else [],
         "deadlines": [due_view(row) for row in services.case_deadlines(case)],
         "timeline": [
-            {"t": t, "label": _action_label(t.action, case), "from_state": rules.state_label(t.from_state, case.kind),
+            {"t": t, "label": _said(ACTION_LABELS.get(t.action, t.action), case), "from_state": rules.state_label(t.from_state, case.kind),
              "to_state": rules.state_label(t.to_state, case.kind)}
             for t in CaseTransition.objects.filter(case=case).select_related(*display_related("actor"))
         ],
@@ -246,7 +242,7 @@ def case_step(request, case_id: int, step: str):
     # Role first: a handler cannot confirm, a supervisor does not answer. Whether the state allows the step is the
     # service's to say (so the message is the rules' own).
     if not spec.shown(request.user, case) and not _role_may(spec, request.user, case):
-        return render(request, "rectification/forbidden.html", {"step": spec.said(spec.title, case)}, status=403)
+        return render(request, "rectification/forbidden.html", {"step": _said(spec.title, case)}, status=403)
     form = _make_form(spec, case, request.POST, request.FILES)
     if not form.is_valid():
         return _render(request, case, bound=(spec.name, form), status=422)
@@ -258,7 +254,7 @@ def case_step(request, case_id: int, step: str):
         f.show_error(form, exc)
         # The case as it is now (a concurrent step may have moved it), with nothing of this request written.
         return _render(request, get_case(request.user, case_id), bound=(spec.name, form), status=exc.status)
-    messages.success(request, spec.said(spec.done, case))
+    messages.success(request, _said(spec.done, case))
     if not visible_cases(request.user).filter(pk=case.pk).exists():
         return redirect("rectification:queue")  # transferred to a unit this user does not see: back to the queue
     return redirect("rectification:case", case_id=case.pk)
