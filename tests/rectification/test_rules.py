@@ -240,8 +240,9 @@ def test_callback_not_reached_must_say_why():
 def test_a_complaints_callback_messages_name_the_complainant():
     person = rules.counterpart(rules.Kind.COMPLAINT)
     assert person == "投诉人" and rules.counterpart(rules.Kind.BAD_REVIEW) == "评价人"
-    assert rules.callback_problems(**{**CALL, "reached": None}, person=person) == [("reached", "请说明是否联系上投诉人")]
-    assert rules.callback_problems(**{**CALL, "reached": False, "contact": ""}, person=person) == [
+    complaint = rules.Kind.COMPLAINT
+    assert rules.callback_problems(**{**CALL, "reached": None}, kind=complaint) == [("reached", "请说明是否联系上投诉人")]
+    assert rules.callback_problems(**{**CALL, "reached": False, "contact": ""}, kind=complaint) == [
         ("contact", "未联系上投诉人的，请写明原因和已尝试的联系方式")]
 
 

@@ -193,10 +193,10 @@ def counterpart(kind: str) -> str:
 
 
 def callback_problems(
-    *, at, now, method: str, reached: bool | None, contact: str, facts: str, opened_at=None, person: str = ""
+    *, at, now, method: str, reached: bool | None, contact: str, facts: str, opened_at=None, kind: str = ""
 ) -> list[tuple[str, str]]:
     """What the 回访核实 record lacks (R4.2/R4.3): when (not in the future, not before the case opened), how,
-    whom they reached or why not, and the facts verified."""
+    whom they reached or why not, and the facts verified. Messages name the person as a case of ``kind`` does."""
     problems: list[tuple[str, str]] = []
     if at is None:
         problems.append(("at", _("请填写回访时间")))
@@ -208,7 +208,7 @@ def callback_problems(
         problems.append(("at", _("回访时间不能早于立案时间")))
     if method not in CallbackMethod.values:
         problems.append(("method", _("请选择回访方式：电话、短信、面谈或网上留言")))
-    person = person or _("评价人")
+    person = counterpart(kind)
     if reached is None:
         problems.append(("reached", _("请说明是否联系上%(person)s") % {"person": person}))
     if _blank(contact):

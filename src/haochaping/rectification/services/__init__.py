@@ -180,7 +180,7 @@ def record_callback(case_id, data: CallbackInput, *, actor) -> RectificationCase
         move(case, State.CALLED_BACK, "callback")
         refuse(rules.callback_problems(at=data.at, now=timezone.now(), method=data.method, reached=data.reached,
                                        contact=data.contact, facts=data.facts, opened_at=case.opened_at,
-                                       person=rules.counterpart(case.kind)))
+                                       kind=case.kind))
         note = _("%(method)s；%(reached)s") % {
             "method": CallbackMethod(data.method).label,
             "reached": (_("已联系上%(person)s") if data.reached else _("未联系上%(person)s"))
