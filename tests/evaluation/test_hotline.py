@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from haochaping.accounts.roles import Role
 from haochaping.evaluation import services
@@ -131,6 +133,19 @@ def test_operator_records_a_bad_review_with_consent_and_the_callers_phone(client
     late = client.post("/hotline/record/", consent_form(record.project_no, form_token=form_token(text(again)), level="5"))
     assert late.status_code == 409 and "该办件的这一环节已评价过" in text(late)
     assert Evaluation.objects.filter(record=record).count() == 1
+
+
+def test_a_record_past_its_period_tells_the_operator_at_once_and_offers_a_complaint(client, org, item, operator):
+    old = factories.make_record(org, item, accepted_at=timezone.now() - timedelta(days=60))
+    last = services.last_rating_day(old, "complete")
+    start = client.post("/hotline/record/", consent_form(old.project_no))
+    html = text(start)
+    assert start.status_code == 409
+    assert f"该环节的评价期限已于{last.year}年{last.month}月{last.day}日结束" in html
+    assert 'name="level"' not in html
+    # What the operator can still do for the caller: register a complaint, or take the next call.
+    assert 'href="/work/intake/new/?source=hotline"' in html and "记录下一通来电" in html
+    assert Evaluation.objects.count() == 0
 
 
 def test_a_mistaken_level_is_chosen_again_and_still_makes_one_evaluation(client, org, item, operator):

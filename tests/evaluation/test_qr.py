@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
 import segno
+import time_machine
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from haochaping.accounts.models import User
 from haochaping.accounts.roles import Role
-from haochaping.evaluation import verification
+from haochaping.evaluation import services, verification
 from haochaping.evaluation.models import Evaluation
+from haochaping.evaluation.views import qr
 from haochaping.org.models import Window
 from haochaping.records import verification as record_verification
 from tests import factories
@@ -211,19 +216,26 @@ def test_another_windows_record_is_refused_like_a_wrong_code(org, item, record):
     assert WRONG in response.content.decode()
 
 
-def test_five_failures_from_one_address_block_it_even_with_the_right_code(org, record, window_url):
-    client = Client()
-    for n in range(4):
+def test_an_address_is_blocked_only_after_many_failures_as_a_halls_wifi_is_shared(org, record, window_url):
+    client = Client()  # every visitor behind the hall's Wi-Fi comes from this one address
+    for n in range(qr.MAX_FAILURES_PER_RECORD):  # one visitor's typing mistakes, each on another 办件
         assert identify(client, window_url, f"P99999999{n:02d}", "000000").status_code == 422
-    fifth = identify(client, window_url, "P9999999905", "000000")
-    assert fifth.status_code == 429
+    # The next visitor on the same Wi-Fi still gets in with the right code.
+    other = factories.make_record(org, record.item)
+    assert identify(client, window_url, other.project_no,
+                    record_verification.verification_code(other.project_no)).status_code == 302
+    for n in range(qr.MAX_FAILURES_PER_RECORD, qr.MAX_FAILURES_PER_ADDRESS - 1):
+        assert identify(client, window_url, f"P99999999{n:02d}", "000000").status_code == 422
+    last = identify(client, window_url, "P9999999999", "000000")
+    assert last.status_code == 429
     blocked = identify(client, window_url, record.project_no, record_verification.verification_code(record.project_no))
     assert blocked.status_code == 429
     assert "输错次数过多" in blocked.content.decode()
     assert blocked["Retry-After"] == str(15 * 60)
     # Another address is not blocked for another 办件.
-    other = factories.make_record(org, record.item)
-    fine = identify(Client(REMOTE_ADDR="10.0.0.9"), window_url, other.project_no, record_verification.verification_code(other.project_no))
+    another = factories.make_record(org, record.item)
+    fine = identify(Client(REMOTE_ADDR="10.0.0.9"), window_url, another.project_no,
+                    record_verification.verification_code(another.project_no))
     assert fine.status_code == 302
 
 
@@ -277,6 +289,57 @@ def test_second_evaluation_is_refused_in_chinese(record):
     assert again.status_code == 409
     assert "该办件已评价" in again.content.decode()
     assert Evaluation.objects.filter(record=record).count() == 1
+    # Whoever proves the 办件 again (a reload of the thank-you page, a lost code) gets the receipt code back.
+    assert Evaluation.objects.get(record=record).receipt_code in again.content.decode()
+
+
+def test_a_reload_after_rating_at_the_window_finds_the_receipt_code_again(record, window_url):
+    client = Client()
+    code = record_verification.verification_code(record.project_no)
+    identify(client, window_url, record.project_no, code)
+    page = client.get(f"{window_url}rate/")
+    done = client.post(f"{window_url}rate/", {"form_token": form_token(page), "level": "5"})
+    receipt = Evaluation.objects.get(record=record).receipt_code
+    assert receipt in done.content.decode() and 'href="/"' in done.content.decode()  # 返回首页
+    # The reload lands on the code step (one verification, one evaluation); the same number and code show the receipt.
+    assert client.get(f"{window_url}rate/")["Location"] == window_url
+    identify(client, window_url, record.project_no, code)
+    again = client.get(f"{window_url}rate/")
+    assert again.status_code == 409 and receipt in again.content.decode()
+
+
+def _closed_text(day) -> str:
+    return f"该环节的评价期限已于{day.year}年{day.month}月{day.day}日结束"
+
+
+def test_a_record_past_its_period_is_told_so_before_any_level_is_chosen(org, item, window_url):
+    old = factories.make_record(org, item, accepted_at=timezone.now() - timedelta(days=60))
+    last = services.last_rating_day(old, "complete")  # the product's own calendar rule, not the clock's
+    client = Client()
+    assert identify(client, window_url, old.project_no,
+                    record_verification.verification_code(old.project_no)).status_code == 302
+    page = client.get(f"{window_url}rate/")
+    html = page.content.decode()
+    assert page.status_code == 409
+    assert "不能评价" in html and _closed_text(last) in html and "12345" in html
+    assert 'name="level"' not in html and 'name="form_token"' not in html  # nothing to fill in and lose
+    assert Evaluation.objects.count() == 0
+
+
+def test_a_period_that_ends_while_the_page_is_open_leaves_no_level_buttons_to_try_again(record):
+    url = f"/q/r/{verification.record_token(record.project_no)}/"
+    last = services.last_rating_day(record, "complete")
+    client = Client()
+    with time_machine.travel(datetime.combine(last, time(23, 30), tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        page = client.get(url)
+        assert page.status_code == 200 and 'name="level"' in page.content.decode()
+    with time_machine.travel(datetime.combine(last + timedelta(days=1), time(0, 30), tzinfo=ZoneInfo("Asia/Shanghai")),
+                             tick=False):
+        late = client.post(url, {"form_token": form_token(page), "level": "5"})
+    html = late.content.decode()
+    assert late.status_code == 422
+    assert _closed_text(last) in html and "不能评价" in html and 'name="level"' not in html
+    assert Evaluation.objects.count() == 0
 
 
 def test_an_oversized_comment_is_refused_on_the_page_and_nothing_is_written(record):

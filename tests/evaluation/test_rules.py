@@ -114,7 +114,7 @@ def test_timing():
 
     assert problem() is None
     assert problem(today=last) is None  # the last day itself is still open
-    assert problem(today=last + timedelta(days=1)) == ("stage", "该环节的评价期限已于2026-12-08结束")
+    assert problem(today=last + timedelta(days=1)) == ("stage", "该环节的评价期限已于2026年12月8日结束")
     assert problem(last_day=None, today=date(2030, 1, 1)) is None
     assert problem(stage_day=None) == ("stage", "办件尚未进行到该环节，不能评价")
     assert problem(type_="followup") == ("type", "追加评价须在主动评价之后")

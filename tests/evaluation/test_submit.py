@@ -123,7 +123,8 @@ def test_supplementary_evaluation_is_open_for_five_working_days_after_completion
         assert Evaluation.objects.get().is_supplementary is True
         too_late = push_completed_on(http, org, item, date.fromisoformat(first_too_late))
         problem = assert_problem(http.post("/api/v1/evaluations", json=evaluation_payload(too_late)), 422, "stage")
-        assert f"期限已于{ended}结束" in problem["detail"]
+        last = date.fromisoformat(ended)
+        assert f"期限已于{last.year}年{last.month}月{last.day}日结束" in problem["detail"]
         assert Evaluation.objects.count() == 1
 
 

@@ -22,10 +22,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from haochaping.core import calendar, crypto
-from haochaping.org import policy
 from haochaping.records.models import RecordStatus, ServiceRecord, Stage
 
-from . import rules, sms
+from . import rules, services, sms
 from .models import Evaluation, Invitation
 
 log = logging.getLogger(__name__)
@@ -47,14 +46,7 @@ def token_hash(token: str) -> str:
 
 def last_day(record: ServiceRecord, stage: str = Stage.COMPLETE):
     """Last day the stage can be rated, or None when the 办件 has not reached the stage."""
-    stage_time = record.stage_time(stage)
-    if stage_time is None:
-        return None
-    return rules.period_end(
-        timezone.localtime(stage_time).date(),
-        policy.supplementary_days(record.region_id),
-        lambda d, n: calendar.add_working_days(d, n, record.region_id),
-    )
+    return services.last_rating_day(record, stage)
 
 
 def expiry(record: ServiceRecord, stage: str = Stage.COMPLETE) -> datetime | None:

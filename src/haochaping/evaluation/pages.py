@@ -92,6 +92,10 @@ def rate(request, ctx: RatingContext):
     # The flow starts with the level step: on a GET, or on a channel's own POST that leads into it (e.g. the
     # hotline's consent form), which carries no form token yet.
     if request.method != "POST" or "form_token" not in request.POST:
+        # A stage whose period has ended (or not begun) says so before anyone picks a level and writes a comment.
+        closed = services.rating_closed(ctx.record, ctx.stage) if ctx.evaluation_type == "active" else None
+        if closed:
+            return render(request, ctx.template, {**base, "step": "closed", "errors": {"form": closed}}, status=409)
         return render(request, ctx.template, {**base, "step": "level", "form_token": new_form_token(ctx)})
 
     form_token = request.POST.get("form_token", "")
@@ -149,6 +153,8 @@ def rate(request, ctx: RatingContext):
         # The page shows errors beside labels, comment and level; anything else (a second evaluation, a closed
         # period) is a message about the whole form.
         shown = exc.field if exc.field in ("labels", "comment", "level") else "form"
+        if exc.field == "stage":  # the period ended while the page was open: no level buttons to try again with
+            step = "closed"
         return render(request, ctx.template, {**step_context, "step": step,
                                               "errors": {shown: exc.detail}}, status=exc.status)
     if ctx.after_submit is not None:

@@ -108,7 +108,7 @@ def timing_problem(*, stage_day: date | None, today: date, last_day: date | None
     if stage_day is None:
         return "stage", "办件尚未进行到该环节，不能评价"
     if last_day is not None and today > last_day:
-        return "stage", f"该环节的评价期限已于{last_day.isoformat()}结束"
+        return "stage", f"该环节的评价期限已于{last_day.year}年{last_day.month}月{last_day.day}日结束"
     if type_ == "followup" and not has_active:
         return "type", "追加评价须在主动评价之后"
     return None

@@ -136,6 +136,38 @@ def check_labels(data: EvaluationInput, known: set[str]) -> None:
         raise invalid(f"评价标签不存在或已停用：{', '.join(missing)}", "labels")
 
 
+def last_rating_day(record: ServiceRecord, stage: str, *, last_days: dict | None = None):
+    """The last day the 办件's stage can be rated (its 补充评价 period, counted in the region's working days from
+    the stage's day), or None when the 办件 has not reached the stage. ``last_days``: a memo by (stage day, region)
+    for many 办件."""
+    stage_time = record.stage_time(stage)
+    if stage_time is None:
+        return None
+    stage_day = timezone.localtime(stage_time).date()
+    memo = (stage_day, record.region_id)
+    last_day = last_days.get(memo) if last_days is not None else None
+    if last_day is None:
+        last_day = rules.period_end(
+            stage_day, policy.supplementary_days(record.region_id),
+            lambda d, n: calendar.add_working_days(d, n, record.region_id),
+        )
+        if last_days is not None:
+            last_days[memo] = last_day
+    return last_day
+
+
+def rating_closed(record: ServiceRecord, stage: str, today=None) -> str | None:
+    """Why nobody can rate the 办件's stage today, in the evaluator's words (it has not reached the stage, or its
+    period has ended), or None. What a rating page says before anyone picks a level."""
+    today = today or timezone.localdate()
+    stage_time = record.stage_time(stage)
+    problem = rules.timing_problem(
+        stage_day=timezone.localtime(stage_time).date() if stage_time else None, today=today,
+        last_day=last_rating_day(record, stage), type_=EvaluationType.ACTIVE, has_active=False,
+    )
+    return problem[1] if problem else None
+
+
 def check_timing(data: EvaluationInput, record: ServiceRecord, today, *, has_active: bool,
                  last_days: dict | None = None) -> None:
     """The stage and the 补充评价 period, counted from the stage's day (``has_active``: the 办件 already has an
@@ -144,17 +176,7 @@ def check_timing(data: EvaluationInput, record: ServiceRecord, today, *, has_act
         raise invalid("评价环节应为 accept（受理）或 complete（办结）", "stage")
     stage_time = record.stage_time(data.stage)
     stage_day = timezone.localtime(stage_time).date() if stage_time else None
-    last_day = None
-    if stage_day is not None:
-        memo = (stage_day, record.region_id)
-        last_day = last_days.get(memo) if last_days is not None else None
-        if last_day is None:
-            last_day = rules.period_end(
-                stage_day, policy.supplementary_days(record.region_id),
-                lambda d, n: calendar.add_working_days(d, n, record.region_id),
-            )
-            if last_days is not None:
-                last_days[memo] = last_day
+    last_day = last_rating_day(record, data.stage, last_days=last_days) if stage_day is not None else None
     problem = rules.timing_problem(stage_day=stage_day, today=today, last_day=last_day, type_=data.type,
                                    has_active=has_active and data.type == EvaluationType.FOLLOWUP)
     if problem:

@@ -32,7 +32,10 @@ from ..models import Channel, Evaluation, EvaluationType
 
 log = logging.getLogger(__name__)
 
-MAX_FAILURES = 5
+# Guessing one 办件's code is stopped after a few tries from anywhere. An address gets more: a hall's Wi-Fi or a
+# carrier's NAT puts many visitors behind one address, and one visitor's typing mistakes must not lock out the rest.
+MAX_FAILURES_PER_RECORD = 5
+MAX_FAILURES_PER_ADDRESS = 30
 FAILURE_WINDOW_SECONDS = 15 * 60
 SESSION_KEY = "hcp_qr_record"
 # How long a verified 办件 stays open in the visitor's session (the session itself ends sooner when idle).
@@ -96,19 +99,19 @@ def _stage(record: ServiceRecord) -> str:
     return Stage.COMPLETE if record.status == RecordStatus.COMPLETED else Stage.ACCEPT
 
 
-def _failure_keys(address: str, project_no: str) -> list[str]:
-    # Keyed digests: the cache (possibly a shared Redis) holds no 办件编号 or address in clear.
-    return [
-        f"qr-fail:addr:{crypto.blind_index(address, kind='qr-address')[:32]}",
-        f"qr-fail:rec:{crypto.blind_index(project_no, kind='qr-record')[:32]}",
-    ]
+def _failure_keys(address: str, project_no: str) -> dict[str, int]:
+    # Keyed digests: the cache (possibly a shared Redis) holds no 办件编号 or address in clear. Key → its limit.
+    return {
+        f"qr-fail:addr:{crypto.blind_index(address, kind='qr-address')[:32]}": MAX_FAILURES_PER_ADDRESS,
+        f"qr-fail:rec:{crypto.blind_index(project_no, kind='qr-record')[:32]}": MAX_FAILURES_PER_RECORD,
+    }
 
 
-def _blocked(keys: list[str]) -> bool:
-    return any((cache.get(k) or 0) >= MAX_FAILURES for k in keys)
+def _blocked(keys: dict[str, int]) -> bool:
+    return any((cache.get(k) or 0) >= limit for k, limit in keys.items())
 
 
-def _count_failure(keys: list[str]) -> None:
+def _count_failure(keys: dict[str, int]) -> None:
     for key in keys:
         # A fixed window from the first failure; add() starts it, incr() counts within it.
         if not cache.add(key, 1, timeout=FAILURE_WINDOW_SECONDS):
@@ -179,7 +182,11 @@ def _rating_context(request, record: ServiceRecord, *, hidden=None, after_submit
 
 
 def _rated_page(request, record: ServiceRecord, stage: str, window):
-    return render(request, "evaluation/qr_done.html", {"record": record, "window": window,
+    # Whoever got here proved the 办件 (its number and verification code, or a signed link): the receipt code is
+    # shown again, for the evaluator who reloaded the thank-you page or lost the code.
+    receipt_code = Evaluation.objects.filter(record=record, stage=stage, type=EvaluationType.ACTIVE).values_list(
+        "receipt_code", flat=True).first()
+    return render(request, "evaluation/qr_done.html", {"record": record, "window": window, "receipt_code": receipt_code,
                                                        "stage_name": Stage(stage).label}, status=409)
 
 
