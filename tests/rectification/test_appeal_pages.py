@@ -88,6 +88,20 @@ def test_the_rated_party_sees_what_they_may_appeal_with_the_deadline(client, cas
     assert "13800001111" not in html and "王大锤" not in html and "王*" not in html
 
 
+def test_every_workbench_page_links_to_the_appeals_and_the_case_to_its_appeal(client, appeal, staff_user, people):
+    nav = re.compile(r'<nav class="workbench-nav".*?</nav>', re.S)
+    supervisor = nav.search(text(as_user(client, people["supervisor"]).get("/work/supervision/"))).group(0)
+    assert 'href="/work/appeals/">申诉审核</a>' in supervisor and 'href="/insight/painpoints/">差评痛点</a>' in supervisor
+    handler = nav.search(text(as_user(client, people["handler"]).get("/work/"))).group(0)
+    assert 'href="/work/appeals/mine/">差评申诉</a>' in handler
+    # On an appeal page the link is marked current, and shown once.
+    staff = nav.search(text(as_user(client, staff_user).get("/work/appeals/mine/"))).group(0)
+    assert staff.count('href="/work/appeals/mine/"') == 1 and 'aria-current="page">我的申诉</a>' in staff
+    # The case under appeal leads its supervisor to the appeal.
+    case_page = text(as_user(client, people["supervisor"]).get(f"/work/cases/{appeal.case_id}/"))
+    assert f'href="/work/appeals/{appeal.pk}/">审核申诉</a>' in case_page
+
+
 def test_mine_leaves_out_what_cannot_be_appealed_any_more(client, case, staff_user):
     RectificationCase.objects.filter(pk=case.pk).update(appeal_due=timezone.localdate() - timedelta(days=1))
     html = text(as_user(client, staff_user).get("/work/appeals/mine/"))
