@@ -186,7 +186,10 @@ def test_case_list_is_the_set_behind_the_case_figures(client, world):
     assert figure(text, "cases") == str(cases.cases) == "6"
     assert text.count("<tr data-case=") == 6
     assert "申诉成立（不计入统计）" in text and "立行立改" in text and "限期整改" in text
-    assert "110 无理由超过法定办理时间" in text
+    # Readers get the labels' words; the national codes stay in the open data (the CSV below).
+    assert "无理由超过法定办理时间" in text and "110 无理由" not in text
+    assert 'data-label="差评标签"' in text  # a phone shows each case as a card, each value after its name
+    assert "110 无理由超过法定办理时间" in client.get(f"/public/opendata/cases.csv?region={org.county.code}").content.decode()
 
 
 def test_pages_are_cacheable_for_five_minutes_and_need_no_login(client, world):

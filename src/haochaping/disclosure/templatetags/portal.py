@@ -25,3 +25,10 @@ def score3(value):
 @register.filter
 def yesno_dash(value):
     return "—" if value is None else ("是" if value else "否")
+
+
+@register.filter
+def label_texts(labels: str) -> str:
+    """A published case's labels as a reader reads them: "108 在办事指南之外…；207 …" without the national codes,
+    which the open data keeps for machines."""
+    return "；".join(part.split(" ", 1)[-1] for part in labels.split("；")) if labels else labels

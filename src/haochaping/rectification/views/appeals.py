@@ -98,7 +98,7 @@ def _evaluation_view(evaluation) -> dict:
     """What the pages show of the 差评: level, labels, comment — never who wrote it."""
     return {
         "level": level_text(evaluation.level, policy.label_set(evaluation.region_id)),
-        "labels": [f"{label.code} {label.text}" for label in evaluation.labels.all()],
+        "labels": [label.text for label in evaluation.labels.all()],
         "comment": evaluation.comment,
         "at": evaluation.created_at,
         "item": evaluation.item.name,
