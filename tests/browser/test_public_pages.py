@@ -154,7 +154,7 @@ def test_keyboard_focus_on_skip_link_reveals_it_and_passes_axe(page, guided_item
     # Following it, the next Tab goes to the page's own content, past the navigation.
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "已经评价过？凭回执编号查看差评的处理进度和答复"  # the first link of the content
+    assert page.evaluate("document.activeElement.textContent") == "已经评价过？凭评价回执码查看差评的处理进度和答复"  # the first link of the content
 
 
 def test_item_page_screenshot_on_a_phone(page, guided_item, tmp_path):

@@ -64,6 +64,15 @@ def test_qr_page_at_320px_with_the_keyboard_from_code_to_thank_you(page, record)
         page.keyboard.press("Enter")
     page.get_by_role("checkbox").first.focus()
     page.keyboard.press("Space")
+    page.locator("textarea[name=comment]").fill("等了很久")
+    # 大字版 halfway through a 差评: the text grows, and the reason ticked and the words typed so far stay.
+    normal = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    page.get_by_role("button", name="大字版").click()
+    page.wait_for_function("document.documentElement.classList.contains('large-text')")
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 1.3 * normal
+    assert page.get_by_role("checkbox").first.is_checked()
+    assert page.locator("textarea[name=comment]").input_value() == "等了很久"
+    assert page.get_by_role("button", name="标准版").is_visible()
     page.get_by_role("button", name="提交评价").focus()
     assert no_horizontal_overflow(page)
     assert axe_violations(page) == []
@@ -72,7 +81,7 @@ def test_qr_page_at_320px_with_the_keyboard_from_code_to_thank_you(page, record)
 
     assert page.get_by_role("heading", level=1).inner_text() == "感谢您的评价"
     ev = Evaluation.objects.get(record=record)
-    assert (ev.channel, ev.level) == ("qr", 2)
+    assert (ev.channel, ev.level, ev.comment) == ("qr", 2, "等了很久")
     assert page.locator("#receipt-code").inner_text() == ev.receipt_code
     assert no_horizontal_overflow(page)
     assert axe_violations(page) == []

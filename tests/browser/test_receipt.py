@@ -159,10 +159,14 @@ def test_large_text_toggle_persists_across_pages(page, db):
     page.goto("/r/")
     normal = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     page.get_by_role("button", name="大字版").click()
-    page.wait_for_url("**/r/")
+    page.wait_for_function("document.documentElement.classList.contains('large-text')")
+    assert page.url.endswith("/r/")
     large = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert large >= 1.3 * normal
     page.goto("/")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == large
     page.get_by_role("button", name="标准版").click()
+    page.wait_for_function("!document.documentElement.classList.contains('large-text')")
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == normal
+    page.reload()  # the choice was kept by the server (the cookie), not only on this page
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == normal
