@@ -75,8 +75,12 @@ def test_wrong_code_says_so_in_chinese_and_the_view_stays_closed(client, org, it
     assert r.status_code == 404
     assert "没有这个评价回执码，请核对后重试" in text(r)
     assert 'aria-describedby="code-hint code-error"' in text(r)
+    assert 'value="ABCDEFGHJKLM"' in text(r)  # to correct, not to type all twelve again
     r = open_receipt(client, "abc")
     assert r.status_code == 422 and "评价回执码应为12位字母和数字" in text(r)
+    # A letter O (or I, 0, 1), which no code holds, is named as the mistake.
+    r = open_receipt(client, "ABCDEFGHJKLO")
+    assert r.status_code == 422 and "评价回执码中没有数字0、1和字母O、I" in text(r)
     assert client.get("/r/view/")["Location"] == "/r/"
 
 

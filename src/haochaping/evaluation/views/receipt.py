@@ -85,6 +85,8 @@ def lookup(request):
     status = 422
     if not code:
         error = _("请输入评价回执码")
+    elif any(c in "01OI" for c in code):
+        error = _("评价回执码中没有数字0、1和字母O、I，请对照回执核对后重试")
     elif len(code) != services.RECEIPT_LENGTH or any(c not in services.RECEIPT_ALPHABET for c in code):
         error = _("评价回执码应为%(n)d位字母和数字，请核对后重试") % {"n": services.RECEIPT_LENGTH}
     else:
@@ -100,7 +102,8 @@ def lookup(request):
         if not decision.allowed:
             cache.set(_blocked_key(client), time.time() + decision.retry_after, timeout=decision.retry_after)
             return _limited(request, decision.retry_after)
-    return render(request, "evaluation/receipt.html", {"error": error}, status=status)
+    # What was typed stays in the box to correct (a receipt code is no personal data).
+    return render(request, "evaluation/receipt.html", {"error": error, "typed": code[:20]}, status=status)
 
 
 def _session_evaluation(request) -> Evaluation | None:
