@@ -263,4 +263,7 @@ def test_the_operations_page_is_for_administrators(unit):
                                         is_active=True))
     page = admin.get("/exchange/")
     assert page.status_code == 200 and "山东省节点" in page.content.decode() and "无积压" in page.content.decode()
-    assert sup.get("/exchange/").status_code == 403
+    refused = sup.get("/exchange/")
+    # The supervisor is told the page is not theirs, not that the workbench is for supervisors.
+    assert refused.status_code == 403 and "您的账号没有使用本页面的权限" in refused.content.decode()
+    assert "仅供业务办理单位经办人员和政务服务管理机构监督人员使用" not in refused.content.decode()

@@ -46,7 +46,8 @@ def may_open_complaint(user) -> bool:
 
 
 def forbidden(request):
-    return render(request, "rectification/forbidden.html", status=403)
+    # A handler or supervisor refused one page (e.g. an administrator's) is told that, not who may use the workbench.
+    return render(request, "rectification/forbidden.html", {"other_page": may_use_workbench(request.user)}, status=403)
 
 
 def workbench_view(allow=may_use_workbench):
