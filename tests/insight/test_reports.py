@@ -150,6 +150,21 @@ def test_every_section_matches_the_metrics_for_the_same_scope(org, data, period)
     assert sum(labels.values()) >= 1
 
 
+def test_the_problems_sheet_names_each_problem_and_its_share_of_all_bad_reviews(org, data, period):
+    from haochaping.insight.painpoints import services as pain_point_services
+
+    pain_point_services.assign_pending()  # the worker's periodic task: the 差评 comments get their kinds
+    wb = workbook(read(make(supervisor(org.county), period, region_code=org.county.code).xlsx))
+    bad = headline(wb)["差评数"]
+    problems = sheet_rows(wb, "集中问题")
+    assert problems, "the three 差评 about queues and attitude make at least one problem"
+    assert [c.value for c in wb["集中问题"][3]][3] == "占差评比例"
+    for row in problems:
+        number, name = row[0].split("：", 1)
+        assert number.startswith("问题") and name.strip()  # what the problem is, not only its number
+        assert row[3] == pytest.approx(row[2] / bad)  # of all 差评, as the pain-point page counts it
+
+
 def test_a_city_report_covers_both_counties_and_a_department_report_only_its_department(org, data, period):
     city_sup = supervisor(org.city)
     wb = workbook(read(make(city_sup, period, region_code=org.city.code).xlsx))

@@ -104,7 +104,7 @@ class Topic:
     terms: tuple[str, ...]
     labels: tuple[Named, ...]
     size: int
-    share: float  # of the bad reviews with a usable comment
+    share: float  # of all the period's bad reviews (PainPoints.reviews)
     items: tuple[Named, ...]
     units: tuple[Named, ...]
     examples: tuple[str, ...]

@@ -250,9 +250,11 @@ def _pain_points(actor, period: ReportPeriod, subject: Subject) -> list[Section]
                      [[row.text, row.count, row.share, "、".join(n.name for n in row.items)]
                       for row in result.labels[:TOP_PAIN_POINTS]],
                      note=f"期间内计入统计的差评{result.reviews}条。")
+    # A topic's share is of all the period's 差评 (painpoints._topic), as the pain-point page says it.
     topics = Section("集中问题", "差评集中反映的问题", [Column("问题"), Column("关键词"), Column("差评数", INT),
-                                                Column("占有文字差评比例", RATE), Column("常选标签"), Column("涉及事项")],
-                     [[f"问题{t.number}", "、".join(t.terms), t.size, t.share, "、".join(n.name for n in t.labels),
-                       "、".join(n.name for n in t.items)] for t in result.topics[:TOP_PAIN_POINTS]],
-                     note="由差评文字评价归纳（分词与聚类），只列关键词，不引用评价原文。")
+                                                Column("占差评比例", RATE), Column("常选标签"), Column("涉及事项")],
+                     [[f"问题{t.number}：{t.name}", "、".join(t.terms) if t.emerging else "", t.size, t.share,
+                       "、".join(n.name for n in t.labels), "、".join(n.name for n in t.items)]
+                      for t in result.topics[:TOP_PAIN_POINTS]],
+                     note="由差评的文字评价归纳：归入已定义痛点类别的列类别名称，新出现的问题列关键词；不引用评价原文。")
     return [labels, topics]
