@@ -168,6 +168,28 @@ def test_commendation_needs_a_rank_and_a_high_bound_accountability_three_bad_rev
     assert ("工作人员", org.staff.name) not in accountable
 
 
+
+@pytest.mark.django_db
+def test_a_high_ranked_unit_with_three_bad_reviews_is_on_the_accountability_list_only(org, item, setting, settings):
+    period, sup, filters = setting
+    settings.HAOCHAPING_RANKING_MIN_SAMPLE = 5
+    start = moment(period, day=2)
+    for i in range(80):  # a busy window: 77 好评 and three 差评, still 95 % sure of a 好评率 above 85 %
+        rated(org, item, 1 if i in (10, 40, 70) else 5, start + timedelta(hours=3 * i), n=i, phone="")
+    rankings = {"staff": metrics.rankings(sup, filters, by="staff")}
+    figures = {"staff": metrics.figures(sup, filters, group_by="staff")}
+    [ranked] = rankings["staff"].ranked
+    assert ranked.rank == 1 and ranked.score >= lists.COMMEND_MIN_SCORE  # would be commended on its rank alone
+    accountable = lists.accountability(rankings, figures)
+    assert [(r[0], r[2], r[3]) for r in accountable] == [("工作人员", org.staff.name, 3)]
+    assert [r[2] for r in lists.commendation(rankings)] == [org.staff.name]
+    assert lists.commendation(rankings, frozenset((r[0], r[1]) for r in accountable)) == []
+    # And the report's two sheets agree.
+    sections = {s.name: s for s in lists.sections(sup, filters, rankings, figures)}
+    assert org.staff.name not in [r[2] for r in sections["表扬名单"].rows]
+    assert org.staff.name in [r[2] for r in sections["问责名单"].rows]
+
+
 @pytest.mark.django_db
 def test_units_and_staff_complained_about_twice_in_the_period_are_on_the_accountability_list(org, item, setting):
     from haochaping.rectification import services as case_services

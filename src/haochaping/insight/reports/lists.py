@@ -35,11 +35,14 @@ def _cols(*spec):
     return [Column(title, kind) for title, kind in spec]
 
 
-def commendation(rankings: dict[str, metrics.Rankings]) -> list[list]:
-    """(类别, 编码, 名称, 排名, 有效评价数, 好评率, 置信下限, 理由) of the best-ranked units and staff members."""
+def commendation(rankings: dict[str, metrics.Rankings], accountable: frozenset = frozenset()) -> list[list]:
+    """(类别, 编码, 名称, 排名, 有效评价数, 好评率, 置信下限, 理由) of the best-ranked units and staff members, but
+    none on the accountability list (``accountable``: its rows' (类别, 编码)): a busy unit can rank high and still
+    have three 差评, and one report cannot publish it as both."""
     rows = []
     for dim, r in rankings.items():
-        chosen = [row for row in r.ranked if row.rank <= COMMEND_TOP and row.score >= COMMEND_MIN_SCORE]
+        chosen = [row for row in r.ranked if row.rank <= COMMEND_TOP and row.score >= COMMEND_MIN_SCORE
+                  and (_KIND_NAMES[dim], row.key) not in accountable]
         rows += [[_KIND_NAMES[dim], row.key, row.name, row.rank, row.evaluations, row.good_rate, row.score,
                   f"排名第{row.rank}（共{len(r.ranked)}个参与排名），好评率置信下限不低于{COMMEND_MIN_SCORE:.0%}"]
                  for row in chosen]
@@ -134,16 +137,18 @@ def sections(actor, filters: metrics.StatsFilter, rankings: dict[str, metrics.Ra
              figures: dict[str, metrics.Stats]) -> list:
     complaints = {dim: metrics.complaint_counts(actor, filters, dim) for dim in rankings}
     fraud = {dim: metrics.fraud_counts(actor, filters, dim) for dim in rankings}
+    accountable = accountability(rankings, figures, complaints, fraud)
     return [
         Section("表扬名单", "表扬名单（满意度高的单位和工作人员）",
                 _cols(("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("排名", INT), ("有效评价数", INT),
                       ("好评率", RATE), ("好评率置信下限", RATE), ("理由", TEXT)),
-                commendation(rankings),
-                note=f"参与排名且排名前{COMMEND_TOP}、好评率置信下限不低于{COMMEND_MIN_SCORE:.0%}的单位和工作人员。"),
+                commendation(rankings, frozenset((row[0], row[1]) for row in accountable)),
+                note=f"参与排名且排名前{COMMEND_TOP}、好评率置信下限不低于{COMMEND_MIN_SCORE:.0%}的单位和工作人员；"
+                     "列入本报告问责名单的不列入表扬名单。"),
         Section("问责名单", "问责名单（差评、投诉集中的单位和工作人员）",
                 _cols(("类别", TEXT), ("编码", TEXT), ("名称", TEXT), ("差评数", INT), ("有效评价数", INT),
                       ("差评率", RATE), ("排名", INT), ("投诉数", INT), ("理由", TEXT)),
-                accountability(rankings, figures, complaints, fraud),
+                accountable,
                 note=f"期间内差评不少于{ACCOUNT_MIN_BAD}条、被投诉不少于{ACCOUNT_MIN_COMPLAINTS}件，或参与排名的不少于"
                      f"{ACCOUNT_MIN_RANKED}个时排名位于末位{ACCOUNT_BOTTOM_SHARE:.0%}的单位和工作人员，以及期间内经核查确认"
                      "弄虚作假的单位和工作人员。"),
