@@ -66,6 +66,7 @@ def followup_reason_missing(page, live_server, world):
 def followup_thanks(page, live_server, world):
     followup_levels(page, live_server, world)
     page.get_by_role("button", name="非常满意").click()
+    page.get_by_role("button", name="提交评价").click()  # waits for the details step to load
     expect(page.get_by_role("heading", name="感谢您的评价")).to_be_visible()  # waits for the navigation
 
 

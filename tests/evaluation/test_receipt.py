@@ -130,22 +130,29 @@ def test_followup_once_per_stage_from_the_receipt(client, org, item):
     first = client.get("/r/followup/")
     second = client.get("/r/followup/")  # a second tab, opened before the first is sent
     assert first.status_code == 200 and "追加评价" in text(first)
-    done = client.post("/r/followup/", {"form_token": form_token(text(first)), "level": "4"})
+    # A follow-up of a good level too asks for the words first: adding them is what a follow-up is for.
+    details = client.post("/r/followup/", {"form_token": form_token(text(first)), "level": "4"})
+    assert "您的意见（选填）" in text(details) and not Evaluation.objects.filter(type="followup").exists()
+    done = client.post("/r/followup/", {"form_token": form_token(text(first)), "level": "4", "confirm": "1",
+                                        "comment": "后来窗口主动打电话解释了"})
     assert done.status_code == 200
+    assert Evaluation.objects.get(record=record, type="followup").comment == "后来窗口主动打电话解释了"
     follow = Evaluation.objects.get(record=record, type="followup")
     assert follow.channel == "pc" and follow.source == "receipt:followup" and follow.level == 4
     assert follow.receipt_code in text(done) and follow.receipt_code != ev.receipt_code
     # Said once: this second code is kept beside the first one.
     assert text(done).count("截图保存") == 1 and "请与原来的回执码一并记下或截图保存" in text(done)
 
-    refused = client.post("/r/followup/", {"form_token": form_token(text(second)), "level": "5"})
+    refused = client.post("/r/followup/", {"form_token": form_token(text(second)), "level": "5", "confirm": "1"})
     assert refused.status_code == 409
     assert "该办件的这一环节已有追加评价，每个环节只能追加评价一次" in text(refused)
     assert Evaluation.objects.filter(record=record).count() == 2
 
     # The receipt page now says so instead of offering the button; opening the address directly does too.
     view = text(client.get("/r/view/"))
-    assert "/r/followup/" not in view and "已有追加评价" in view
+    assert "/r/followup/" not in view
+    # ...and shows the follow-up made, with its own code, for whoever mislaid it.
+    assert "追加评价：<strong>满意</strong>" in view and follow.receipt_code in view and "后来窗口主动打电话解释了" in view
     closed = client.get("/r/followup/")
     assert closed.status_code == 409 and "已有追加评价" in text(closed)
 

@@ -124,8 +124,9 @@ def rate(request, ctx: RatingContext):
         "is_bad": rules.is_bad(level), "labels": Label.objects.filter(level=level, is_active=True),
         "chosen_labels": labels, "comment": comment, "form_token": form_token, "answers": questionnaire,
     }
-    # A bad level first shows its reasons; the second POST (with "confirm") submits.
-    needs_details = rules.is_bad(level) or ctx.ask_questionnaire
+    # A bad level first shows its reasons; the second POST (with "confirm") submits. So does a follow-up of any
+    # level: it is there to add what the first evaluation did not say, and only one is allowed.
+    needs_details = rules.is_bad(level) or ctx.ask_questionnaire or ctx.evaluation_type == "followup"
     if needs_details and "confirm" not in request.POST:
         return render(request, ctx.template, {**step_context, "step": "details"})
     data = services.EvaluationInput(

@@ -136,11 +136,14 @@ def view(request):
         "labels": list(evaluation.labels.all()),
         "progress": progress(evaluation),
         "followup_problem": followup_problem(evaluation),
-        "followups": Evaluation.objects.filter(
+        # The stage's follow-up, if made: whoever holds this receipt made it (from this page), and sees it here.
+        "followup": Evaluation.objects.filter(
             record_id=evaluation.record_id, stage=evaluation.stage, type=EvaluationType.FOLLOWUP
-        ).exclude(pk=evaluation.pk).count(),
+        ).exclude(pk=evaluation.pk).order_by("created_at").first() if evaluation.type == EvaluationType.ACTIVE else None,
         "log": log_state(evaluation),
     }
+    if context["followup"] is not None:
+        context["followup_text"] = rules.level_text(context["followup"].level, label_set)
     return render(request, "evaluation/receipt_view.html", context)
 
 
