@@ -79,6 +79,21 @@ def test_filters_overdue_state_real_name_and_reported(as_user, people, org, item
     assert shown("outcome=fixed_now") == [False, False, False]
     # A filter value that makes no sense is ignored, not an error.
     assert client.get("/work/supervision/?state=nonsense").status_code == 200
+    # A case found by its number (as staff quote it, or without the zeros), and the count said above the list.
+    assert shown(f"number={overdue.pk:06d}") == [True, False, False] == shown(f"number={overdue.pk}")
+    assert "符合条件的案件共 <strong>1</strong> 件" in client.get(f"/work/supervision/?number={real.pk}").content.decode()
+    today = timezone.localdate()
+    assert shown(f"opened_from={today}&opened_to={today}") == [True, True, True]
+    assert shown(f"opened_to={today - timedelta(days=1)}") == [False, False, False]
+    # A city's supervisor narrows to one county, named with its city (counties share names across cities).
+    from haochaping.accounts.models import User
+    from haochaping.accounts.roles import Role
+
+    city = as_user(User.objects.create(username="sup-city", role=Role.SUPERVISOR, region=org.city))
+    page = city.get("/work/supervision/").content.decode()
+    assert f"{org.city.name}{org.county.name}</option>" in page and f"{org.city.name}{org.other_county.name}</option>" in page
+    assert numbers(city.get(f"/work/supervision/?region={org.county.code}").content.decode(), cases) == [True] * 3
+    assert numbers(city.get(f"/work/supervision/?region={org.other_county.code}").content.decode(), cases) == [False] * 3
 
 
 def test_the_list_is_sorted_by_due_date_and_paginated(as_user, people, org, item, monkeypatch):
@@ -124,6 +139,8 @@ def test_the_csv_has_the_filtered_cases_and_no_personal_data(as_user, people, or
     assert lines[0].startswith("案件编号,")
     assert len(lines) == 2 and lines[1].startswith(f"{real.pk:06d},") and f"{other.pk:06d}" not in body
     assert "13912345678" not in body and "张三" not in body and "HYPERLINK" not in body
+    # Readable without a code table: the level's words and each label's code with its text.
+    assert ",非常不满意," in lines[1] or ",不满意," in lines[1]
 
 
 def test_the_figures_page_shows_rates_per_unit_and_dashes_without_denominator(as_user, people, org, item):

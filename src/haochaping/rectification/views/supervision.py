@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haochaping.core.scoping import scope
-from haochaping.org.models import Department
+from haochaping.evaluation.rules import level_text
+from haochaping.org.models import Department, Region
+from haochaping.org.rules import region_prefix
 from haochaping.rectification.models import CaseNotice
 from haochaping.rectification.rules import AppealState, Outcome, State
 from haochaping.rectification.views.common import (
@@ -34,7 +36,21 @@ PAGE_SIZE = 50
 YES_NO = [("", gettext_lazy("全部")), ("1", gettext_lazy("是")), ("0", gettext_lazy("否"))]
 
 
+class RegionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, region):
+        # Counties share names across cities (市中区): a county is named with its city.
+        return f"{region.parent.name}{region.name}" if region.level == Region.Level.COUNTY and region.parent else region.name
+
+
 class CaseFilter(forms.Form):
+    number = forms.RegexField(label=gettext_lazy("案件编号"), regex=r"^\s*\d{1,10}\s*$", required=False,
+                              max_length=12, error_messages={"invalid": gettext_lazy("案件编号应为数字，如 001744")})
+    region = RegionChoice(label=gettext_lazy("地区"), queryset=Region.objects.none(), required=False,
+                          empty_label=gettext_lazy("全部"))
+    opened_from = forms.DateField(label=gettext_lazy("立案日期自"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    opened_to = forms.DateField(label=gettext_lazy("立案日期至"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     overdue = forms.ChoiceField(label=gettext_lazy("逾期"), choices=YES_NO, required=False)
     state = forms.ChoiceField(label=gettext_lazy("状态"), choices=[("", gettext_lazy("全部"))] + list(State.choices),
                               required=False)
@@ -52,6 +68,8 @@ class CaseFilter(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = scope(Department.objects.all(), user).order_by("region_id", "name")
+        self.fields["region"].queryset = scope(
+            Region.objects.filter(level__lte=Region.Level.COUNTY), user).select_related("parent").order_by("code")
 
 
 def filtered_cases(request):
@@ -65,6 +83,15 @@ def filtered_cases(request):
         qs = qs.filter(state__in=DUE_STATES, current_due__lt=today)  # the state: the index, not every case's CASE
     elif data.get("overdue") == "0":
         qs = qs.filter(Q(current_due__isnull=True) | Q(current_due__gte=today))
+    if data.get("number"):
+        qs = qs.filter(pk=int(data["number"]))
+    if data.get("region"):
+        qs = qs.filter(region__code__startswith=region_prefix(data["region"].code))
+    tz = timezone.get_current_timezone()
+    if data.get("opened_from"):
+        qs = qs.filter(opened_at__gte=datetime.combine(data["opened_from"], time.min, tzinfo=tz))
+    if data.get("opened_to"):
+        qs = qs.filter(opened_at__lt=datetime.combine(data["opened_to"] + timedelta(days=1), time.min, tzinfo=tz))
     if data.get("state"):
         qs = qs.filter(state=data["state"])
     if data.get("department"):
@@ -179,8 +206,8 @@ def case_csv(request):
         writer.writerow([_cell(v) for v in (
             f"{case.pk:06d}", case.get_kind_display(), case.get_state_display(), case.region.name,
             case.department.name, case.record.item.name if case.record else "",
-            evaluation.level if evaluation else "",
-            " ".join(label.code for label in evaluation.labels.all()) if evaluation else "",
+            level_text(evaluation.level) if evaluation else "",
+            "；".join(f"{label.code} {label.text}" for label in evaluation.labels.all()) if evaluation else "",
             _("是") if case.is_real_name else _("否"), case.get_outcome_display(),
             timezone.localtime(case.opened_at).strftime("%Y-%m-%d %H:%M"),
             due.due.isoformat() if due else "", (_("是") if due and due.overdue else _("否")),
