@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from haochaping.accounts.models import Role, User
+from haochaping.rectification import services
 from haochaping.rectification.models import CaseAttachment, CaseNotice, RectificationCase
 from haochaping.rectification.rules import State
 from tests import factories
@@ -79,6 +80,8 @@ def test_filters_overdue_state_real_name_and_reported(as_user, people, org, item
     assert shown("outcome=fixed_now") == [False, False, False]
     # A filter value that makes no sense is ignored, not an error.
     assert client.get("/work/supervision/?state=nonsense").status_code == 200
+    services.add_supervision_note(answered.pk, actor=people["supervisor"], note="请加快办理")
+    assert shown("supervised=1") == [False, False, True] and shown("supervised=0") == [True, True, False]
     # A case found by its number (as staff quote it, or without the zeros), and the count said above the list.
     assert shown(f"number={overdue.pk:06d}") == [True, False, False] == shown(f"number={overdue.pk}")
     assert "符合条件的案件共 <strong>1</strong> 件" in client.get(f"/work/supervision/?number={real.pk}").content.decode()

@@ -176,6 +176,16 @@ def test_send_back_is_refused_for_an_open_case_and_a_confirmed_not_adopted(case,
     refused_unchanged(case.pk, lambda: services.send_back(case.pk, actor=sup, note="重办"), 409, "state")
 
 
+def test_a_supervision_note_mails_the_unit_without_its_words(case, people, mailoutbox, django_capture_on_commit_callbacks):
+    User = type(people["handler"])
+    User.objects.filter(pk=people["handler"].pk).update(email="handler@example.gov.cn")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_supervision_note(case.pk, actor=people["supervisor"], note="请联系王先生13912345678")
+    [mail] = mailoutbox
+    assert mail.to == ["handler@example.gov.cn"] and f"{case.pk:06d}" in mail.subject and "督办" in mail.subject
+    assert "督办意见" in mail.body and "王先生" not in mail.body and "13912345678" not in mail.body
+
+
 def test_a_supervision_note_keeps_the_state_in_any_state(case, people):
     sup = people["supervisor"]
     refused_unchanged(case.pk, lambda: services.add_supervision_note(case.pk, actor=sup, note="  "), 422, "note",

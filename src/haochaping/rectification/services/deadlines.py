@@ -97,7 +97,7 @@ def _existing(notices: list[_Notice]) -> set[tuple]:
 # --- who is told -----------------------------------------------------------------------------------------------
 
 
-def _handler_emails(cases: list[RectificationCase]) -> dict[int, list[str]]:
+def handler_emails(cases: list[RectificationCase]) -> dict[int, list[str]]:
     """Per case: its assignee and the handlers of its unit (department, or the hall it was handled at)."""
     User = get_user_model()
     departments = {c.department_id for c in cases}
@@ -148,7 +148,7 @@ def _agency_ids(region_codes: set) -> dict[str, int]:
     return dict(ManagementAgency.objects.filter(region_id__in=region_codes).values_list("region_id", "pk"))
 
 
-def _site() -> str:
+def workbench_url() -> str:
     return f"{settings.HAOCHAPING_PUBLIC_URL}/work/"
 
 
@@ -159,7 +159,7 @@ def _reminder_mail(n: _Notice) -> tuple[str, str]:
         "case": n.case, "deadline": label, "due": n.due.isoformat()}
     body = _("%(case)s的“%(deadline)s”期限为%(due)s，%(left)s。请登录好差评系统工作台及时办理：%(url)s\n\n"
              "本邮件由系统自动发送，请勿回复。") % {
-        "case": n.case, "deadline": label, "due": n.due.isoformat(), "left": left, "url": _site()}
+        "case": n.case, "deadline": label, "due": n.due.isoformat(), "left": left, "url": workbench_url()}
     return subject, body
 
 
@@ -173,21 +173,21 @@ def _escalation_mail(n: _Notice) -> tuple[str, str]:
         who = _("责任单位：%(unit)s。“%(deadline)s”期限为%(due)s，至今未完成。") % {
             "unit": n.case.department.name, "deadline": label, "due": n.due.isoformat()}
     body = _("%(case)s已逾期，按规定上报政务服务管理机构。%(who)s请登录好差评系统督促办理：%(url)s\n\n"
-             "本邮件由系统自动发送，请勿回复。") % {"case": n.case, "who": who, "url": _site()}
+             "本邮件由系统自动发送，请勿回复。") % {"case": n.case, "who": who, "url": workbench_url()}
     return subject, body
 
 
-def _send(messages: list[tuple[str, str, None, list[str]]]) -> None:
+def send_mails(messages: list[tuple[str, str, None, list[str]]]) -> None:
     """One message per recipient (addresses are not shown to each other), over one connection."""
     if not messages:
         return
     try:
         send_mass_mail(messages, fail_silently=False, connection=get_connection())
     except Exception:  # the notice is written; a mail server outage must not fail the task or repeat notices
-        log.exception("sending %d deadline e-mails failed", len(messages))
+        log.exception("sending %d workbench e-mails failed", len(messages))
 
 
-def _mails(subject: str, body: str, emails: list[str]) -> list[tuple]:
+def mails(subject: str, body: str, emails: list[str]) -> list[tuple]:
     return [(subject, body, None, [email]) for email in emails]
 
 
@@ -270,14 +270,14 @@ def send_reminders(now: datetime | None = None) -> int:
     wanted = [n for n in wanted if n.key not in done]
     if not wanted:
         return 0
-    emails = _handler_emails([n.case for n in wanted])
+    emails = handler_emails([n.case for n in wanted])
     written, messages = 0, []
     for n in wanted:
         to = emails.get(n.case.pk, [])
         if _write(n, now=now, today=today, sent_to=len(to), agency_id=None):
             written += 1
-            messages += _mails(*_reminder_mail(n), to)
-    _send(messages)
+            messages += mails(*_reminder_mail(n), to)
+    send_mails(messages)
     return written
 
 
@@ -317,8 +317,8 @@ def _escalate(wanted: list[_Notice], *, now, today, above: bool) -> int:
         region, to = supervising[n.case.region_id]
         if _write(n, now=now, today=today, sent_to=len(to), agency_id=agencies.get(region)):
             written += 1
-            messages += _mails(*_escalation_mail(n), to)
-    _send(messages)
+            messages += mails(*_escalation_mail(n), to)
+    send_mails(messages)
     return written
 
 

@@ -147,13 +147,27 @@ def send_back(case_id, *, actor, note: str) -> RectificationCase:
 
 
 def add_supervision_note(case_id, *, actor, note: str) -> RectificationCase:
-    """A supervisor's inspection note (督办意见) on a case in any state; the state does not change."""
+    """A supervisor's inspection note (督办意见) on a case in any state; the state does not change. The case's
+    assignee and its unit's handlers get an e-mail once it commits (without the note: it may name people; they
+    read it in the workbench)."""
     with transaction.atomic():
         case = locked(case_id, actor)
         require(actor, supervisor=True, what=_("填写督办意见"))
         note = need_text(note, "note", _("请填写督办意见"))
         step(case, action="supervise", to_state=case.state, actor=actor, note=note)
+        transaction.on_commit(lambda: _mail_supervision_note(case))
     return case
+
+
+def _mail_supervision_note(case: RectificationCase) -> None:
+    # deadlines imports the services package, which imports this module: read it when the mail is due.
+    from haochaping.rectification.services import deadlines
+
+    subject = _("【好差评】督办：%(case)s") % {"case": case}
+    body = _("政务服务管理机构对%(case)s提出了督办意见。请登录好差评系统工作台查看意见并抓紧办理：%(url)s\n\n"
+             "本邮件由系统自动发送，请勿回复。") % {"case": case, "url": deadlines.workbench_url()}
+    to = deadlines.handler_emails([case]).get(case.pk, [])
+    deadlines.send_mails(deadlines.mails(subject, body, to))
 
 
 def record_satisfaction(evaluation_id, answer: str, *, now=None) -> RectificationCase:

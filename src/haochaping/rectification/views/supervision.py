@@ -21,7 +21,7 @@ from haochaping.core.scoping import scope
 from haochaping.evaluation.rules import level_text
 from haochaping.org.models import Department, Region
 from haochaping.org.rules import region_prefix
-from haochaping.rectification.models import CaseNotice
+from haochaping.rectification.models import CaseNotice, CaseTransition
 from haochaping.rectification.rules import AppealState, Outcome, State
 from haochaping.rectification.views.common import (
     DUE_STATES,
@@ -61,6 +61,8 @@ class CaseFilter(forms.Form):
     real_name = forms.ChoiceField(label=gettext_lazy("实名"), choices=YES_NO, required=False)
     reported = forms.ChoiceField(label=gettext_lazy("已上报"), choices=YES_NO, required=False,
                                  help_text=gettext_lazy("逾期上报或报备管理机构的"))
+    supervised = forms.ChoiceField(label=gettext_lazy("已督办"), choices=YES_NO, required=False,
+                                   help_text=gettext_lazy("填写过督办意见的"))
     sort = forms.ChoiceField(label=gettext_lazy("排序"), required=False, choices=[
         ("due", gettext_lazy("期限由近到远")), ("-due", gettext_lazy("期限由远到近")), ("-opened", gettext_lazy("最新立案在前")),
     ])
@@ -108,6 +110,11 @@ def filtered_cases(request):
         qs = qs.filter(reported)
     elif data.get("reported") == "0":
         qs = qs.exclude(reported)
+    supervised = Exists(CaseTransition.objects.filter(case=OuterRef("pk"), action="supervise"))
+    if data.get("supervised") == "1":
+        qs = qs.filter(supervised)
+    elif data.get("supervised") == "0":
+        qs = qs.exclude(supervised)
     sort = data.get("sort") or "due"
     if sort == "-opened":
         qs = qs.order_by("-opened_at", "-pk")
