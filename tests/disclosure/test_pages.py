@@ -56,6 +56,13 @@ def test_region_page_figures_equal_metrics(client, world, settings):
     department = metrics.figures(viewer, f, group_by="department").groups[0]
     assert figure(text, "bad_rate", department.key) == percent(department.tally.bad_rate)
 
+    # The halls: a citizen finds how the hall they went to is rated (below a province only).
+    halls = metrics.figures(viewer, f, group_by="agency").groups
+    assert [h.key for h in halls] == row_keys(text, "agencies") and org.agency.name in text
+    for hall in halls:
+        assert figure(text.split('data-table="agencies"')[1], "satisfaction", hall.key) == score(hall.tally.satisfaction)
+    assert 'data-table="agencies"' not in page(client, f"/public/regions/{org.province.code}/")
+
     ranking = metrics.rankings(viewer, f, by="department")
     assert ranking.ranked and ranking.ranked[0].key == org.department.credit_code
     row = ranking.ranked[0]

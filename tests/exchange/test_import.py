@@ -99,7 +99,7 @@ def test_history_keeps_its_times_and_keeps_defaults_apart(db, history):
     assert refused[0] == ["行号", "字段", "原因"]
     # Fields are named in the file's own words: the national shape's projectNo and serviceNumber.
     assert [(r[0], r[1]) for r in refused[1:]] == [("4", "satisfaction"), ("5", "projectNo"), ("6", "serviceNumber")]
-    assert "2025-06-10" in refused[3][2]
+    assert "2025年6月10日" in refused[3][2]
     assert all("超期" not in r[2] for r in refused)  # reasons, never the row's values
 
 

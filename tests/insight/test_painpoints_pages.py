@@ -122,6 +122,21 @@ def test_filters_by_unit_and_rejects_a_backwards_period(users, reviews):
     assert "结束日期不能早于开始日期" in html
 
 
+def test_same_named_items_are_told_apart_and_a_dashboards_dates_are_read(users, reviews, org, item):
+    there = factories.department(org.other_county, "市中区市场监督管理局")
+    twin = factories.make_item(org, name=item.name, region=org.other_county, department=there)
+    bad_review(org, twin, comment="营业执照办了一个月", department=there)
+    from haochaping.insight.rollups import rebuilding
+
+    rebuilding.rebuild()  # the fixture writes evaluations by hand; whole-region choices come from the counters
+    city = client_for(User.objects.create(username="sup-city", role=Role.SUPERVISOR, region=org.city))
+    html = city.get(URL).content.decode()
+    assert f">{item.name}（{org.county.name}）（" in html and f">{item.name}（{org.other_county.name}）（" in html
+    # The dashboard's from/to (a link carrying its range) are this page's period, not silently ignored.
+    backwards = city.get(URL, {"from": "2026-05-01", "to": "2026-01-01"}).content.decode()
+    assert "结束日期不能早于开始日期" in backwards
+
+
 def _topic_form(html: str) -> dict:
     """The first topic's form fields as the page pre-fills them."""
     summary = re.search(r'<textarea name="(t\d+)-summary"[^>]*>\s*([^<]*)</textarea>', html)

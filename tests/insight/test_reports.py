@@ -165,6 +165,17 @@ def test_the_problems_sheet_names_each_problem_and_its_share_of_all_bad_reviews(
         assert row[3] == pytest.approx(row[2] / bad)  # of all 差评, as the pain-point page counts it
 
 
+def test_by_region_the_citys_own_units_are_named_as_its_own_level_not_as_its_total(org, data, period):
+    city_dept = factories.department(org.city, "济南市行政审批服务局")
+    city_item = factories.make_item(org, department=city_dept, region=org.city)
+    rated(org, city_item, 5, moment(period, day=6), n=0, region=org.city, department=city_dept, agency=None,
+          window=None, staff=None)
+    rows = {r[0]: r for r in sheet_rows(workbook(read(make(supervisor(org.city), period,
+                                                              region_code=org.city.code).xlsx)), "分地区")}
+    assert rows[org.city.code][1] == f"{org.city.name}本级" and rows[org.city.code][2] == 1
+    assert rows[None][1] == "合计"  # the total, apart
+
+
 def test_a_city_report_covers_both_counties_and_a_department_report_only_its_department(org, data, period):
     city_sup = supervisor(org.city)
     wb = workbook(read(make(city_sup, period, region_code=org.city.code).xlsx))

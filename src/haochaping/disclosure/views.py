@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 
 from haochaping.core.problems import DomainError
 from haochaping.insight import metrics
+from haochaping.org.models import Region
 
 from . import queries, rules
 
@@ -137,6 +138,9 @@ def _region_data(region, period) -> dict:
         "case_departments": [(codes.get(r.key, ""), r) for r in case_by_department],
         "staff": queries.staff_rankings(region, filters),
         "cases": _recent_cases(region, filters),
+        # The halls (政务服务机构) a citizen went to, below a province: "how is my hall rated".
+        "agencies": metrics.figures(viewer, filters, group_by="agency").groups
+        if region is not None and region.level >= Region.Level.CITY else [],
     }
 
 

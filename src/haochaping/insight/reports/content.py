@@ -81,7 +81,7 @@ def build(subject: Subject, period: ReportPeriod, *, now: datetime | None = None
 
     sections = [_headline(metrics.figures(actor, filters).total)]
     for dim, name in _groupings(subject, period):
-        sections.append(_grouped(figures_by(dim), dim, name))
+        sections.append(_grouped(figures_by(dim), dim, name, own_region=subject.region.code))
     unit_dims = ("window", "staff") if subject.department else ("department", "window", "staff")
     rankings = {dim: metrics.rankings_of(figures_by(dim)) for dim in unit_dims}
     sections += [_ranking(r) for r in rankings.values()]
@@ -149,8 +149,11 @@ def _headline(total: metrics.Figures) -> Section:
                    note="各项指标的口径见上表“口径”一列；与数据看板、统计接口和公开数据同源计算。")
 
 
-def _grouped(stats: metrics.Stats, dim: str, name: str) -> Section:
-    rows = [[g.key, g.name, *_figure_cells(g)] for g in stats.groups]
+def _grouped(stats: metrics.Stats, dim: str, name: str, own_region: str = "") -> Section:
+    # By region, the report's own region stands for its own level's units (a province's own departments): named
+    # "…本级" as the public portal names it, so that it does not read as the region's total beside 合计.
+    rows = [[g.key, f"{g.name}本级" if dim == "region" and g.key == own_region else g.name, *_figure_cells(g)]
+            for g in stats.groups]
     rows.append(["", "合计", *_figure_cells(stats.total)])
     note = "按渠道分组时办件没有渠道，不计算参评率。" if dim == "channel" else ""
     return Section(name, f"{name}指标", [Column("编码"), Column("名称"), *_FIGURE_COLUMNS], rows, note)

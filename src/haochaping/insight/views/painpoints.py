@@ -7,6 +7,8 @@ a refusal is shown next to the field it names.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -19,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from haochaping.catalog.models import ServiceItem
 from haochaping.core.problems import DomainError
 from haochaping.core.scoping import scope
 from haochaping.org.models import Department
@@ -151,6 +154,30 @@ def _query(filters: FilterForm, period: Period) -> str:
     return urlencode(params)
 
 
+def _told_apart(items: list) -> list:
+    """The 事项 choices, each region's implementation of the same item named with its region (居民身份证换领 is
+    listed by every county that handles it)."""
+    seen = Counter(choice.name for choice in items)
+    twins = [choice.key for choice in items if seen[choice.name] > 1]
+    if not twins:
+        return items
+    regions = dict(ServiceItem.objects.filter(pk__in=twins).values_list("pk", "region__name"))
+    return [replace(choice, name=f"{choice.name}（{regions[choice.key]}）") if choice.key in regions else choice
+            for choice in items]
+
+
+def _with_dashboard_dates(query):
+    """The dashboard's ``from``/``to`` read as this page's ``start``/``end``: a link carrying a dashboard's range
+    analyses that range, not silently the default six months."""
+    if not ({"from", "to"} & set(query)) or {"start", "end"} & set(query):
+        return query
+    query = query.copy()
+    for theirs, ours in (("from", "start"), ("to", "end")):
+        if theirs in query:
+            query[ours] = query[theirs]
+    return query
+
+
 def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None, status: int = 200):
     user = request.user
     period = filters.period()
@@ -163,6 +190,7 @@ def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None,
         filters = FilterForm(data)
     item_id, unit_id, region_code = filters.value("item"), filters.value("unit"), filters.value("region") or None
     result, items, units, regions, computed_at = _analysis(user, filters, period)
+    items = _told_apart(items)
     supervisor = is_supervisor(user)
     topic_forms = {}
     if supervisor:
@@ -193,7 +221,7 @@ def _page(request, filters: FilterForm, *, failed: FocusIssueForm | None = None,
 @workbench_view()
 @require_GET
 def painpoints(request):
-    return _page(request, FilterForm(request.GET or None))
+    return _page(request, FilterForm(_with_dashboard_dates(request.GET) or None))
 
 
 @workbench_view(allow=lambda user: user.is_active and is_supervisor(user))

@@ -15,9 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import get_connection, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,7 +28,7 @@ from haochaping.org.policy import ancestor_codes
 from haochaping.rectification import rules, services
 from haochaping.rectification.models import Appeal, CaseNotice, CaseTransition, RectificationCase
 from haochaping.rectification.rules import DeadlineKind, Outcome, State
-from haochaping.rectification.services import HANDLING_PENDING, case_clock  # noqa: F401  (re-exported for callers)
+from haochaping.rectification.services import HANDLING_PENDING, case_clock, mail  # noqa: F401  (re-exported for callers)
 
 log = logging.getLogger(__name__)
 
@@ -97,32 +95,6 @@ def _existing(notices: list[_Notice]) -> set[tuple]:
 # --- who is told -----------------------------------------------------------------------------------------------
 
 
-def handler_emails(cases: list[RectificationCase]) -> dict[int, list[str]]:
-    """Per case: its assignee and the handlers of its unit (department, or the hall it was handled at)."""
-    User = get_user_model()
-    departments = {c.department_id for c in cases}
-    agencies = {c.agency_id for c in cases if c.agency_id}
-    assignees = {c.assignee_id for c in cases if c.assignee_id}
-    users = User.objects.filter(is_active=True).exclude(email="").filter(
-        Q(role=Role.HANDLER) & (Q(department_id__in=departments) | Q(agency_id__in=agencies)) | Q(pk__in=assignees)
-    ).values_list("pk", "email", "role", "department_id", "agency_id")
-    by_pk = {}
-    by_department, by_agency = defaultdict(list), defaultdict(list)
-    for pk, email, role, department_id, agency_id in users:
-        by_pk[pk] = email
-        if role == Role.HANDLER:
-            if department_id:
-                by_department[department_id].append(email)
-            if agency_id:
-                by_agency[agency_id].append(email)
-    out = {}
-    for c in cases:
-        emails = [by_pk[c.assignee_id]] if c.assignee_id in by_pk else []
-        emails += by_department.get(c.department_id, []) + (by_agency.get(c.agency_id, []) if c.agency_id else [])
-        out[c.pk] = list(dict.fromkeys(emails))
-    return out
-
-
 def _supervisors(region_codes: set[str], *, above: bool = False) -> dict[str, tuple[str | None, list[str]]]:
     """Per region code: the supervising region (its own, or with ``above`` its parent's) nearest the region that
     has supervisors with an e-mail address, and their addresses. Two queries for any number of regions."""
@@ -148,10 +120,6 @@ def _agency_ids(region_codes: set) -> dict[str, int]:
     return dict(ManagementAgency.objects.filter(region_id__in=region_codes).values_list("region_id", "pk"))
 
 
-def workbench_url() -> str:
-    return f"{settings.HAOCHAPING_PUBLIC_URL}/work/"
-
-
 def _reminder_mail(n: _Notice) -> tuple[str, str]:
     label = DeadlineKind(n.deadline).label
     left = _("今天到期") if not n.working_days_left else _("还剩%(n)d个工作日") % {"n": n.working_days_left}
@@ -159,7 +127,7 @@ def _reminder_mail(n: _Notice) -> tuple[str, str]:
         "case": n.case, "deadline": label, "due": n.due.isoformat()}
     body = _("%(case)s的“%(deadline)s”期限为%(due)s，%(left)s。请登录好差评系统工作台及时办理：%(url)s\n\n"
              "本邮件由系统自动发送，请勿回复。") % {
-        "case": n.case, "deadline": label, "due": n.due.isoformat(), "left": left, "url": workbench_url()}
+        "case": n.case, "deadline": label, "due": n.due.isoformat(), "left": left, "url": mail.workbench_url()}
     return subject, body
 
 
@@ -173,22 +141,8 @@ def _escalation_mail(n: _Notice) -> tuple[str, str]:
         who = _("责任单位：%(unit)s。“%(deadline)s”期限为%(due)s，至今未完成。") % {
             "unit": n.case.department.name, "deadline": label, "due": n.due.isoformat()}
     body = _("%(case)s已逾期，按规定上报政务服务管理机构。%(who)s请登录好差评系统督促办理：%(url)s\n\n"
-             "本邮件由系统自动发送，请勿回复。") % {"case": n.case, "who": who, "url": workbench_url()}
+             "本邮件由系统自动发送，请勿回复。") % {"case": n.case, "who": who, "url": mail.workbench_url()}
     return subject, body
-
-
-def send_mails(messages: list[tuple[str, str, None, list[str]]]) -> None:
-    """One message per recipient (addresses are not shown to each other), over one connection."""
-    if not messages:
-        return
-    try:
-        send_mass_mail(messages, fail_silently=False, connection=get_connection())
-    except Exception:  # the notice is written; a mail server outage must not fail the task or repeat notices
-        log.exception("sending %d workbench e-mails failed", len(messages))
-
-
-def mails(subject: str, body: str, emails: list[str]) -> list[tuple]:
-    return [(subject, body, None, [email]) for email in emails]
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
@@ -270,14 +224,14 @@ def send_reminders(now: datetime | None = None) -> int:
     wanted = [n for n in wanted if n.key not in done]
     if not wanted:
         return 0
-    emails = handler_emails([n.case for n in wanted])
+    emails = mail.handler_emails([n.case for n in wanted])
     written, messages = 0, []
     for n in wanted:
         to = emails.get(n.case.pk, [])
         if _write(n, now=now, today=today, sent_to=len(to), agency_id=None):
             written += 1
-            messages += mails(*_reminder_mail(n), to)
-    send_mails(messages)
+            messages += mail.mails(*_reminder_mail(n), to)
+    mail.send_mails(messages)
     return written
 
 
@@ -317,8 +271,8 @@ def _escalate(wanted: list[_Notice], *, now, today, above: bool) -> int:
         region, to = supervising[n.case.region_id]
         if _write(n, now=now, today=today, sent_to=len(to), agency_id=agencies.get(region)):
             written += 1
-            messages += mails(*_escalation_mail(n), to)
-    send_mails(messages)
+            messages += mail.mails(*_escalation_mail(n), to)
+    mail.send_mails(messages)
     return written
 
 

@@ -17,6 +17,7 @@ from haochaping.org.models import ManagementAgency
 from haochaping.rectification import rules
 from haochaping.rectification.models import CaseNotice, LedgerEntry, RectificationCase
 from haochaping.rectification.rules import Outcome, Satisfaction, State
+from haochaping.rectification.services import mail
 from haochaping.rectification.services.common import EVALUATOR, locked, move, need_text, refuse, require, step
 
 NOT_ADOPTED_OUTCOMES = frozenset({Outcome.MISTAKEN, Outcome.MALICIOUS})
@@ -160,14 +161,11 @@ def add_supervision_note(case_id, *, actor, note: str) -> RectificationCase:
 
 
 def _mail_supervision_note(case: RectificationCase) -> None:
-    # deadlines imports the services package, which imports this module: read it when the mail is due.
-    from haochaping.rectification.services import deadlines
-
     subject = _("【好差评】督办：%(case)s") % {"case": case}
     body = _("政务服务管理机构对%(case)s提出了督办意见。请登录好差评系统工作台查看意见并抓紧办理：%(url)s\n\n"
-             "本邮件由系统自动发送，请勿回复。") % {"case": case, "url": deadlines.workbench_url()}
-    to = deadlines.handler_emails([case]).get(case.pk, [])
-    deadlines.send_mails(deadlines.mails(subject, body, to))
+             "本邮件由系统自动发送，请勿回复。") % {"case": case, "url": mail.workbench_url()}
+    to = mail.handler_emails([case]).get(case.pk, [])
+    mail.send_mails(mail.mails(subject, body, to))
 
 
 def record_satisfaction(evaluation_id, answer: str, *, now=None) -> RectificationCase:
