@@ -301,6 +301,10 @@ def test_a_reload_after_rating_at_the_window_finds_the_receipt_code_again(record
     done = client.post(f"{window_url}rate/", {"form_token": form_token(page), "level": "5"})
     receipt = Evaluation.objects.get(record=record).receipt_code
     assert receipt in done.content.decode() and 'href="/"' in done.content.decode()  # 返回首页
+    # The Back button and 提交 again: the form names its 办件, which is said to be rated, with the receipt code.
+    again = client.post(f"{window_url}rate/", {"form_token": form_token(page), "level": "4"})
+    assert again.status_code == 409 and "该办件已评价" in again.content.decode() and receipt in again.content.decode()
+    assert Evaluation.objects.get(record=record).level == 5
     # The reload lands on the code step (one verification, one evaluation); the same number and code show the receipt.
     assert client.get(f"{window_url}rate/")["Location"] == window_url
     identify(client, window_url, record.project_no, code)

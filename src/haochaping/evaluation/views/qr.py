@@ -12,6 +12,7 @@ import logging
 import time
 
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -190,6 +191,22 @@ def _rated_page(request, record: ServiceRecord, stage: str, window):
                                                        "stage_name": Stage(stage).label}, status=409)
 
 
+def _rated_from_form(request, window):
+    """A form sent again after its evaluation was made (the Back button, then 提交 once more): the verification
+    is used up, but the form's own signed token names the 办件, so the page says it is rated and shows the receipt
+    code instead of starting over at the code step as if nothing had been saved."""
+    if request.method != "POST":
+        return None
+    try:
+        payload = signing.loads(request.POST.get("form_token", ""), salt=pages.FORM_SALT, max_age=pages.FORM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    record = ServiceRecord.objects.by_number(payload.get("p")).filter(window=window).first()
+    if record is None or payload.get("s") != _stage(record) or not _already_rated(record, payload["s"]):
+        return None
+    return _rated_page(request, record, payload["s"], window)
+
+
 @require_http_methods(["GET", "POST"])
 def window_rate(request, token: str):
     """Step 2 at a window's QR code: the shared rating flow for the 办件 verified in step 1."""
@@ -202,7 +219,8 @@ def window_rate(request, token: str):
         window=window
     ).first() if fresh else None
     if record is None:
-        return redirect("qr:window", token=token)
+        done = _rated_from_form(request, window)
+        return done if done is not None else redirect("qr:window", token=token)
     stage = _stage(record)
     if request.method != "POST" and _already_rated(record, stage):
         return _rated_page(request, record, stage, window)
