@@ -57,8 +57,9 @@ def test_region_page_figures_equal_metrics(client, world, settings):
     assert figure(text, "bad_rate", department.key) == percent(department.tally.bad_rate)
 
     # The halls: a citizen finds how the hall they went to is rated (below a province only).
-    halls = metrics.figures(viewer, f, group_by="agency").groups
-    assert [h.key for h in halls] == row_keys(text, "agencies") and org.agency.name in text
+    halls = [h for h in metrics.figures(viewer, f, group_by="agency").groups if h.key]  # not the "no hall" group
+    assert [str(h.key) for h in halls] == row_keys(text, "agencies") and org.agency.name in text
+    assert "（未关联）" not in text.split('data-table="agencies"')[1].split("</table>")[0]
     for hall in halls:
         assert figure(text.split('data-table="agencies"')[1], "satisfaction", hall.key) == score(hall.tally.satisfaction)
     assert 'data-table="agencies"' not in page(client, f"/public/regions/{org.province.code}/")

@@ -139,7 +139,8 @@ def _region_data(region, period) -> dict:
         "staff": queries.staff_rankings(region, filters),
         "cases": _recent_cases(region, filters),
         # The halls (政务服务机构) a citizen went to, below a province: "how is my hall rated".
-        "agencies": metrics.figures(viewer, filters, group_by="agency").groups
+        # Online services and platforms have no hall: their evaluations are in the departments' figures above.
+        "agencies": [g for g in metrics.figures(viewer, filters, group_by="agency").groups if g.key]
         if region is not None and region.level >= Region.Level.CITY else [],
     }
 
