@@ -75,6 +75,7 @@ def test_printing_creates_numbered_forms_and_one_pdf_page_each(org, colleague):
     client = signed_in(colleague)
     page = client.get(f"/paper/print/{org.agency.pk}/?count=3")
     assert page.status_code == 200 and org.agency.name in page.content.decode()
+    assert 'href="/paper/enter/"' in page.content.decode()  # a window colleague enters filled forms too
     assert PaperForm.objects.count() == 0  # looking at the page prints nothing
 
     response = client.post(f"/paper/print/{org.agency.pk}/", {"count": "3"})
@@ -108,7 +109,10 @@ def test_print_count_is_checked(org, colleague):
 def test_print_is_scoped_and_needs_permission(org):
     other_agency = ServiceAgency.objects.create(code="HALL-B", name="市中区政务服务中心", kind="center", region=org.other_county)
     supervisor = User.objects.create(username="sup", role=Role.SUPERVISOR, region=org.county)
-    assert signed_in(supervisor).get(f"/paper/print/{org.agency.pk}/").status_code == 200
+    page = signed_in(supervisor).get(f"/paper/print/{org.agency.pk}/")
+    assert page.status_code == 200
+    # A supervisor prints but does not enter: no link to a page that would refuse them; a way back instead.
+    assert 'href="/paper/enter/"' not in page.content.decode() and 'href="/paper/"' in page.content.decode()
     assert signed_in(supervisor).post(f"/paper/print/{other_agency.pk}/", {"count": "1"}).status_code == 404
     hotline = User.objects.create(username="op", role=Role.HOTLINE, region=org.county)
     assert signed_in(hotline).get(f"/paper/print/{org.agency.pk}/").status_code == 403
@@ -217,7 +221,8 @@ def test_bad_input_is_named_in_chinese(record, form, colleague):
 
 def test_users_without_the_permission_cannot_enter(org):
     supervisor = User.objects.create(username="sup", role=Role.SUPERVISOR, region=org.county)
-    assert signed_in(supervisor).get("/paper/enter/").status_code == 403
+    refused = signed_in(supervisor).get("/paper/enter/")
+    assert refused.status_code == 403 and 'href="/paper/"' in refused.content.decode()  # not a dead end
     assert Client().get("/paper/enter/").status_code == 302
 
 

@@ -84,7 +84,8 @@ def print_forms(request, agency_id: int):
     agency = visible_agencies(user).filter(pk=agency_id, is_active=True).first()
     if agency is None:
         raise Http404(_("政务服务机构不存在"))
-    context = {"agency": agency, "count": request.GET.get("count", "10"), "max": services.MAX_PAPER_FORMS_PER_PRINT}
+    context = {"agency": agency, "count": request.GET.get("count", "10"), "max": services.MAX_PAPER_FORMS_PER_PRINT,
+               "may_enter": user.has_perm(ENTER_PERMISSION)}
     if request.method != "POST":
         return render(request, "evaluation/paper_print.html", context)
     raw = request.POST.get("count", "").strip()
