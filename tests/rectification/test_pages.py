@@ -238,6 +238,12 @@ def test_a_deadline_in_the_past_is_refused(as_user, people, called_back):
     assert "整改期限不能早于今天" in response.content.decode()
 
 
+def test_the_outcome_form_says_the_rectification_deadline_before_a_later_date_is_refused(as_user, people, called_back):
+    called_back.refresh_from_db()
+    page = as_user(people["handler"]).get(f"/work/cases/{called_back.pk}/").content.decode()
+    assert f"不晚于限期整改期限{called_back.rectify_due.isoformat()}" in page
+
+
 def test_the_rectification_path_to_the_answer(as_user, people, called_back):
     client = as_user(people["handler"])
     case = called_back

@@ -212,7 +212,7 @@ def test_deadline_within_the_limit_keeps_a_ledger_with_progress_and_evidence_fil
     exe = SimpleUploadedFile("病毒.pdf", b"MZ\x90\x00 an executable renamed", content_type="application/pdf")
     msg = refused_unchanged(case.pk, lambda: services.complete_ledger(case.pk, evidence="上线截图", actor=h,
                                                                        files=[png(), exe]), 422, "files")
-    assert "整改佐证" in msg and "PDF" in msg
+    assert "“佐证材料”" in msg and "PDF" in msg  # named by the field's own label
     services.complete_ledger(case.pk, evidence="系统上线截图", actor=h, files=[png(), pdf()])
     case.refresh_from_db()
     assert case.state == "rectified" and case.ledger.completed_at is not None and case.handled_at is not None

@@ -322,7 +322,7 @@ def complete_ledger(case_id, *, evidence: str, actor, files=()) -> Rectification
         require(actor, handler=True, what=_("完成整改台账"))
         move(case, State.RECTIFIED, "complete_ledger")
         evidence = need_text(evidence, "evidence", _("请填写整改完成的佐证材料说明"))
-        checked = check_files(files, label=_("整改佐证"))
+        checked = check_files(files, label=_("佐证材料"))
         entry = _ledger(case)
         now = timezone.now()
         entry.completed_at = now

@@ -158,7 +158,7 @@ STEPS: dict[str, Step] = {s.name: s for s in [
 
 def _make_form(step: Step, case, data=None, files=None):
     kwargs = {"prefix": step.name}
-    if step.form in (f.AssignForm, f.TransferForm, f.CallbackForm, f.AnswerForm):
+    if step.form in (f.AssignForm, f.TransferForm, f.CallbackForm, f.AnswerForm, f.OutcomeForm):
         kwargs["case"] = case
     return step.form(data, files, **kwargs)
 

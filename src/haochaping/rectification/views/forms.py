@@ -5,6 +5,7 @@ they name (:func:`show_error`)."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -153,6 +154,16 @@ class OutcomeForm(WorkbenchForm):
     evidence = _text(_("核实证据"), required=False, help_text=_("误评或恶意差评：核实的证据；经监督人员确认后生效"))
     files = MultipleFileField(label=_("证据材料"), help_text=_("误评或恶意差评的证据文件，可多选"))
 
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case is not None and case.rectify_due:
+            # The date itself, before anyone picks a later one and learns it from the refusal.
+            self.fields["deadline"].help_text = _(
+                "限期整改：不晚于限期整改期限%(due)s；确需延期的写明延期理由，报监督人员批准") % {
+                "due": case.rectify_due.isoformat()}
+            self.fields["extension_reason"].help_text = _("仅在整改期限晚于%(due)s时填写") % {
+                "due": case.rectify_due.isoformat()}
+
 
 class ProgressForm(WorkbenchForm):
     note = _text(_("整改进展"))
@@ -160,7 +171,12 @@ class ProgressForm(WorkbenchForm):
 
 class CompleteForm(WorkbenchForm):
     evidence = _text(_("整改佐证说明"))
-    files = MultipleFileField(label=_("佐证材料"), help_text=_("整改完成的照片、文件等，可多选"))
+    files = MultipleFileField(label=_("佐证材料"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = _("整改完成的照片或文件：JPG、PNG 图片或 PDF 文件，每个不超过 %(mb)s MB，可多选") % {
+            "mb": settings.HAOCHAPING_MAX_UPLOAD_MB}
 
 
 class AnswerForm(WorkbenchForm):
