@@ -98,8 +98,17 @@ def test_every_workbench_page_links_to_the_appeals_and_the_case_to_its_appeal(cl
     staff = nav.search(text(as_user(client, staff_user).get("/work/appeals/mine/"))).group(0)
     assert staff.count('href="/work/appeals/mine/"') == 1 and 'aria-current="page">我的申诉</a>' in staff
     # The case under appeal leads its supervisor to the appeal.
+    assert "/work/appeals/new/" not in text(as_user(client, people["handler"]).get(f"/work/cases/{appeal.case_id}/"))
     case_page = text(as_user(client, people["supervisor"]).get(f"/work/cases/{appeal.case_id}/"))
     assert f'href="/work/appeals/{appeal.pk}/">审核申诉</a>' in case_page
+
+
+def test_the_case_page_offers_the_rated_unit_an_appeal_while_the_period_lasts(client, case, people):
+    html = text(as_user(client, people["handler"]).get(f"/work/cases/{case.pk}/"))
+    assert f'href="/work/appeals/new/{case.pk}/">提出申诉</a>' in html
+    assert "/work/appeals/new/" not in text(as_user(client, people["supervisor"]).get(f"/work/cases/{case.pk}/"))
+    RectificationCase.objects.filter(pk=case.pk).update(appeal_due=timezone.localdate() - timedelta(days=1))
+    assert "/work/appeals/new/" not in text(as_user(client, people["handler"]).get(f"/work/cases/{case.pk}/"))
 
 
 def test_mine_leaves_out_what_cannot_be_appealed_any_more(client, case, staff_user):

@@ -99,7 +99,7 @@ def _channels(user, flt, total: metrics.Figures) -> charts.Chart:
 def _labels(user, flt, total: metrics.Figures) -> charts.Chart:
     rows = metrics.bad_review_labels(user, flt, TOP_LABELS)
     return charts.hbar_chart(
-        "chart-labels", _("差评标签（前%(n)d位）") % {"n": TOP_LABELS}, [f"{r.code} {r.text}" for r in rows],
+        "chart-labels", _("差评标签（前%(n)d位）") % {"n": TOP_LABELS}, [r.text for r in rows],
         [r.count for r in rows], name=_("选择该标签的差评数"), x_name=_("差评标签"), share_of=total.tally.bad, css="s1",
     )
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +25,7 @@ from haochaping.rectification import rules, services
 from haochaping.rectification.downloads import attachment_response
 from haochaping.rectification.models import CaseAttachment, CaseNotice, CaseTransition, LedgerProgress
 from haochaping.rectification.rules import AppealState, State
+from haochaping.rectification.services import appeals
 from haochaping.rectification.views import forms as f
 from haochaping.rectification.views.common import (
     due_view,
@@ -207,6 +209,9 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         "reply_link": case.reply_links.order_by("-created_at").first() if case.answered_at else None,
         "appeal": appeal,
         "appeal_open": appeal is not None and appeal.state in rules.APPEAL_OPEN,
+        # The rated party may appeal from here while the period lasts (the form says the rest).
+        "may_appeal": appeal is None and case.appeal_due is not None and case.appeal_due >= timezone.localdate()
+        and appeals.appealable_cases(user).filter(pk=case.pk).exists(),
         "notices": list(CaseNotice.objects.filter(case=case).select_related("agency")) if is_supervisor(user) else [],
         "steps": steps,
         "contact": contact if contact is not None else _contact(request, case),
