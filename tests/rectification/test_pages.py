@@ -381,6 +381,8 @@ def test_a_complaint_case_speaks_of_the_complainant_not_an_evaluator(as_user, pe
     client = as_user(people["handler"])
     page = client.get(f"/work/cases/{case.pk}/").content.decode()
     assert "是否联系上投诉人" in page and "不要填写投诉人的手机号等个人信息" in page and "评价人" not in page
+    # About a department, not a 办件: nowhere to transfer it, so the handler is told whom to ask.
+    assert 'id="no-transfer"' in page and "请联系政务服务管理机构的监督人员改派" in page
 
     refused = client.post(step_url(case, "callback"), callback_data(**{"callback-reached": ""}))
     assert refused.status_code == 422 and "请说明是否联系上投诉人" in refused.content.decode()

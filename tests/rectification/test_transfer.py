@@ -176,6 +176,8 @@ def test_the_assignee_reveals_the_phone_from_the_case_page_with_a_reason_logged(
     client.force_login(handler)
     page = client.get(f"/work/cases/{case.pk}/").content.decode()
     assert "查看联系方式" in page and "13800001111" not in page and "138****1111" in page
+    # Where the case can be transferred, the form is there and no "ask the supervisor" hint.
+    assert 'id="step-transfer"' in page and 'id="no-transfer"' not in page
     short = client.post(f"/work/cases/{case.pk}/contact/", {"contact-field": "evaluator_phone", "contact-reason": "回访"})
     assert short.status_code == 422 and "13800001111" not in short.content.decode()
     assert not PersonalDataAccess.objects.exists()

@@ -214,6 +214,10 @@ def _render(request, case, *, bound: tuple[str, object] | None = None, status: i
         and appeals.appealable_cases(user).filter(pk=case.pk).exists(),
         "notices": list(CaseNotice.objects.filter(case=case).select_related("agency")) if is_supervisor(user) else [],
         "steps": steps,
+        # A case routed to the wrong unit with nowhere to transfer it (a complaint about a department, a 办件 of
+        # one unit): the handler is told whom to ask rather than left with the outcomes only.
+        "cannot_transfer": not is_supervisor(user) and case.state in rules.TRANSFERABLE and not case.proposed_outcome
+        and bool(steps) and "transfer" not in {s["name"] for s in steps},
         "contact": contact if contact is not None else _contact(request, case),
         "is_supervisor": is_supervisor(user),
         "workbench_section": "supervision" if is_supervisor(user) else "queue",
