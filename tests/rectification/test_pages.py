@@ -262,6 +262,24 @@ def test_the_rectification_path_to_the_answer(as_user, people, called_back):
     page = client.get(f"/work/cases/{case.pk}/").content.decode()
     for label in ("回访核实", "确定处理结果", "填报整改进展", "整改台账完成", "答复评价人"):
         assert label in page
+    # Closing now would take away the evaluator's 满意/不满意: the step says so, and that it usually closes itself.
+    assert "一般不必办结：评价人确认满意、或确认期限过后，系统自动办结" in page
+
+
+def test_an_extension_asked_for_is_no_longer_pending_once_the_rectification_is_done(as_user, people, called_back):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = as_user(people["handler"])
+    case = called_back
+    case.refresh_from_db()
+    later = (case.rectify_due + timedelta(days=10)).isoformat()
+    assert client.post(step_url(case, "outcome"), outcome_data(**{
+        "outcome-deadline": later, "outcome-extension_reason": "需采购设备"})).status_code == 302
+    assert "待监督人员审批" in client.get(f"/work/cases/{case.pk}/").content.decode()
+    evidence = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    assert client.post(step_url(case, "complete"), {"complete-evidence": "已完成", "complete-files": evidence}).status_code == 302
+    page = client.get(f"/work/cases/{case.pk}/").content.decode()
+    assert "整改已完成，不再需要审批" in page and "待监督人员审批" not in page
 
 
 def test_a_handlers_not_adopted_proposal_waits_for_the_supervisor(as_user, people, called_back):

@@ -134,7 +134,9 @@ STEPS: dict[str, Step] = {s.name: s for s in [
          lambda c, d, files, u: services.answer(c.pk, text=d["answer"], actor=u), gettext_lazy("已答复%(person)s")),
     Step("close", gettext_lazy("办结案件"), gettext_lazy("办结"), f.CloseForm,
          lambda u, c: (_handler(u) and c.state == State.ANSWERED) or (is_supervisor(u) and c.state == State.REOPENED),
-         lambda c, d, files, u: services.close(c.pk, actor=u, note=d["note"]), gettext_lazy("案件已办结")),
+         lambda c, d, files, u: services.close(c.pk, actor=u, note=d["note"]), gettext_lazy("案件已办结"),
+         intro=gettext_lazy("一般不必办结：%(person)s确认满意、或确认期限过后，系统自动办结。提前办结后，%(person)s不能再表示"
+                            "是否满意，只在%(person)s已当面或电话表示满意时使用，并在办结说明中写明。")),
     Step("confirm", gettext_lazy("确认误评或恶意差评"), gettext_lazy("确认"), f.ConfirmForm,
          lambda u, c: is_supervisor(u) and c.state == State.CALLED_BACK and bool(c.proposed_outcome),
          lambda c, d, files, u: services.confirm_not_adopted(c.pk, actor=u, note=d["note"]),
@@ -168,7 +170,9 @@ def _make_form(step: Step, case, data=None, files=None):
 def _step_context(step: Step, case, form):
     return {
         "name": step.name, "form": form, "title": _said(step.title, case), "submit": step.submit, "multipart": step.multipart,
-        "intro": step.intro, "id": f"step-{step.name}", "action": reverse("rectification:step", args=[case.pk, step.name]),
+        # Closing a reopened case is the supervisor's review, not the handler's early close the intro is about.
+        "intro": "" if step.name == "close" and case.state == State.REOPENED else _said(step.intro, case),
+        "id": f"step-{step.name}", "action": reverse("rectification:step", args=[case.pk, step.name]),
     }
 
 
