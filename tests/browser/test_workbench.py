@@ -228,3 +228,18 @@ def test_workbench_page_is_accessible_at_320px(page, live_server, name):
     assert axe_violations(page) == []
     page.set_viewport_size({"width": 1280, "height": 800})
     assert axe_violations(page) == []
+
+
+def test_the_queue_on_a_phone_shows_each_case_whole_as_a_card(page, live_server):
+    world = _world()
+    page.set_viewport_size({"width": 390, "height": 844})
+    queue(page, live_server, world)
+    row = page.locator("tr.case-row").first
+    # Every value of the case, the assignee and the markers included, lies within the screen, after its name.
+    for label in ("当前期限", "承办人", "标记"):
+        cell = row.locator(f'td[data-label="{label}"]')
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, label
+        assert page.evaluate("el => getComputedStyle(el, '::before').content", cell.element_handle()) == f'"{label}"'
+    page.set_viewport_size({"width": 1280, "height": 800})  # on a desk, the table's columns again
+    assert page.locator("table.cases thead").first.is_visible()
