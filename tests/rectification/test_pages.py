@@ -148,6 +148,14 @@ def test_a_handler_sees_the_callback_form_but_not_the_supervisors(as_user, peopl
         assert f'action="{step_url(case, name)}"' not in page
 
 
+def test_an_anonymous_case_says_what_its_callback_is(as_user, people, org, item, case):
+    assert not case.is_real_name
+    page = as_user(people["handler"]).get(f"/work/cases/{case.pk}/").content.decode()
+    assert "匿名评价人没有留下联系方式：请选择“未联系上”" in page
+    real = case_for(org, item, evaluator_phone="13912345678")
+    assert "匿名评价人没有留下联系方式" not in as_user(people["handler"]).get(f"/work/cases/{real.pk}/").content.decode()
+
+
 def test_a_supervisor_sees_supervision_forms_not_the_handlers(as_user, people, case):
     page = as_user(people["supervisor"]).get(f"/work/cases/{case.pk}/").content.decode()
     assert f'action="{step_url(case, "note")}"' in page

@@ -133,6 +133,11 @@ class CallbackForm(WorkbenchForm):
         self.fields["reached"].label = _("是否联系上%(person)s") % person
         self.fields["reached"].error_messages["required"] = _("请说明是否联系上%(person)s") % person
         self.fields["contact"].help_text = _("不要填写%(person)s的手机号等个人信息") % person
+        if case is not None and not case.is_real_name:
+            # An anonymous evaluator left no way to call back: say what the callback is then.
+            self.fields["reached"].help_text = _(
+                "匿名%(person)s没有留下联系方式：请选择“未联系上”，原因写“匿名”，再向办件经办人、窗口负责人核实情况，"
+                "写在“核实情况”中") % person
 
 
 class OutcomeForm(WorkbenchForm):
