@@ -49,7 +49,10 @@ def test_receipt_page_says_the_exclusion_is_in_the_log_too(client, rate):
 
 
 def test_portal_lists_signed_checkpoints(client, rate):
-    assert "尚未封存检查点" in client.get("/public/log/").content.decode()
+    first = client.get("/public/log/").content.decode()
+    assert "尚未封存检查点" in first
+    # A citizen who followed the receipt page's link reads first what this is, in plain words, and where to check.
+    assert first.index('id="log-plain"') < first.index("默克尔树") and 'href="/r/"' in first
     rate(level=5)
     cp = services.seal()
     html = client.get("/public/log/").content.decode()
