@@ -163,7 +163,7 @@ def test_kiosk_pages_pass_axe_and_work_with_the_keyboard(page, http, world):
     expect(page.get_by_role("button", name="提交评价")).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("button", name="提交评价").click()
-    expect(page.get_by_role("alert")).to_have_text("请至少选择一项原因，或写下具体情况")
+    expect(page.get_by_role("alert")).to_have_text("差评请至少选择一项原因，或写下具体情况")
     assert Evaluation.objects.count() == 0
 
     # Keyboard only, on the next 办件 (the page does not change under a citizen choosing reasons: reload it).

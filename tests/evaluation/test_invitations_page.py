@@ -68,7 +68,7 @@ def test_link_bad_review_needs_a_reason(client, invited):
     r = client.post(f"/i/{token}/", {"form_token": form_token(html), "level": "1"})
     assert "请告诉我们哪里做得不好" in r.content.decode()
     r = client.post(f"/i/{token}/", {"form_token": form_token(html), "level": "1", "confirm": "1"})
-    assert r.status_code == 422 and "请至少选择一项原因，或写下具体情况" in r.content.decode()
+    assert r.status_code == 422 and "差评请至少选择一项原因，或写下具体情况" in r.content.decode()
     assert not Evaluation.objects.exists()
 
 

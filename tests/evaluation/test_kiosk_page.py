@@ -232,7 +232,7 @@ def test_json_submit_refuses_bad_input_in_chinese(device, record):
     token = client.get("/kiosk/").context["form_token"]
     response = client.post("/kiosk/submit", {"form_token": token, "level": "1"})
     assert response.status_code == 422
-    assert response.json()["detail"] == "请至少选择一项原因，或写下具体情况"
+    assert response.json()["detail"] == "差评请至少选择一项原因，或写下具体情况"
     assert client.post("/kiosk/submit", {"form_token": "forged", "level": "5"}).status_code == 400
     assert Client().post("/kiosk/submit", {"form_token": token, "level": "5"}).status_code == 403
     assert not Evaluation.objects.exists()

@@ -144,7 +144,7 @@ def test_page_and_api_apply_the_same_rules_and_store_the_same_data(client, http,
     page = url(platform, via_page)
     html = client.get(page).content.decode()
     r = client.post(page, {"form_token": form_token(html), "level": "2", "confirm": "1"})
-    message = "请至少选择一项原因，或写下具体情况"
+    message = "差评请至少选择一项原因，或写下具体情况"
     assert r.status_code == 422 and message in r.content.decode()
     api = http.post("/api/v1/evaluations", json={
         "idempotency_key": uuid.uuid4().hex, "project_no": via_api.project_no, "stage": "complete", "channel": "pc",

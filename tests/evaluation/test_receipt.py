@@ -166,7 +166,7 @@ def test_followup_of_a_bad_level_asks_for_reasons_and_uses_the_mobile_channel_on
     details = client.post("/r/followup/", {"form_token": token, "level": "2"}, **phone)
     assert "请告诉我们哪里做得不好" in text(details)
     missing = client.post("/r/followup/", {"form_token": token, "level": "2", "confirm": "1"}, **phone)
-    assert missing.status_code == 422 and "请至少选择一项原因，或写下具体情况" in text(missing)
+    assert missing.status_code == 422 and "差评请至少选择一项原因，或写下具体情况" in text(missing)
     assert 'aria-describedby="labels-error"' in text(missing)
     client.post("/r/followup/", {"form_token": token, "level": "2", "confirm": "1", "labels": ["207"]}, **phone)
     follow = Evaluation.objects.get(record=record, type="followup")

@@ -64,7 +64,7 @@ def test_label_of_another_level_or_malformed(code):
 
 @pytest.mark.parametrize("level", [1, 2])
 def test_bad_review_needs_a_label_or_a_comment(level):
-    expected = ("labels", "请至少选择一项原因，或写下具体情况")
+    expected = ("labels", "差评请至少选择一项原因，或写下具体情况")
     assert rules.reason_problem(level, [], "") == expected
     assert rules.reason_problem(level, [], "   \n") == expected  # whitespace is not a reason
     assert rules.reason_problem(3, [], "") is None

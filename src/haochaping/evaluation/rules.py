@@ -77,7 +77,7 @@ def reason_problem(level: int, label_codes: list[str], comment: str):
         if not (len(code) == 3 and code.isdigit()) or label_level(code) != level:
             return "labels", f"标签{code}不属于{level}星评价"
     if is_bad(level) and not label_codes and not comment.strip():
-        return "labels", "请至少选择一项原因，或写下具体情况"
+        return "labels", "差评请至少选择一项原因，或写下具体情况"
     return None
 
 
