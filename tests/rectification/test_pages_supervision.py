@@ -85,9 +85,12 @@ def test_filters_overdue_state_real_name_and_reported(as_user, people, org, item
     # A case found by its number (as staff quote it, or without the zeros), and the count said above the list.
     assert shown(f"number={overdue.pk:06d}") == [True, False, False] == shown(f"number={overdue.pk}")
     assert "符合条件的案件共 <strong>1</strong> 件" in client.get(f"/work/supervision/?number={real.pk}").content.decode()
-    today = timezone.localdate()
-    assert shown(f"opened_from={today}&opened_to={today}") == [True, True, True]
-    assert shown(f"opened_to={today - timedelta(days=1)}") == [False, False, False]
+    # By the cases' own 立案 days (北京时间), not today's: just after midnight they were opened "yesterday".
+    days = sorted(timezone.localtime(c.opened_at).date() for c in RectificationCase.objects.filter(
+        pk__in=[c.pk for c in cases]))
+    assert shown(f"opened_from={days[0]}&opened_to={days[-1]}") == [True, True, True]
+    assert shown(f"opened_to={days[0] - timedelta(days=1)}") == [False, False, False]
+    assert shown(f"opened_from={days[-1] + timedelta(days=1)}") == [False, False, False]
     # A city's supervisor narrows to one county, named with its city (counties share names across cities).
     from haochaping.accounts.models import User
     from haochaping.accounts.roles import Role
