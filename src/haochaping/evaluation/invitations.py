@@ -44,14 +44,9 @@ def token_hash(token: str) -> str:
     return crypto.sm3_hex(f"invitation:{token}".encode())
 
 
-def last_day(record: ServiceRecord, stage: str = Stage.COMPLETE):
-    """Last day the stage can be rated, or None when the 办件 has not reached the stage."""
-    return services.last_rating_day(record, stage)
-
-
 def expiry(record: ServiceRecord, stage: str = Stage.COMPLETE) -> datetime | None:
     """The instant the link stops working: midnight after the last day of the period, local time."""
-    day = last_day(record, stage)
+    day = services.last_rating_day(record, stage)
     if day is None:
         return None
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
@@ -157,7 +152,7 @@ def send(record_id: int, *, kind: str = Invitation.Kind.INVITE, stage: str = Sta
     if row is None:
         log.info("invitation %s for record_id=%s skipped: %s", kind, record_id, reason)
         return Outcome("skipped", reason)
-    result = sms.send(record.applicant_phone.reveal(), message_text(record, kind, token, last_day(record, stage)))
+    result = sms.send(record.applicant_phone.reveal(), message_text(record, kind, token, services.last_rating_day(record, stage)))
     if result.ok:
         Invitation.objects.filter(pk=row.pk).update(status=Invitation.Status.SENT)
         row.status = Invitation.Status.SENT

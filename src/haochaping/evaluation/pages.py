@@ -62,6 +62,16 @@ def new_form_token(ctx: RatingContext) -> str:
     return signing.dumps(payload, salt=FORM_SALT)
 
 
+def form_subject(token: str) -> tuple[str, str] | None:
+    """(办件编号, stage) of a rating form's token still valid, or None: which 办件 a form was for, whatever became of
+    the visitor's session (a form sent again after its evaluation)."""
+    try:
+        payload = signing.loads(token, salt=FORM_SALT, max_age=FORM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return payload.get("p"), payload.get("s")
+
+
 def read_form_token(token: str, ctx: RatingContext) -> str:
     """The idempotency key inside a form token, after checking it belongs to this 办件 and stage."""
     try:

@@ -12,7 +12,6 @@ import logging
 import time
 
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -195,16 +194,14 @@ def _rated_from_form(request, window):
     """A form sent again after its evaluation was made (the Back button, then 提交 once more): the verification
     is used up, but the form's own signed token names the 办件, so the page says it is rated and shows the receipt
     code instead of starting over at the code step as if nothing had been saved."""
-    if request.method != "POST":
+    subject = pages.form_subject(request.POST.get("form_token", "")) if request.method == "POST" else None
+    if subject is None:
         return None
-    try:
-        payload = signing.loads(request.POST.get("form_token", ""), salt=pages.FORM_SALT, max_age=pages.FORM_MAX_AGE)
-    except signing.BadSignature:
+    project_no, stage = subject
+    record = ServiceRecord.objects.by_number(project_no).filter(window=window).first()
+    if record is None or stage != _stage(record) or not _already_rated(record, stage):
         return None
-    record = ServiceRecord.objects.by_number(payload.get("p")).filter(window=window).first()
-    if record is None or payload.get("s") != _stage(record) or not _already_rated(record, payload["s"]):
-        return None
-    return _rated_page(request, record, payload["s"], window)
+    return _rated_page(request, record, stage, window)
 
 
 @require_http_methods(["GET", "POST"])
